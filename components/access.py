@@ -1,0 +1,317 @@
+"""IAM personas: one role per way of working with the platform, each scoped to its environment's buckets,
+prefixes and key, every one of them capped by a permission boundary.
+
+The grants are data (`BUCKET_GRANTS`), so reviewers read who can touch what in one table, and the
+boundary is derived from the same table: no persona can be granted more later without it showing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from . import _iam
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+
+
+class Persona(StrEnum):
+    """The platform's roles, by who (or what) assumes them."""
+
+    DATA_SCIENTIST = "data-scientist"
+    ML_ENGINEER = "ml-engineer"
+    TRAINING = "training"
+    INFERENCE = "inference"
+    CI_DEPLOYER = "ci-deployer"
+
+
+class Access(StrEnum):
+    """What a grant allows on a bucket prefix."""
+
+    READ = "read"
+    WRITE = "write"
+    """Read, put and delete (a delete only adds a delete marker: buckets are versioned)."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Access to the objects under one prefix of one data-lake zone."""
+
+    zone: str
+    """Data-lake zone: raw, curated, features or artifacts."""
+    prefix: str
+    """Key prefix, "" for the whole bucket; ends with "/" otherwise."""
+    access: Access
+
+
+READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"]
+WRITE_ACTIONS = ["s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                 "s3:ListMultipartUploadParts"]
+KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+
+_r, _w = Access.READ, Access.WRITE
+BUCKET_GRANTS: Mapping[Persona, tuple[Grant, ...]] = {
+    Persona.DATA_SCIENTIST: (
+        Grant("raw", "", _r), Grant("curated", "", _r), Grant("features", "", _r),
+        Grant("features", "sandbox/", _w), Grant("artifacts", "", _r), Grant("artifacts", "experiments/", _w),
+    ),
+    Persona.ML_ENGINEER: (
+        Grant("raw", "", _r), Grant("curated", "", _w), Grant("features", "", _w),
+        Grant("artifacts", "", _r), Grant("artifacts", "experiments/", _w), Grant("artifacts", "models/", _w),
+        Grant("artifacts", "pipelines/", _w),
+    ),
+    Persona.TRAINING: (
+        Grant("raw", "", _r), Grant("curated", "", _w), Grant("features", "", _r),
+        Grant("artifacts", "code/", _r), Grant("artifacts", "models/", _w), Grant("artifacts", "checkpoints/", _w),
+        Grant("artifacts", "pipelines/", _w), Grant("artifacts", "experiments/", _w),
+    ),
+    Persona.INFERENCE: (Grant("artifacts", "models/", _r), Grant("artifacts", "data-capture/", _w)),
+    Persona.CI_DEPLOYER: (Grant("artifacts", "code/", _w),),
+}
+"""Who may read or write which prefix of which zone."""
+
+EXECUTION_PERSONAS = (Persona.TRAINING, Persona.INFERENCE)
+"""Personas assumed by AWS services; they may let those services create KMS grants (volume encryption)."""
+
+
+@dataclass(frozen=True)
+class GitHubTrust:
+    """The GitHub Actions runs allowed to assume the CI deployer role."""
+
+    subject: str
+    """Exact `sub` claim, e.g. `repo:org/repo:ref:refs/heads/main` or `repo:org/repo:environment:prod`."""
+    oidc_provider_arn: str | None = None
+    """The account's GitHub OIDC provider; None creates it (one per account)."""
+
+
+class PersonaRolesArgs(TypedDict):
+    """Arguments of `PersonaRoles`."""
+
+    name_prefix: str
+    """Prefix of role and policy names, e.g. `mlops-platform-dev`; roles are `<prefix>-<persona>`."""
+    account_id: str
+    """The environment's account."""
+    region: str
+    """The environment's region (scopes KMS use to S3 in this region)."""
+    kms_key_arn: pulumi.Input[str]
+    """The environment's data key."""
+    bucket_arns: Mapping[str, pulumi.Input[str]]
+    """Data-lake bucket ARNs by zone."""
+    human_principal_arns: Sequence[str]
+    """Roles (e.g. IAM Identity Center) that may assume the data-scientist and ML-engineer roles."""
+    github: GitHubTrust
+    """OIDC trust of the CI deployer."""
+    max_session_hours: NotRequired[int]
+    """Session limit of the human roles, 1-12 hours (default 4)."""
+    state_bucket: NotRequired[str | None]
+    """Pulumi state bucket the CI deployer reads and writes, if any."""
+    secrets_key_arn: NotRequired[str | None]
+    """KMS key of Pulumi's secrets provider the CI deployer uses, if any."""
+
+
+def role_name(name_prefix: str, persona: Persona) -> str:
+    """Physical name of a persona's role."""
+    return f"{name_prefix}-{persona.value}"
+
+
+def role_arn(account_id: str, name_prefix: str, persona: Persona) -> str:
+    """ARN of a persona's role, known before the role exists (for key policies)."""
+    return f"arn:aws:iam::{account_id}:role/{role_name(name_prefix, persona)}"
+
+
+class PersonaRoles(pulumi.ComponentResource):
+    """One IAM role per `Persona`, with inline policies scoped to the environment's buckets, prefixes and
+    key, and a shared permission boundary that caps all of them at exactly those grants."""
+
+    roles: dict[Persona, aws.iam.Role]
+    """Roles by persona."""
+    boundary: aws.iam.Policy
+    """The permission boundary attached to every persona role."""
+
+    def __init__(self, name: str, args: PersonaRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _check_access_args(name, args)
+        super().__init__("mlops:access:PersonaRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = args["name_prefix"]
+
+        oidc_arn: pulumi.Input[str] | None = args["github"].oidc_provider_arn
+        if oidc_arn is None:
+            provider = aws.iam.OpenIdConnectProvider(
+                f"{name}-github-oidc",
+                url=f"https://{GITHUB_OIDC_HOST}",
+                client_id_lists=["sts.amazonaws.com"],
+                opts=child,
+            )
+            oidc_arn = provider.arn
+
+        policies = {persona: persona_statements(persona, args) for persona in Persona}
+        self.boundary = aws.iam.Policy(
+            f"{name}-boundary",
+            name=f"{prefix}-persona-boundary",
+            description=f"Permission boundary of every {prefix} persona role",
+            policy=_iam.render(boundary_statements(args)),
+            opts=child,
+        )
+        self.roles = {}
+        for persona in Persona:
+            hours = args.get("max_session_hours", 4) if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER) else 1
+            self.roles[persona] = aws.iam.Role(
+                f"{name}-{persona.value}",
+                name=role_name(prefix, persona),
+                description=f"{persona.value} persona of {prefix}",
+                assume_role_policy=_iam.render(trust_statements(persona, args, oidc_arn)),
+                permissions_boundary=self.boundary.arn,
+                max_session_duration=hours * 3600,
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-{persona.value}-policy",
+                role=self.roles[persona].id,
+                name=f"{persona.value}-access",
+                policy=_iam.render(policies[persona]),
+                opts=child,
+            )
+        self.register_outputs({f"{p.value}_role_arn": r.arn for p, r in self.roles.items()})
+
+
+def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
+    missing = sorted({g.zone for grants in BUCKET_GRANTS.values() for g in grants} - set(args["bucket_arns"]))
+    if missing:
+        raise ValueError(f"PersonaRoles {name!r}: bucket_arns lacks zone(s) {', '.join(missing)}")
+    hours = args.get("max_session_hours", 4)
+    if not 1 <= hours <= 12:
+        raise ValueError(f"PersonaRoles {name!r}: max_session_hours={hours} must be between 1 and 12")
+    if not args["human_principal_arns"]:
+        raise ValueError(f"PersonaRoles {name!r}: human_principal_arns needs at least one role ARN")
+    longest = max(len(role_name(args["name_prefix"], p)) for p in Persona)
+    if longest > 64:
+        raise ValueError(f"PersonaRoles {name!r}: name_prefix {args['name_prefix']!r} makes role names over 64 characters")
+
+
+def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.Input[str]) -> list[_iam.Statement]:
+    """Who may assume the persona's role."""
+    same_account = {"StringEquals": {"aws:SourceAccount": args["account_id"]}}
+    if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER):
+        return [{
+            "Sid": "AssumeByHumans",
+            "Effect": "Allow",
+            "Principal": {"AWS": sorted(args["human_principal_arns"])},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+        }]
+    if persona is Persona.TRAINING:
+        return [
+            {"Sid": "AssumeBySageMaker", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+             "Action": "sts:AssumeRole", "Condition": same_account},
+            # EKS Pod Identity needs TagSession to pass the pod's session tags.
+            {"Sid": "AssumeByEksPodIdentity", "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+             "Action": ["sts:AssumeRole", "sts:TagSession"], "Condition": same_account},
+        ]
+    if persona is Persona.INFERENCE:
+        return [{"Sid": "AssumeBySageMaker", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                 "Action": "sts:AssumeRole", "Condition": same_account}]
+    return [{
+        "Sid": "AssumeByGitHubActions",
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {
+            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+            f"{GITHUB_OIDC_HOST}:sub": args["github"].subject,
+        }},
+    }]
+
+
+def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:
+    """The persona's permissions: its bucket grants, use of the env key through S3, and for the CI deployer
+    the Pulumi backend."""
+    statements = _bucket_statements(persona, args)
+    key_use: _iam.Statement = {
+        "Sid": "UseEnvKeyThroughS3",
+        "Effect": "Allow",
+        "Action": KEY_USE_ACTIONS,
+        "Resource": args["kms_key_arn"],
+        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"}},
+    }
+    statements.append(key_use)
+    if persona in EXECUTION_PERSONAS:
+        statements.append({
+            "Sid": "GrantEnvKeyToAwsResources",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            "Resource": args["kms_key_arn"],
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        })
+    if persona is Persona.CI_DEPLOYER:
+        statements += _pulumi_backend_statements(args)
+    return statements
+
+
+def _bucket_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:
+    statements: list[_iam.Statement] = []
+    for index, grant in enumerate(BUCKET_GRANTS[persona]):
+        bucket = args["bucket_arns"][grant.zone]
+        sid = f"{grant.access.value.title()}{grant.zone.title()}{index}"
+        actions = READ_ACTIONS + (WRITE_ACTIONS if grant.access is Access.WRITE else [])
+        statements.append({
+            "Sid": f"{sid}Objects",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": pulumi.Output.concat(bucket, "/", grant.prefix, "*"),
+        })
+        listing: _iam.Statement = {"Sid": f"{sid}List", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket}
+        if grant.prefix:
+            listing["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}
+        statements.append(listing)
+    return statements
+
+
+def _pulumi_backend_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
+    statements: list[_iam.Statement] = []
+    if bucket := args.get("state_bucket"):
+        statements += [
+            {"Sid": "PulumiStateObjects", "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*"},
+            {"Sid": "PulumiStateList", "Effect": "Allow", "Action": "s3:ListBucket",
+             "Resource": f"arn:aws:s3:::{bucket}"},
+        ]
+    if key := args.get("secrets_key_arn"):
+        statements.append({"Sid": "PulumiSecretsProvider", "Effect": "Allow",
+                           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                           "Resource": key})
+    return statements
+
+
+def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
+    """The permission boundary: object access to the env's buckets, use of the env key and the Pulumi backend,
+    and nothing else; plus denies that keep persona roles from editing roles, boundaries or the key.
+
+    It is coarser than the persona policies (whole buckets, not prefixes) because a managed policy is
+    limited to 6,144 characters; a test checks that every persona's allows stay inside it.
+    """
+    buckets = [args["bucket_arns"][zone] for zone in sorted(args["bucket_arns"])]
+    prefix, account = args["name_prefix"], args["account_id"]
+    return [
+        {"Sid": "EnvBucketObjects", "Effect": "Allow", "Action": READ_ACTIONS + WRITE_ACTIONS,
+         "Resource": [pulumi.Output.concat(b, "/*") for b in buckets]},
+        {"Sid": "EnvBucketListing", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": buckets},
+        {"Sid": "EnvKeyUse", "Effect": "Allow", "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
+         "Resource": args["kms_key_arn"]},
+        *_pulumi_backend_statements(args),
+        {
+            "Sid": "DenyIdentityChanges",
+            "Effect": "Deny",
+            "Action": ["iam:CreateRole", "iam:DeleteRole", "iam:PutRolePolicy", "iam:AttachRolePolicy",
+                       "iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary",
+                       "iam:UpdateAssumeRolePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+            "Resource": [f"arn:aws:iam::{account}:role/{prefix}-*", f"arn:aws:iam::{account}:policy/{prefix}-*"],
+        },
+        {"Sid": "DenyKeyDestruction", "Effect": "Deny",
+         "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"],
+         "Resource": args["kms_key_arn"]},
+    ]

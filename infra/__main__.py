@@ -1,0 +1,8 @@
+"""Pulumi entry point (`main: infra/` in Pulumi.yaml)."""
+
+import pulumi
+
+from infra.program import main
+
+for key, value in main().items():
+    pulumi.export(key, value)

@@ -1,0 +1,53 @@
+"""The `access` section: who may assume the persona roles and how CI deploys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from .base import Arn, GitHubRepository, RoleArn, StrictModel
+
+GitRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,100}$")]
+
+
+class GitHubDeploySettings(StrictModel):
+    """The GitHub repository whose workflows may assume the CI deployer role via OIDC."""
+
+    repository: GitHubRepository
+    """owner/name of the repository that deploys this stack."""
+    branch: GitRef | None = None
+    """Trust only workflow runs on this branch (e.g. main). Exactly one of branch or environment."""
+    environment: GitRef | None = None
+    """Trust only jobs running in this GitHub environment (e.g. prod). Exactly one of branch or environment."""
+    oidc_provider_arn: Arn | None = None
+    """ARN of the account's existing token.actions.githubusercontent.com provider; unset creates one."""
+
+    @model_validator(mode="after")
+    def _exactly_one_ref(self) -> GitHubDeploySettings:
+        if (self.branch is None) == (self.environment is None):
+            raise ValueError("set exactly one of branch or environment to pin the OIDC trust")
+        return self
+
+    @property
+    def subject(self) -> str:
+        """The `sub` claim GitHub puts in the OIDC token for the trusted workflow runs."""
+        if self.branch:
+            return f"repo:{self.repository}:ref:refs/heads/{self.branch}"
+        return f"repo:{self.repository}:environment:{self.environment}"
+
+
+class AccessSettings(StrictModel):
+    """IAM personas: the principals that may assume them and the CI deployer's OIDC trust."""
+
+    human_principal_arns: Annotated[list[RoleArn], Field(min_length=1)]
+    """Role ARNs (typically IAM Identity Center permission-set roles) allowed to assume the data-scientist
+    and ML-engineer roles."""
+    max_session_hours: Annotated[int, Field(ge=1, le=12)] = 4
+    """Maximum session length of the human persona roles, in hours (1-12)."""
+    github: GitHubDeploySettings
+    """OIDC trust of the CI deployer role."""
+    state_bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
+    """Name of the S3 bucket holding Pulumi state; the CI deployer may read and write it."""
+    secrets_key_arn: Arn | None = None
+    """KMS key of Pulumi's secrets provider; the CI deployer may encrypt and decrypt with it."""

@@ -1,0 +1,97 @@
+"""The root of the stack config: every `mlops-platform:<key>` in stacks/Pulumi.<env>.yaml."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from .access import AccessSettings
+from .base import AccountId, AwsRegion, StrictModel
+from .storage import StorageSettings
+
+PROJECT = "mlops-platform"
+"""The Pulumi project name; also the config namespace and the prefix of physical names."""
+
+
+class Environment(StrEnum):
+    """The environments the program knows; each has its own stack file."""
+
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class TagSettings(StrictModel):
+    """Ownership tags applied to every taggable resource through the provider's default tags."""
+
+    team: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ._:/=+@-]{1,128}$")]
+    """Owning team, written to the `team` tag."""
+    cost_center: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ._:/=+@-]{1,128}$")]
+    """Cost center billed for the stack, written to the `cost-center` tag."""
+
+
+class ProtectionSettings(StrictModel):
+    """Guards against deleting stateful resources (buckets, keys)."""
+
+    protect_stateful: bool = True
+    """Mark stateful resources `protect`ed so Pulumi refuses to delete or replace them."""
+    retain_on_delete: bool = True
+    """Keep stateful resources in AWS when they leave the program (`retain_on_delete`)."""
+    override_reason: Annotated[str, Field(min_length=10)] | None = None
+    """Required in prod to turn any protection off: why, for the reviewer of the change."""
+
+
+class PlatformSettings(StrictModel):
+    """The whole validated stack config."""
+
+    environment: Environment
+    """dev, staging or prod; must match the stack name."""
+    region: AwsRegion
+    """AWS region of every resource in the stack."""
+    account: AccountId
+    """The AWS account the stack deploys to; the provider refuses any other."""
+    tags: TagSettings
+    """Ownership tags (env and project are added automatically)."""
+    protection: ProtectionSettings = ProtectionSettings()
+    """protect / retain_on_delete for stateful resources."""
+    storage: StorageSettings = StorageSettings()
+    """Data-lake retention, tiering and object lock."""
+    access: AccessSettings
+    """Persona trust and CI deployment."""
+
+    @model_validator(mode="after")
+    def _prod_keeps_protections(self) -> PlatformSettings:
+        if self.environment is not Environment.PROD or self.protection.override_reason:
+            return self
+        weakened = [
+            key
+            for key, off in (
+                ("protection.protect_stateful", not self.protection.protect_stateful),
+                ("protection.retain_on_delete", not self.protection.retain_on_delete),
+                ("storage.force_destroy", self.storage.force_destroy),
+            )
+            if off
+        ]
+        if weakened:
+            raise ValueError(
+                f"prod turns off {', '.join(weakened)}; keep the protection or explain why in "
+                "protection.override_reason"
+            )
+        return self
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of physical names: `<project>-<env>`."""
+        return f"{PROJECT}-{self.environment.value}"
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        """The tags every taggable resource carries."""
+        return {
+            "env": self.environment.value,
+            "project": PROJECT,
+            "team": self.tags.team,
+            "cost-center": self.tags.cost_center,
+        }

@@ -1,0 +1,235 @@
+"""Run the real program under Pulumi's mocks and record what it registers: the offline preview's engine.
+
+`record(program, ...)` runs any program function (the whole platform or one component in a test) and
+returns a `Plan`: every resource with its type, name, parent, provider, resolved inputs and options.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import PROJECT
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STACKS_DIR = REPO_ROOT / "stacks"
+MOCK_ACCOUNT = "123456789012"
+MOCK_REGION = "us-east-1"
+
+
+@dataclass
+class PlannedResource:
+    """One registration as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None
+    inputs: dict[str, Any]
+    options: dict[str, Any]
+
+    @property
+    def id_name(self) -> str:
+        """`type::name`, unique within a plan."""
+        return f"{self.type}::{self.name}"
+
+
+@dataclass
+class Plan:
+    """Everything a program registered, in URN order, and its stack outputs."""
+
+    project: str
+    stack: str
+    resources: list[PlannedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[PlannedResource]:
+        """Resources of one type token."""
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, type_: str, name: str) -> PlannedResource:
+        """The resource with this type and logical name; KeyError if absent."""
+        for resource in self.resources:
+            if resource.type == type_ and resource.name == name:
+                return resource
+        raise KeyError(f"{type_} {name!r} is not in the plan")
+
+    def children(self, parent_urn: str) -> list[PlannedResource]:
+        """Direct children of a resource."""
+        return [r for r in self.resources if r.parent == parent_urn]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, stable across runs (the `--json` output)."""
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [asdict(r) for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+    def to_json(self) -> str:
+        """Indented, key-sorted JSON."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Deterministic stand-ins for the cloud: IDs and ARNs derived from names, never random."""
+
+    def __init__(self, account: str = MOCK_ACCOUNT, region: str = MOCK_REGION) -> None:
+        self.account = account
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        state = dict(args.inputs)
+        state.update(self._computed(args.typ, args.name, args.inputs))
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "userId": "mock"}
+        return {}
+
+    def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        account, region = self.account, self.region
+        if type_ == "aws:s3/bucket:Bucket":
+            bucket = inputs.get("bucket") or f"{inputs.get('bucketPrefix') or name + '-'}0000"
+            return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": region}
+        if type_ == "aws:kms/key:Key":
+            key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+            return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{account}:key/{key_id}"}
+        if type_ in ("aws:iam/role:Role", "aws:iam/policy:Policy"):
+            kind = "role" if type_.endswith("Role") else "policy"
+            physical = inputs.get("name") or name
+            return {"name": physical, "arn": f"arn:aws:iam::{account}:{kind}/{physical}"}
+        if type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs.get("url", name)).removeprefix("https://")
+            return {"arn": f"arn:aws:iam::{account}:oidc-provider/{host}"}
+        service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"
+        return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, keeping each registration request's options too."""
+
+    def __init__(self, mocks_: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks_)
+        self.requests: dict[str, Any] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.requests[response.urn] = request
+        return response
+
+
+def record(
+    program: Callable[[], Mapping[str, Any] | None],
+    *,
+    stack: str = "test",
+    config: Mapping[str, str] | None = None,
+    account: str = MOCK_ACCOUNT,
+    region: str = MOCK_REGION,
+) -> Plan:
+    """Run `program` under mocks with `config` (full `namespace:key` → text) and return what it registered.
+
+    The program's return value (a dict of Outputs) becomes the plan's outputs. Exceptions from the
+    program propagate unchanged (a `ConfigError` stays a `ConfigError`).
+    """
+    platform_mocks = PlatformMocks(account=account, region=region)
+    monitor = _RecordingMonitor(platform_mocks)
+    pulumi.runtime.set_all_config(dict(config or {}))
+    pulumi.runtime.set_mocks(platform_mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+
+    outputs: dict[str, Any] = {}
+
+    def run() -> None:
+        returned = program() or {}
+        resolved = _sync_await(pulumi.Output.from_input(returned).future())
+        outputs.update(resolved or {})
+
+    _sync_await(run_pulumi_func(run))
+    registrations = monitor.get_registered_resources()
+    resources = [_planned(urn, request, registrations[urn].state) for urn, request in monitor.requests.items()]
+    resources.sort(key=lambda r: r.urn)
+    return Plan(project=PROJECT, stack=stack, resources=resources, outputs=_plain(outputs))
+
+
+def _planned(urn: str, request: Any, state: Mapping[str, Any]) -> PlannedResource:
+    from pulumi.runtime import rpc
+
+    inputs = rpc.deserialize_properties(request.object) if request.object else {}
+    return PlannedResource(
+        urn=urn,
+        type=request.type,
+        name=request.name,
+        parent=request.parent or None,
+        custom=bool(request.custom),
+        provider=request.provider.split("::")[-2] if request.provider else None,
+        inputs=_plain(inputs),
+        options={
+            "protect": bool(request.protect),
+            "retain_on_delete": bool(request.retainOnDelete),
+            "delete_before_replace": bool(request.deleteBeforeReplace),
+            "depends_on": sorted(request.dependencies),
+            "ignore_changes": sorted(request.ignoreChanges),
+            "aliases": sorted([*request.aliasURNs, *(_alias_text(a) for a in request.aliases)]),
+        },
+    )
+
+
+def _alias_text(alias: Any) -> str:
+    if alias.WhichOneof("alias") == "urn":
+        return alias.urn
+    spec = alias.spec
+    return f"name={spec.name} type={spec.type} parent={spec.parentUrn or spec.noParent}"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly copy: tuples to lists, policy documents (JSON text) kept as text."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, str]:
+    """A stack file's `config:` as the engine passes it: `namespace:key` → text (objects as JSON)."""
+    path = stacks_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stacks_dir.glob("Pulumi.*.yaml"))
+        raise FileNotFoundError(f"no stack file {path.name} in {stacks_dir}; stacks: {', '.join(known)}")
+    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return {key: _engine_text(value) for key, value in config.items()}
+
+
+def _engine_text(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def preview_stack(stack: str, stacks_dir: Path = STACKS_DIR, config: Mapping[str, str] | None = None) -> Plan:
+    """Run the whole platform program for `stack` with its stack file's config (or `config`) under mocks."""
+    from infra.program import main
+
+    config = stack_config(stack, stacks_dir) if config is None else config
+    account = config.get(f"{PROJECT}:account", MOCK_ACCOUNT)
+    region = config.get(f"{PROJECT}:region", MOCK_REGION)
+    return record(main, stack=stack, config=config, account=account, region=region)

@@ -1,0 +1,85 @@
+"""Composition: the environment's components, wired together from validated settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
+from components.encryption import EncryptionKey
+from components.storage import DataLake, ObjectLock, ObjectLockMode
+from infra.config import PlatformSettings
+
+
+def build_platform(settings: PlatformSettings) -> dict[str, Any]:
+    """Register every resource of the stack and return its outputs."""
+    provider = aws.Provider(
+        "aws",
+        region=settings.region,
+        allowed_account_ids=[settings.account],
+        default_tags={"tags": settings.default_tags},
+    )
+    base = pulumi.ResourceOptions(providers={"aws": provider})
+    stateful = pulumi.ResourceOptions.merge(
+        base,
+        pulumi.ResourceOptions(
+            protect=settings.protection.protect_stateful,
+            retain_on_delete=settings.protection.retain_on_delete,
+        ),
+    )
+    prefix = settings.name_prefix
+
+    key = EncryptionKey(
+        "data-key",
+        {
+            "account_id": settings.account,
+            "description": f"{prefix} data, artifacts and logs",
+            "alias": f"{prefix}-data",
+            "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona],
+            "service_principals": [f"logs.{settings.region}.amazonaws.com"],
+        },
+        stateful,
+    )
+    storage = settings.storage
+    lock = storage.object_lock
+    lake = DataLake(
+        "datalake",
+        {
+            "kms_key_arn": key.arn,
+            "account_id": settings.account,
+            "name_prefix": prefix,
+            "noncurrent_version_expiration_days": storage.noncurrent_version_expiration_days,
+            "abort_incomplete_multipart_upload_days": storage.abort_incomplete_multipart_upload_days,
+            "intelligent_tiering_after_days": storage.intelligent_tiering_after_days,
+            "access_log_retention_days": storage.access_log_retention_days,
+            "object_lock": ObjectLock(ObjectLockMode(lock.mode.value), lock.retention_days) if lock else None,
+            "force_destroy": storage.force_destroy,
+        },
+        stateful,
+    )
+    access = settings.access
+    personas = PersonaRoles(
+        "personas",
+        {
+            "name_prefix": prefix,
+            "account_id": settings.account,
+            "region": settings.region,
+            "kms_key_arn": key.arn,
+            "bucket_arns": {zone: bucket.arn for zone, bucket in lake.buckets.items()},
+            "human_principal_arns": access.human_principal_arns,
+            "github": GitHubTrust(subject=access.github.subject, oidc_provider_arn=access.github.oidc_provider_arn),
+            "max_session_hours": access.max_session_hours,
+            "state_bucket": access.state_bucket,
+            "secrets_key_arn": access.secrets_key_arn,
+        },
+        base,
+    )
+    return {
+        "environment": settings.environment.value,
+        "data_key_arn": key.arn,
+        "buckets": {zone: bucket.name for zone, bucket in lake.buckets.items()},
+        "access_log_bucket": lake.log_bucket.name,
+        "roles": {persona.value: role.arn for persona, role in personas.roles.items()},
+    }

@@ -1,0 +1,13 @@
+"""The program's entry: validate this stack's config, then build the platform. Returns the stack outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.config import settings_from_pulumi
+from infra.platform import build_platform
+
+
+def main() -> dict[str, Any]:
+    """Validate config (raising `ConfigError` before anything is registered) and build the platform."""
+    return build_platform(settings_from_pulumi())
