@@ -1,0 +1,128 @@
+"""Human summaries of a `Plan`: the key settings of each resource, counts by type, and Markdown."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+
+from infra.offline import Plan, PlannedResource
+
+STATEFUL_TYPES = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
+"""Resources that hold data: protected and retained in prod, and snapshotted by URN in the tests."""
+
+
+def counts_by_type(plan: Plan) -> list[tuple[str, int]]:
+    """(type, count) for every resource type, most frequent first, then by name."""
+    counts = Counter(r.type for r in plan.resources)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def key_settings(resource: PlannedResource, plan: Plan) -> list[str]:
+    """Short labels for what matters about this resource: encryption, protection, exposure."""
+    labels = _EXTRACTORS.get(resource.type, lambda r, p: [])(resource, plan)
+    if resource.type not in STATEFUL_TYPES:
+        return labels
+    if resource.options.get("protect"):
+        labels.append("protected")
+    if resource.options.get("retain_on_delete"):
+        labels.append("retained on delete")
+    return labels
+
+
+def short_type(type_: str) -> str:
+    """`aws:s3/bucketPolicy:BucketPolicy` -> `s3.BucketPolicy`; component tokens stay whole."""
+    package, module, name = (type_.split(":") + ["", ""])[:3]
+    if package == "mlops" or not name:
+        return type_
+    return f"{module.split('/')[0]}.{name}" if module != "index" else name
+
+
+def _siblings(resource: PlannedResource, plan: Plan, type_: str) -> list[PlannedResource]:
+    return [r for r in plan.children(resource.parent) if r.type == type_] if resource.parent else []
+
+
+def _bucket(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = []
+    for sse in _siblings(resource, plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
+        default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+        if default["sseAlgorithm"] == "aws:kms":
+            labels.append(f"SSE-KMS {_short_arn(default.get('kmsMasterKeyId', ''))}")
+        else:
+            labels.append("SSE-S3")
+    if _siblings(resource, plan, "aws:s3/bucketVersioning:BucketVersioning"):
+        labels.append("versioned")
+    if _siblings(resource, plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+        labels.append("public access blocked")
+    if not _siblings(resource, plan, "aws:s3/bucketLogging:BucketLogging"):
+        labels.append("no access logging")
+    for lock in _siblings(resource, plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
+        retention = lock.inputs["rule"]["defaultRetention"]
+        labels.append(f"object lock {retention['mode']} {retention['days']:g}d")
+    if resource.inputs.get("forceDestroy"):
+        labels.append("force_destroy")
+    return labels
+
+
+def _key(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = ["rotation on" if resource.inputs.get("enableKeyRotation") else "ROTATION OFF"]
+    labels.append(f"deletion window {resource.inputs.get('deletionWindowInDays', 30):g}d")
+    return labels
+
+
+def _role(resource: PlannedResource, plan: Plan) -> list[str]:
+    trust = json.loads(resource.inputs.get("assumeRolePolicy", "{}"))
+    principals = sorted({k for s in trust.get("Statement", []) for k in (s.get("Principal") or {})})
+    labels = [f"trust {'+'.join(principals)}"]
+    labels.append("boundary" if resource.inputs.get("permissionsBoundary") else "NO BOUNDARY")
+    return labels
+
+
+def _provider(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = []
+    if region := resource.inputs.get("region"):
+        labels.append(region)
+    tags = resource.inputs.get("defaultTags")
+    if isinstance(tags, str):
+        tags = json.loads(tags)
+    if tags:
+        labels.append("default tags " + ", ".join(f"{k}={v}" for k, v in sorted(tags.get("tags", {}).items())))
+    return labels
+
+
+def _short_arn(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1][:8] if arn else "?"
+
+
+_EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:kms/key:Key": _key,
+    "aws:iam/role:Role": _role,
+    "pulumi:providers:aws": _provider,
+}
+
+
+def markdown(plan: Plan) -> str:
+    """A pull-request comment: totals, stateful resources with their protections, counts by type."""
+    stateful = [r for r in plan.resources if r.type in STATEFUL_TYPES]
+    lines = [
+        f"### Offline preview: `{plan.project}` / `{plan.stack}`",
+        "",
+        f"**{len(plan.resources)} resources** ({sum(1 for r in plan.resources if r.custom)} cloud resources "
+        f"in {sum(1 for r in plan.resources if not r.custom)} components).",
+        "",
+        "#### Stateful resources",
+        "",
+        "| resource | type | settings |",
+        "|---|---|---|",
+        *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
+        "",
+        "<details><summary>Resources by type</summary>",
+        "",
+        "| type | count |",
+        "|---|---:|",
+        *(f"| `{t}` | {n} |" for t, n in counts_by_type(plan)),
+        "",
+        "</details>",
+    ]
+    return "\n".join(lines) + "\n"

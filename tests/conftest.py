@@ -1,0 +1,45 @@
+"""Shared fixtures: each stack's plan, recorded once per test session under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.offline import Plan, PlannedResource, preview_stack
+
+STACKS = ("dev", "staging", "prod")
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+_plans: dict[str, Plan] = {}
+
+
+def plan_for(stack: str) -> Plan:
+    """The stack's plan, computed on first use."""
+    if stack not in _plans:
+        _plans[stack] = preview_stack(stack)
+    return _plans[stack]
+
+
+@pytest.fixture(params=STACKS)
+def stack_plan(request) -> Plan:
+    """Parametrised over dev, staging and prod."""
+    return plan_for(request.param)
+
+
+def policy(resource: PlannedResource, key: str = "policy") -> dict:
+    """A resource's IAM/bucket/key policy input, parsed."""
+    return json.loads(resource.inputs[key])
+
+
+def statements(document: dict) -> list[dict]:
+    """A policy document's statements as a list."""
+    found = document["Statement"]
+    return found if isinstance(found, list) else [found]
+
+
+def as_list(value) -> list:
+    """IAM allows a string or a list in Action/Resource."""
+    return value if isinstance(value, list) else [value]
