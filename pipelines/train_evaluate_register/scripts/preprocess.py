@@ -1,0 +1,62 @@
+"""Preprocess: raw CSV files -> curated train / validation / test splits (SageMaker Processing job).
+
+Reads every *.csv under the input folder, keeps numeric feature columns, fills their gaps with the
+training median, and writes three stratified splits with the label first and no header (the layout
+train.py and evaluate.py read). Runs in the scikit-learn processing container or locally:
+
+    python preprocess.py --input-dir raw/ --output-dir curated/ --target label
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+SPLITS = ("train", "validation", "test")
+
+
+def load_raw(input_dir: Path) -> pd.DataFrame:
+    """Concatenate every CSV file under `input_dir`."""
+    files = sorted(input_dir.rglob("*.csv"))
+    if not files:
+        raise SystemExit(f"no .csv files under {input_dir}")
+    return pd.concat((pd.read_csv(f) for f in files), ignore_index=True)
+
+
+def curate(frame: pd.DataFrame, target: str, seed: int = 42) -> dict[str, pd.DataFrame]:
+    """Split into train/validation/test (70/15/15, stratified); label first, numeric features only."""
+    if target not in frame.columns:
+        raise SystemExit(f"target column {target!r} not in the raw data; columns: {', '.join(frame.columns)}")
+    frame = frame.dropna(subset=[target])
+    features = [c for c in frame.select_dtypes("number").columns if c != target]
+    if not features:
+        raise SystemExit("the raw data has no numeric feature columns")
+    labels = frame[target].astype(int)
+    data = pd.concat([labels.rename(target), frame[features]], axis=1)
+    train, rest = train_test_split(data, test_size=0.3, random_state=seed, stratify=labels)
+    validation, test = train_test_split(rest, test_size=0.5, random_state=seed, stratify=rest[target])
+    medians = train[features].median()
+    return {name: split.fillna(medians) for name, split in zip(SPLITS, (train, validation, test), strict=True)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input-dir", type=Path, default=Path("/opt/ml/processing/input"))
+    parser.add_argument("--output-dir", type=Path, default=Path("/opt/ml/processing"))
+    parser.add_argument("--target", default="label")
+    args = parser.parse_args(argv)
+
+    splits = curate(load_raw(args.input_dir), args.target)
+    for name, split in splits.items():
+        folder = args.output_dir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        split.to_csv(folder / f"{name}.csv", header=False, index=False)
+    print(json.dumps({name: len(split) for name, split in splits.items()}))
+
+
+if __name__ == "__main__":
+    main()
