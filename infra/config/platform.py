@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
+from .pipelines import PipelineList
 from .storage import StorageSettings
 
 PROJECT = "mlops-platform"
@@ -60,6 +61,8 @@ class PlatformSettings(StrictModel):
     """Data-lake retention, tiering and object lock."""
     access: AccessSettings
     """Persona trust and CI deployment."""
+    pipelines: PipelineList = []
+    """SageMaker training pipelines (see pipelines/): one entry per pipeline, none by default."""
 
     @model_validator(mode="after")
     def _prod_keeps_protections(self) -> PlatformSettings:
@@ -79,6 +82,17 @@ class PlatformSettings(StrictModel):
                 f"prod turns off {', '.join(weakened)}; keep the protection or explain why in "
                 "protection.override_reason"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _pipeline_role_names_fit(self) -> PlatformSettings:
+        for index, pipeline in enumerate(self.pipelines):
+            role = f"{self.name_prefix}-pipeline-{pipeline.name}-schedule"
+            if len(role) > 64:
+                raise ValueError(
+                    f"pipelines[{index}].name {pipeline.name!r} makes the role name {role!r} longer than IAM's "
+                    f"64 characters; use at most {64 - len(role) + len(pipeline.name)} characters"
+                )
         return self
 
     @property

@@ -1,0 +1,390 @@
+"""SageMaker pipelines deployed from a rendered definition template, and notifications of model approvals.
+
+`TrainingPipeline` fills a template (see `pipelines.template`; produced offline by the sagemaker SDK) with
+the environment's role, key, buckets, subnets and images, uploads the pipeline's scripts to the
+artifacts bucket, and deploys `aws.sagemaker.Pipeline` with its own scoped role (capped by a permission
+boundary) and an optional EventBridge Scheduler schedule. `ModelApprovalNotifications` sends a model
+package group's approvals to an SNS topic. Neither imports the sagemaker SDK.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from pipelines.template import PLACEHOLDERS, fill, placeholders_in
+
+from . import _iam
+
+JOB_ACTIONS = [
+    "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
+    "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+]
+"""What SageMaker Pipelines does, as the pipeline role, to run the pipeline's jobs."""
+REGISTER_ACTIONS = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"]
+"""Registering the model version into its group."""
+TAG_ACTIONS = ["sagemaker:AddTags", "sagemaker:ListTags"]
+"""Pipelines tags the jobs and packages it creates with the execution."""
+KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+
+_PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+class TrainingPipelineArgs(TypedDict):
+    """Arguments of `TrainingPipeline`."""
+
+    pipeline_name: str
+    """Physical pipeline name (also the S3 prefix of its code, data and models), e.g. `mlops-platform-dev-churn`."""
+    template: Mapping[str, Any]
+    """Rendered definition template with `{{placeholders}}` (pipelines/<kind>/definition.template.json)."""
+    scripts: Mapping[str, str]
+    """Script file name -> source text, uploaded to `s3://<artifacts>/code/<pipeline>/<source_hash>/`."""
+    source_archive_base64: str
+    """The scripts as a reproducible tar.gz (base64), uploaded beside them for script-mode training."""
+    source_hash: str
+    """Version of the scripts: part of the code prefix, so a script change changes the definition."""
+    account_id: str
+    """The environment's account."""
+    region: str
+    """The environment's region."""
+    role_name: str
+    """Physical name of the pipeline role (at most 64 characters)."""
+    execution_role_arn: pulumi.Input[str]
+    """Role the pipeline's jobs run as (the env's training role); the pipeline role may pass only it."""
+    kms_key_arn: pulumi.Input[str]
+    """Env key: job volumes, outputs, model artifacts and the uploaded code."""
+    raw_bucket: pulumi.Input[str]
+    """Bucket name of raw data."""
+    curated_bucket: pulumi.Input[str]
+    """Bucket name of curated data."""
+    artifacts_bucket: pulumi.Input[str]
+    """Bucket name of code, checkpoints, models and evaluation reports."""
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Private subnets of the jobs (at least one)."""
+    security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Security groups of the jobs (at least one)."""
+    model_package_group_name: pulumi.Input[str]
+    """Model package group the pipeline registers into."""
+    images: Mapping[str, pulumi.Input[str]]
+    """`processing`, `training` and `inference` image URIs."""
+    parameters: Mapping[str, Any]
+    """Values of the template's per-pipeline placeholders: instance types, metric, threshold, target column."""
+    schedule_expression: NotRequired[str | None]
+    """EventBridge Scheduler `rate(...)`/`cron(...)` starting the pipeline; None: on demand only."""
+    schedule_timezone: NotRequired[str]
+    """IANA time zone of the schedule (default UTC)."""
+    max_parallel_steps: NotRequired[int]
+    """Most steps running at once in one execution (default 5)."""
+    description: NotRequired[str]
+    """Shown in SageMaker Studio."""
+
+
+class TrainingPipeline(pulumi.ComponentResource):
+    """A SageMaker pipeline from a template, its uploaded code, its scoped role and an optional schedule."""
+
+    pipeline: aws.sagemaker.Pipeline
+    """The pipeline."""
+    arn: pulumi.Output[str]
+    """ARN of the pipeline (StartPipelineExecution target)."""
+    role: aws.iam.Role
+    """Role SageMaker Pipelines assumes to run the steps."""
+    boundary: aws.iam.Policy
+    """Permission boundary of the pipeline and schedule roles."""
+    definition: pulumi.Output[str]
+    """The filled definition (JSON text)."""
+    code_objects: dict[str, aws.s3.BucketObjectv2]
+    """Uploaded scripts and source archive, by file name."""
+    schedule: aws.scheduler.Schedule | None
+    """The schedule, when one was configured."""
+
+    def __init__(self, name: str, args: TrainingPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _check_pipeline_args(name, args)
+        super().__init__("mlops:pipelines:TrainingPipeline", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        pipeline_name = args["pipeline_name"]
+        account, region = args["account_id"], args["region"]
+        pipeline_arn = f"arn:aws:sagemaker:{region}:{account}:pipeline/{pipeline_name.lower()}"
+        code_prefix = f"code/{pipeline_name}/{args['source_hash']}/"
+
+        files = {file: base64.b64encode(text.encode()).decode() for file, text in args["scripts"].items()}
+        files["sourcedir.tar.gz"] = args["source_archive_base64"]
+        self.code_objects = {
+            file: aws.s3.BucketObjectv2(
+                f"{name}-code-{file.replace('.', '-')}",
+                bucket=args["artifacts_bucket"],
+                key=code_prefix + file,
+                content_base64=content,
+                content_type="application/gzip" if file.endswith(".gz") else "text/x-python",
+                server_side_encryption="aws:kms",
+                kms_key_id=args["kms_key_arn"],
+                bucket_key_enabled=True,
+                opts=child,
+            )
+            for file, content in sorted(files.items())
+        }
+
+        values: dict[str, Any] = {
+            "pipeline_name": pipeline_name,
+            "role_arn": args["execution_role_arn"],
+            "kms_key_arn": args["kms_key_arn"],
+            "raw_bucket": args["raw_bucket"],
+            "curated_bucket": args["curated_bucket"],
+            "artifacts_bucket": args["artifacts_bucket"],
+            "source_hash": args["source_hash"],
+            "subnet_ids": args["subnet_ids"],
+            "security_group_ids": args["security_group_ids"],
+            "processing_image_uri": args["images"]["processing"],
+            "training_image_uri": args["images"]["training"],
+            "inference_image_uri": args["images"]["inference"],
+            "model_package_group": args["model_package_group_name"],
+            **args["parameters"],
+        }
+        template = args["template"]
+        self.definition = pulumi.Output.all(**values).apply(lambda v: json.dumps(fill(template, v), indent=None))
+
+        self.boundary = aws.iam.Policy(
+            f"{name}-boundary",
+            name=f"{args['role_name']}-boundary",
+            description=f"Permission boundary of the {pipeline_name} pipeline and schedule roles",
+            policy=_iam.render(pipeline_boundary_statements(args, pipeline_arn)),
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=args["role_name"],
+            description=f"SageMaker Pipelines role of {pipeline_name}",
+            assume_role_policy=_iam.render(_service_trust("sagemaker.amazonaws.com", account)),
+            permissions_boundary=self.boundary.arn,
+            max_session_duration=3600,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-role-policy",
+            role=self.role.id,
+            name="pipeline-access",
+            policy=_iam.render(pipeline_role_statements(args)),
+            opts=child,
+        )
+        self.pipeline = aws.sagemaker.Pipeline(
+            f"{name}-pipeline",
+            pipeline_name=pipeline_name,
+            pipeline_display_name=pipeline_name,
+            pipeline_description=args.get("description", f"{pipeline_name} training pipeline"),
+            role_arn=self.role.arn,
+            pipeline_definition=self.definition,
+            parallelism_configuration={"max_parallel_execution_steps": args.get("max_parallel_steps", 5)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.code_objects.values())),
+        )
+        self.arn = self.pipeline.arn
+
+        self.schedule = None
+        if expression := args.get("schedule_expression"):
+            scheduler_role = aws.iam.Role(
+                f"{name}-schedule-role",
+                name=f"{args['role_name'][:55]}-schedule",
+                description=f"EventBridge Scheduler starting {pipeline_name}",
+                assume_role_policy=_iam.render(_service_trust("scheduler.amazonaws.com", account)),
+                permissions_boundary=self.boundary.arn,
+                max_session_duration=3600,
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-schedule-role-policy",
+                role=scheduler_role.id,
+                name="start-pipeline",
+                policy=_iam.render([{"Sid": "StartThisPipeline", "Effect": "Allow",
+                                     "Action": "sagemaker:StartPipelineExecution", "Resource": pipeline_arn}]),
+                opts=child,
+            )
+            self.schedule = aws.scheduler.Schedule(
+                f"{name}-schedule",
+                name=pipeline_name[:64],
+                description=f"Starts {pipeline_name}",
+                schedule_expression=expression,
+                schedule_expression_timezone=args.get("schedule_timezone", "UTC"),
+                flexible_time_window={"mode": "OFF"},
+                target={"arn": self.pipeline.arn, "role_arn": scheduler_role.arn,
+                        "retry_policy": {"maximum_retry_attempts": 3, "maximum_event_age_in_seconds": 3600}},
+                opts=child,
+            )
+        self.register_outputs({"arn": self.arn, "role_arn": self.role.arn, "definition": self.definition})
+
+
+def _check_pipeline_args(name: str, args: TrainingPipelineArgs) -> None:
+    if not _PIPELINE_NAME.match(args["pipeline_name"]):
+        raise ValueError(f"TrainingPipeline {name!r}: pipeline_name {args['pipeline_name']!r} must be 1-256 "
+                         "letters, digits and hyphens, starting and ending with a letter or digit")
+    if not _ROLE_NAME.match(args["role_name"]):
+        raise ValueError(f"TrainingPipeline {name!r}: role_name {args['role_name']!r} must be 1-64 characters "
+                         "of letters, digits and +=,.@_-")
+    missing_images = sorted({"processing", "training", "inference"} - set(args["images"]))
+    if missing_images:
+        raise ValueError(f"TrainingPipeline {name!r}: images lacks {', '.join(missing_images)}")
+    provided = {"pipeline_name", "role_arn", "kms_key_arn", "raw_bucket", "curated_bucket", "artifacts_bucket",
+                "source_hash", "subnet_ids", "security_group_ids", "processing_image_uri", "training_image_uri",
+                "inference_image_uri", "model_package_group", *args["parameters"]}
+    used = placeholders_in(args["template"])
+    if unknown := sorted(set(args["parameters"]) - set(PLACEHOLDERS)):
+        raise ValueError(f"TrainingPipeline {name!r}: parameters {unknown} are not template placeholders; "
+                         f"accepted: {', '.join(sorted(PLACEHOLDERS))}")
+    if missing := sorted(used - provided):
+        raise ValueError(f"TrainingPipeline {name!r}: the template needs values for {', '.join(missing)} "
+                         "(pass them in parameters)")
+    if not args["scripts"]:
+        raise ValueError(f"TrainingPipeline {name!r}: scripts is empty; the template's steps run uploaded scripts")
+
+
+def _service_trust(service: str, account: str) -> list[_iam.Statement]:
+    return [{"Sid": "AssumeByService", "Effect": "Allow", "Principal": {"Service": service},
+             "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]
+
+
+def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]:
+    """What the pipeline role may do: run its jobs only with the env key and in the VPC, register into its
+    model's group, pass only the execution role, read its evaluation reports, use only the env key."""
+    account, region, key = args["account_id"], args["region"], args["kms_key_arn"]
+    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
+    group = args["model_package_group_name"]
+    artifacts = pulumi.Output.concat("arn:aws:s3:::", args["artifacts_bucket"])
+    return [
+        {
+            "Sid": "RunJobsEncryptedInVpc",
+            "Effect": "Allow",
+            "Action": [a for a in JOB_ACTIONS if a.startswith("sagemaker:Create")],
+            "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*"],
+            "Condition": {
+                "StringEquals": {"sagemaker:VolumeKmsKey": key, "sagemaker:OutputKmsKey": key},
+                "Null": {"sagemaker:VpcSubnets": "false"},
+            },
+        },
+        {
+            "Sid": "WatchJobs",
+            "Effect": "Allow",
+            "Action": [a for a in JOB_ACTIONS if not a.startswith("sagemaker:Create")] + TAG_ACTIONS,
+            "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*"],
+        },
+        {
+            "Sid": "RegisterIntoModelGroup",
+            "Effect": "Allow",
+            "Action": [*REGISTER_ACTIONS, *TAG_ACTIONS],
+            "Resource": [pulumi.Output.concat(sagemaker, ":model-package/", group, "/*"),
+                         pulumi.Output.concat(sagemaker, ":model-package-group/", group)],
+        },
+        {
+            "Sid": "PassExecutionRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": args["execution_role_arn"],
+            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        },
+        {
+            "Sid": "ReadEvaluationReports",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": pulumi.Output.concat(artifacts, "/pipelines/", args["pipeline_name"], "/*"),
+        },
+        {
+            "Sid": "ListOwnPrefixes",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": artifacts,
+            "Condition": {"StringLike": {"s3:prefix": [f"pipelines/{args['pipeline_name']}/*"]}},
+        },
+        {
+            "Sid": "UseEnvKeyThroughS3",
+            "Effect": "Allow",
+            "Action": KEY_USE_ACTIONS,
+            "Resource": key,
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        },
+        {
+            "Sid": "GrantEnvKeyToJobs",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:DescribeKey"],
+            "Resource": key,
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
+
+
+def pipeline_boundary_statements(args: TrainingPipelineArgs, pipeline_arn: str) -> list[_iam.Statement]:
+    """The cap of the pipeline and schedule roles: SageMaker jobs and packages in this account and region,
+    passing only the execution role, the artifacts bucket, the env key; never identity or key changes."""
+    account, region, key = args["account_id"], args["region"], args["kms_key_arn"]
+    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
+    artifacts = pulumi.Output.concat("arn:aws:s3:::", args["artifacts_bucket"])
+    return [
+        {"Sid": "SageMakerJobsAndPackages", "Effect": "Allow",
+         "Action": [*JOB_ACTIONS, *REGISTER_ACTIONS, *TAG_ACTIONS],
+         "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*",
+                      f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},
+        {"Sid": "StartThisPipeline", "Effect": "Allow", "Action": "sagemaker:StartPipelineExecution",
+         "Resource": pipeline_arn},
+        {"Sid": "PassExecutionRole", "Effect": "Allow", "Action": "iam:PassRole",
+         "Resource": args["execution_role_arn"]},
+        {"Sid": "ArtifactsBucket", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"],
+         "Resource": [artifacts, pulumi.Output.concat(artifacts, "/*")]},
+        {"Sid": "EnvKey", "Effect": "Allow", "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"], "Resource": key},
+        {"Sid": "DenyIdentityAndKeyChanges", "Effect": "Deny",
+         "Action": ["iam:Create*", "iam:Delete*", "iam:Put*", "iam:Attach*", "iam:Update*",
+                    "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"],
+         "Resource": "*"},
+    ]
+
+
+class ModelApprovalNotificationsArgs(TypedDict):
+    """Arguments of `ModelApprovalNotifications`."""
+
+    model_package_group_name: pulumi.Input[str]
+    """The group whose approvals are announced."""
+    topic_arn: pulumi.Input[str]
+    """SNS topic receiving the notifications (its policy must let this account's EventBridge rules publish)."""
+    statuses: NotRequired[Sequence[str]]
+    """Approval statuses announced (default: Approved)."""
+
+
+class ModelApprovalNotifications(pulumi.ComponentResource):
+    """An EventBridge rule on "SageMaker Model Package State Change" for one group, sending approvals to SNS."""
+
+    rule: aws.cloudwatch.EventRule
+    """The rule."""
+
+    def __init__(self, name: str, args: ModelApprovalNotificationsArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        statuses = list(args.get("statuses", ["Approved"]))
+        allowed = {"Approved", "Rejected", "PendingManualApproval"}
+        if not statuses or set(statuses) - allowed:
+            raise ValueError(f"ModelApprovalNotifications {name!r}: statuses={statuses!r}; expected a non-empty "
+                             f"list of {', '.join(sorted(allowed))}")
+        super().__init__("mlops:pipelines:ModelApprovalNotifications", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        group = args["model_package_group_name"]
+        self.rule = aws.cloudwatch.EventRule(
+            f"{name}-rule",
+            description=pulumi.Output.concat("Model package approvals in ", group),
+            event_pattern=pulumi.Output.json_dumps({
+                "source": ["aws.sagemaker"],
+                "detail-type": ["SageMaker Model Package State Change"],
+                "detail": {"ModelPackageGroupName": [group], "ModelApprovalStatus": statuses},
+            }),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-to-topic",
+            rule=self.rule.name,
+            arn=args["topic_arn"],
+            input_transformer={
+                "input_paths": {"group": "$.detail.ModelPackageGroupName", "version": "$.detail.ModelPackageVersion",
+                                "status": "$.detail.ModelApprovalStatus", "arn": "$.detail.ModelPackageArn"},
+                "input_template": '"Model <group> version <version> is now <status> (<arn>)."',
+            },
+            opts=child,
+        )
+        self.register_outputs({"rule_arn": self.rule.arn})

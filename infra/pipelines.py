@@ -1,0 +1,111 @@
+"""Wiring of the `pipelines` config section: one `TrainingPipeline` per entry, approval notifications per model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from components.pipelines import ModelApprovalNotifications, TrainingPipeline
+from infra.config import PlatformSettings
+from infra.config.pipelines import PipelineSettings
+from pipelines.template import KINDS, source_archive_base64, source_hash
+
+
+def pipeline_name(settings: PlatformSettings, pipeline: PipelineSettings) -> str:
+    """Physical name of a configured pipeline: `<project>-<env>-<name>`."""
+    return f"{settings.name_prefix}-{pipeline.name}"
+
+
+def pipeline_role_name(settings: PlatformSettings, pipeline: PipelineSettings) -> str:
+    """Physical name of a pipeline's role: `<project>-<env>-pipeline-<name>`."""
+    return f"{settings.name_prefix}-pipeline-{pipeline.name}"
+
+
+def pipeline_role_arns(settings: PlatformSettings) -> list[str]:
+    """ARNs of the pipeline roles, known before they exist (the env key's policy names them)."""
+    return [f"arn:aws:iam::{settings.account}:role/{pipeline_role_name(settings, p)}" for p in settings.pipelines]
+
+
+@dataclass
+class Pipelines:
+    """What `build_pipelines` registered."""
+
+    pipelines: dict[str, TrainingPipeline] = field(default_factory=dict)
+    notifications: dict[str, ModelApprovalNotifications] = field(default_factory=dict)
+
+
+def build_pipelines(
+    settings: PlatformSettings,
+    *,
+    kms_key_arn: pulumi.Input[str],
+    buckets: Mapping[str, pulumi.Input[str]],
+    execution_role_arn: pulumi.Input[str],
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    model_package_group_names: Mapping[str, pulumi.Input[str]] | None,
+    topic_arn: pulumi.Input[str] | None,
+    base: pulumi.ResourceOptions,
+) -> Pipelines:
+    """Deploy every configured pipeline, and one approval notification rule per model they register into.
+
+    `model_package_group_names` maps a config model name to its group's physical name (None: the config
+    name is the group name); without `topic_arn`, no notification rules are created.
+    """
+    built = Pipelines()
+    for config in settings.pipelines:
+        kind = KINDS[config.kind.value]
+        scripts = kind.scripts()
+        group = (model_package_group_names or {}).get(config.model, config.model)
+        images = config.images
+        built.pipelines[config.name] = TrainingPipeline(
+            f"pipeline-{config.name}",
+            {
+                "pipeline_name": pipeline_name(settings, config),
+                "template": kind.template(),
+                "scripts": scripts,
+                "source_archive_base64": source_archive_base64(scripts),
+                "source_hash": source_hash(scripts),
+                "account_id": settings.account,
+                "region": settings.region,
+                "role_name": pipeline_role_name(settings, config),
+                "execution_role_arn": execution_role_arn,
+                "kms_key_arn": kms_key_arn,
+                "raw_bucket": buckets["raw"],
+                "curated_bucket": buckets["curated"],
+                "artifacts_bucket": buckets["artifacts"],
+                "subnet_ids": subnet_ids,
+                "security_group_ids": security_group_ids,
+                "model_package_group_name": group,
+                "images": {
+                    "processing": images.processing,
+                    "training": images.training,
+                    "inference": images.inference or images.training,
+                },
+                "parameters": {
+                    "processing_instance_type": config.processing_instance_type,
+                    "training_instance_type": config.training_instance_type,
+                    "metric": config.metric.value,
+                    "metric_threshold": config.threshold,
+                    "target_column": config.target_column,
+                },
+                "schedule_expression": config.schedule,
+                "schedule_timezone": config.schedule_timezone,
+                "description": f"{config.kind.value} pipeline of model {config.model}",
+            },
+            base,
+        )
+        if topic_arn is not None and config.model not in built.notifications:
+            built.notifications[config.model] = ModelApprovalNotifications(
+                f"approvals-{config.model}",
+                {"model_package_group_name": group, "topic_arn": topic_arn},
+                base,
+            )
+    return built
+
+
+def pipeline_outputs(built: Pipelines) -> dict[str, Any]:
+    """Stack outputs: pipeline ARNs by config name."""
+    return {"pipelines": {name: p.arn for name, p in built.pipelines.items()}}
