@@ -282,8 +282,12 @@ def lifecycle_rules(args: SecureBucketArgs) -> list[dict]:
         )
     if expiration_days is not None:
         rules.append(
-            {"id": "expire-current-versions", "status": "Enabled", "filter": everything,
-             "expiration": {"days": expiration_days}}
+            {
+                "id": "expire-current-versions",
+                "status": "Enabled",
+                "filter": everything,
+                "expiration": {"days": expiration_days},
+            }
         )
     return rules
 
