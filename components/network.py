@@ -16,6 +16,7 @@ public = VPC prefix + 8 capped at /28 (a /16 gives /24s; public subnets hold onl
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -177,8 +178,9 @@ class NetworkArgs(TypedDict):
     """Value of the `karpenter.sh/discovery` tag on the private subnets (usually the cluster name); None omits it."""
     account_id: NotRequired[pulumi.Input[str]]
     """Account of the VPC, for the flow-log role's confused-deputy conditions; default the provider's account."""
-    flow_log_group_name: NotRequired[str]
-    """Physical name of the flow-log group; default Pulumi auto-naming."""
+    name_prefix: NotRequired[str]
+    """Prefix of physical names: the flow-log group `/aws/vpc/<prefix>/flow-logs` and role `<prefix>-vpc-flow-logs`.
+    Default: Pulumi auto-naming."""
     protect_flow_logs: NotRequired[bool]
     """`protect` and `retain_on_delete` the flow-log group (audit evidence). Default False."""
 
@@ -315,11 +317,13 @@ class Network(pulumi.ComponentResource):
     ) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
         keep = args.get("protect_flow_logs", False)
+        prefix = args.get("name_prefix")
         group_opts = pulumi.ResourceOptions.merge(
             stateful(child, opts), pulumi.ResourceOptions(protect=True, retain_on_delete=True) if keep else None
         )
         group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs", name=args.get("flow_log_group_name"), kms_key_id=args["flow_log_kms_key_arn"],
+            f"{name}-flow-logs", name=f"/aws/vpc/{prefix}/flow-logs" if prefix else None,
+            kms_key_id=args["flow_log_kms_key_arn"],
             retention_in_days=args["flow_log_retention_days"], opts=group_opts,
         )
         account = args.get("account_id") or aws.get_caller_identity_output(
@@ -327,6 +331,7 @@ class Network(pulumi.ComponentResource):
         ).account_id
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
+            name=f"{prefix}-vpc-flow-logs" if prefix else None,
             description="VPC flow logs delivery to CloudWatch Logs",
             assume_role_policy=_iam.render(flow_log_trust_statements(account, region)),
             opts=child,
@@ -401,6 +406,12 @@ def _check_network_args(
         check_retention_days(args.get("flow_log_retention_days"))  # type: ignore[arg-type]
     except ValueError as exc:
         raise ValueError(f"Network {name!r}: flow_log_retention_days: {exc}") from None
+    prefix = args.get("name_prefix")
+    if prefix is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,47}", prefix):
+        raise ValueError(
+            f"Network {name!r}: name_prefix={prefix!r}; expected 1-48 letters, digits, '.', '_' or '-' "
+            "(the flow-log role name is <prefix>-vpc-flow-logs, at most 64 characters)"
+        )
     if not args.get("region"):
         raise ValueError(f"Network {name!r}: region is required (e.g. 'us-east-1')")
     return layout, nat_mode, [InterfaceEndpoint(s) for s in requested]
