@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from .registry import PULL_ACTIONS, PUSH_ACTIONS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
@@ -75,6 +76,13 @@ BUCKET_GRANTS: Mapping[Persona, tuple[Grant, ...]] = {
 }
 """Who may read or write which prefix of which zone."""
 
+IMAGE_GRANTS: Mapping[Persona, Access] = {
+    Persona.CI_DEPLOYER: Access.WRITE,
+    Persona.TRAINING: Access.READ,
+    Persona.INFERENCE: Access.READ,
+}
+"""Who may push (WRITE) or pull (READ) the environment's container images."""
+
 EXECUTION_PERSONAS = (Persona.TRAINING, Persona.INFERENCE)
 """Personas assumed by AWS services; they may let those services create KMS grants (volume encryption)."""
 
@@ -112,6 +120,8 @@ class PersonaRolesArgs(TypedDict):
     """Pulumi state bucket the CI deployer reads and writes, if any."""
     secrets_key_arn: NotRequired[str | None]
     """KMS key of Pulumi's secrets provider the CI deployer uses, if any."""
+    ecr_repository_arns: NotRequired[Sequence[str]]
+    """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
 
 
 def role_name(name_prefix: str, persona: Persona) -> str:
@@ -248,7 +258,18 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
         })
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
+    if (repositories := sorted(args.get("ecr_repository_arns", []))) and persona in IMAGE_GRANTS:
+        push = IMAGE_GRANTS[persona] is Access.WRITE
+        statements += _image_statements(repositories, PULL_ACTIONS + (PUSH_ACTIONS if push else []))
     return statements
+
+
+def _image_statements(repositories: list[str], actions: list[str]) -> list[_iam.Statement]:
+    # GetAuthorizationToken has no resource type: it only returns a docker login for the account's registry.
+    return [
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "EcrImages", "Effect": "Allow", "Action": actions, "Resource": repositories},
+    ]
 
 
 def _bucket_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:
@@ -303,6 +324,8 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
         {"Sid": "EnvKeyUse", "Effect": "Allow", "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
          "Resource": args["kms_key_arn"]},
         *_pulumi_backend_statements(args),
+        *(_image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
+          if (repos := args.get("ecr_repository_arns")) else []),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",
