@@ -320,7 +320,8 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     return [
         {"Sid": "EnvBucketObjects", "Effect": "Allow", "Action": READ_ACTIONS + WRITE_ACTIONS,
          "Resource": [pulumi.Output.concat(b, "/*") for b in buckets]},
-        {"Sid": "EnvBucketListing", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": buckets},
+        {"Sid": "EnvBucketListing", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+         "Resource": buckets},
         {"Sid": "EnvKeyUse", "Effect": "Allow", "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
          "Resource": args["kms_key_arn"]},
         *_pulumi_backend_statements(args),

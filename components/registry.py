@@ -323,6 +323,8 @@ class ExperimentTrackingArgs(TypedDict):
     """Small, Medium or Large (default Small)."""
     weekly_maintenance_window_start: NotRequired[str | None]
     """`DDD:HH:MM` in UTC, e.g. `TUE:03:30`; default: AWS picks."""
+    permissions_boundary_arn: NotRequired[pulumi.Input[str] | None]
+    """Permission boundary of the role, e.g. the persona boundary (it must allow the role's S3 and KMS use)."""
 
 
 class ExperimentTracking(pulumi.ComponentResource):
@@ -348,6 +350,7 @@ class ExperimentTracking(pulumi.ComponentResource):
             name=mlflow_role_name(prefix),
             description=f"SageMaker managed MLflow of {prefix}: artifact store access",
             assume_role_policy=_iam.render(mlflow_trust_statements(args)),
+            permissions_boundary=args.get("permissions_boundary_arn"),
             max_session_duration=3600,
             opts=child,
         )

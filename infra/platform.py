@@ -84,7 +84,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
     )
     registry = build_registry(
         settings, kms_key_arn=key.arn, artifacts=lake.buckets["artifacts"], roles=personas.roles,
-        base=base, stateful=stateful,
+        boundary_arn=personas.boundary.arn, base=base, stateful=stateful,
     )
     alerting = build_alerting(settings, kms_key_arn=key.arn, base=base)
     # Serving passes its endpoint names here once endpoints exist.

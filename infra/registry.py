@@ -58,6 +58,7 @@ def build_registry(
     kms_key_arn: pulumi.Input[str],
     artifacts: SecureBucket,
     roles: Mapping[Persona, aws.iam.Role],
+    boundary_arn: pulumi.Input[str],
     base: pulumi.ResourceOptions,
     stateful: pulumi.ResourceOptions,
 ) -> Registry:
@@ -108,6 +109,7 @@ def build_registry(
                 "kms_key_arn": kms_key_arn,
                 "size": TrackingServerSize(registry.mlflow.size.value),
                 "weekly_maintenance_window_start": registry.mlflow.weekly_maintenance_window_start,
+                "permissions_boundary_arn": boundary_arn,
             },
             base,
         )
