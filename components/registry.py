@@ -324,7 +324,7 @@ class ExperimentTrackingArgs(TypedDict):
     weekly_maintenance_window_start: NotRequired[str | None]
     """`DDD:HH:MM` in UTC, e.g. `TUE:03:30`; default: AWS picks."""
     permissions_boundary_arn: NotRequired[pulumi.Input[str] | None]
-    """Permission boundary of the role, e.g. the persona boundary (it must allow the role's S3 and KMS use)."""
+    """Permission boundary of the role, e.g. the persona boundary (must allow the role's S3 and KMS use)."""
 
 
 class ExperimentTracking(pulumi.ComponentResource):
