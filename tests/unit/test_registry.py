@@ -252,3 +252,40 @@ def test_bad_maintenance_window_fails():
     assert "weekly_maintenance_window_start='TUE 3am' must look like TUE:03:30" in _error(
         ExperimentTracking, "m", base
     )
+
+
+NAMES = [
+    "training",
+    "serving/xgboost",
+    "a",
+    "ab",
+    "a__b",
+    "a___b",
+    "a--b",
+    "a.-b",
+    "Team/x",
+    "x/",
+    "/x",
+    "a//b",
+    "churn-model",
+    "-churn",
+    "churn-",
+    "9lives",
+    "a_b",
+    "a.b",
+]
+
+
+def test_name_patterns_agree_with_botocore():
+    import re
+
+    import botocore.session
+
+    from components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
+
+    session = botocore.session.get_session()
+    ecr = session.get_service_model("ecr").shape_for("RepositoryName").metadata["pattern"]
+    sagemaker = session.get_service_model("sagemaker").shape_for("EntityName").metadata["pattern"]
+    for name in NAMES:
+        assert bool(REPOSITORY_NAME.match(name)) == bool(re.fullmatch(ecr, name)), name
+        assert bool(MODEL_PACKAGE_GROUP_NAME.match(name)) == bool(re.fullmatch(sagemaker, name)), name
