@@ -329,7 +329,8 @@ def pipeline_boundary_statements(args: TrainingPipelineArgs, pipeline_arn: str) 
          "Resource": pipeline_arn},
         {"Sid": "PassExecutionRole", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": args["execution_role_arn"]},
-        {"Sid": "ArtifactsBucket", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"],
+        {"Sid": "ArtifactsBucket", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"],
          "Resource": [artifacts, pulumi.Output.concat(artifacts, "/*")]},
         {"Sid": "EnvKey", "Effect": "Allow", "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"], "Resource": key},
         {"Sid": "DenyIdentityAndKeyChanges", "Effect": "Deny",
@@ -388,3 +389,51 @@ class ModelApprovalNotifications(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs({"rule_arn": self.rule.arn})
+
+
+class JobSecurityGroupArgs(TypedDict):
+    """Arguments of `JobSecurityGroup`."""
+
+    vpc_id: pulumi.Input[str]
+    """The VPC of the jobs."""
+    vpc_cidr: pulumi.Input[str]
+    """The VPC's range: HTTPS to the interface endpoints inside it."""
+    s3_prefix_list_id: pulumi.Input[str]
+    """Managed prefix list of S3 in the region: HTTPS to S3 through the gateway endpoint."""
+
+
+class JobSecurityGroup(pulumi.ComponentResource):
+    """Security group of SageMaker jobs in the VPC: no ingress but from itself (multi-instance training),
+    egress only HTTPS to the VPC's endpoints and to S3, and to itself."""
+
+    security_group: aws.ec2.SecurityGroup
+    """The group."""
+    id: pulumi.Output[str]
+    """ID of the group."""
+
+    def __init__(self, name: str, args: JobSecurityGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlops:pipelines:JobSecurityGroup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg", vpc_id=args["vpc_id"],
+            description="SageMaker jobs: HTTPS to VPC endpoints and S3, traffic between the job's instances",
+            opts=child,
+        )
+        self.id = self.security_group.id
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-self", security_group_id=self.id, referenced_security_group_id=self.id,
+            ip_protocol="-1", description="Between the instances of one job (distributed training)", opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-to-self", security_group_id=self.id, referenced_security_group_id=self.id,
+            ip_protocol="-1", description="Between the instances of one job (distributed training)", opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-https-vpc", security_group_id=self.id, cidr_ipv4=args["vpc_cidr"], ip_protocol="tcp",
+            from_port=443, to_port=443, description="HTTPS to the interface VPC endpoints", opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-https-s3", security_group_id=self.id, prefix_list_id=args["s3_prefix_list_id"],
+            ip_protocol="tcp", from_port=443, to_port=443, description="HTTPS to S3 (gateway endpoint)", opts=child,
+        )
+        self.register_outputs({"id": self.id})

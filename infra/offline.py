@@ -106,6 +106,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "zoneIds": [f"{self.region}-az{i + 1}" for i in range(len(letters))],
                 "id": self.region,
             }
+        if args.token == "aws:ec2/getPrefixList:getPrefixList":
+            name = args.args.get("name", "")
+            return {"id": f"pl-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:8]}", "name": name, "cidrBlocks": []}
         return {}
 
     def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:

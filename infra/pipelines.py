@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
-from components.pipelines import ModelApprovalNotifications, TrainingPipeline
+from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from infra.config import PlatformSettings
 from infra.config.pipelines import PipelineSettings
 from pipelines.template import KINDS, source_archive_base64, source_hash
@@ -104,6 +105,23 @@ def build_pipelines(
                 base,
             )
     return built
+
+
+def job_security_group(
+    settings: PlatformSettings,
+    *,
+    vpc_id: pulumi.Input[str],
+    vpc_cidr: pulumi.Input[str],
+    provider: aws.Provider,
+    base: pulumi.ResourceOptions,
+) -> JobSecurityGroup:
+    """The security group of the pipelines' jobs: HTTPS to the VPC endpoints and S3 only."""
+    s3 = aws.ec2.get_prefix_list_output(
+        name=f"com.amazonaws.{settings.region}.s3", opts=pulumi.InvokeOutputOptions(provider=provider)
+    )
+    return JobSecurityGroup(
+        "pipeline-jobs", {"vpc_id": vpc_id, "vpc_cidr": vpc_cidr, "s3_prefix_list_id": s3.id}, base
+    )
 
 
 def pipeline_outputs(built: Pipelines) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
-from infra.network import build_network
 from infra.monitoring import build_alerting, build_dashboard
+from infra.network import build_network
+from infra.pipelines import build_pipelines, job_security_group, pipeline_outputs, pipeline_role_arns
 from infra.registry import build_registry, registry_key_users, repository_arns
 
 
@@ -42,7 +43,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "description": f"{prefix} data, artifacts and logs",
             "alias": f"{prefix}-data",
             "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]
-            + registry_key_users(settings),
+            + registry_key_users(settings)
+            + pipeline_role_arns(settings),
             "service_principals": [f"logs.{settings.region}.amazonaws.com"],
             "sns_publisher_principals": list(PUBLISHER_SERVICES),
         },
@@ -92,6 +94,22 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
     alerting = build_alerting(settings, kms_key_arn=key.arn, base=base)
     # Serving passes its endpoint names here once endpoints exist.
     dashboard = build_dashboard(settings, endpoint_names=[], base=base)
+    pipelines = None
+    if settings.pipelines:
+        jobs_sg = job_security_group(
+            settings, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr, provider=provider, base=base
+        )
+        pipelines = build_pipelines(
+            settings,
+            kms_key_arn=key.arn,
+            buckets={zone: bucket.name for zone, bucket in lake.buckets.items()},
+            execution_role_arn=personas.roles[Persona.TRAINING].arn,
+            subnet_ids=network.private_subnet_ids,
+            security_group_ids=[jobs_sg.id],
+            model_package_group_names={name: group.group_name for name, group in registry.model_groups.items()},
+            topic_arn=alerting.topic.topic_arn,
+            base=base,
+        )
     return {
         "environment": settings.environment.value,
         "vpc_id": network.vpc_id,
@@ -107,4 +125,5 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "model_package_groups": {name: group.arn for name, group in registry.model_groups.items()},
         "model_package_group_names": {name: g.group_name for name, g in registry.model_groups.items()},
         "mlflow_tracking_server_arn": registry.tracking.arn if registry.tracking else None,
+        **(pipeline_outputs(pipelines) if pipelines else {"pipelines": {}}),
     }

@@ -54,9 +54,13 @@ def _check_training_type(value: str) -> str:
 
 def _check_processing_type(value: str) -> str:
     if value not in _instance_types("ProcessingInstanceType"):
-        raise ValueError("not a SageMaker processing instance type (botocore's ProcessingInstanceType), e.g. ml.m5.xlarge")
+        raise ValueError(
+            "not a SageMaker processing instance type (botocore's ProcessingInstanceType), e.g. ml.m5.xlarge"
+        )
     if not supports_volume_kms(value):
-        raise ValueError("has local NVMe storage only, where SageMaker rejects the env key on the volume; e.g. ml.m5.xlarge")
+        raise ValueError(
+            "has local NVMe storage only, where SageMaker rejects the env key on the volume; e.g. ml.m5.xlarge"
+        )
     return value
 
 
@@ -89,7 +93,9 @@ def _check_schedule(value: str) -> str:
             "cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>), e.g. cron(0 3 ? * MON *)"
         )
     if "?" not in (fields[2], fields[4]):
-        raise ValueError("cron needs '?' in day-of-month or day-of-week (one of them must be unset), e.g. cron(0 3 ? * MON *)")
+        raise ValueError(
+            "cron needs '?' in day-of-month or day-of-week (one of them must be unset), e.g. cron(0 3 ? * MON *)"
+        )
     return value
 
 

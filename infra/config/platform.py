@@ -132,6 +132,17 @@ class PlatformSettings(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _pipelines_register_into_known_models(self) -> PlatformSettings:
+        known = [model.name for model in self.registry.models]
+        for index, pipeline in enumerate(self.pipelines):
+            if pipeline.model not in known:
+                raise ValueError(
+                    f"pipelines[{index}].model {pipeline.model!r} is not a registry.models name; "
+                    f"expected one of: {', '.join(known) or '(none: add the model to registry.models)'}"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _pipeline_role_names_fit(self) -> PlatformSettings:
         for index, pipeline in enumerate(self.pipelines):
             role = f"{self.name_prefix}-pipeline-{pipeline.name}-schedule"
