@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint-dir", type=Path, default=Path("/opt/ml/checkpoints"))
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--hidden-units", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate", type=float, default=1e-2)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
 
