@@ -113,7 +113,10 @@ class TrainingPipeline(pulumi.ComponentResource):
         pipeline_arn = f"arn:aws:sagemaker:{region}:{account}:pipeline/{pipeline_name.lower()}"
         code_prefix = f"code/{pipeline_name}/{args['source_hash']}/"
 
-        files = {file: base64.b64encode(text.encode()).decode() for file, text in args["scripts"].items()}
+        # Upload what the definition points at: the scripts it runs directly, and the archive (script mode).
+        template_text = json.dumps(args["template"])
+        files = {file: base64.b64encode(text.encode()).decode() for file, text in args["scripts"].items()
+                 if "{{source_hash}}/" + file in template_text}
         files["sourcedir.tar.gz"] = args["source_archive_base64"]
         self.code_objects = {
             file: aws.s3.BucketObjectv2(

@@ -252,7 +252,7 @@ def test_code_is_uploaded_encrypted_under_the_source_hash_before_the_pipeline(pi
     objects = pipeline_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     prefix = f"code/mlops-platform-dev-churn/{source_hash(SCRIPTS)}/"
     assert sorted(o.inputs["key"] for o in objects) == [
-        prefix + f for f in ("evaluate.py", "preprocess.py", "sourcedir.tar.gz", "train.py")]
+        prefix + f for f in ("evaluate.py", "preprocess.py", "sourcedir.tar.gz")]
     assert all((o.inputs["serverSideEncryption"], o.inputs["kmsKeyId"]) == ("aws:kms", KEY) for o in objects)
     pipeline = pipeline_plan.get("aws:sagemaker/pipeline:Pipeline", "p-pipeline")
     assert {o.urn for o in objects} <= set(pipeline.options["depends_on"])

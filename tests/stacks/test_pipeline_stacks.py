@@ -1,0 +1,197 @@
+"""Each stack's deployed pipelines: the definition carries that environment's key, network, role, buckets and
+model group; code, schedules, roles and approval notifications are wired as configured."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from infra.config import PROJECT
+from infra.offline import stack_config
+from pipelines.template import KINDS, source_hash
+from tests.conftest import REPO, STACKS, plan_for, policy, statements
+from tests.pipeline_checks import all_steps, request_errors, unresolved_references
+
+PIPELINE = "aws:sagemaker/pipeline:Pipeline"
+GPU_PREFIXES = ("ml.p", "ml.g")
+
+
+def configured(stack: str) -> list[dict]:
+    return json.loads(stack_config(stack)[f"{PROJECT}:pipelines"])
+
+
+def deployed(stack: str) -> dict[str, dict]:
+    """Config name -> parsed definition of every deployed pipeline."""
+    plan = plan_for(stack)
+    return {
+        entry["name"]: json.loads(plan.get(PIPELINE, f"pipeline-{entry['name']}-pipeline").inputs["pipelineDefinition"])
+        for entry in configured(stack)
+    }
+
+
+def step(definition: dict, name: str) -> dict:
+    return next(s for s in all_steps(definition) if s["Name"] == name)["Arguments"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_configured_pipeline_is_deployed_with_a_valid_definition(stack):
+    plan = plan_for(stack)
+    names = {p.inputs["pipelineName"] for p in plan.of_type(PIPELINE)}
+    assert names == {f"{PROJECT}-{stack}-{entry['name']}" for entry in configured(stack)}
+    for definition in deployed(stack).values():
+        assert "{{" not in json.dumps(definition)
+        assert unresolved_references(definition) == []
+        assert request_errors(definition) == {}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_definition_carries_the_envs_key_network_role_and_buckets(stack):
+    plan = plan_for(stack)
+    key = plan.outputs["data_key_arn"]
+    buckets = plan.outputs["buckets"]
+    subnets = plan.outputs["private_subnet_ids"]
+    training_role = plan.outputs["roles"]["training"]
+    jobs_sg = plan.get("aws:ec2/securityGroup:SecurityGroup", "pipeline-jobs-sg")
+    for name, definition in deployed(stack).items():
+        prefix = f"{PROJECT}-{stack}-{name}"
+        jobs = [step(definition, n) for n in ("Preprocess", "Train", "Evaluate")]
+        assert {j["RoleArn"] for j in jobs} == {training_role}
+        for job in (jobs[0], jobs[2]):
+            assert job["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
+            assert job["ProcessingOutputConfig"]["KmsKeyId"] == key
+            vpc = job["NetworkConfig"]["VpcConfig"]
+            assert (vpc["Subnets"], vpc["SecurityGroupIds"]) == (subnets, [f"{jobs_sg.name}-id"])
+        train = jobs[1]
+        assert train["ResourceConfig"]["VolumeKmsKeyId"] == key
+        assert train["OutputDataConfig"] == {"S3OutputPath": f"s3://{buckets['artifacts']}/models/{prefix}",
+                                             "KmsKeyId": key}
+        assert train["VpcConfig"] == {"SecurityGroupIds": [f"{jobs_sg.name}-id"], "Subnets": subnets}
+        raw = next(p for p in definition["Parameters"] if p["Name"] == "InputDataUri")["DefaultValue"]
+        assert raw == f"s3://{buckets['raw']}/{prefix}/"
+        assert f"s3://{buckets['curated']}/{prefix}" in json.dumps(jobs[0]["ProcessingOutputConfig"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_training_is_gpu_spot_with_checkpoints_in_the_artifacts_bucket(stack):
+    plan = plan_for(stack)
+    artifacts = plan.outputs["buckets"]["artifacts"]
+    for entry in configured(stack):
+        definition = deployed(stack)[entry["name"]]
+        default = next(p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType")["DefaultValue"]
+        assert default == entry.get("training_instance_type", "ml.p3.2xlarge")
+        assert default.startswith(GPU_PREFIXES)
+        train = step(definition, "Train")
+        assert train["ResourceConfig"]["InstanceType"] == {"Get": "Parameters.TrainingInstanceType"}
+        assert train["EnableManagedSpotTraining"] is True
+        stop = train["StoppingCondition"]
+        assert stop["MaxWaitTimeInSeconds"] >= stop["MaxRuntimeInSeconds"]
+        prefix = f"{PROJECT}-{stack}-{entry['name']}"
+        assert train["CheckpointConfig"]["S3Uri"] == f"s3://{artifacts}/checkpoints/{prefix}/"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_registration_goes_into_the_models_group_pending_approval_with_the_report(stack):
+    groups = plan_for(stack).outputs["model_package_group_names"]
+    for entry in configured(stack):
+        definition = deployed(stack)[entry["name"]]
+        register = step(definition, "Register")
+        assert register["ModelPackageGroupName"] == groups[entry["model"]]
+        assert register["ModelApprovalStatus"] == "PendingManualApproval"
+        statistics = register["ModelMetrics"]["ModelQuality"]["Statistics"]
+        assert statistics["ContentType"] == "application/json"
+        assert "evaluation.json" in json.dumps(statistics["S3Uri"])
+        threshold = next(p for p in definition["Parameters"] if p["Name"] == "MetricThreshold")["DefaultValue"]
+        assert threshold == entry["threshold"]
+        gate = step(definition, "MetricAboveThreshold")["Conditions"][0]["LeftValue"]["Std:JsonGet"]["Path"]
+        assert gate == f"binary_classification_metrics.{entry.get('metric', 'auc')}.value"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_scripts_uploaded_where_the_definition_points(stack):
+    plan = plan_for(stack)
+    scripts_hash = source_hash(KINDS["train-evaluate-register"].scripts())
+    for entry in configured(stack):
+        objects = [o for o in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+                   if o.name.startswith(f"pipeline-{entry['name']}-code-")]
+        uris = {f"s3://{o.inputs['bucket']}/{o.inputs['key']}" for o in objects}
+        text = json.dumps(deployed(stack)[entry["name"]])
+        referenced = {u for u in uris if u in text}
+        assert referenced == uris and len(uris) == 3
+        assert all(f"/{scripts_hash}/" in u for u in uris)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_schedules_roles_and_notifications_follow_the_config(stack):
+    plan = plan_for(stack)
+    schedules = {s.name.removeprefix("pipeline-").removesuffix("-schedule"): s.inputs
+                 for s in plan.of_type("aws:scheduler/schedule:Schedule")}
+    assert schedules.keys() == {e["name"] for e in configured(stack) if e.get("schedule")}
+    for entry in configured(stack):
+        if entry.get("schedule"):
+            assert schedules[entry["name"]]["scheduleExpression"] == entry["schedule"]
+            assert schedules[entry["name"]]["scheduleExpressionTimezone"] == entry.get("schedule_timezone", "UTC")
+        role = plan.get("aws:iam/role:Role", f"pipeline-{entry['name']}-role")
+        assert role.inputs["permissionsBoundary"]
+    rules = plan.of_type("aws:cloudwatch/eventRule:EventRule")
+    approval_rules = {json.loads(r.inputs["eventPattern"])["detail"]["ModelPackageGroupName"][0] for r in rules
+                      if "Model Package State Change" in r.inputs["eventPattern"]}
+    assert approval_rules == {e["model"] for e in configured(stack)}  # one per model, not per pipeline
+    topic = plan.outputs["alert_topic_arn"]
+    targets = [t for t in plan.of_type("aws:cloudwatch/eventTarget:EventTarget") if t.name.startswith("approvals-")]
+    assert {t.inputs["arn"] for t in targets} == {topic}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_env_key_lets_the_pipeline_roles_use_it(stack):
+    plan = plan_for(stack)
+    key_policy = statements(policy(plan.get("aws:kms/key:Key", "data-key-key")))
+    users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRoles")["Condition"]["ArnEquals"]
+    for entry in configured(stack):
+        role = plan.get("aws:iam/role:Role", f"pipeline-{entry['name']}-role")
+        assert f"arn:aws:iam::{plan_for(stack).outputs['roles']['training'].split(':')[4]}:role/{role.inputs['name']}" \
+            in users["aws:PrincipalArn"]
+
+
+def test_prod_trains_on_a_larger_gpu_with_a_stricter_bar_than_dev():
+    dev, prod = configured("dev")[0], configured("prod")[0]
+    assert prod["threshold"] > dev["threshold"]
+    assert prod["training_instance_type"] != dev["training_instance_type"]
+
+
+PREVIEW_PROBE = (
+    "import sys\n"
+    "from infra.cli import main\n"
+    "code = main(['preview', '--stack', 'prod'])\n"
+    "loaded = sorted(m for m in sys.modules if m == 'sagemaker' or m.startswith('sagemaker.'))\n"
+    "print('RESULT', code, len(loaded), loaded[:3])\n"
+)
+_processes: dict[str, subprocess.Popen] = {}
+
+
+def _finished(name: str) -> tuple[int, str]:
+    """Both slow subprocesses start together on first use (they take ~15 s each, and there are 2 cores)."""
+    if not _processes:
+        commands = {"render": [sys.executable, "-m", "pipelines.render", "--check"],
+                    "preview": [sys.executable, "-c", PREVIEW_PROBE]}
+        for key, command in commands.items():
+            _processes[key] = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                               text=True)
+    out, _ = _processes[name].communicate(timeout=300)
+    return _processes[name].returncode, out
+
+
+def test_checked_in_template_is_current():
+    """Re-render with the sagemaker SDK and compare; fix with `uv run python -m pipelines.render`."""
+    code, out = _finished("render")
+    assert code == 0, out
+    assert "train-evaluate-register: up to date" in out
+
+
+def test_preview_never_imports_sagemaker():
+    code, out = _finished("preview")
+    assert code == 0, out[-2000:]
+    assert "RESULT 0 0 []" in out, out[-500:]
+    assert "sagemaker.Pipeline" in out  # the preview did deploy pipelines
