@@ -1,6 +1,7 @@
 """`mlops-platform`: the offline preview of a stack, with no cloud credentials and no Pulumi CLI.
 
     mlops-platform preview --stack dev [--json plan.json] [--markdown summary.md]
+    mlops-platform pipelines render [--check]   (needs `uv sync --extra pipelines`: imports the sagemaker SDK)
 
 Exit codes: 0 plan printed; 2 invalid stack config (the message names the key).
 """
@@ -29,7 +30,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     preview.add_argument("--json", type=Path, metavar="FILE", help="write the plan as JSON")
     preview.add_argument("--markdown", type=Path, metavar="FILE", help="write a pull-request summary")
     preview.add_argument("--stacks-dir", type=Path, default=None, help="folder of stack files (default: stacks/)")
+    pipelines = commands.add_parser("pipelines", help="SageMaker pipeline templates (pipelines/)")
+    pipeline_commands = pipelines.add_subparsers(dest="pipelines_command", required=True)
+    render = pipeline_commands.add_parser("render", help="re-render the checked-in definition templates offline")
+    render.add_argument("--check", action="store_true", help="exit 1 if a checked-in template is stale")
     args = parser.parse_args(argv)
+    if args.command == "pipelines":
+        from pipelines.render import main as render_main  # imports sagemaker only when rendering
+
+        return render_main(["--check"] if args.check else [])
     return _preview(args)
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from infra.offline import Plan, PlannedResource
+from infra.report_pipelines import PIPELINE_EXTRACTORS
 
 STATEFUL_TYPES = (
     "aws:s3/bucket:Bucket",
@@ -233,6 +234,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_group,
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
 }
+_EXTRACTORS.update(PIPELINE_EXTRACTORS)
 
 
 def markdown(plan: Plan) -> str:

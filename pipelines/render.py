@@ -83,7 +83,11 @@ def render(kind: PipelineKind) -> dict[str, Any]:
             boto_session=boto3.Session(region_name=RENDER_REGION),
             sagemaker_config=_SDK_CONFIG,
         )
-        text = module.build(session).definition()
+        logging.disable(logging.WARNING)  # the SDK's INFO/DEBUG chatter (its loggers are made on the fly)
+        try:
+            text = module.build(session).definition()
+        finally:
+            logging.disable(logging.NOTSET)
     for sentinel, placeholder in module.SENTINELS.items():
         text = text.replace(sentinel, placeholder)
     definition = json.loads(text)

@@ -87,6 +87,8 @@ def _describe(exc: ValidationError) -> str:
 
 def _accepted_keys(model: type[BaseModel], path: list[str]) -> list[str]:
     for part in path:
+        if part.isdigit():  # a list index: the list's item model (found below) applies
+            continue
         field = model.model_fields.get(part)
         annotation = getattr(field, "annotation", None)
         candidates = [annotation, *getattr(annotation, "__args__", ())]

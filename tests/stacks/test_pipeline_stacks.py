@@ -195,3 +195,15 @@ def test_preview_never_imports_sagemaker():
     assert code == 0, out[-2000:]
     assert "RESULT 0 0 []" in out, out[-500:]
     assert "sagemaker.Pipeline" in out  # the preview did deploy pipelines
+
+
+def test_preview_labels_show_the_pipelines_security_settings():
+    from infra.report import key_settings
+
+    plan = plan_for("prod")
+    labels = key_settings(plan.get(PIPELINE, "pipeline-churn-pipeline"), plan)
+    assert labels[0] == "Preprocess → Train → Evaluate → MetricAboveThreshold"
+    assert {"volumes KMS", "VPC", "train ml.p3.8xlarge", "spot + checkpoints",
+            "registers into churn-model (PendingManualApproval)", "gate ≥ 0.85"} <= set(labels)
+    schedule = plan.get("aws:scheduler/schedule:Schedule", "pipeline-churn-schedule")
+    assert key_settings(schedule, plan) == ["cron(0 3 ? * MON *) Europe/Berlin"]

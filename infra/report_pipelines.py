@@ -1,0 +1,69 @@
+"""Preview labels of the pipeline resources: what a reviewer checks in a pipeline change."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from infra.offline import Plan, PlannedResource
+
+
+def _steps(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    pending = list(definition.get("Steps", []))
+    while pending:
+        step = pending.pop(0)
+        yield step
+        arguments = step.get("Arguments", {})
+        pending += arguments.get("IfSteps", []) + arguments.get("ElseSteps", [])
+
+
+def _pipeline(resource: PlannedResource, plan: Plan) -> list[str]:
+    definition = json.loads(resource.inputs.get("pipelineDefinition") or "{}")
+    defaults = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
+    steps = {s["Name"]: s for s in _steps(definition)}
+    labels = [" → ".join(s["Name"] for s in definition.get("Steps", []))]
+    jobs = [s["Arguments"] for s in steps.values() if s["Type"] in ("Training", "Processing")]
+    keys = {j.get("ResourceConfig", j.get("ProcessingResources", {}).get("ClusterConfig", {})).get("VolumeKmsKeyId")
+            for j in jobs}
+    labels.append("volumes KMS" if None not in keys else "VOLUME WITHOUT KMS")
+    in_vpc = all(j.get("VpcConfig") or j.get("NetworkConfig", {}).get("VpcConfig") for j in jobs)
+    labels.append("VPC" if in_vpc else "NOT IN VPC")
+    if train := next((s["Arguments"] for s in steps.values() if s["Type"] == "Training"), None):
+        labels.append(f"train {defaults.get('TrainingInstanceType', '?')}")
+        if train.get("EnableManagedSpotTraining"):
+            labels.append("spot + checkpoints" if train.get("CheckpointConfig") else "spot WITHOUT checkpoints")
+    for step in steps.values():
+        if step["Type"] == "RegisterModel":
+            arguments = step["Arguments"]
+            labels.append(f"registers into {arguments.get('ModelPackageGroupName')} "
+                          f"({arguments.get('ModelApprovalStatus', 'no approval status')})")
+    if "MetricThreshold" in defaults:
+        labels.append(f"gate ≥ {defaults['MetricThreshold']}")
+    return labels
+
+
+def _schedule(resource: PlannedResource, plan: Plan) -> list[str]:
+    return [f"{resource.inputs.get('scheduleExpression')} {resource.inputs.get('scheduleExpressionTimezone', 'UTC')}"]
+
+
+def _bucket_object(resource: PlannedResource, plan: Plan) -> list[str]:
+    encryption = "SSE-KMS" if resource.inputs.get("serverSideEncryption") == "aws:kms" else "NOT KMS"
+    return [f"s3://…/{resource.inputs.get('key')}", encryption]
+
+
+def _event_rule(resource: PlannedResource, plan: Plan) -> list[str]:
+    pattern = json.loads(resource.inputs.get("eventPattern") or "{}")
+    detail = pattern.get("detail", {})
+    if "ModelPackageGroupName" in detail:
+        return [f"{','.join(detail['ModelPackageGroupName'])} {','.join(detail.get('ModelApprovalStatus', []))}"]
+    return [",".join(pattern.get("detail-type", []))] if pattern.get("detail-type") else []
+
+
+PIPELINE_EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
+    "aws:sagemaker/pipeline:Pipeline": _pipeline,
+    "aws:scheduler/schedule:Schedule": _schedule,
+    "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object,
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
+}
+"""Merged into `infra.report`'s extractors."""

@@ -1,0 +1,109 @@
+"""The `pipelines` section: a team adds a pipeline by config; every bad value names the key and what is accepted."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from infra.config import ConfigError, parse_settings
+from infra.config.pipelines import supports_volume_kms
+from tests.config.test_bad_config import GOOD
+
+IMAGE = "012345678901.dkr.ecr.eu-west-1.amazonaws.com/mlops-platform-prod/training:v1.4.0"
+PIPELINE = {"name": "churn", "model": "churn-model", "images": {"processing": IMAGE, "training": IMAGE},
+            "threshold": 0.8}
+
+
+def config_with(*pipelines: dict, models=("churn-model",)) -> dict:
+    config = copy.deepcopy(GOOD)
+    config["registry"] = {"models": [{"name": m} for m in models]}
+    config["pipelines"] = list(pipelines)
+    return config
+
+
+def pipeline(**changes) -> dict:
+    entry = copy.deepcopy(PIPELINE)
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return entry
+
+
+def error_of(config) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(config)
+    return str(caught.value)
+
+
+def test_a_minimal_entry_gets_secure_gpu_defaults():
+    [entry] = parse_settings(config_with(PIPELINE)).pipelines
+    assert (entry.kind.value, entry.training_instance_type, entry.processing_instance_type) == (
+        "train-evaluate-register", "ml.p3.2xlarge", "ml.m5.xlarge")
+    assert (entry.metric.value, entry.schedule, entry.images.inference) == ("auc", None, None)
+
+
+def test_no_pipelines_by_default():
+    assert parse_settings(GOOD).pipelines == []
+
+
+def test_the_sdks_volume_kms_rule():
+    assert supports_volume_kms("ml.p3.2xlarge") and supports_volume_kms("ml.m5.xlarge")
+    assert not supports_volume_kms("ml.g5.xlarge") and not supports_volume_kms("ml.g4dn.xlarge")
+    assert not supports_volume_kms("ml.p4d.24xlarge")
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (pipeline(training_instance_type="ml.m5.xlarge"),
+         "mlops-platform:pipelines.0.training_instance_type = 'ml.m5.xlarge': has no GPU; expected a GPU family"),
+        (pipeline(training_instance_type="ml.g5.xlarge"),
+         "training_instance_type = 'ml.g5.xlarge': has local NVMe storage only, where SageMaker rejects the env key"),
+        (pipeline(training_instance_type="ml.p3.3xlarge"),
+         "training_instance_type = 'ml.p3.3xlarge': not a SageMaker training instance type (botocore's"),
+        (pipeline(processing_instance_type="ml.g4dn.xlarge"),
+         "processing_instance_type = 'ml.g4dn.xlarge': has local NVMe storage only"),
+        (pipeline(images={"processing": IMAGE, "training": "docker.io/library/python:3.12"}),
+         "mlops-platform:pipelines.0.images.training = 'docker.io/library/python:3.12': not an ECR image URI"),
+        (pipeline(images={"processing": IMAGE}), "mlops-platform:pipelines.0.images.training: required key is missing"),
+        (pipeline(threshold=1.5), "pipelines.0.threshold = 1.5: Input should be less than or equal to 1"),
+        (pipeline(threshold=None), "mlops-platform:pipelines.0.threshold: required key is missing"),
+        (pipeline(metric="rmse"), "mlops-platform:pipelines.0.metric = 'rmse': Input should be 'auc', 'accuracy'"),
+        (pipeline(kind="train-only"), "pipelines.0.kind = 'train-only': Input should be 'train-evaluate-register'"),
+        (pipeline(schedule="cron(0 3 * * *)"),
+         "pipelines.0.schedule = 'cron(0 3 * * *)': not an EventBridge Scheduler expression; expected rate("),
+        (pipeline(schedule="cron(0 3 * * MON *)"),
+         "pipelines.0.schedule = 'cron(0 3 * * MON *)': cron needs '?' in day-of-month or day-of-week"),
+        (pipeline(schedule="rate(0 days)"), "pipelines.0.schedule = 'rate(0 days)': not an EventBridge Scheduler"),
+        (pipeline(schedule="rate(1 days)"), "pipelines.0.schedule = 'rate(1 days)': not an EventBridge Scheduler"),
+        (pipeline(schedule_timezone="Europe/Berlin"), "pipeline 'churn' sets schedule_timezone without a schedule"),
+        (pipeline(name="Churn_Model"), "mlops-platform:pipelines.0.name = 'Churn_Model': String should match pattern"),
+        (pipeline(retries=3), "mlops-platform:pipelines.0.retries: unknown key; accepted keys here: images, kind,"),
+    ],
+)
+def test_bad_entries_name_the_key_and_what_is_accepted(entry, expected):
+    assert expected in error_of(config_with(entry))
+
+
+def test_names_are_unique():
+    message = error_of(config_with(PIPELINE, pipeline(threshold=0.9)))
+    assert "mlops-platform:pipelines" in message and "pipeline names must be unique; repeated: churn" in message
+
+
+def test_model_must_be_a_registry_model():
+    message = error_of(config_with(pipeline(model="fraud-model")))
+    assert "pipelines[0].model 'fraud-model' is not a registry.models name; expected one of: churn-model" in message
+
+
+def test_role_names_must_fit_iam():
+    message = error_of(config_with(pipeline(name="a" * 30)))
+    assert "pipelines[0].name" in message and "longer than IAM's 64 characters; use at most 26 characters" in message
+
+
+def test_valid_schedules_pass():
+    for expression in ("rate(1 day)", "rate(12 hours)", "cron(0 3 ? * MON *)", "cron(15 2 1 * ? *)"):
+        [entry] = parse_settings(config_with(pipeline(schedule=expression))).pipelines
+        assert entry.schedule == expression
