@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._sagemaker_jobs import job_runtime_statements, pipeline_ceiling_statements
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
 from .registry import PULL_ACTIONS, PUSH_ACTIONS
 
@@ -340,6 +341,8 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             }
         )
+    if persona is Persona.TRAINING:
+        statements += job_runtime_statements(args["account_id"], args["region"])
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
     if (repositories := sorted(args.get("ecr_repository_arns", []))) and persona in IMAGE_GRANTS:
@@ -430,6 +433,9 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
         *_pulumi_backend_statements(args),
         *(_image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
           if (repos := args.get("ecr_repository_arns")) else []),
+        *job_runtime_statements(account, args["region"]),
+        # Pipeline and schedule roles (components.pipelines) carry this boundary too.
+        *pipeline_ceiling_statements(account, args["region"], prefix, role_arn(account, prefix, Persona.TRAINING)),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",

@@ -84,6 +84,9 @@ class TrainingPipelineArgs(TypedDict):
     """Most steps running at once in one execution (default 5)."""
     description: NotRequired[str]
     """Shown in SageMaker Studio."""
+    permissions_boundary_arn: NotRequired[pulumi.Input[str] | None]
+    """Boundary of the pipeline and schedule roles, e.g. the platform's persona boundary (which must allow
+    `_sagemaker_jobs.pipeline_ceiling_statements`); None creates a boundary for this pipeline."""
 
 
 class TrainingPipeline(pulumi.ComponentResource):
@@ -95,8 +98,8 @@ class TrainingPipeline(pulumi.ComponentResource):
     """ARN of the pipeline (StartPipelineExecution target)."""
     role: aws.iam.Role
     """Role SageMaker Pipelines assumes to run the steps."""
-    boundary: aws.iam.Policy
-    """Permission boundary of the pipeline and schedule roles."""
+    boundary: aws.iam.Policy | None
+    """The pipeline's own permission boundary, when no `permissions_boundary_arn` was given."""
     definition: pulumi.Output[str]
     """The filled definition (JSON text)."""
     code_objects: dict[str, aws.s3.BucketObjectv2]
@@ -152,19 +155,23 @@ class TrainingPipeline(pulumi.ComponentResource):
         template = args["template"]
         self.definition = pulumi.Output.all(**values).apply(lambda v: json.dumps(fill(template, v), indent=None))
 
-        self.boundary = aws.iam.Policy(
-            f"{name}-boundary",
-            name=f"{args['role_name']}-boundary",
-            description=f"Permission boundary of the {pipeline_name} pipeline and schedule roles",
-            policy=_iam.render(pipeline_boundary_statements(args, pipeline_arn)),
-            opts=child,
-        )
+        self.boundary = None
+        boundary_arn = args.get("permissions_boundary_arn")
+        if boundary_arn is None:
+            self.boundary = aws.iam.Policy(
+                f"{name}-boundary",
+                name=f"{args['role_name']}-boundary",
+                description=f"Permission boundary of the {pipeline_name} pipeline and schedule roles",
+                policy=_iam.render(pipeline_boundary_statements(args, pipeline_arn)),
+                opts=child,
+            )
+            boundary_arn = self.boundary.arn
         self.role = aws.iam.Role(
             f"{name}-role",
             name=args["role_name"],
             description=f"SageMaker Pipelines role of {pipeline_name}",
             assume_role_policy=_iam.render(_service_trust("sagemaker.amazonaws.com", account)),
-            permissions_boundary=self.boundary.arn,
+            permissions_boundary=boundary_arn,
             max_session_duration=3600,
             opts=child,
         )
@@ -194,7 +201,7 @@ class TrainingPipeline(pulumi.ComponentResource):
                 name=f"{args['role_name'][:55]}-schedule",
                 description=f"EventBridge Scheduler starting {pipeline_name}",
                 assume_role_policy=_iam.render(_service_trust("scheduler.amazonaws.com", account)),
-                permissions_boundary=self.boundary.arn,
+                permissions_boundary=boundary_arn,
                 max_session_duration=3600,
                 opts=child,
             )
@@ -346,6 +353,8 @@ def pipeline_boundary_statements(args: TrainingPipelineArgs, pipeline_arn: str) 
 class ModelApprovalNotificationsArgs(TypedDict):
     """Arguments of `ModelApprovalNotifications`."""
 
+    rule_name: str
+    """Physical name of the EventBridge rule, e.g. `mlops-platform-dev-churn-model-approvals` (at most 64)."""
     model_package_group_name: pulumi.Input[str]
     """The group whose approvals are announced."""
     topic_arn: pulumi.Input[str]
@@ -364,6 +373,9 @@ class ModelApprovalNotifications(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         statuses = list(args.get("statuses", ["Approved"]))
         allowed = {"Approved", "Rejected", "PendingManualApproval"}
+        if not re.fullmatch(r"[\w.-]{1,64}", args["rule_name"]):
+            raise ValueError(f"ModelApprovalNotifications {name!r}: rule_name {args['rule_name']!r} must be 1-64 "
+                             "letters, digits, '.', '-' or '_'")
         if not statuses or set(statuses) - allowed:
             raise ValueError(f"ModelApprovalNotifications {name!r}: statuses={statuses!r}; expected a non-empty "
                              f"list of {', '.join(sorted(allowed))}")
@@ -372,6 +384,7 @@ class ModelApprovalNotifications(pulumi.ComponentResource):
         group = args["model_package_group_name"]
         self.rule = aws.cloudwatch.EventRule(
             f"{name}-rule",
+            name=args["rule_name"],
             description=pulumi.Output.concat("Model package approvals in ", group),
             event_pattern=pulumi.Output.json_dumps({
                 "source": ["aws.sagemaker"],

@@ -48,6 +48,7 @@ def build_pipelines(
     security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
     model_package_group_names: Mapping[str, pulumi.Input[str]] | None,
     topic_arn: pulumi.Input[str] | None,
+    permissions_boundary_arn: pulumi.Input[str],
     base: pulumi.ResourceOptions,
 ) -> Pipelines:
     """Deploy every configured pipeline, and one approval notification rule per model they register into.
@@ -95,16 +96,47 @@ def build_pipelines(
                 "schedule_expression": config.schedule,
                 "schedule_timezone": config.schedule_timezone,
                 "description": f"{config.kind.value} pipeline of model {config.model}",
+                "permissions_boundary_arn": permissions_boundary_arn,
             },
             base,
         )
         if topic_arn is not None and config.model not in built.notifications:
             built.notifications[config.model] = ModelApprovalNotifications(
                 f"approvals-{config.model}",
-                {"model_package_group_name": group, "topic_arn": topic_arn},
+                {"rule_name": f"{settings.name_prefix}-{config.model}-approvals"[:64],
+                 "model_package_group_name": group, "topic_arn": topic_arn},
                 base,
             )
     return built
+
+
+def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, Any]]:
+    """What the CI deployer needs to deploy the configured pipelines (none without pipelines): the env's
+    pipelines, their schedules and approval rules, and the jobs' security group."""
+    if not settings.pipelines:
+        return []
+    account, region, prefix = settings.account, settings.region, settings.name_prefix
+    return [
+        {"Sid": "ManageEnvPipelines", "Effect": "Allow",
+         "Action": ["sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", "sagemaker:DeletePipeline",
+                    "sagemaker:DescribePipeline", "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags"],
+         "Resource": f"arn:aws:sagemaker:{region}:{account}:pipeline/{prefix}-*"},
+        {"Sid": "ManageEnvPipelineSchedules", "Effect": "Allow",
+         "Action": ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
+                    "scheduler:GetSchedule"],
+         "Resource": f"arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-*"},
+        {"Sid": "ManageEnvApprovalRules", "Effect": "Allow",
+         "Action": ["events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets",
+                    "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource",
+                    "events:UntagResource", "events:ListTagsForResource"],
+         "Resource": f"arn:aws:events:{region}:{account}:rule/{prefix}-*"},
+        {"Sid": "ManagePipelineJobSecurityGroup", "Effect": "Allow",
+         "Action": ["ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+                    "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+                    "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags"],
+         "Resource": [f"arn:aws:ec2:{region}:{account}:security-group/*", f"arn:aws:ec2:{region}:{account}:vpc/*",
+                      f"arn:aws:ec2:{region}:{account}:security-group-rule/*"]},
+    ]
 
 
 def job_security_group(

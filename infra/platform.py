@@ -14,7 +14,13 @@ from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
 from infra.monitoring import build_alerting, build_dashboard
 from infra.network import build_network
-from infra.pipelines import build_pipelines, job_security_group, pipeline_outputs, pipeline_role_arns
+from infra.pipelines import (
+    build_pipelines,
+    job_security_group,
+    pipeline_deployer_statements,
+    pipeline_outputs,
+    pipeline_role_arns,
+)
 from infra.registry import build_registry, registry_key_users, repository_arns
 
 
@@ -83,6 +89,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "secrets_key_arn": access.secrets_key_arn,
             "environment": settings.environment.value,
             "ecr_repository_arns": repository_arns(settings),
+            "deployer_statements": pipeline_deployer_statements(settings),
         },
         base,
     )
@@ -108,6 +115,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             security_group_ids=[jobs_sg.id],
             model_package_group_names={name: group.group_name for name, group in registry.model_groups.items()},
             topic_arn=alerting.topic.topic_arn,
+            permissions_boundary_arn=personas.boundary.arn,
             base=base,
         )
     return {

@@ -12,7 +12,7 @@ import pytest
 from infra.config import PROJECT
 from infra.offline import stack_config
 from pipelines.template import KINDS, source_hash
-from tests.conftest import REPO, STACKS, plan_for, policy, statements
+from tests.conftest import REPO, STACKS, as_list, plan_for, policy, statements
 from tests.pipeline_checks import all_steps, request_errors, unresolved_references
 
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
@@ -207,3 +207,35 @@ def test_preview_labels_show_the_pipelines_security_settings():
             "registers into churn-model (PendingManualApproval)", "gate ≥ 0.85"} <= set(labels)
     schedule = plan.get("aws:scheduler/schedule:Schedule", "pipeline-churn-schedule")
     assert key_settings(schedule, plan) == ["cron(0 3 ? * MON *) Europe/Berlin"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pipeline_roles_fit_under_the_persona_boundary_the_deployer_enforces(stack):
+    plan = plan_for(stack)
+    boundary = plan.get("aws:iam/policy:Policy", "personas-boundary")
+    boundary_doc = statements(policy(boundary))
+    allowed = {a for s in boundary_doc if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+    training_role = plan.outputs["roles"]["training"]
+    for entry in configured(stack):
+        role = plan.get("aws:iam/role:Role", f"pipeline-{entry['name']}-role")
+        assert role.inputs["permissionsBoundary"] == f"arn:aws:iam::{training_role.split(':')[4]}:policy/" \
+            f"{boundary.inputs['name']}"
+        own = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", f"pipeline-{entry['name']}-role-policy")))
+        needed = {a for s in own for a in as_list(s["Action"])}
+        assert needed <= allowed, needed - allowed
+    passes = [s for s in boundary_doc if "iam:PassRole" in as_list(s["Action"]) and s["Effect"] == "Allow"]
+    assert [s["Resource"] for s in passes] == [training_role]
+    deployer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ci-deployer-deploy-policy")))
+    sids = {s["Sid"] for s in deployer}
+    assert {"ManageEnvPipelines", "ManageEnvPipelineSchedules", "ManageEnvApprovalRules"} <= sids
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_training_role_can_run_jobs_in_the_vpc(stack):
+    plan = plan_for(stack)
+    training = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-training-policy")))
+    by_sid = {s["Sid"]: s for s in training}
+    account = plan.outputs["roles"]["training"].split(":")[4]
+    assert "ec2:CreateNetworkInterface" in by_sid["JobNetworkInterfaces"]["Action"]
+    assert all(r.startswith(f"arn:aws:ec2:us-east-1:{account}:") for r in by_sid["JobNetworkInterfaces"]["Resource"])
+    assert by_sid["JobLogs"]["Resource"] == f"arn:aws:logs:us-east-1:{account}:log-group:/aws/sagemaker/*"

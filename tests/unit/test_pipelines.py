@@ -261,6 +261,14 @@ def test_code_is_uploaded_encrypted_under_the_source_hash_before_the_pipeline(pi
     assert f"s3://artifacts-bucket/{prefix}sourcedir.tar.gz" in definition
 
 
+def test_an_external_boundary_replaces_the_pipelines_own():
+    boundary = "arn:aws:iam::012345678901:policy/mlops-platform-dev-persona-boundary"
+    plan = record(lambda: TrainingPipeline(
+        "p", _pipeline_args(schedule_expression="rate(1 day)", permissions_boundary_arn=boundary)) and None)
+    assert not plan.of_type("aws:iam/policy:Policy")
+    assert {r.inputs["permissionsBoundary"] for r in plan.of_type("aws:iam/role:Role")} == {boundary}
+
+
 def test_no_schedule_without_an_expression():
     plan = record(lambda: TrainingPipeline("p", _pipeline_args()) and None)
     assert not plan.of_type("aws:scheduler/schedule:Schedule")
@@ -287,8 +295,11 @@ def test_bad_args_fail_before_registering(overrides, message):
 def test_approval_rule_matches_the_group_and_notifies_the_topic():
     topic = "arn:aws:sns:eu-west-1:012345678901:alerts"
     plan = record(lambda: ModelApprovalNotifications(
-        "a", {"model_package_group_name": "churn-model", "topic_arn": topic}) and None)
-    pattern = json.loads(plan.get("aws:cloudwatch/eventRule:EventRule", "a-rule").inputs["eventPattern"])
+        "a", {"rule_name": "p-dev-churn-model-approvals", "model_package_group_name": "churn-model",
+              "topic_arn": topic}) and None)
+    rule = plan.get("aws:cloudwatch/eventRule:EventRule", "a-rule")
+    assert rule.inputs["name"] == "p-dev-churn-model-approvals"
+    pattern = json.loads(rule.inputs["eventPattern"])
     assert pattern == {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"],
                        "detail": {"ModelPackageGroupName": ["churn-model"], "ModelApprovalStatus": ["Approved"]}}
     target = plan.get("aws:cloudwatch/eventTarget:EventTarget", "a-to-topic")
@@ -296,7 +307,8 @@ def test_approval_rule_matches_the_group_and_notifies_the_topic():
     assert "<version>" in target.inputs["inputTransformer"]["inputTemplate"]
     with pytest.raises(ValueError, match="statuses"):
         record(lambda: ModelApprovalNotifications(
-            "b", {"model_package_group_name": "g", "topic_arn": topic, "statuses": ["Deleted"]}) and None)
+            "b", {"rule_name": "r", "model_package_group_name": "g", "topic_arn": topic, "statuses": ["Deleted"]})
+            and None)
 
 
 def test_job_security_group_has_no_open_ingress_and_https_only_egress():
