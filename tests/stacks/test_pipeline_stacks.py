@@ -174,7 +174,7 @@ _processes: dict[str, subprocess.Popen] = {}
 def _finished(name: str) -> tuple[int, str]:
     """Both slow subprocesses start together on first use (they take ~15 s each, and there are 2 cores)."""
     if not _processes:
-        commands = {"render": [sys.executable, "-m", "pipelines.render", "--check"],
+        commands = {"render": [sys.executable, "-m", "infra.cli", "pipelines", "render", "--check"],
                     "preview": [sys.executable, "-c", PREVIEW_PROBE]}
         for key, command in commands.items():
             _processes[key] = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -320,3 +320,43 @@ def test_job_security_group_has_no_open_ingress_and_https_only_egress():
     assert egress["j-https-vpc"]["cidrIpv4"] == "10.0.0.0/16" and egress["j-https-s3"]["prefixListId"] == "pl-1"
     assert all(e.get("cidrIpv4") != "0.0.0.0/0" for e in egress.values())
     assert {e.get("fromPort") for n, e in egress.items() if n != "j-to-self"} == {443}
+
+
+def test_render_check_fails_on_a_stale_template_and_render_fixes_it(tmp_path, monkeypatch, capsys):
+    import dataclasses
+    from pathlib import Path
+
+    import pipelines.render as render_module
+    from pipelines.template import PipelineKind
+
+    @dataclasses.dataclass(frozen=True)
+    class TmpKind(PipelineKind):
+        root: Path = tmp_path
+
+        @property
+        def folder(self) -> Path:
+            return self.root
+
+    kind = TmpKind("train-evaluate-register")
+    monkeypatch.setattr(render_module, "KINDS", {kind.name: kind})
+    monkeypatch.setattr(render_module, "render", lambda k: {"Version": "2020-12-01", "Steps": []})
+    kind.template_path.write_text('{"Version": "old"}\n')
+    assert render_module.main(["--check"]) == 1
+    assert "STALE" in capsys.readouterr().out
+    assert render_module.main([]) == 0
+    assert json.loads(kind.template_path.read_text()) == {"Version": "2020-12-01", "Steps": []}
+    assert render_module.main(["--check"]) == 0
+
+
+def test_render_environment_is_offline_and_restored(monkeypatch):
+    import os
+    import socket
+
+    from pipelines.render import NetworkAttemptError, offline
+
+    monkeypatch.setenv("AWS_PROFILE", "someone")
+    with offline():
+        assert os.environ["SAGEMAKER_VALIDATE_ROLE"] == "false" and "AWS_PROFILE" not in os.environ
+        with socket.socket() as sock, pytest.raises(NetworkAttemptError, match="offline"):
+            sock.connect(("127.0.0.1", 9))
+    assert os.environ["AWS_PROFILE"] == "someone" and "SAGEMAKER_VALIDATE_ROLE" not in os.environ
