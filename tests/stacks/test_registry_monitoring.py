@@ -209,3 +209,33 @@ def test_dashboard_is_created_per_stack():
         (dashboard,) = plan.of_type("aws:cloudwatch/dashboard:Dashboard")
         assert json.loads(dashboard.inputs["dashboardBody"])["widgets"]
         assert plan.outputs["dashboard_name"] == dashboard.inputs["dashboardName"]
+
+
+def test_preview_shows_the_registry_and_alerting_settings():
+    from infra.report import key_settings, markdown
+
+    plan = plan_for("dev")
+    key = plan.outputs["data_key_arn"].rsplit("/", 1)[-1][:8]
+    repo = plan.get("aws:ecr/repository:Repository", "ecr-training-repository")
+    assert key_settings(repo, plan) == [
+        "immutable tags",
+        "scan on push",
+        f"KMS {key}",
+        "untagged expire 3d",
+        "keep 10 releases",
+        "force_delete",
+    ]
+    topic = plan.get("aws:sns/topic:Topic", "alerts-topic")
+    assert key_settings(topic, plan) == [f"SSE-KMS {key}", "1 subscription(s)"]
+    budget = plan.get("aws:budgets/budget:Budget", "budgets-env")
+    assert key_settings(budget, plan) == [
+        "limit 500.00 USD/monthly",
+        "TagKeyValue=user:env$dev",
+        "SNS at 80% actual, 100% actual, 100% forecasted",
+    ]
+    group = plan.get("aws:sagemaker/modelPackageGroup:ModelPackageGroup", "model-churn-model-group")
+    assert key_settings(group, plan) == ["shared read-only with 222222222222, 333333333333"]
+    assert "`ecr-training-repository`" in markdown(plan)
+    prod = plan_for("prod")
+    prod_group = prod.get("aws:sagemaker/modelPackageGroup:ModelPackageGroup", "model-churn-model-group")
+    assert key_settings(prod_group, prod) == ["not shared", "protected", "retained on delete"]
