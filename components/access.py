@@ -424,15 +424,30 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     buckets = [args["bucket_arns"][zone] for zone in sorted(args["bucket_arns"])]
     prefix, account = args["name_prefix"], args["account_id"]
     return [
-        {"Sid": "EnvBucketObjects", "Effect": "Allow", "Action": READ_ACTIONS + WRITE_ACTIONS,
-         "Resource": [pulumi.Output.concat(b, "/*") for b in buckets]},
-        {"Sid": "EnvBucketListing", "Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-         "Resource": buckets},
-        {"Sid": "EnvKeyUse", "Effect": "Allow", "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
-         "Resource": args["kms_key_arn"]},
+        {
+            "Sid": "EnvBucketObjects",
+            "Effect": "Allow",
+            "Action": READ_ACTIONS + WRITE_ACTIONS,
+            "Resource": [pulumi.Output.concat(b, "/*") for b in buckets],
+        },
+        {
+            "Sid": "EnvBucketListing",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": buckets,
+        },
+        {
+            "Sid": "EnvKeyUse",
+            "Effect": "Allow",
+            "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
+            "Resource": args["kms_key_arn"],
+        },
         *_pulumi_backend_statements(args),
-        *(_image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
-          if (repos := args.get("ecr_repository_arns")) else []),
+        *(
+            _image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
+            if (repos := args.get("ecr_repository_arns"))
+            else []
+        ),
         *job_runtime_statements(account, args["region"]),
         # Pipeline and schedule roles (components.pipelines) carry this boundary too.
         *pipeline_ceiling_statements(account, args["region"], prefix, role_arn(account, prefix, Persona.TRAINING)),

@@ -44,9 +44,7 @@ _ENDPOINT_SHAPES: dict[AlertProtocol, tuple[re.Pattern[str], str]] = {
         "an SQS queue ARN, arn:aws:sqs:<region>:<account>:<queue>",
     ),
     AlertProtocol.LAMBDA: (
-        re.compile(
-            r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
-        ),
+        re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"),
         "a Lambda function ARN, arn:aws:lambda:<region>:<account>:function:<name>",
     ),
 }
@@ -264,9 +262,7 @@ class EnvironmentDashboard(pulumi.ComponentResource):
     dashboard_name: pulumi.Output[str]
     """Its name."""
 
-    def __init__(
-        self, name: str, args: EnvironmentDashboardArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: EnvironmentDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         period = args.get("period_seconds", 300)
         if period < 60 or period % 60:
             raise ValueError(
@@ -279,9 +275,7 @@ class EnvironmentDashboard(pulumi.ComponentResource):
             )
         super().__init__("mlops:monitoring:EnvironmentDashboard", name, None, opts)
         body = pulumi.Output.from_input(args["endpoint_names"]).apply(
-            lambda names: json.dumps(
-                dashboard_body(list(names or []), args["region"], period), sort_keys=True
-            )
+            lambda names: json.dumps(dashboard_body(list(names or []), args["region"], period), sort_keys=True)
         )
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
@@ -393,15 +387,12 @@ def budget_notifications(topic_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
 
 def _check_budget_args(name: str, args: BudgetsArgs) -> None:
     if not args["monthly_limit_usd"] > 0:
-        raise ValueError(
-            f"Budgets {name!r}: monthly_limit_usd={args['monthly_limit_usd']} must be greater than 0"
-        )
+        raise ValueError(f"Budgets {name!r}: monthly_limit_usd={args['monthly_limit_usd']} must be greater than 0")
     seen: set[str] = set()
     for index, team in enumerate(args.get("teams", [])):
         if not team.monthly_limit_usd > 0:
             raise ValueError(
-                f"Budgets {name!r}: teams[{index}].monthly_limit_usd={team.monthly_limit_usd} "
-                "must be greater than 0"
+                f"Budgets {name!r}: teams[{index}].monthly_limit_usd={team.monthly_limit_usd} must be greater than 0"
             )
         if _slug(team.team) in seen:
             raise ValueError(f"Budgets {name!r}: teams[{index}].team={team.team!r} is listed twice")

@@ -67,9 +67,7 @@ class ContainerRepository(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     """Repository ARN."""
 
-    def __init__(
-        self, name: str, args: ContainerRepositoryArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: ContainerRepositoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _check_repository_args(name, args)
         super().__init__("mlops:registry:ContainerRepository", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -209,9 +207,7 @@ class ModelPackageGroup(pulumi.ComponentResource):
     policy: aws.sagemaker.ModelPackageGroupPolicy | None
     """The cross-account read policy, when accounts are listed."""
 
-    def __init__(
-        self, name: str, args: ModelPackageGroupArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: ModelPackageGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _check_group_args(name, args)
         super().__init__("mlops:registry:ModelPackageGroup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -245,30 +241,21 @@ def _check_group_args(name: str, args: ModelPackageGroupArgs) -> None:
     for account in accounts:
         if not ACCOUNT_ID.match(account):
             raise ValueError(
-                f"ModelPackageGroup {name!r}: share_with_accounts has {account!r}; "
-                "expected 12-digit account IDs"
+                f"ModelPackageGroup {name!r}: share_with_accounts has {account!r}; expected 12-digit account IDs"
             )
     if len(set(accounts)) != len(accounts):
-        raise ValueError(
-            f"ModelPackageGroup {name!r}: share_with_accounts lists an account twice: {accounts}"
-        )
+        raise ValueError(f"ModelPackageGroup {name!r}: share_with_accounts lists an account twice: {accounts}")
     if args["account_id"] in accounts:
         raise ValueError(
-            f"ModelPackageGroup {name!r}: share_with_accounts includes the owning account "
-            f"{args['account_id']}"
+            f"ModelPackageGroup {name!r}: share_with_accounts includes the owning account {args['account_id']}"
         )
 
 
-def model_group_policy_statements(
-    group_arn: pulumi.Input[str], args: ModelPackageGroupArgs
-) -> list[_iam.Statement]:
+def model_group_policy_statements(group_arn: pulumi.Input[str], args: ModelPackageGroupArgs) -> list[_iam.Statement]:
     """Read-only access for the listed accounts' roots (their IAM policies decide which roles use it)."""
     principals = [f"arn:aws:iam::{account}:root" for account in sorted(args.get("share_with_accounts", []))]
     # SageMaker lowercases names in ARNs; model packages live under model-package/<group>/<version>.
-    packages = (
-        f"arn:aws:sagemaker:{args['region']}:{args['account_id']}:model-package/"
-        f"{args['group_name'].lower()}/*"
-    )
+    packages = f"arn:aws:sagemaker:{args['region']}:{args['account_id']}:model-package/{args['group_name'].lower()}/*"
     return [
         {
             "Sid": "ReadGroupFromPromotionAccounts",
@@ -338,9 +325,7 @@ class ExperimentTracking(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     """Tracking server ARN: what MLflow clients set as the tracking URI."""
 
-    def __init__(
-        self, name: str, args: ExperimentTrackingArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: ExperimentTrackingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _check_tracking_args(name, args)
         super().__init__("mlops:registry:ExperimentTracking", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -364,9 +349,7 @@ class ExperimentTracking(pulumi.ComponentResource):
         self.server = aws.sagemaker.MlflowTrackingServer(
             f"{name}-server",
             tracking_server_name=prefix,
-            artifact_store_uri=pulumi.Output.concat(
-                "s3://", args["artifacts_bucket_name"], "/", MLFLOW_PREFIX
-            ),
+            artifact_store_uri=pulumi.Output.concat("s3://", args["artifacts_bucket_name"], "/", MLFLOW_PREFIX),
             role_arn=self.role.arn,
             tracking_server_size=args.get("size", TrackingServerSize.SMALL).value,
             automatic_model_registration=False,
@@ -386,12 +369,9 @@ def _check_tracking_args(name: str, args: ExperimentTrackingArgs) -> None:
             "and keep the role name within 64 characters"
         )
     window = args.get("weekly_maintenance_window_start")
-    if window is not None and not re.fullmatch(
-        r"(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):[0-5]\d", window
-    ):
+    if window is not None and not re.fullmatch(r"(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):[0-5]\d", window):
         raise ValueError(
-            f"ExperimentTracking {name!r}: weekly_maintenance_window_start={window!r} "
-            "must look like TUE:03:30"
+            f"ExperimentTracking {name!r}: weekly_maintenance_window_start={window!r} must look like TUE:03:30"
         )
 
 

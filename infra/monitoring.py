@@ -41,8 +41,7 @@ def build_alerting(
             "region": settings.region,
             "kms_key_arn": kms_key_arn,
             "subscriptions": [
-                AlertSubscription(AlertProtocol(s.protocol.value), s.endpoint)
-                for s in monitoring.alert_subscriptions
+                AlertSubscription(AlertProtocol(s.protocol.value), s.endpoint) for s in monitoring.alert_subscriptions
             ],
         },
         base,

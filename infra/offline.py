@@ -141,8 +141,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
         account, region = self.account, self.region
         if type_ == "aws:ecr/repository:Repository":
             repo = inputs.get("name") or name
-            return {"arn": f"arn:aws:ecr:{region}:{account}:repository/{repo}", "registryId": account,
-                    "repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{repo}"}
+            return {
+                "arn": f"arn:aws:ecr:{region}:{account}:repository/{repo}",
+                "registryId": account,
+                "repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{repo}",
+            }
         if type_ == "aws:sns/topic:Topic":
             return {"arn": f"arn:aws:sns:{region}:{account}:{inputs.get('name') or name}"}
         if type_ == "aws:sagemaker/modelPackageGroup:ModelPackageGroup":
@@ -150,8 +153,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"arn": f"arn:aws:sagemaker:{region}:{account}:model-package-group/{group.lower()}"}
         if type_ == "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer":
             server = inputs.get("trackingServerName") or name
-            return {"arn": f"arn:aws:sagemaker:{region}:{account}:mlflow-tracking-server/{server}",
-                    "trackingServerUrl": f"https://t-{server}.{region}.experiments.sagemaker.aws"}
+            return {
+                "arn": f"arn:aws:sagemaker:{region}:{account}:mlflow-tracking-server/{server}",
+                "trackingServerUrl": f"https://t-{server}.{region}.experiments.sagemaker.aws",
+            }
         if type_ == "aws:cloudwatch/dashboard:Dashboard":
             dashboard = inputs.get("dashboardName") or name
             return {"dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"}

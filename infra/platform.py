@@ -95,8 +95,13 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
     )
     network = build_network(settings, provider, key.arn, base)
     registry = build_registry(
-        settings, kms_key_arn=key.arn, artifacts=lake.buckets["artifacts"], roles=personas.roles,
-        boundary_arn=personas.boundary.arn, base=base, stateful=stateful,
+        settings,
+        kms_key_arn=key.arn,
+        artifacts=lake.buckets["artifacts"],
+        roles=personas.roles,
+        boundary_arn=personas.boundary.arn,
+        base=base,
+        stateful=stateful,
     )
     alerting = build_alerting(settings, kms_key_arn=key.arn, base=base)
     # Serving passes its endpoint names here once endpoints exist.

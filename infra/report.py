@@ -237,6 +237,14 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
 _EXTRACTORS.update(PIPELINE_EXTRACTORS)
 
 
+def _network_lines(plan: Plan) -> list[str]:
+    vpcs = plan.of_type("aws:ec2/vpc:Vpc")
+    if not vpcs:
+        return []
+    rows = [f"| `{v.name}` | {', '.join(key_settings(v, plan))} |" for v in vpcs]
+    return ["#### Network", "", "| VPC | settings |", "|---|---|", *rows, ""]
+
+
 def markdown(plan: Plan) -> str:
     """A pull-request comment: totals, stateful resources with their protections, counts by type."""
     stateful = [r for r in plan.resources if r.type in STATEFUL_TYPES]
@@ -252,6 +260,7 @@ def markdown(plan: Plan) -> str:
         "|---|---|---|",
         *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
         "",
+        *_network_lines(plan),
         "<details><summary>Resources by type</summary>",
         "",
         "| type | count |",

@@ -64,12 +64,12 @@ class PlatformSettings(StrictModel):
     """Data-lake retention, tiering and object lock."""
     access: AccessSettings
     """Persona trust and CI deployment."""
-    network: NetworkSettings = NetworkSettings()
-    """The VPC: address range, availability zones, NAT gateways, VPC endpoints and flow logs."""
     registry: RegistrySettings = RegistrySettings()
     """Container repositories, model package groups and experiment tracking."""
     monitoring: MonitoringSettings = MonitoringSettings()
     """Alert subscriptions and budgets."""
+    network: NetworkSettings = NetworkSettings()
+    """The VPC: address range, availability zones, NAT gateways, VPC endpoints and flow logs."""
     pipelines: PipelineList = []
     """SageMaker training pipelines (see pipelines/): one entry per pipeline, none by default."""
 

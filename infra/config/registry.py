@@ -89,8 +89,7 @@ class MlflowSettings(StrictModel):
     size: MlflowSize = MlflowSize.SMALL
     """Small, Medium or Large, by the expected number of users and logging volume."""
     weekly_maintenance_window_start: (
-        Annotated[str, StringConstraints(pattern=r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):[0-5]\d$")]
-        | None
+        Annotated[str, StringConstraints(pattern=r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):[0-5]\d$")] | None
     ) = None
     """Start of the weekly maintenance window in UTC, `DDD:HH:MM` (e.g. `TUE:03:30`); unset lets AWS pick."""
 

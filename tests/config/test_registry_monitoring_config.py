@@ -79,8 +79,7 @@ def test_stack_files_parse():
         (
             "monitoring",
             lambda m: m["budgets"]["teams"][0].update(monthly_limit_usd=-5),
-            "mlops-platform:monitoring.budgets.teams.0.monthly_limit_usd = -5: "
-            "Input should be greater than 0",
+            "mlops-platform:monitoring.budgets.teams.0.monthly_limit_usd = -5: Input should be greater than 0",
         ),
         (
             "monitoring",
@@ -96,14 +95,12 @@ def test_stack_files_parse():
         (
             "monitoring",
             lambda m: m["alert_subscriptions"].append({"protocol": "https", "endpoint": "http://x.io/a"}),
-            "mlops-platform:monitoring.alert_subscriptions.1.endpoint = 'http://x.io/a': "
-            "not a valid https endpoint",
+            "mlops-platform:monitoring.alert_subscriptions.1.endpoint = 'http://x.io/a': not a valid https endpoint",
         ),
         (
             "monitoring",
             lambda m: m["alert_subscriptions"].append({"protocol": "sms", "endpoint": "+4412345"}),
-            "mlops-platform:monitoring.alert_subscriptions.1.protocol = 'sms': "
-            "Input should be 'email', 'https', 'sqs'",
+            "mlops-platform:monitoring.alert_subscriptions.1.protocol = 'sms': Input should be 'email', 'https', 'sqs'",
         ),
     ],
 )

@@ -60,9 +60,7 @@ def test_every_repository_is_hardened_with_the_env_key_and_persona_principals(st
         }
     urls = plan.outputs["container_repositories"]
     assert set(urls) == {r.name for r in settings.registry.repositories}
-    assert all(
-        u.startswith(f"{account}.dkr.ecr.{settings.region}.amazonaws.com/{prefix}/") for u in urls.values()
-    )
+    assert all(u.startswith(f"{account}.dkr.ecr.{settings.region}.amazonaws.com/{prefix}/") for u in urls.values())
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -80,23 +78,14 @@ def test_personas_can_push_and_pull_exactly_as_the_repository_policy_says(stack)
         return found
 
     by_persona = {
-        p: image_actions(plan.get("aws:iam/rolePolicy:RolePolicy", f"personas-{p.value}-policy"))
-        for p in Persona
+        p: image_actions(plan.get("aws:iam/rolePolicy:RolePolicy", f"personas-{p.value}-policy")) for p in Persona
     }
     assert "ecr:PutImage" in by_persona[Persona.CI_DEPLOYER]
-    assert (
-        "ecr:BatchGetImage" in by_persona[Persona.TRAINING]
-        and "ecr:PutImage" not in by_persona[Persona.TRAINING]
-    )
-    assert (
-        "ecr:BatchGetImage" in by_persona[Persona.INFERENCE]
-        and "ecr:PutImage" not in by_persona[Persona.INFERENCE]
-    )
+    assert "ecr:BatchGetImage" in by_persona[Persona.TRAINING] and "ecr:PutImage" not in by_persona[Persona.TRAINING]
+    assert "ecr:BatchGetImage" in by_persona[Persona.INFERENCE] and "ecr:PutImage" not in by_persona[Persona.INFERENCE]
     assert not by_persona[Persona.DATA_SCIENTIST] and not by_persona[Persona.ML_ENGINEER]
     # The permission boundary must not cancel what the policies grant.
-    assert by_persona[Persona.CI_DEPLOYER] <= image_actions(
-        plan.get("aws:iam/policy:Policy", "personas-boundary")
-    )
+    assert by_persona[Persona.CI_DEPLOYER] <= image_actions(plan.get("aws:iam/policy:Policy", "personas-boundary"))
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -119,9 +108,7 @@ def test_model_groups_are_shared_only_with_the_listed_accounts(stack):
             "sagemaker:DescribeModelPackage",
             "sagemaker:ListModelPackages",
         }
-    assert set(plan.outputs["model_package_group_names"].values()) == {
-        m.name for m in settings.registry.models
-    }
+    assert set(plan.outputs["model_package_group_names"].values()) == {m.name for m in settings.registry.models}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -181,12 +168,9 @@ def test_budgets_per_env_and_team_alert_the_topic(stack):
         )
     }
     expected |= {
-        f"{settings.name_prefix}-team-{t.team}": (t.monthly_limit_usd, f"user:team${t.team}")
-        for t in config.teams
+        f"{settings.name_prefix}-team-{t.team}": (t.monthly_limit_usd, f"user:team${t.team}") for t in config.teams
     }
-    assert {
-        n: (float(b["limitAmount"]), b["costFilters"][0]["values"][0]) for n, b in budgets.items()
-    } == expected
+    assert {n: (float(b["limitAmount"]), b["costFilters"][0]["values"][0]) for n, b in budgets.items()} == expected
     for budget in budgets.values():
         alerts = {
             (n["notificationType"], n["threshold"])
@@ -209,3 +193,33 @@ def test_dashboard_is_created_per_stack():
         (dashboard,) = plan.of_type("aws:cloudwatch/dashboard:Dashboard")
         assert json.loads(dashboard.inputs["dashboardBody"])["widgets"]
         assert plan.outputs["dashboard_name"] == dashboard.inputs["dashboardName"]
+
+
+def test_preview_shows_the_registry_and_alerting_settings():
+    from infra.report import key_settings, markdown
+
+    plan = plan_for("dev")
+    key = plan.outputs["data_key_arn"].rsplit("/", 1)[-1][:8]
+    repo = plan.get("aws:ecr/repository:Repository", "ecr-training-repository")
+    assert key_settings(repo, plan) == [
+        "immutable tags",
+        "scan on push",
+        f"KMS {key}",
+        "untagged expire 3d",
+        "keep 10 releases",
+        "force_delete",
+    ]
+    topic = plan.get("aws:sns/topic:Topic", "alerts-topic")
+    assert key_settings(topic, plan) == [f"SSE-KMS {key}", "1 subscription(s)"]
+    budget = plan.get("aws:budgets/budget:Budget", "budgets-env")
+    assert key_settings(budget, plan) == [
+        "limit 500.00 USD/monthly",
+        "TagKeyValue=user:env$dev",
+        "SNS at 80% actual, 100% actual, 100% forecasted",
+    ]
+    group = plan.get("aws:sagemaker/modelPackageGroup:ModelPackageGroup", "model-churn-model-group")
+    assert key_settings(group, plan) == ["shared read-only with 222222222222, 333333333333"]
+    assert "`ecr-training-repository`" in markdown(plan)
+    prod = plan_for("prod")
+    prod_group = prod.get("aws:sagemaker/modelPackageGroup:ModelPackageGroup", "model-churn-model-group")
+    assert key_settings(prod_group, prod) == ["not shared", "protected", "retained on delete"]

@@ -80,9 +80,7 @@ def test_subscriptions_are_created_from_the_list():
 def test_key_policy_lets_sns_publishers_use_the_key_only_for_this_accounts_topics():
     plan = record(
         lambda: (
-            EncryptionKey(
-                "k", {"account_id": "123456789012", "sns_publisher_principals": list(PUBLISHER_SERVICES)}
-            )
+            EncryptionKey("k", {"account_id": "123456789012", "sns_publisher_principals": list(PUBLISHER_SERVICES)})
             and None
         )
     )
@@ -133,10 +131,7 @@ def test_bad_subscription_fails_before_anything_is_registered():
             errors.append(str(exc))
 
     assert record(program).resources == []
-    assert (
-        "subscriptions[0].endpoint='ftp://x': not a valid https endpoint; expected an https:// URL"
-        in errors[0]
-    )
+    assert "subscriptions[0].endpoint='ftp://x': not a valid https endpoint; expected an https:// URL" in errors[0]
 
 
 def test_dashboard_charts_every_endpoint_for_every_metric():
@@ -153,9 +148,7 @@ def test_dashboard_charts_every_endpoint_for_every_metric():
     }
     latency = charts["Model latency p99 (µs)"]["metrics"]
     assert [line[0]["label"] for line in latency] == ["churn", "forecast"]
-    assert (
-        'MetricName="ModelLatency"' in latency[0][0]["expression"] and "'p99'" in latency[0][0]["expression"]
-    )
+    assert 'MetricName="ModelLatency"' in latency[0][0]["expression"] and "'p99'" in latency[0][0]["expression"]
     assert 'EndpointName="forecast"' in charts["5xx errors"]["metrics"][1][0]["expression"]
     assert "/aws/sagemaker/Endpoints" in charts["CPU utilisation (%)"]["metrics"][0][0]["expression"]
     assert all(c["region"] == "eu-west-1" for c in charts.values())
@@ -182,9 +175,7 @@ def test_dashboard_resource_takes_endpoint_names_as_an_output():
     )
     dashboard = plan.get("aws:cloudwatch/dashboard:Dashboard", "dash-dashboard").inputs
     assert dashboard["dashboardName"] == "p-dev"
-    assert json.loads(dashboard["dashboardBody"]) == json.loads(
-        json.dumps(dashboard_body(["a"], "us-east-1"))
-    )
+    assert json.loads(dashboard["dashboardBody"]) == json.loads(json.dumps(dashboard_body(["a"], "us-east-1")))
 
 
 def test_dashboard_without_endpoints_says_so():

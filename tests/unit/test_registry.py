@@ -44,9 +44,9 @@ def test_repository_is_immutable_scanned_and_encrypted_with_the_given_key():
 
 def test_lifecycle_expires_untagged_and_keeps_the_last_releases():
     plan = repo_plan(untagged_expiry_days=3, keep_releases=12, release_tag_patterns=["v*", "release-*"])
-    rules = json.loads(
-        plan.get("aws:ecr/lifecyclePolicy:LifecyclePolicy", "training-lifecycle").inputs["policy"]
-    )["rules"]
+    rules = json.loads(plan.get("aws:ecr/lifecyclePolicy:LifecyclePolicy", "training-lifecycle").inputs["policy"])[
+        "rules"
+    ]
     assert [r["rulePriority"] for r in rules] == [1, 2]
     assert all(r["action"] == {"type": "expire"} for r in rules)
     assert rules[0]["selection"] == {
@@ -95,9 +95,7 @@ def test_repository_retains_its_images_when_the_component_does():
     )
     repo = plan.get("aws:ecr/repository:Repository", "training-repository")
     assert repo.options["protect"] and repo.options["retain_on_delete"]
-    assert not plan.get("aws:ecr/lifecyclePolicy:LifecyclePolicy", "training-lifecycle").options[
-        "retain_on_delete"
-    ]
+    assert not plan.get("aws:ecr/lifecyclePolicy:LifecyclePolicy", "training-lifecycle").options["retain_on_delete"]
 
 
 def group_plan(**args):
@@ -118,9 +116,7 @@ def test_model_group_policy_lets_only_the_listed_accounts_read():
     for statement in statements(doc):
         assert statement["Effect"] == "Allow"
         assert statement["Principal"] == {"AWS": roots}
-        assert all(
-            a.startswith(("sagemaker:Describe", "sagemaker:List")) for a in as_list(statement["Action"])
-        )
+        assert all(a.startswith(("sagemaker:Describe", "sagemaker:List")) for a in as_list(statement["Action"]))
     resources = {r for s in statements(doc) for r in as_list(s["Resource"])}
     assert resources == {
         "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/churn-model",
@@ -147,9 +143,7 @@ def tracking_plan(**args):
 
 
 def test_mlflow_stores_artifacts_under_the_mlflow_prefix_with_a_scoped_role():
-    plan = tracking_plan(
-        size=TrackingServerSize.MEDIUM, permissions_boundary_arn="arn:aws:iam::123456789012:policy/b"
-    )
+    plan = tracking_plan(size=TrackingServerSize.MEDIUM, permissions_boundary_arn="arn:aws:iam::123456789012:policy/b")
     server = plan.get("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer", "mlflow-server").inputs
     assert server["artifactStoreUri"] == "s3://p-dev-artifacts/mlflow/"
     assert server["trackingServerSize"] == "Medium"
@@ -164,11 +158,7 @@ def test_mlflow_stores_artifacts_under_the_mlflow_prefix_with_a_scoped_role():
 
     allows = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "mlflow-role-policy")))
     s3_objects = [
-        r
-        for s in allows
-        for a in as_list(s["Action"])
-        if a.endswith("Object")
-        for r in as_list(s["Resource"])
+        r for s in allows for a in as_list(s["Action"]) if a.endswith("Object") for r in as_list(s["Resource"])
     ]
     assert set(s3_objects) == {"arn:aws:s3:::p-dev-artifacts/mlflow/*"}
     listing = next(s for s in allows if s["Action"] == "s3:ListBucket")
@@ -249,9 +239,7 @@ def test_bad_maintenance_window_fails():
         "kms_key_arn": KEY,
         "weekly_maintenance_window_start": "TUE 3am",
     }
-    assert "weekly_maintenance_window_start='TUE 3am' must look like TUE:03:30" in _error(
-        ExperimentTracking, "m", base
-    )
+    assert "weekly_maintenance_window_start='TUE 3am' must look like TUE:03:30" in _error(ExperimentTracking, "m", base)
 
 
 NAMES = [
