@@ -2,12 +2,17 @@
 
     mlops-platform preview --stack dev [--json plan.json] [--markdown summary.md]
 
-Exit codes: 0 plan printed; 2 invalid stack config (the message names the key).
+Exit codes:
+  0  plan printed, no mandatory policy violation
+  2  invalid stack config (the message names the key) or unknown stack
+  3  plan printed, but a mandatory policy rule failed and no suppression covers it
+     (the --json and --markdown files are still written, with the verdicts)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +23,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 EXIT_CONFIG_ERROR = 2
+EXIT_POLICY_VIOLATION = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from infra import offline, report
+    from infra import offline, report, verdicts
     from infra.config import ConfigError
 
     console = Console(stderr=False, highlight=False)
@@ -54,13 +60,22 @@ def _preview(args: argparse.Namespace) -> int:
         table.add_row(type_, str(count))
     console.print(table)
     console.print(f"{len(plan.resources)} resources planned for stack [bold]{plan.stack}[/] in {elapsed:.1f}s (offline, mocks).")
+    evaluation = verdicts.evaluate_plan(plan)
+    console.print(verdicts.tables(evaluation))
 
     if args.json:
-        args.json.write_text(plan.to_json() + "\n")
+        data = {**plan.to_dict(), "policy": evaluation.to_dict()}
+        args.json.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
         console.print(f"plan written to {args.json}")
     if args.markdown:
-        args.markdown.write_text(report.markdown(plan))
+        args.markdown.write_text(report.markdown(plan) + verdicts.markdown(evaluation))
         console.print(f"summary written to {args.markdown}")
+    if evaluation.blocking:
+        Console(stderr=True, highlight=False).print(
+            f"[bold red]policy:[/] {len(evaluation.blocking)} mandatory violation(s) in stack {plan.stack}",
+            markup=True,
+        )
+        return EXIT_POLICY_VIOLATION
     return 0
 
 

@@ -39,6 +39,9 @@ class PlannedResource:
     provider: str | None
     inputs: dict[str, Any]
     options: dict[str, Any]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> URNs of the resources whose outputs that input was computed from (what links a
+    bucket's policy to its bucket for the policy rules)."""
 
     @property
     def id_name(self) -> str:
@@ -187,6 +190,9 @@ def _planned(urn: str, request: Any, state: Mapping[str, Any]) -> PlannedResourc
             "depends_on": sorted(request.dependencies),
             "ignore_changes": sorted(request.ignoreChanges),
             "aliases": sorted([*request.aliasURNs, *(_alias_text(a) for a in request.aliases)]),
+        },
+        property_dependencies={
+            key: sorted(deps.urns) for key, deps in sorted(request.propertyDependencies.items()) if deps.urns
         },
     )
 
