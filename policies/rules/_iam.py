@@ -16,6 +16,7 @@ RESOURCE_STAR_ONLY = frozenset({
     "xray:PutTelemetryRecords",
     "ecr:GetAuthorizationToken",
     "sts:GetCallerIdentity",
+    "kms:CreateKey",
 })
 """Write actions AWS authorizes only on Resource "*" (no resource types in the service authorization
 reference), so a `*` resource is the only way to grant them."""
@@ -61,9 +62,26 @@ def is_wildcard_resource(resource: str) -> bool:
     return len(parts) == 6 and parts[5] == "*"
 
 
+TAG_SCOPING_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike")
+"""Condition operators that fail when the key is absent (unlike `...IfExists`), so they really scope."""
+
+
+def tag_scoped(statement: Mapping[str, Any]) -> bool:
+    """Whether the statement only applies to resources or requests carrying given tags (ABAC), e.g.
+    `StringEquals aws:RequestTag/env = dev` on `kms:CreateKey`: a scope that needs no ARN."""
+    conditions = statement.get("Condition") or {}
+    return any(
+        key.startswith(("aws:ResourceTag/", "aws:RequestTag/"))
+        for operator, block in conditions.items()
+        if operator in TAG_SCOPING_OPERATORS and isinstance(block, Mapping)
+        for key in block
+    )
+
+
 def writes_on_any_resource(statement: Mapping[str, Any]) -> list[str]:
-    """Write actions an Allow statement grants on every resource (Resource `*` or NotResource)."""
-    if statement.get("Effect") != "Allow":
+    """Write actions an Allow statement grants on every resource (Resource `*` or NotResource), unless
+    the statement is scoped by tags (ABAC) instead of ARNs."""
+    if statement.get("Effect") != "Allow" or tag_scoped(statement):
         return []
     any_resource = statement.get("NotResource") is not None or any(
         is_wildcard_resource(str(r)) for r in as_list(statement.get("Resource"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core import Level, Resource, Verdict, as_list, failed, not_applicable, passed, resource_rule
+from ..core import Level, Resource, Stack, Verdict, as_list, failed, not_applicable, passed, resource_rule, stack_rule
 from ._iam import principals, statements, wildcard_write_actions, writes_on_any_resource
 
 ROLE = "aws:iam/role:Role"
@@ -15,8 +15,31 @@ IDENTITY_POLICIES = {
 """Identity-based policy documents by resource type and input. Resource policies (bucket, key, topic) are
 judged by their own rules: there `Resource: "*"` means the resource itself."""
 
+MANAGED_POLICY = "aws:iam/policy:Policy"
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
+ALL_ATTACHMENTS = (*ATTACHMENTS, "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+                   "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
+
+
+def _refers(source: Resource, prop: str, target: Resource) -> bool:
+    """`source.prop` was computed from `target` (or holds its ARN)."""
+    if target.urn in source.property_dependencies.get(prop, ()):
+        return True
+    arn = target.props.get("arn")
+    return bool(arn) and arn in as_list(source.props.get(prop))
+
+
+def is_boundary_only(policy: Resource, stack: Stack) -> bool:
+    """A managed policy that roles use as their permission boundary and nothing attaches: a ceiling, which
+    grants nothing by itself (MLOPS-IAM-008 judges it instead)."""
+    if policy.type != MANAGED_POLICY:
+        return False
+    roles = stack.of_type(ROLE)
+    if not any(_refers(role, "permissionsBoundary", policy) for role in roles):
+        return False
+    attached = any(_refers(a, "policyArn", policy) for a in stack.of_type(*ALL_ATTACHMENTS))
+    return not attached and not any(_refers(role, "managedPolicyArns", policy) for role in roles)
 
 
 def _identity_statements(resource: Resource) -> list[dict]:
@@ -29,14 +52,16 @@ def _label(statement: dict, index: int) -> str:
     return statement.get("Sid") or f"statement {index}"
 
 
-@resource_rule(
+@stack_rule(
     "MLOPS-IAM-001", Level.MANDATORY, types=[*IDENTITY_POLICIES, ROLE],
     description="Identity policies never allow wildcard actions on write paths (`*`, `s3:*`, `s3:Put*`, NotAction).",
     remediation="List the write actions explicitly (see components.access READ_ACTIONS/WRITE_ACTIONS); "
                 "wildcards are acceptable only for read verbs such as `ec2:Describe*`.",
 )
-def no_wildcard_write_actions(resource: Resource) -> Verdict:
-    """Every Allow names its write actions."""
+def no_wildcard_write_actions(resource: Resource, stack: Stack) -> Verdict:
+    """Every Allow names its write actions (permission boundaries are ceilings: see MLOPS-IAM-008)."""
+    if is_boundary_only(resource, stack):
+        return not_applicable("permission boundary (a ceiling; judged by MLOPS-IAM-008)")
     found = _identity_statements(resource)
     if not found:
         return not_applicable("no identity policy document")
@@ -44,14 +69,18 @@ def no_wildcard_write_actions(resource: Resource) -> Verdict:
     return failed("wildcard write actions in " + "; ".join(bad)) if bad else passed()
 
 
-@resource_rule(
+@stack_rule(
     "MLOPS-IAM-002", Level.MANDATORY, types=[*IDENTITY_POLICIES, ROLE],
-    description="Identity policies never allow write actions on every resource (Resource `*` or NotResource).",
-    remediation="Scope write actions to the environment's ARNs (buckets, prefixes, key); only actions AWS "
-                "authorizes solely on `*` (e.g. cloudwatch:PutMetricData) may use it.",
+    description="Identity policies never allow write actions on every resource (Resource `*` or NotResource) "
+                "unless a tag condition (aws:RequestTag/aws:ResourceTag) scopes them.",
+    remediation="Scope write actions to the environment's ARNs (buckets, prefixes, key) or by tag with "
+                "StringEquals; only actions AWS authorizes solely on `*` (e.g. kms:CreateKey, "
+                "cloudwatch:PutMetricData) may use it bare.",
 )
-def no_wildcard_write_resources(resource: Resource) -> Verdict:
-    """Write actions are scoped to ARNs."""
+def no_wildcard_write_resources(resource: Resource, stack: Stack) -> Verdict:
+    """Write actions are scoped to ARNs or tags (permission boundaries are ceilings: see MLOPS-IAM-008)."""
+    if is_boundary_only(resource, stack):
+        return not_applicable("permission boundary (a ceiling; judged by MLOPS-IAM-008)")
     found = _identity_statements(resource)
     if not found:
         return not_applicable("no identity policy document")
@@ -142,3 +171,24 @@ def trust_not_public(role: Resource) -> Verdict:
     public = [_label(s, i) for i, s in enumerate(trust)
               if s.get("Effect") == "Allow" and "*" in principals(s).get("AWS", [])]
     return failed(f"any principal may assume the role ({', '.join(public)})") if public else passed()
+
+
+@stack_rule(
+    "MLOPS-IAM-008", Level.MANDATORY, types=[MANAGED_POLICY],
+    description="Permission boundaries name the services they let through (no `*` action, no NotAction) and "
+                "carry at least one Deny.",
+    remediation="List the services (`s3:*`, `kms:*`, ...) the roles may ever use, and deny the escalation paths "
+                "(editing the boundary, removing it, changing the role's own policies).",
+)
+def boundary_is_a_ceiling(policy: Resource, stack: Stack) -> Verdict:
+    """A boundary that allows everything, or denies nothing, caps nothing."""
+    if not is_boundary_only(policy, stack):
+        return not_applicable("not a permission boundary")
+    found = statements(policy.get("policy"))
+    everything = [_label(s, i) for i, s in enumerate(found) if s.get("Effect") == "Allow"
+                  and ("*" in as_list(s.get("Action")) or s.get("NotAction") is not None)]
+    if everything:
+        return failed(f"the boundary allows every action ({', '.join(everything)})")
+    if not any(s.get("Effect") == "Deny" for s in found):
+        return failed("the boundary has no Deny statement (nothing stops a role from editing its own ceiling)")
+    return passed()
