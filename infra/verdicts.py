@@ -34,8 +34,9 @@ def _verdict(finding: Finding) -> Text:
 
 def tables(evaluation: Evaluation) -> Group:
     """Violations and suppressions (rule, level, resource, verdict/reason), then one line per rule."""
-    findings = Table(title=f"Policy verdicts: violations and suppressions ({evaluation.stack})", show_edge=False,
-                     show_lines=True)
+    findings = Table(
+        title=f"Policy verdicts: violations and suppressions ({evaluation.stack})", show_edge=False, show_lines=True
+    )
     findings.add_column("rule", no_wrap=True)
     findings.add_column("level")
     findings.add_column("resource")
@@ -53,8 +54,14 @@ def tables(evaluation: Evaluation) -> Group:
         if not any(counts.values()):
             continue
         fail = Text(str(counts["fail"]), style="bold red" if counts["fail"] else "")
-        by_rule.add_row(rule.id, rule.level.value, str(counts["pass"]), fail, str(counts["suppressed"]),
-                        str(counts["not-applicable"]))
+        by_rule.add_row(
+            rule.id,
+            rule.level.value,
+            str(counts["pass"]),
+            fail,
+            str(counts["suppressed"]),
+            str(counts["not-applicable"]),
+        )
     idle = [r.id for r in evaluation.rules if not any(evaluation.counts(r).values())]
 
     counts = evaluation.counts()
@@ -78,8 +85,11 @@ def markdown(evaluation: Evaluation) -> str:
     """The pull-request summary's policy section."""
     counts = evaluation.counts()
     blocking = evaluation.blocking
-    status = (f"**{len(blocking)} mandatory violation(s)**: the deployment would be blocked." if blocking
-              else "No mandatory violations.")
+    status = (
+        f"**{len(blocking)} mandatory violation(s)**: the deployment would be blocked."
+        if blocking
+        else "No mandatory violations."
+    )
     lines = [
         "",
         "#### Policy verdicts",
@@ -91,19 +101,28 @@ def markdown(evaluation: Evaluation) -> str:
     violations = [f for f in evaluation.failures if f.suppression is None]
     if violations:
         lines += ["| rule | level | resource | reason |", "|---|---|---|---|"]
-        lines += [f"| `{f.rule.id}` | {f.rule.level.value} | `{f.resource.name}` | {_cell(f.verdict.reason)} |"
-                  for f in violations]
+        lines += [
+            f"| `{f.rule.id}` | {f.rule.level.value} | `{f.resource.name}` | {_cell(f.verdict.reason)} |"
+            for f in violations
+        ]
         lines.append("")
     if evaluation.suppressed:
         lines += ["Suppressed (policies/suppressions.yaml):", "", "| rule | resource | reason |", "|---|---|---|"]
-        lines += [f"| `{f.rule.id}` | `{f.resource.name}` | {_cell(f.suppression.reason)} |"
-                  for f in evaluation.suppressed]
+        lines += [
+            f"| `{f.rule.id}` | `{f.resource.name}` | {_cell(f.suppression.reason)} |" for f in evaluation.suppressed
+        ]
         lines.append("")
-    lines += ["<details><summary>Rules</summary>", "", "| rule | level | pass | fail | suppressed | n/a |",
-              "|---|---|---:|---:|---:|---:|"]
+    lines += [
+        "<details><summary>Rules</summary>",
+        "",
+        "| rule | level | pass | fail | suppressed | n/a |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for rule in evaluation.rules:
         c = evaluation.counts(rule)
-        lines.append(f"| `{rule.id}` | {rule.level.value} | {c['pass']} | {c['fail']} | {c['suppressed']} | "
-                     f"{c['not-applicable']} |")
+        lines.append(
+            f"| `{rule.id}` | {rule.level.value} | {c['pass']} | {c['fail']} | {c['suppressed']} | "
+            f"{c['not-applicable']} |"
+        )
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"

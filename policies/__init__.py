@@ -9,5 +9,17 @@ from . import rules
 from .core import RULES, Level, Provider, Resource, Rule, Stack, Status, Verdict
 from .evaluation import Evaluation, Finding, evaluate
 
-__all__ = ["RULES", "Evaluation", "Finding", "Level", "Provider", "Resource", "Rule", "Stack", "Status",
-           "Verdict", "evaluate", "rules"]
+__all__ = [
+    "RULES",
+    "Evaluation",
+    "Finding",
+    "Level",
+    "Provider",
+    "Resource",
+    "Rule",
+    "Stack",
+    "Status",
+    "Verdict",
+    "evaluate",
+    "rules",
+]

@@ -71,8 +71,10 @@ class Evaluation:
     def failures(self) -> list[Finding]:
         """Every failure: mandatory first, suppressed last."""
         found = [f for f in self.findings if f.failed]
-        return sorted(found, key=lambda f: (f.suppression is not None, f.rule.level is not Level.MANDATORY,
-                                            f.rule.id, f.resource.name))
+        return sorted(
+            found,
+            key=lambda f: (f.suppression is not None, f.rule.level is not Level.MANDATORY, f.rule.id, f.resource.name),
+        )
 
     @property
     def suppressed(self) -> list[Finding]:
@@ -95,8 +97,15 @@ class Evaluation:
             "summary": self.counts(),
             "blocking": len(self.blocking),
             "rules": [
-                {"id": r.id, "level": r.level.value, "scope": r.scope.value, "description": r.description,
-                 "remediation": r.remediation, "types": list(r.types), "counts": self.counts(r)}
+                {
+                    "id": r.id,
+                    "level": r.level.value,
+                    "scope": r.scope.value,
+                    "description": r.description,
+                    "remediation": r.remediation,
+                    "types": list(r.types),
+                    "counts": self.counts(r),
+                }
                 for r in self.rules
             ],
             "findings": [f.to_dict() for f in self.findings],

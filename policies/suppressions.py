@@ -49,8 +49,9 @@ def parse(entries: Iterable[Mapping[str, Any]], known_rules: Iterable[str] | Non
         where = f"suppressions[{index}]"
         unknown_keys = set(entry) - {"rule", "resource", "reason", "stacks"}
         if unknown_keys:
-            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown_keys))}; "
-                             "accepted: rule, resource, reason, stacks")
+            raise ValueError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown_keys))}; accepted: rule, resource, reason, stacks"
+            )
         for key in ("rule", "resource", "reason"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise ValueError(f"{where}.{key} is required (a non-empty string)")

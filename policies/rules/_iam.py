@@ -10,14 +10,16 @@ from ..core import as_list, parse_json
 READ_VERBS = ("Get", "List", "Describe", "Head", "Query", "Scan", "Search", "Select", "Lookup", "BatchGet", "View")
 """Action-name prefixes that only read. Anything else (Put, Create, Delete, Decrypt, Pass, ...) is a write path."""
 
-RESOURCE_STAR_ONLY = frozenset({
-    "cloudwatch:PutMetricData",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "ecr:GetAuthorizationToken",
-    "sts:GetCallerIdentity",
-    "kms:CreateKey",
-})
+RESOURCE_STAR_ONLY = frozenset(
+    {
+        "cloudwatch:PutMetricData",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "ecr:GetAuthorizationToken",
+        "sts:GetCallerIdentity",
+        "kms:CreateKey",
+    }
+)
 """Write actions AWS authorizes only on Resource "*" (no resource types in the service authorization
 reference), so a `*` resource is the only way to grant them."""
 

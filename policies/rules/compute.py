@@ -13,10 +13,12 @@ REQUIRED_LOG_TYPES = ("api", "audit", "authenticator")
 
 
 @resource_rule(
-    "MLOPS-EKS-001", Level.MANDATORY, types=[CLUSTER],
+    "MLOPS-EKS-001",
+    Level.MANDATORY,
+    types=[CLUSTER],
     description="The EKS API endpoint is private; a public endpoint needs explicit CIDRs, never 0.0.0.0/0.",
     remediation="Set vpc_config.endpoint_private_access=True and endpoint_public_access=False, or list the "
-                "allowed public_access_cidrs when a public endpoint is an explicit opt-in.",
+    "allowed public_access_cidrs when a public endpoint is an explicit opt-in.",
 )
 def eks_private_endpoint(cluster: Resource) -> Verdict:
     """Private access on; public access off or limited to named CIDRs."""
@@ -33,7 +35,9 @@ def eks_private_endpoint(cluster: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-EKS-002", Level.MANDATORY, types=[CLUSTER],
+    "MLOPS-EKS-002",
+    Level.MANDATORY,
+    types=[CLUSTER],
     description="Kubernetes secrets are envelope-encrypted with a customer-managed KMS key.",
     remediation="Set encryption_config={'resources': ['secrets'], 'provider': {'key_arn': <env key ARN>}}.",
 )
@@ -48,10 +52,12 @@ def eks_secrets_encryption(cluster: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-EKS-003", Level.MANDATORY, types=[CLUSTER],
+    "MLOPS-EKS-003",
+    Level.MANDATORY,
+    types=[CLUSTER],
     description="The control plane ships api, audit and authenticator logs to CloudWatch.",
     remediation="Set enabled_cluster_log_types to include api, audit and authenticator "
-                "(controllerManager and scheduler are optional).",
+    "(controllerManager and scheduler are optional).",
 )
 def eks_control_plane_logs(cluster: Resource) -> Verdict:
     """api, audit and authenticator log types on."""
@@ -61,10 +67,12 @@ def eks_control_plane_logs(cluster: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-EKS-004", Level.MANDATORY, types=[NODE_GROUP],
+    "MLOPS-EKS-004",
+    Level.MANDATORY,
+    types=[NODE_GROUP],
     description="Managed node groups launch from a launch template (which is where IMDSv2 is enforced).",
     remediation="Create an aws.ec2.LaunchTemplate with metadata_options.http_tokens='required' and pass it as "
-                "launch_template={'id': ..., 'version': ...}.",
+    "launch_template={'id': ..., 'version': ...}.",
 )
 def node_group_launch_template(node_group: Resource) -> Verdict:
     """launchTemplate has an id or a name."""
@@ -75,10 +83,12 @@ def node_group_launch_template(node_group: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-EC2-001", Level.MANDATORY, types=[LAUNCH_TEMPLATE],
+    "MLOPS-EC2-001",
+    Level.MANDATORY,
+    types=[LAUNCH_TEMPLATE],
     description="Launch templates require IMDSv2 (session tokens) for instance metadata.",
     remediation="Set metadata_options={'http_tokens': 'required', 'http_endpoint': 'enabled', "
-                "'http_put_response_hop_limit': 1 or 2}.",
+    "'http_put_response_hop_limit': 1 or 2}.",
 )
 def launch_template_imdsv2(template: Resource) -> Verdict:
     """httpTokens required, or the metadata endpoint disabled."""
@@ -86,12 +96,17 @@ def launch_template_imdsv2(template: Resource) -> Verdict:
     if options.get("httpEndpoint") == "disabled":
         return passed("instance metadata endpoint disabled")
     tokens = options.get("httpTokens")
-    return passed("IMDSv2 required") if tokens == "required" else failed(f"http_tokens is {tokens or 'unset'}, "
-                                                                         "so IMDSv1 is allowed")
+    return (
+        passed("IMDSv2 required")
+        if tokens == "required"
+        else failed(f"http_tokens is {tokens or 'unset'}, so IMDSv1 is allowed")
+    )
 
 
 @resource_rule(
-    "MLOPS-EC2-002", Level.ADVISORY, types=[LAUNCH_TEMPLATE],
+    "MLOPS-EC2-002",
+    Level.ADVISORY,
+    types=[LAUNCH_TEMPLATE],
     description="EBS volumes declared in launch templates are encrypted.",
     remediation="Set block_device_mappings[].ebs.encrypted='true' (and kms_key_id to the env key).",
 )
@@ -100,6 +115,9 @@ def launch_template_ebs_encrypted(template: Resource) -> Verdict:
     volumes = [m.get("ebs") for m in as_list(template.get("blockDeviceMappings")) if m.get("ebs")]
     if not volumes:
         return not_applicable("no EBS block device mappings (the AMI's and account defaults apply)")
-    plain = [str(m.get("deviceName")) for m in as_list(template.get("blockDeviceMappings"))
-             if m.get("ebs") and not truthy(first(m.get("ebs")).get("encrypted"))]
+    plain = [
+        str(m.get("deviceName"))
+        for m in as_list(template.get("blockDeviceMappings"))
+        if m.get("ebs") and not truthy(first(m.get("ebs")).get("encrypted"))
+    ]
     return failed(f"unencrypted EBS volumes: {', '.join(plain)}") if plain else passed()

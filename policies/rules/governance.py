@@ -45,24 +45,31 @@ def is_prod(resource: Resource) -> bool:
 
 
 @resource_rule(
-    "MLOPS-TAG-001", Level.MANDATORY, types=[AWS_PROVIDER],
+    "MLOPS-TAG-001",
+    Level.MANDATORY,
+    types=[AWS_PROVIDER],
     description="AWS providers tag every resource with env, project, team and cost-center (default_tags).",
     remediation="Create the provider with default_tags={'tags': settings.default_tags} (infra/platform.py does); "
-                "set team and cost_center under mlops-platform:tags in the stack file.",
+    "set team and cost_center under mlops-platform:tags in the stack file.",
 )
 def provider_default_tags(provider: Resource) -> Verdict:
     """default_tags carries the four ownership tags, non-empty."""
     tags = default_tags(provider)
     missing = _missing_tags(tags)
-    return failed(f"default_tags lacks {', '.join(missing)}") if missing else passed(
-        ", ".join(f"{k}={tags[k]}" for k in REQUIRED_TAGS))
+    return (
+        failed(f"default_tags lacks {', '.join(missing)}")
+        if missing
+        else passed(", ".join(f"{k}={tags[k]}" for k in REQUIRED_TAGS))
+    )
 
 
 @resource_rule(
-    "MLOPS-TAG-002", Level.MANDATORY, types=["aws:*"],
+    "MLOPS-TAG-002",
+    Level.MANDATORY,
+    types=["aws:*"],
     description="Every AWS resource uses an explicit AWS provider whose default tags carry the ownership tags.",
     remediation="Pass opts=ResourceOptions(providers={'aws': provider}) (or parent= a component that has it); "
-                "the stack files disable default providers, which would carry no tags.",
+    "the stack files disable default providers, which would carry no tags.",
 )
 def resource_uses_tagging_provider(resource: Resource) -> Verdict:
     """Explicit (non-default) provider with the required default tags."""
@@ -74,10 +81,12 @@ def resource_uses_tagging_provider(resource: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-PROD-001", Level.MANDATORY, types=STATEFUL_TYPES,
+    "MLOPS-PROD-001",
+    Level.MANDATORY,
+    types=STATEFUL_TYPES,
     description="In prod, stateful resources are protected and retained on delete.",
     remediation="Keep mlops-platform:protection.protect_stateful and retain_on_delete true in Pulumi.prod.yaml; "
-                "components pass them to stateful children via components._options.stateful().",
+    "components pass them to stateful children via components._options.stateful().",
 )
 def prod_stateful_protected(resource: Resource) -> Verdict:
     """protect and retain_on_delete in prod (retain_on_delete only where the caller can see it)."""
@@ -94,7 +103,9 @@ def prod_stateful_protected(resource: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-PROD-002", Level.MANDATORY, types=["aws:s3/bucket:Bucket", "aws:ecr/repository:Repository"],
+    "MLOPS-PROD-002",
+    Level.MANDATORY,
+    types=["aws:s3/bucket:Bucket", "aws:ecr/repository:Repository"],
     description="In prod, buckets and repositories cannot be force-deleted with their contents.",
     remediation="Leave storage.force_destroy false in Pulumi.prod.yaml (and force_delete off on repositories).",
 )

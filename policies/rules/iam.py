@@ -18,8 +18,11 @@ judged by their own rules: there `Resource: "*"` means the resource itself."""
 MANAGED_POLICY = "aws:iam/policy:Policy"
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment")
-ALL_ATTACHMENTS = (*ATTACHMENTS, "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-                   "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
+ALL_ATTACHMENTS = (
+    *ATTACHMENTS,
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+)
 
 
 def _refers(source: Resource, prop: str, target: Resource) -> bool:
@@ -53,10 +56,12 @@ def _label(statement: dict, index: int) -> str:
 
 
 @stack_rule(
-    "MLOPS-IAM-001", Level.MANDATORY, types=[*IDENTITY_POLICIES, ROLE],
+    "MLOPS-IAM-001",
+    Level.MANDATORY,
+    types=[*IDENTITY_POLICIES, ROLE],
     description="Identity policies never allow wildcard actions on write paths (`*`, `s3:*`, `s3:Put*`, NotAction).",
     remediation="List the write actions explicitly (see components.access READ_ACTIONS/WRITE_ACTIONS); "
-                "wildcards are acceptable only for read verbs such as `ec2:Describe*`.",
+    "wildcards are acceptable only for read verbs such as `ec2:Describe*`.",
 )
 def no_wildcard_write_actions(resource: Resource, stack: Stack) -> Verdict:
     """Every Allow names its write actions (permission boundaries are ceilings: see MLOPS-IAM-008)."""
@@ -70,12 +75,14 @@ def no_wildcard_write_actions(resource: Resource, stack: Stack) -> Verdict:
 
 
 @stack_rule(
-    "MLOPS-IAM-002", Level.MANDATORY, types=[*IDENTITY_POLICIES, ROLE],
+    "MLOPS-IAM-002",
+    Level.MANDATORY,
+    types=[*IDENTITY_POLICIES, ROLE],
     description="Identity policies never allow write actions on every resource (Resource `*` or NotResource) "
-                "unless a tag condition (aws:RequestTag/aws:ResourceTag) scopes them.",
+    "unless a tag condition (aws:RequestTag/aws:ResourceTag) scopes them.",
     remediation="Scope write actions to the environment's ARNs (buckets, prefixes, key) or by tag with "
-                "StringEquals; only actions AWS authorizes solely on `*` (e.g. kms:CreateKey, "
-                "cloudwatch:PutMetricData) may use it bare.",
+    "StringEquals; only actions AWS authorizes solely on `*` (e.g. kms:CreateKey, "
+    "cloudwatch:PutMetricData) may use it bare.",
 )
 def no_wildcard_write_resources(resource: Resource, stack: Stack) -> Verdict:
     """Write actions are scoped to ARNs or tags (permission boundaries are ceilings: see MLOPS-IAM-008)."""
@@ -89,10 +96,12 @@ def no_wildcard_write_resources(resource: Resource, stack: Stack) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-IAM-003", Level.MANDATORY, types=[ROLE],
+    "MLOPS-IAM-003",
+    Level.MANDATORY,
+    types=[ROLE],
     description="Every role has a permission boundary.",
     remediation="Set permissions_boundary to the platform's boundary policy (components.access.PersonaRoles "
-                "creates one), so no later grant can exceed it.",
+    "creates one), so no later grant can exceed it.",
 )
 def role_has_permission_boundary(role: Resource) -> Verdict:
     """permissionsBoundary is set."""
@@ -104,15 +113,18 @@ WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 
 
 @resource_rule(
-    "MLOPS-IAM-004", Level.MANDATORY, types=[ROLE],
+    "MLOPS-IAM-004",
+    Level.MANDATORY,
+    types=[ROLE],
     description="Roles trusting an OIDC provider pin the exact `sub` (and `aud`) with StringEquals.",
     remediation="Add Condition StringEquals {'<host>:sub': 'repo:<org>/<repo>:environment:<env>', "
-                "'<host>:aud': 'sts.amazonaws.com'}; never StringLike with wildcards.",
+    "'<host>:aud': 'sts.amazonaws.com'}; never StringLike with wildcards.",
 )
 def oidc_trust_pinned(role: Resource) -> Verdict:
     """Each web-identity statement pins sub and aud exactly."""
     federated = [
-        s for s in statements(role.get("assumeRolePolicy"))
+        s
+        for s in statements(role.get("assumeRolePolicy"))
         if s.get("Effect") == "Allow" and WEB_IDENTITY in as_list(s.get("Action"))
     ]
     if not federated:
@@ -133,10 +145,12 @@ def oidc_trust_pinned(role: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-IAM-005", Level.MANDATORY, types=["aws:iam/user:User", "aws:iam/accessKey:AccessKey"],
+    "MLOPS-IAM-005",
+    Level.MANDATORY,
+    types=["aws:iam/user:User", "aws:iam/accessKey:AccessKey"],
     description="No IAM users or access keys: people use SSO roles, CI uses GitHub OIDC.",
     remediation="Delete the user or key; give the person a persona role through IAM Identity Center, or give "
-                "the pipeline an OIDC-trusted role (components.access GitHubTrust).",
+    "the pipeline an OIDC-trusted role (components.access GitHubTrust).",
 )
 def no_long_lived_credentials(resource: Resource) -> Verdict:
     """Any IAM user or access key fails."""
@@ -145,7 +159,9 @@ def no_long_lived_credentials(resource: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-IAM-006", Level.MANDATORY, types=[ROLE, *ATTACHMENTS],
+    "MLOPS-IAM-006",
+    Level.MANDATORY,
+    types=[ROLE, *ATTACHMENTS],
     description="No role gets an administrator or *FullAccess AWS-managed policy.",
     remediation="Replace the managed policy with an inline policy scoped to the environment's resources.",
 )
@@ -159,7 +175,9 @@ def no_admin_managed_policies(resource: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-IAM-007", Level.MANDATORY, types=[ROLE],
+    "MLOPS-IAM-007",
+    Level.MANDATORY,
+    types=[ROLE],
     description="Trust policies never allow any principal (`*`) to assume the role.",
     remediation="Name the principals (role ARNs, service principals, the OIDC provider) in the trust policy.",
 )
@@ -168,25 +186,31 @@ def trust_not_public(role: Resource) -> Verdict:
     trust = statements(role.get("assumeRolePolicy"))
     if not trust:
         return failed("the role has no readable trust policy")
-    public = [_label(s, i) for i, s in enumerate(trust)
-              if s.get("Effect") == "Allow" and "*" in principals(s).get("AWS", [])]
+    public = [
+        _label(s, i) for i, s in enumerate(trust) if s.get("Effect") == "Allow" and "*" in principals(s).get("AWS", [])
+    ]
     return failed(f"any principal may assume the role ({', '.join(public)})") if public else passed()
 
 
 @stack_rule(
-    "MLOPS-IAM-008", Level.MANDATORY, types=[MANAGED_POLICY],
+    "MLOPS-IAM-008",
+    Level.MANDATORY,
+    types=[MANAGED_POLICY],
     description="Permission boundaries name the services they let through (no `*` action, no NotAction) and "
-                "carry at least one Deny.",
+    "carry at least one Deny.",
     remediation="List the services (`s3:*`, `kms:*`, ...) the roles may ever use, and deny the escalation paths "
-                "(editing the boundary, removing it, changing the role's own policies).",
+    "(editing the boundary, removing it, changing the role's own policies).",
 )
 def boundary_is_a_ceiling(policy: Resource, stack: Stack) -> Verdict:
     """A boundary that allows everything, or denies nothing, caps nothing."""
     if not is_boundary_only(policy, stack):
         return not_applicable("not a permission boundary")
     found = statements(policy.get("policy"))
-    everything = [_label(s, i) for i, s in enumerate(found) if s.get("Effect") == "Allow"
-                  and ("*" in as_list(s.get("Action")) or s.get("NotAction") is not None)]
+    everything = [
+        _label(s, i)
+        for i, s in enumerate(found)
+        if s.get("Effect") == "Allow" and ("*" in as_list(s.get("Action")) or s.get("NotAction") is not None)
+    ]
     if everything:
         return failed(f"the boundary allows every action ({', '.join(everything)})")
     if not any(s.get("Effect") == "Deny" for s in found):

@@ -25,17 +25,21 @@ def _open_ingress(resource: Resource) -> list[str]:
             return []
         cidrs = [*as_list(resource.get("cidrBlocks")), *as_list(resource.get("ipv6CidrBlocks"))]
     else:
-        cidrs = [c for rule in as_list(resource.get("ingress"))
-                 for c in (*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks")))]
+        cidrs = [
+            c
+            for rule in as_list(resource.get("ingress"))
+            for c in (*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks")))
+        ]
     return sorted({c for c in cidrs if c in ANYWHERE})
 
 
 @resource_rule(
-    "MLOPS-NET-001", Level.MANDATORY,
+    "MLOPS-NET-001",
+    Level.MANDATORY,
     types=[SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE, DEFAULT_SECURITY_GROUP],
     description="No security group allows ingress from 0.0.0.0/0 or ::/0.",
     remediation="Allow ingress from the VPC CIDR, a prefix list or another security group; reach private "
-                "services through VPC endpoints or a VPN, never from anywhere.",
+    "services through VPC endpoints or a VPN, never from anywhere.",
 )
 def no_ingress_from_anywhere(resource: Resource) -> Verdict:
     """No ingress CIDR is the whole internet."""
@@ -44,10 +48,12 @@ def no_ingress_from_anywhere(resource: Resource) -> Verdict:
 
 
 @stack_rule(
-    "MLOPS-NET-002", Level.MANDATORY, types=[VPC],
+    "MLOPS-NET-002",
+    Level.MANDATORY,
+    types=[VPC],
     description="Every VPC has a flow log.",
     remediation="Add an aws.ec2.FlowLog with vpc_id set to the VPC (traffic_type ALL) delivering to an "
-                "encrypted CloudWatch log group or S3 bucket.",
+    "encrypted CloudWatch log group or S3 bucket.",
 )
 def vpc_flow_logs(vpc: Resource, stack: Stack) -> Verdict:
     """A FlowLog references the VPC."""
@@ -58,10 +64,12 @@ def vpc_flow_logs(vpc: Resource, stack: Stack) -> Verdict:
 
 
 @stack_rule(
-    "MLOPS-NET-003", Level.MANDATORY, types=[VPC],
+    "MLOPS-NET-003",
+    Level.MANDATORY,
+    types=[VPC],
     description="Every VPC's default security group is adopted and has no rules.",
     remediation="Add an aws.ec2.DefaultSecurityGroup for the VPC with no ingress and no egress; give "
-                "workloads their own security groups.",
+    "workloads their own security groups.",
 )
 def default_security_group_closed(vpc: Resource, stack: Stack) -> Verdict:
     """A DefaultSecurityGroup for the VPC with empty ingress and egress."""
@@ -73,7 +81,9 @@ def default_security_group_closed(vpc: Resource, stack: Stack) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-NET-004", Level.ADVISORY, types=[SUBNET],
+    "MLOPS-NET-004",
+    Level.ADVISORY,
+    types=[SUBNET],
     description="Subnets do not give instances public IPs on launch.",
     remediation="Leave map_public_ip_on_launch False; put workloads in private subnets behind NAT or endpoints.",
 )
@@ -83,7 +93,9 @@ def subnet_no_public_ip(subnet: Resource) -> Verdict:
 
 
 @stack_rule(
-    "MLOPS-NET-005", Level.ADVISORY, types=[VPC],
+    "MLOPS-NET-005",
+    Level.ADVISORY,
+    types=[VPC],
     description="Every VPC has an S3 gateway endpoint, so data-lake traffic stays off the internet.",
     remediation="Add an aws.ec2.VpcEndpoint with service_name com.amazonaws.<region>.s3 and the private route tables.",
 )

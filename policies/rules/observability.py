@@ -9,10 +9,12 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 @resource_rule(
-    "MLOPS-SNS-001", Level.MANDATORY, types=[TOPIC],
+    "MLOPS-SNS-001",
+    Level.MANDATORY,
+    types=[TOPIC],
     description="Topics are encrypted with a customer-managed KMS key.",
     remediation="Set kms_master_key_id to the environment's key (its policy must let the publishing services, "
-                "e.g. cloudwatch.amazonaws.com, use it); the AWS-managed alias/aws/sns can't grant them.",
+    "e.g. cloudwatch.amazonaws.com, use it); the AWS-managed alias/aws/sns can't grant them.",
 )
 def topic_kms(topic: Resource) -> Verdict:
     """kmsMasterKeyId set and not the AWS-managed key."""
@@ -25,7 +27,9 @@ def topic_kms(topic: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-LOG-001", Level.MANDATORY, types=[LOG_GROUP],
+    "MLOPS-LOG-001",
+    Level.MANDATORY,
+    types=[LOG_GROUP],
     description="Log groups are encrypted with a customer-managed KMS key.",
     remediation="Set kms_key_id to the environment's key (its policy grants logs.<region>.amazonaws.com).",
 )
@@ -35,7 +39,9 @@ def log_group_kms(group: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-LOG-002", Level.MANDATORY, types=[LOG_GROUP],
+    "MLOPS-LOG-002",
+    Level.MANDATORY,
+    types=[LOG_GROUP],
     description="Log groups have a retention period (never 'keep forever').",
     remediation="Set retention_in_days (e.g. 30 in dev, 365 in prod).",
 )

@@ -8,7 +8,9 @@ REPOSITORY = "aws:ecr/repository:Repository"
 
 
 @resource_rule(
-    "MLOPS-ECR-001", Level.MANDATORY, types=[REPOSITORY],
+    "MLOPS-ECR-001",
+    Level.MANDATORY,
+    types=[REPOSITORY],
     description="Image tags are immutable, so a deployed tag always names the same image.",
     remediation="Set image_tag_mutability='IMMUTABLE' (or IMMUTABLE_WITH_EXCLUSION for a named scratch prefix).",
 )
@@ -21,7 +23,9 @@ def ecr_immutable_tags(repository: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-ECR-002", Level.MANDATORY, types=[REPOSITORY],
+    "MLOPS-ECR-002",
+    Level.MANDATORY,
+    types=[REPOSITORY],
     description="Images are scanned for vulnerabilities on push.",
     remediation="Set image_scanning_configuration={'scan_on_push': True}.",
 )
@@ -32,7 +36,9 @@ def ecr_scan_on_push(repository: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-ECR-003", Level.MANDATORY, types=[REPOSITORY],
+    "MLOPS-ECR-003",
+    Level.MANDATORY,
+    types=[REPOSITORY],
     description="Repositories are encrypted with a customer-managed KMS key.",
     remediation="Set encryption_configurations=[{'encryption_type': 'KMS', 'kms_key': <env key ARN>}].",
 )

@@ -46,11 +46,13 @@ def _encryption_default(bucket: Resource, stack: Stack) -> tuple[Mapping[str, An
 
 
 @stack_rule(
-    "MLOPS-S3-001", Level.MANDATORY, types=[BUCKET],
+    "MLOPS-S3-001",
+    Level.MANDATORY,
+    types=[BUCKET],
     description="Buckets use SSE-KMS with a customer-managed key and S3 bucket keys.",
     remediation="Use components.storage.SecureBucket (KMS is its default) or add a "
-                "BucketServerSideEncryptionConfiguration with sse_algorithm aws:kms, kms_master_key_id and "
-                "bucket_key_enabled=True.",
+    "BucketServerSideEncryptionConfiguration with sse_algorithm aws:kms, kms_master_key_id and "
+    "bucket_key_enabled=True.",
 )
 def bucket_sse_kms(bucket: Resource, stack: Stack) -> Verdict:
     """SSE-KMS, a named key, bucket keys on."""
@@ -69,7 +71,9 @@ def bucket_sse_kms(bucket: Resource, stack: Stack) -> Verdict:
 
 
 @stack_rule(
-    "MLOPS-S3-002", Level.MANDATORY, types=[BUCKET],
+    "MLOPS-S3-002",
+    Level.MANDATORY,
+    types=[BUCKET],
     description="Buckets have versioning enabled.",
     remediation="Add a BucketVersioning with versioning_configuration.status = Enabled (SecureBucket does).",
 )
@@ -84,10 +88,12 @@ def bucket_versioning(bucket: Resource, stack: Stack) -> Verdict:
 
 
 @stack_rule(
-    "MLOPS-S3-003", Level.MANDATORY, types=[BUCKET],
+    "MLOPS-S3-003",
+    Level.MANDATORY,
+    types=[BUCKET],
     description="Buckets block public access with all four public-access-block settings.",
     remediation="Add a BucketPublicAccessBlock with block_public_acls, block_public_policy, ignore_public_acls "
-                "and restrict_public_buckets all True.",
+    "and restrict_public_buckets all True.",
 )
 def bucket_public_access_block(bucket: Resource, stack: Stack) -> Verdict:
     """All four flags true."""
@@ -125,10 +131,12 @@ def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
 
 
 @stack_rule(
-    "MLOPS-S3-004", Level.MANDATORY, types=[BUCKET],
+    "MLOPS-S3-004",
+    Level.MANDATORY,
+    types=[BUCKET],
     description="The bucket policy denies every request not made over TLS, on the bucket and its objects.",
     remediation="Add a Deny statement for Principal *, Action s3:*, Resource [bucket ARN, bucket ARN/*] with "
-                "Condition Bool aws:SecureTransport = false (SecureBucket's DenyInsecureTransport).",
+    "Condition Bool aws:SecureTransport = false (SecureBucket's DenyInsecureTransport).",
 )
 def bucket_denies_insecure_transport(bucket: Resource, stack: Stack) -> Verdict:
     """A TLS-only deny covering bucket and objects."""
@@ -154,10 +162,12 @@ def _denies_other_encryption(statement: Mapping[str, Any]) -> bool:
 
 
 @stack_rule(
-    "MLOPS-S3-005", Level.MANDATORY, types=[BUCKET],
+    "MLOPS-S3-005",
+    Level.MANDATORY,
+    types=[BUCKET],
     description="The bucket policy denies puts that request another encryption algorithm or key.",
     remediation="Add Deny statements on s3:PutObject conditioned on s3:x-amz-server-side-encryption (not "
-                "aws:kms) and s3:x-amz-server-side-encryption-aws-kms-key-id (not the bucket's key).",
+    "aws:kms) and s3:x-amz-server-side-encryption-aws-kms-key-id (not the bucket's key).",
 )
 def bucket_denies_unencrypted_puts(bucket: Resource, stack: Stack) -> Verdict:
     """A Deny on PutObject keyed on the encryption headers."""
@@ -170,10 +180,12 @@ def bucket_denies_unencrypted_puts(bucket: Resource, stack: Stack) -> Verdict:
 
 
 @stack_rule(
-    "MLOPS-S3-006", Level.MANDATORY, types=[BUCKET],
+    "MLOPS-S3-006",
+    Level.MANDATORY,
+    types=[BUCKET],
     description="Buckets write server access logs to a log bucket.",
     remediation="Add a BucketLogging with target_bucket set to the environment's access-log bucket "
-                "(SecureBucket's access_log_bucket).",
+    "(SecureBucket's access_log_bucket).",
 )
 def bucket_access_logging(bucket: Resource, stack: Stack) -> Verdict:
     """A BucketLogging (or inline logging) with a target bucket."""
@@ -185,10 +197,12 @@ def bucket_access_logging(bucket: Resource, stack: Stack) -> Verdict:
 
 
 @stack_rule(
-    "MLOPS-S3-007", Level.ADVISORY, types=[BUCKET],
+    "MLOPS-S3-007",
+    Level.ADVISORY,
+    types=[BUCKET],
     description="Buckets expire noncurrent versions and abort incomplete multipart uploads.",
     remediation="Add a BucketLifecycleConfiguration with an enabled noncurrent_version_expiration rule and an "
-                "enabled abort_incomplete_multipart_upload rule.",
+    "enabled abort_incomplete_multipart_upload rule.",
 )
 def bucket_lifecycle(bucket: Resource, stack: Stack) -> Verdict:
     """Both housekeeping rules present and enabled."""
@@ -198,15 +212,19 @@ def bucket_lifecycle(bucket: Resource, stack: Stack) -> Verdict:
     enabled = [r for c in configs for r in as_list(c.get("rules")) if r.get("status") == "Enabled"]
     missing = [
         label
-        for label, key in (("noncurrent version expiration", "noncurrentVersionExpiration"),
-                           ("multipart-upload abort", "abortIncompleteMultipartUpload"))
+        for label, key in (
+            ("noncurrent version expiration", "noncurrentVersionExpiration"),
+            ("multipart-upload abort", "abortIncompleteMultipartUpload"),
+        )
         if not any(r.get(key) for r in enabled)
     ]
     return failed(f"lifecycle lacks {' and '.join(missing)}") if missing else passed()
 
 
 @stack_rule(
-    "MLOPS-S3-008", Level.MANDATORY, types=[BUCKET],
+    "MLOPS-S3-008",
+    Level.MANDATORY,
+    types=[BUCKET],
     description="Buckets disable ACLs (object ownership BucketOwnerEnforced).",
     remediation="Add a BucketOwnershipControls with rule.object_ownership = BucketOwnerEnforced.",
 )

@@ -15,7 +15,9 @@ storage is encrypted by the instance hardware instead."""
 
 
 @resource_rule(
-    "MLOPS-SM-001", Level.MANDATORY, types=[ENDPOINT_CONFIG],
+    "MLOPS-SM-001",
+    Level.MANDATORY,
+    types=[ENDPOINT_CONFIG],
     description="Endpoint configurations encrypt the ML storage volumes with a customer-managed key.",
     remediation="Set kms_key_arn to the environment's key (components.serving does when given kms_key_arn).",
 )
@@ -24,15 +26,20 @@ def endpoint_volume_kms(config: Resource) -> Verdict:
     if config.get("kmsKeyArn"):
         return passed()
     variants = as_list(config.get("productionVariants"))
-    ebs = [v for v in variants
-           if not v.get("serverlessConfig") and not INSTANCE_STORAGE.match(str(v.get("instanceType", "")))]
+    ebs = [
+        v
+        for v in variants
+        if not v.get("serverlessConfig") and not INSTANCE_STORAGE.match(str(v.get("instanceType", "")))
+    ]
     if variants and not ebs:
         return not_applicable("serverless or instance-storage variants only: SageMaker takes no volume key")
     return failed("kms_key_arn is not set: endpoint volumes use an AWS-managed key")
 
 
 @resource_rule(
-    "MLOPS-SM-002", Level.MANDATORY, types=[ENDPOINT_CONFIG],
+    "MLOPS-SM-002",
+    Level.MANDATORY,
+    types=[ENDPOINT_CONFIG],
     description="Data capture (requests and predictions written to S3) is encrypted with a customer-managed key.",
     remediation="Set data_capture_config.kms_key_id to the environment's key.",
 )
@@ -45,7 +52,9 @@ def data_capture_kms(config: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-SM-003", Level.MANDATORY, types=[MODEL],
+    "MLOPS-SM-003",
+    Level.MANDATORY,
+    types=[MODEL],
     description="Models run in the platform VPC (subnets and security groups set).",
     remediation="Set vpc_config={'subnets': <private subnet ids>, 'security_group_ids': [<model SG>]}.",
 )
@@ -57,10 +66,11 @@ def model_in_vpc(model: Resource) -> Verdict:
 
 
 @resource_rule(
-    "MLOPS-SM-004", Level.ADVISORY, types=[MODEL],
+    "MLOPS-SM-004",
+    Level.ADVISORY,
+    types=[MODEL],
     description="Models run with network isolation (no outbound calls from the container).",
-    remediation="Set enable_network_isolation=True unless the container must call out (then say why in a "
-                "suppression).",
+    remediation="Set enable_network_isolation=True unless the container must call out (then say why in a suppression).",
 )
 def model_network_isolation(model: Resource) -> Verdict:
     """enableNetworkIsolation."""
