@@ -81,8 +81,19 @@ def test_mandatory_violation_exits_3_and_still_writes_the_reports(capsys, tmp_pa
         "    protect_stateful: false\n    override_reason: migrating buckets to a new account\n",
     )
     plan_file, summary = tmp_path / "plan.json", tmp_path / "summary.md"
-    code = main(["preview", "--stack", "prod", "--stacks-dir", str(stacks), "--json", str(plan_file),
-                 "--markdown", str(summary)])
+    code = main(
+        [
+            "preview",
+            "--stack",
+            "prod",
+            "--stacks-dir",
+            str(stacks),
+            "--json",
+            str(plan_file),
+            "--markdown",
+            str(summary),
+        ]
+    )
     assert code == EXIT_POLICY_VIOLATION == 3
     captured = capsys.readouterr()
     assert "6 mandatory violation(s) in stack prod" in captured.err
