@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pulumi_policy as pp
+from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError
 
 from . import rules as _rules  # noqa: F401 (registers every rule)
 from . import suppressions as _suppressions
-from .core import RULES, Level, Provider, Resource, Rule, Scope, Stack, Status, Verdict, stack_of
+from .core import RULES, Level, Provider, Resource, Rule, Scope, Stack, Status, Verdict, failed, stack_of
 from .suppressions import Suppression
 
 PACK_NAME = "mlops-platform"
@@ -72,6 +73,16 @@ def message(rule: Rule, verdict: Verdict) -> str:
     return f"{rule.id}: {verdict.reason}. Remediation: {rule.remediation}"
 
 
+def _judge(rule: Rule, resource: Resource, stack: Stack | None) -> Verdict:
+    """The rule's verdict; a rule that raises (other than on an unknown preview value) fails, as offline."""
+    try:
+        return rule.evaluate(resource, stack)
+    except (UnknownValueError, _NotApplicableError):
+        raise
+    except Exception as exc:
+        return failed(f"rule raised {type(exc).__name__}: {exc}")
+
+
 def _suppressed(rule: Rule, resource: Resource, suppressions: Sequence[Suppression]) -> bool:
     return _suppressions.find(suppressions, rule.id, resource.urn, resource.name, resource.stack) is not None
 
@@ -83,7 +94,7 @@ def resource_policy(rule: Rule, suppressions: Sequence[Suppression]) -> pp.Resou
         if not rule.applies_to(args.resource_type):
             return
         resource = resource_from_args(args)
-        verdict = rule.evaluate(resource)
+        verdict = _judge(rule, resource, None)
         if verdict.status is Status.FAIL and not _suppressed(rule, resource, suppressions):
             report_violation(message(rule, verdict), None)
         elif verdict.status is Status.NOT_APPLICABLE:
@@ -113,7 +124,7 @@ def stack_policy(rule: Rule, suppressions: Sequence[Suppression]) -> pp.StackVal
             if not rule.applies_to(resource.type):
                 continue
             try:
-                verdict = rule.evaluate(resource, stack)
+                verdict = _judge(rule, resource, stack)
             except UnknownValueError as exc:
                 unknown = unknown or exc
                 continue

@@ -124,7 +124,7 @@ def _denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
     if not {"s3:*", "*"} & set(as_list(statement.get("Action"))):
         return False
     secure = (statement.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport")
-    if str(secure).lower() != "false":
+    if not any(str(v).lower() == "false" for v in as_list(secure)):
         return False
     resources = [str(r) for r in as_list(statement.get("Resource"))]
     return "*" in resources or (any(r.endswith("/*") for r in resources) and any("/" not in r for r in resources))

@@ -3,6 +3,7 @@ reason it gives), plus not-applicable cases where the rule is tri-state in pract
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -125,6 +126,60 @@ def cluster(**changes) -> Build:
 
 def stateful(stack_name: str, **options) -> Build:
     return one("aws:s3/bucket:Bucket", {"bucketPrefix": "p-"}, stack=stack_name, **options)
+
+
+PIPELINE = "aws:sagemaker/pipeline:Pipeline"
+VPC_CONFIG = {"Subnets": ["subnet-a"], "SecurityGroupIds": ["sg-1"]}
+
+
+def training_step(name="Train", instance="ml.m5.xlarge", output_key=KEY_ARN, volume_key=KEY_ARN, vpc=VPC_CONFIG):
+    return {
+        "Name": name,
+        "Type": "Training",
+        "Arguments": {
+            "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+            "OutputDataConfig": {"S3OutputPath": "s3://b/models/", **({"KmsKeyId": output_key} if output_key else {})},
+            "ResourceConfig": {
+                "InstanceType": instance,
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 30,
+                **({"VolumeKmsKeyId": volume_key} if volume_key else {}),
+            },
+            **({"VpcConfig": vpc} if vpc else {}),
+        },
+    }
+
+
+def processing_step(name="Prep", output_key=KEY_ARN, volume_key=KEY_ARN, vpc=VPC_CONFIG):
+    return {
+        "Name": name,
+        "Type": "Processing",
+        "Arguments": {
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceType": {"Get": "Parameters.ProcessingInstance"},
+                    "InstanceCount": 1,
+                    "VolumeSizeInGB": 30,
+                    **({"VolumeKmsKeyId": volume_key} if volume_key else {}),
+                }
+            },
+            "ProcessingOutputConfig": {"Outputs": [], **({"KmsKeyId": output_key} if output_key else {})},
+            **({"NetworkConfig": {"VpcConfig": vpc}} if vpc else {}),
+        },
+    }
+
+
+def pipeline(*steps) -> Build:
+    definition = {"Version": "2020-12-01", "Parameters": [], "Steps": list(steps)}
+    return one(PIPELINE, {"pipelineName": "train", "roleArn": "r", "pipelineDefinition": json.dumps(definition)})
+
+
+def condition(*if_steps) -> dict:
+    return {
+        "Name": "Gate",
+        "Type": "Condition",
+        "Arguments": {"Conditions": [], "IfSteps": list(if_steps), "ElseSteps": []},
+    }
 
 
 COMPLIANT: dict[str, list[Build]] = {
@@ -324,6 +379,11 @@ COMPLIANT: dict[str, list[Build]] = {
         one(MODEL, {"executionRoleArn": "r", "vpcConfig": {"subnets": ["s1", "s2"], "securityGroupIds": ["sg"]}})
     ],
     "MLOPS-SM-004": [one(MODEL, {"enableNetworkIsolation": True})],
+    "MLOPS-SM-005": [
+        pipeline(processing_step(), condition(training_step())),
+        pipeline(training_step(instance="ml.g5.2xlarge", volume_key=None)),  # local NVMe: no volume key
+    ],
+    "MLOPS-SM-006": [pipeline(processing_step(), training_step())],
     "MLOPS-SNS-001": [one("aws:sns/topic:Topic", {"kmsMasterKeyId": KEY_ARN})],
     "MLOPS-LOG-001": [one("aws:cloudwatch/logGroup:LogGroup", {"kmsKeyId": KEY_ARN, "retentionInDays": 30})],
     "MLOPS-LOG-002": [one("aws:cloudwatch/logGroup:LogGroup", {"kmsKeyId": KEY_ARN, "retentionInDays": 30})],
@@ -694,6 +754,15 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
         (one(MODEL, {"vpcConfig": {"subnets": ["s"], "securityGroupIds": []}}), "securityGroupIds"),
     ],
     "MLOPS-SM-004": [(one(MODEL, {"enableNetworkIsolation": False}), "network isolation is off")],
+    "MLOPS-SM-005": [
+        (pipeline(training_step(output_key=None)), "Train: OutputDataConfig.KmsKeyId"),
+        (pipeline(condition(training_step(name="Fit", volume_key=None))), "Fit: ResourceConfig.VolumeKmsKeyId"),
+        (
+            pipeline(processing_step(output_key=None, volume_key=None)),
+            "ProcessingOutputConfig.KmsKeyId, ProcessingResources.ClusterConfig.VolumeKmsKeyId",
+        ),
+    ],
+    "MLOPS-SM-006": [(pipeline(training_step(), processing_step(name="Eval", vpc=None)), "outside the VPC: Eval")],
     "MLOPS-SNS-001": [
         (one("aws:sns/topic:Topic", {}), "not encrypted"),
         (one("aws:sns/topic:Topic", {"kmsMasterKeyId": "alias/aws/sns"}), "AWS-managed"),
@@ -764,6 +833,14 @@ NOT_APPLICABLE: dict[str, list[tuple[Build, str]]] = {
         )
     ],
     "MLOPS-SM-002": [(one(ENDPOINT_CONFIG, {"kmsKeyArn": KEY_ARN}), "no data capture")],
+    "MLOPS-SM-005": [
+        (pipeline({"Name": "Register", "Type": "RegisterModel", "Arguments": {}}), "no training"),
+        (
+            one(PIPELINE, {"pipelineDefinitionS3Location": {"bucket": "b", "objectKey": "k"}}),
+            "no inline pipeline definition",
+        ),
+    ],
+    "MLOPS-SM-006": [(pipeline(), "no training or processing steps")],
     "MLOPS-PROD-001": [(stateful("dev"), "stack dev is not prod")],
     "MLOPS-PROD-002": [(one("aws:s3/bucket:Bucket", {"forceDestroy": True}, stack="staging"), "not prod")],
 }

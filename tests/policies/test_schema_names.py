@@ -80,3 +80,43 @@ def test_synthetic_props_use_pulumi_aws_input_names(token, props):
         else (importlib.import_module("pulumi_aws._inputs"))
     )
     assert _unknown_keys(props, args_cls, inputs_module) == []
+
+
+SAGEMAKER_PATHS = [
+    ("CreateTrainingJobRequest", "OutputDataConfig.KmsKeyId"),
+    ("CreateTrainingJobRequest", "ResourceConfig.VolumeKmsKeyId"),
+    ("CreateTrainingJobRequest", "ResourceConfig.InstanceType"),
+    ("CreateTrainingJobRequest", "VpcConfig.Subnets"),
+    ("CreateProcessingJobRequest", "ProcessingOutputConfig.KmsKeyId"),
+    ("CreateProcessingJobRequest", "ProcessingResources.ClusterConfig.VolumeKmsKeyId"),
+    ("CreateProcessingJobRequest", "ProcessingResources.ClusterConfig.InstanceType"),
+    ("CreateProcessingJobRequest", "NetworkConfig.VpcConfig.Subnets"),
+    ("CreateTransformJobRequest", "TransformOutput.KmsKeyId"),
+    ("CreateTransformJobRequest", "TransformResources.VolumeKmsKeyId"),
+]
+"""Fields of the pipeline steps' job requests that MLOPS-SM-005/006 read."""
+
+
+@pytest.fixture(scope="module")
+def sagemaker_model():
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+@pytest.mark.parametrize(("shape", "path"), SAGEMAKER_PATHS)
+def test_pipeline_rules_read_real_sagemaker_request_fields(sagemaker_model, shape, path):
+    current = sagemaker_model.shape_for(shape)
+    for member in path.split("."):
+        assert member in current.members, f"{shape}.{path}: no {member}"
+        current = current.members[member]
+
+
+def test_instance_storage_families_exist_in_botocore(sagemaker_model):
+    from policies.rules.sagemaker import INSTANCE_STORAGE
+
+    families = INSTANCE_STORAGE.pattern.split("(")[1].split(")")[0].split("|")
+    types = set(sagemaker_model.shape_for("ProductionVariantInstanceType").enum) | set(
+        sagemaker_model.shape_for("TrainingInstanceType").enum
+    )
+    assert [f for f in families if not any(t.startswith(f"ml.{f}.") for t in types)] == []
