@@ -273,7 +273,8 @@ def _node_group(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
     types = resource.inputs.get("instanceTypes") or ["t3.medium"]  # EKS's default when unset
     instance_type = types[0]
     # GPU groups idle at their minimum (the autoscaler scales them down); CPU groups run at desired size.
-    if is_gpu(instance_type):
+    ami = str(resource.inputs.get("amiType") or "")
+    if is_gpu(instance_type) or any(accelerated in ami for accelerated in ("NVIDIA", "NEURON", "GPU")):
         count = scaling.get("minSize", 0)
     else:
         count = scaling.get("desiredSize", scaling.get("minSize", 0))

@@ -114,6 +114,12 @@ def test_idle_gpu_pools_count_zero():
     assert "0 nodes when idle" in line(pool).basis and "nvidia.com/gpu 16" in line(pool).basis
 
 
+def test_an_accelerated_ami_marks_a_group_as_gpu_whatever_its_type():
+    group = one("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["m7i.large"], "amiType": "AL2023_x86_64_NVIDIA",
+                                                "scalingConfig": {"minSize": 0.0, "desiredSize": 2.0}})
+    assert line(group).monthly_usd == 0.0
+
+
 def test_a_gpu_group_with_a_warm_minimum_is_charged_for_it():
     warm = one("aws:eks/nodeGroup:NodeGroup",
                {"instanceTypes": ["g6.xlarge"], "diskSize": 100, "scalingConfig": {"minSize": 1, "desiredSize": 1}})
