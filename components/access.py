@@ -16,6 +16,8 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
+from .registry import PULL_ACTIONS, PUSH_ACTIONS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
@@ -93,6 +95,13 @@ BUCKET_GRANTS: Mapping[Persona, tuple[Grant, ...]] = {
 }
 """Who may read or write which prefix of which zone."""
 
+IMAGE_GRANTS: Mapping[Persona, Access] = {
+    Persona.CI_DEPLOYER: Access.WRITE,
+    Persona.TRAINING: Access.READ,
+    Persona.INFERENCE: Access.READ,
+}
+"""Who may push (WRITE) or pull (READ) the environment's container images."""
+
 EXECUTION_PERSONAS = (Persona.TRAINING, Persona.INFERENCE)
 """Personas assumed by AWS services; they may let those services create KMS grants (volume encryption)."""
 
@@ -130,6 +139,13 @@ class PersonaRolesArgs(TypedDict):
     """Pulumi state bucket the CI deployer reads and writes, if any."""
     secrets_key_arn: NotRequired[str | None]
     """KMS key of Pulumi's secrets provider the CI deployer uses, if any."""
+    environment: NotRequired[str]
+    """Value of the `env` tag on the environment's resources; scopes the CI deployer's key management.
+    Default: the last part of `name_prefix`."""
+    deployer_statements: NotRequired[Sequence[_iam.Statement]]
+    """Further infrastructure permissions of the CI deployer, from capabilities beyond storage and access."""
+    ecr_repository_arns: NotRequired[Sequence[str]]
+    """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
 
 
 def role_name(name_prefix: str, persona: Persona) -> str:
@@ -149,7 +165,9 @@ class PersonaRoles(pulumi.ComponentResource):
     roles: dict[Persona, aws.iam.Role]
     """Roles by persona."""
     boundary: aws.iam.Policy
-    """The permission boundary attached to every persona role."""
+    """The permission boundary attached to every persona role but the CI deployer."""
+    deployer_boundary: aws.iam.Policy
+    """The CI deployer's permission boundary (see `components.deployer`)."""
 
     def __init__(self, name: str, args: PersonaRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _check_access_args(name, args)
@@ -175,15 +193,24 @@ class PersonaRoles(pulumi.ComponentResource):
             policy=_iam.render(boundary_statements(args)),
             opts=child,
         )
+        scope = deployer_scope(args)
+        self.deployer_boundary = aws.iam.Policy(
+            f"{name}-deployer-boundary",
+            name=scope.deployer_boundary_name,
+            description=f"Permission boundary of the {prefix} CI deployer",
+            policy=_iam.render(deployer_boundary_statements(scope)),
+            opts=child,
+        )
         self.roles = {}
         for persona in Persona:
+            boundary = self.deployer_boundary if persona is Persona.CI_DEPLOYER else self.boundary
             hours = args.get("max_session_hours", 4) if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER) else 1
             self.roles[persona] = aws.iam.Role(
                 f"{name}-{persona.value}",
                 name=role_name(prefix, persona),
                 description=f"{persona.value} persona of {prefix}",
                 assume_role_policy=_iam.render(trust_statements(persona, args, oidc_arn)),
-                permissions_boundary=self.boundary.arn,
+                permissions_boundary=boundary.arn,
                 max_session_duration=hours * 3600,
                 opts=child,
             )
@@ -194,7 +221,29 @@ class PersonaRoles(pulumi.ComponentResource):
                 policy=_iam.render(policies[persona]),
                 opts=child,
             )
+        aws.iam.RolePolicy(
+            f"{name}-{Persona.CI_DEPLOYER.value}-deploy-policy",
+            role=self.roles[Persona.CI_DEPLOYER].id,
+            name="deploy-infrastructure",
+            policy=_iam.render(deployer_statements(scope)),
+            opts=child,
+        )
         self.register_outputs({f"{p.value}_role_arn": r.arn for p, r in self.roles.items()})
+
+
+def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
+    """What the CI deployer may change, from the component's arguments."""
+    prefix, account = args["name_prefix"], args["account_id"]
+    return DeployerScope(
+        account_id=account,
+        region=args["region"],
+        name_prefix=prefix,
+        environment=args.get("environment", prefix.rsplit("-", 1)[-1]),
+        persona_boundary_arn=f"arn:aws:iam::{account}:policy/{prefix}-persona-boundary",
+        deployer_role_name=role_name(prefix, Persona.CI_DEPLOYER),
+        deployer_boundary_name=f"{prefix}-deployer-boundary",
+        extra_statements=tuple(args.get("deployer_statements", ())),
+    )
 
 
 def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
@@ -293,7 +342,18 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
         )
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
+    if (repositories := sorted(args.get("ecr_repository_arns", []))) and persona in IMAGE_GRANTS:
+        push = IMAGE_GRANTS[persona] is Access.WRITE
+        statements += _image_statements(repositories, PULL_ACTIONS + (PUSH_ACTIONS if push else []))
     return statements
+
+
+def _image_statements(repositories: list[str], actions: list[str]) -> list[_iam.Statement]:
+    # GetAuthorizationToken has no resource type: it only returns a docker login for the account's registry.
+    return [
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "EcrImages", "Effect": "Allow", "Action": actions, "Resource": repositories},
+    ]
 
 
 def _bucket_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:
@@ -367,7 +427,12 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Action": READ_ACTIONS + WRITE_ACTIONS,
             "Resource": [pulumi.Output.concat(b, "/*") for b in buckets],
         },
-        {"Sid": "EnvBucketListing", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": buckets},
+        {
+            "Sid": "EnvBucketListing",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": buckets,
+        },
         {
             "Sid": "EnvKeyUse",
             "Effect": "Allow",
@@ -375,6 +440,11 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Resource": args["kms_key_arn"],
         },
         *_pulumi_backend_statements(args),
+        *(
+            _image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
+            if (repos := args.get("ecr_repository_arns"))
+            else []
+        ),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",

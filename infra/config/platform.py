@@ -9,6 +9,8 @@ from pydantic import Field, StringConstraints, model_validator
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
+from .monitoring import MonitoringSettings
+from .registry import RegistrySettings
 from .storage import StorageSettings
 
 PROJECT = "mlops-platform"
@@ -60,6 +62,21 @@ class PlatformSettings(StrictModel):
     """Data-lake retention, tiering and object lock."""
     access: AccessSettings
     """Persona trust and CI deployment."""
+    registry: RegistrySettings = RegistrySettings()
+    """Container repositories, model package groups and experiment tracking."""
+    monitoring: MonitoringSettings = MonitoringSettings()
+    """Alert subscriptions and budgets."""
+
+    @model_validator(mode="after")
+    def _models_shared_elsewhere(self) -> PlatformSettings:
+        for index, model in enumerate(self.registry.models):
+            if self.account in model.share_with_accounts:
+                raise ValueError(
+                    f"registry.models[{index}].share_with_accounts includes the stack's own account "
+                    f"{self.account}; "
+                    "list only the accounts models are promoted to"
+                )
+        return self
 
     @model_validator(mode="after")
     def _prod_keeps_protections(self) -> PlatformSettings:
@@ -71,6 +88,7 @@ class PlatformSettings(StrictModel):
                 ("protection.protect_stateful", not self.protection.protect_stateful),
                 ("protection.retain_on_delete", not self.protection.retain_on_delete),
                 ("storage.force_destroy", self.storage.force_destroy),
+                ("registry.force_delete", self.registry.force_delete),
             )
             if off
         ]

@@ -34,15 +34,20 @@ def role_policy(plan, persona: Persona) -> list[dict]:
     return statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", f"personas-{persona.value}-policy")))
 
 
+def deploy_policy(plan) -> list[dict]:
+    return statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ci-deployer-deploy-policy")))
+
+
 def trust(plan, persona: Persona) -> list[dict]:
     return statements(policy(plan.get("aws:iam/role:Role", f"personas-{persona.value}"), "assumeRolePolicy"))
 
 
-def test_every_persona_role_has_the_boundary(plan):
-    boundary = plan.get("aws:iam/policy:Policy", "personas-boundary").inputs["name"]
-    roles = plan.of_type("aws:iam/role:Role")
-    assert {r.inputs["name"] for r in roles} == {f"p-dev-{p.value}" for p in Persona}
-    assert all(r.inputs["permissionsBoundary"].endswith(f":policy/{boundary}") for r in roles)
+def test_every_role_has_a_boundary_and_the_deployer_its_own(plan):
+    roles = {r.inputs["name"]: r.inputs["permissionsBoundary"] for r in plan.of_type("aws:iam/role:Role")}
+    assert set(roles) == {f"p-dev-{p.value}" for p in Persona}
+    deployer = roles.pop("p-dev-ci-deployer")
+    assert deployer.endswith(":policy/p-dev-deployer-boundary")
+    assert set(roles.values()) == {"arn:aws:iam::123456789012:policy/p-dev-persona-boundary"}
 
 
 @pytest.mark.parametrize("persona", list(Persona))
@@ -90,21 +95,25 @@ def test_trust_is_pinned_per_persona(plan):
     assert human["Principal"] == {"AWS": ["arn:aws:iam::123456789012:role/SSO"]}
 
 
-def test_boundary_contains_every_persona_allow(plan):
-    boundary = statements(policy(plan.get("aws:iam/policy:Policy", "personas-boundary")))
-    allows = [s for s in boundary if s["Effect"] == "Allow"]
+@pytest.mark.parametrize("persona", list(Persona))
+def test_boundary_contains_every_allow_of_the_role(plan, persona):
+    name = "personas-deployer-boundary" if persona is Persona.CI_DEPLOYER else "personas-boundary"
+    allows = [s for s in statements(policy(plan.get("aws:iam/policy:Policy", name))) if s["Effect"] == "Allow"]
 
     def covered(action: str, resource: str) -> bool:
         return any(
-            action in as_list(s["Action"]) and any(fnmatch.fnmatch(resource, r) for r in as_list(s["Resource"]))
+            any(fnmatch.fnmatch(action, a) for a in as_list(s["Action"]))
+            and any(fnmatch.fnmatch(resource, r) for r in as_list(s["Resource"]))
             for s in allows
         )
 
-    for persona in Persona:
-        for statement in role_policy(plan, persona):
-            for action in as_list(statement["Action"]):
-                for resource in as_list(statement["Resource"]):
-                    assert covered(action, resource), (persona, action, resource)
+    policies = role_policy(plan, persona)
+    if persona is Persona.CI_DEPLOYER:
+        policies += [s for s in deploy_policy(plan) if s["Effect"] == "Allow"]
+    for statement in policies:
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                assert covered(action, resource), (persona, action, resource)
 
 
 def test_boundary_fits_the_managed_policy_size_limit(plan):
@@ -134,3 +143,44 @@ def test_missing_bucket_zone_is_refused_before_registration():
     args = {**ARGS, "bucket_arns": {"raw": BUCKETS["raw"]}}
     with pytest.raises(ValueError, match="bucket_arns lacks zone\\(s\\) artifacts, curated, features"):
         PersonaRoles("personas", args)
+
+
+def test_deployer_creates_roles_only_with_the_persona_boundary(plan):
+    by_sid = {s["Sid"]: s for s in deploy_policy(plan)}
+    create = by_sid["CreateRolesOnlyWithBoundary"]
+    assert "iam:CreateRole" in create["Action"] and create["Resource"] == "arn:aws:iam::123456789012:role/p-dev-*"
+    assert create["Condition"] == {
+        "StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::123456789012:policy/p-dev-persona-boundary"}
+    }
+    creating = [
+        s["Sid"] for s in deploy_policy(plan) if s["Effect"] == "Allow" and "iam:CreateRole" in as_list(s["Action"])
+    ]
+    assert creating == ["CreateRolesOnlyWithBoundary"]
+
+
+def test_deployer_cannot_widen_itself_or_the_boundaries(plan):
+    deny = next(s for s in deploy_policy(plan) if s["Sid"] == "DenySelfAndBoundaryChanges")
+    assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:CreatePolicyVersion"} <= set(deny["Action"])
+    assert set(deny["Resource"]) == {
+        "arn:aws:iam::123456789012:role/p-dev-ci-deployer",
+        "arn:aws:iam::123456789012:policy/p-dev-persona-boundary",
+        "arn:aws:iam::123456789012:policy/p-dev-deployer-boundary",
+    }
+    boundary = statements(policy(plan.get("aws:iam/policy:Policy", "personas-deployer-boundary")))
+    assert deny in boundary  # the ceiling repeats the denies, so a wider inline policy would not help
+
+
+def test_deployer_allows_no_wildcard_action_and_scopes_writes_by_prefix_or_tag(plan):
+    for statement in (s for s in deploy_policy(plan) if s["Effect"] == "Allow"):
+        assert not any(a == "*" or a.endswith(":*") for a in as_list(statement["Action"])), statement["Sid"]
+        if statement["Resource"] == "*":
+            writes = [
+                a for a in as_list(statement["Action"]) if not a.split(":")[1].startswith(("List", "Get", "Describe"))
+            ]
+            assert not writes or "Condition" in statement, statement["Sid"]
+
+
+def test_deployer_manages_keys_only_with_the_env_tag(plan):
+    by_sid = {s["Sid"]: s for s in deploy_policy(plan)}
+    assert by_sid["CreateEnvKeys"]["Condition"] == {"StringEquals": {"aws:RequestTag/env": "dev"}}
+    assert by_sid["ManageEnvKeys"]["Condition"] == {"StringEquals": {"aws:ResourceTag/env": "dev"}}
