@@ -64,6 +64,7 @@ class Services(_Strict):
     cloudwatch_logs_ingest_per_gb: Price
     cloudwatch_logs_storage_gb_month: Price
     cloudwatch_alarm_monthly: Price
+    cloudwatch_dashboard_monthly: Price
     ecr_storage_gb_month: Price
     secrets_manager_secret_monthly: Price
     sagemaker_serverless_provisioned_gb_second: Price
@@ -97,11 +98,12 @@ class PriceTable(_Strict):
     sources: list[str]
     ec2_instance_hourly: dict[str, Price]
     sagemaker_instance_hourly: dict[str, Price]
+    sagemaker_mlflow_hourly: dict[str, Price]
     services: Services
     usage: Usage
     free_types: frozenset[str]
 
-    @field_validator("ec2_instance_hourly", "sagemaker_instance_hourly", mode="before")
+    @field_validator("ec2_instance_hourly", "sagemaker_instance_hourly", "sagemaker_mlflow_hourly", mode="before")
     @classmethod
     def _numbers_are_prices(cls, value: Any) -> Any:
         return {k: _price(v) for k, v in value.items()} if isinstance(value, dict) else value
@@ -359,6 +361,16 @@ def _fixed(key: str, what: str) -> Pricer:
     return price
 
 
+def _mlflow(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
+    size = resource.inputs.get("trackingServerSize") or "Small"  # the API's default
+    price = pricing.table.sagemaker_mlflow_hourly.get(size)
+    if price is None:
+        raise Unpriced(f"no price for MLflow trackingServerSize {size!r}")
+    notes = (f"price MLflow {size}: {price.assumption}",) if price.assumption else ()
+    text = f"MLflow {size} x {pricing.hours:g} h x ${price.usd:g} (runs until stopped)"
+    return [_Part(price.usd * pricing.hours, text, notes)]
+
+
 def _instance(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
     return [pricing.instances("ec2", resource.inputs.get("instanceType") or "?", 1)]
 
@@ -379,6 +391,8 @@ PRICERS: dict[str, Pricer] = {
     "aws:s3/bucketV2:BucketV2": _bucket,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _fixed("cloudwatch_alarm_monthly", "alarm"),
+    "aws:cloudwatch/dashboard:Dashboard": _fixed("cloudwatch_dashboard_monthly", "dashboard"),
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
     "aws:ecr/repository:Repository": _repository,
     "aws:secretsmanager/secret:Secret": _fixed("secrets_manager_secret_monthly", "secret"),
     "aws:ec2/instance:Instance": _instance,
