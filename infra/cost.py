@@ -371,6 +371,32 @@ def _mlflow(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
     return [_Part(price.usd * pricing.hours, text, notes)]
 
 
+def _monitoring_schedule(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
+    return [_Part(0.0, "billed per monitoring job run (usage, not idle)")]
+
+
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+_GB_PER_UNIT = {None: 1e-9, "Ki": 2**10 / 1e9, "Mi": 2**20 / 1e9, "Gi": 2**30 / 1e9, "Ti": 2**40 / 1e9,
+                "K": 1e-6, "M": 1e-3, "G": 1.0, "T": 1e3}
+
+
+def _kubernetes(resource: PlannedResource, pricing: _Pricing) -> list[_Part] | None:
+    """Kubernetes objects run on the nodes (priced there), except load-balanced Services and volume claims."""
+    kind = resource.type.rsplit(":", 1)[-1]
+    spec = resource.inputs.get("spec") or {}
+    if kind == "Service" and spec.get("type") == "LoadBalancer":
+        return [pricing.hourly("load_balancer_hourly", 1, "load balancer")]
+    if kind == "PersistentVolumeClaim":
+        requested = str(((spec.get("resources") or {}).get("requests") or {}).get("storage", ""))
+        match = _QUANTITY.match(requested)
+        if not match:
+            raise Unpriced(f"storage request {requested!r} is not a Kubernetes quantity")
+        size_gb = float(match.group(1)) * _GB_PER_UNIT[match.group(2)]
+        price, notes = pricing.service("ebs_gp3_gb_month")
+        return [_Part(size_gb * price.usd, f"{size_gb:g} GB gp3 x ${price.usd:g} (storage class assumed gp3)", notes)]
+    return None
+
+
 def _instance(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
     return [pricing.instances("ec2", resource.inputs.get("instanceType") or "?", 1)]
 
@@ -393,18 +419,22 @@ PRICERS: dict[str, Pricer] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _fixed("cloudwatch_alarm_monthly", "alarm"),
     "aws:cloudwatch/dashboard:Dashboard": _fixed("cloudwatch_dashboard_monthly", "dashboard"),
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": _monitoring_schedule,
     "aws:ecr/repository:Repository": _repository,
     "aws:secretsmanager/secret:Secret": _fixed("secrets_manager_secret_monthly", "secret"),
     "aws:ec2/instance:Instance": _instance,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
 }
-"""Pricing function per resource type token. Karpenter NodePools (any karpenter.sh version) match `NODEPOOL`."""
+"""Pricing function per resource type token. Karpenter NodePools (any karpenter.sh version) match `NODEPOOL`;
+every other `kubernetes:` type goes through `_kubernetes`."""
 
 
 def _pricer(type_: str) -> Pricer | None:
     if type_ in PRICERS:
         return PRICERS[type_]
-    return _node_pool if NODEPOOL.match(type_) else None
+    if NODEPOOL.match(type_):
+        return _node_pool
+    return _kubernetes if type_.startswith("kubernetes:") else None
 
 
 def plan_region(plan: Plan) -> str:

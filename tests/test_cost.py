@@ -219,7 +219,7 @@ def test_plan_json_round_trip_keeps_the_estimate(tmp_path):
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_stack_resource_is_priced_or_known_free(stack):
     result = cost.estimate(plan_for(stack))
-    assert result.not_priced == []
+    assert result.not_priced == [], "price these in infra/cost.py PRICERS, or list free types in the price table"
     assert result.total > 0
 
 
@@ -237,6 +237,23 @@ def test_dev_idle_estimate_is_within_the_target_apart_from_known_exceptions():
     top = ", ".join(f"{item.name} {cost.usd(item.monthly_usd)}" for item in counted[:5])
     total = round(sum(item.monthly_usd for item in counted), 2)
     assert total <= DEV_TARGET_USD, f"dev idles at {cost.usd(total)}/month without {list(KNOWN_OVER_TARGET)}; {top}"
+
+
+def test_kubernetes_objects_are_free_except_load_balancers_and_volume_claims():
+    assert cost.estimate(one("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", {"spec": {}})).free == 1
+    assert cost.estimate(one("kubernetes:core/v1:Service", {"spec": {"type": "ClusterIP"}})).free == 1
+    balanced = one("kubernetes:core/v1:Service", {"spec": {"type": "LoadBalancer"}})
+    assert line(balanced).monthly_usd == pytest.approx(0.0225 * HOURS)
+
+    def claim(storage: str) -> Plan:
+        spec = {"resources": {"requests": {"storage": storage}}}
+        return one("kubernetes:core/v1:PersistentVolumeClaim", {"spec": spec})
+
+    assert line(claim("100G")).monthly_usd == pytest.approx(100 * 0.08)
+    assert line(claim("1Ti")).monthly_usd == pytest.approx(2**40 / 1e9 * 0.08)
+    odd = cost.estimate(one("kubernetes:core/v1:PersistentVolumeClaim", {"spec": {}}, name="pvc"))
+    assert odd.not_priced == [("kubernetes:core/v1:PersistentVolumeClaim", "pvc",
+                               "storage request '' is not a Kubernetes quantity")]
 
 
 def test_mlflow_tracking_servers_and_dashboards_are_priced():
