@@ -194,11 +194,13 @@ class _Part:
 
 
 class _Pricing:
-    """The table, with look-ups that record which prices were assumptions."""
+    """The table, with look-ups that record which prices were assumptions, and what the plan says about
+    scaling (endpoint variants' autoscaling floors)."""
 
-    def __init__(self, table: PriceTable) -> None:
+    def __init__(self, table: PriceTable, plan: Plan | None = None) -> None:
         self.table = table
         self.hours = table.hours_per_month
+        self.endpoint_floors = endpoint_floors(plan) if plan is not None else {}
 
     def service(self, key: str) -> tuple[Price, tuple[str, ...]]:
         price: Price = getattr(self.table.services, key)
@@ -319,16 +321,59 @@ def _endpoint_configuration(resource: PlannedResource, pricing: _Pricing) -> lis
         instance_type = variant.get("instanceType")
         if not instance_type:
             raise Unpriced(f"variant {label!r} has neither instanceType nor serverlessConfig")
-        count = variant.get("initialInstanceCount", 1)
+        count, why = variant.get("initialInstanceCount", 1), ""
         scaling = variant.get("managedInstanceScaling") or {}
         if scaling.get("status") == "ENABLED" and "minInstanceCount" in scaling:
-            count = scaling["minInstanceCount"]
+            count, why = scaling["minInstanceCount"], " (managed scaling minimum)"
+        if (resource.name, label) in pricing.endpoint_floors:
+            count, source = pricing.endpoint_floors[(resource.name, label)]
+            why = f" ({source})"
         part = pricing.instances("sagemaker", instance_type, count)
-        parts.append(_Part(part.usd, f"{label}: {part.text}", part.assumptions))
+        parts.append(_Part(part.usd, f"{label}: {part.text}{why}", part.assumptions))
         if volume := variant.get("volumeSizeInGb"):
             price, notes = pricing.service("sagemaker_ml_storage_gb_month")
             parts.append(_Part(count * volume * price.usd, f"{count * volume:g} GB ML storage x ${price.usd:g}", notes))
     return parts
+
+
+_SCALABLE_VARIANT = re.compile(r"^endpoint/([^/]+)/variant/([^/]+)$")
+_AUTO_NAME = re.compile(r"^(.+)-[0-9a-z]{7}$")  # Pulumi's auto-naming: logical name + 7 random characters
+
+
+def endpoint_floors(plan: Plan) -> dict[tuple[str, str], tuple[float, str]]:
+    """(endpoint configuration's logical name, variant name) → (lowest instance count, where it comes from),
+    from Application Auto Scaling targets and scheduled actions on `endpoint/<name>/variant/<variant>`."""
+    endpoints = {
+        str(r.inputs["name"]): r for r in plan.of_type("aws:sagemaker/endpoint:Endpoint") if r.inputs.get("name")
+    }
+    configs = plan.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")
+
+    def config_of(endpoint: PlannedResource) -> PlannedResource | None:
+        wanted = str(endpoint.inputs.get("endpointConfigName") or "")
+        auto = _AUTO_NAME.match(wanted)
+        for config in configs:
+            if config.inputs.get("name") == wanted or (auto and auto.group(1) == config.name):
+                return config
+        siblings = [c for c in configs if c.parent and c.parent == endpoint.parent]
+        return siblings[0] if len(siblings) == 1 else None
+
+    floors: dict[tuple[str, str], tuple[float, str]] = {}
+    for resource in plan.resources:
+        if resource.type == "aws:appautoscaling/target:Target":
+            minimum, source = resource.inputs.get("minCapacity"), "autoscaling minCapacity"
+        elif resource.type == "aws:appautoscaling/scheduledAction:ScheduledAction":
+            minimum = (resource.inputs.get("scalableTargetAction") or {}).get("minCapacity")
+            source = f"scheduled minCapacity, {resource.inputs.get('schedule', 'on a schedule')}"
+        else:
+            continue
+        match = _SCALABLE_VARIANT.match(str(resource.inputs.get("resourceId") or ""))
+        if minimum is None or not match or match.group(1) not in endpoints:
+            continue
+        config = config_of(endpoints[match.group(1)])
+        key = (config.name, match.group(2)) if config else None
+        if key and (key not in floors or minimum < floors[key][0]):
+            floors[key] = (minimum, source)
+    return floors
 
 
 def _kms_key(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
@@ -455,7 +500,7 @@ def estimate(plan: Plan, prices: PriceTable | None = None) -> Estimate:
         except FileNotFoundError:
             prices = load_prices(DEFAULT_REGION)
             notes.append(f"no price table for {region}: {DEFAULT_REGION} prices used")
-    pricing = _Pricing(prices)
+    pricing = _Pricing(prices, plan)
     result = Estimate(stack=plan.stack, region=region, as_of=prices.as_of, lines=[], notes=notes)
     for resource in plan.resources:
         if not resource.custom or resource.type.startswith("pulumi:providers:"):

@@ -148,6 +148,32 @@ def test_endpoints_count_at_their_minimum_and_serverless_idles_at_zero():
     assert line(provisioned).monthly_usd == pytest.approx(2 * 2 * HOURS * 3600 * 0.0000048)
 
 
+def test_endpoints_count_at_their_autoscaling_or_scheduled_minimum():
+    def resource(type_: str, name: str, inputs: dict) -> PlannedResource:
+        return PlannedResource(f"urn:{name}", type_, name, "urn:component", True, "aws", inputs, {})
+
+    config = resource("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "churn-config", {
+        "productionVariants": [{"variantName": "primary", "instanceType": "ml.m5.large", "initialInstanceCount": 3},
+                               {"variantName": "canary", "instanceType": "ml.m5.large", "initialInstanceCount": 1}]})
+    endpoint = resource("aws:sagemaker/endpoint:Endpoint", "churn-endpoint",
+                        {"name": "p-dev-churn", "endpointConfigName": "churn-config-1a2b3c4"})  # auto-named config
+    target = resource("aws:appautoscaling/target:Target", "churn-scaling",
+                      {"resourceId": "endpoint/p-dev-churn/variant/primary", "minCapacity": 2, "maxCapacity": 6})
+    night = resource("aws:appautoscaling/scheduledAction:ScheduledAction", "churn-night", {
+        "resourceId": "endpoint/p-dev-churn/variant/primary", "schedule": "cron(0 20 * * ? *)",
+        "scalableTargetAction": {"minCapacity": 1, "maxCapacity": 1}})
+    other = resource("aws:appautoscaling/target:Target", "other-scaling",
+                     {"resourceId": "endpoint/someone-else/variant/primary", "minCapacity": 0})
+    plan = Plan("mlops-platform", "unit", [config, endpoint, target, night, other])
+
+    assert cost.endpoint_floors(plan) == {("churn-config", "primary"): (1, "scheduled minCapacity, cron(0 20 * * ? *)")}
+    [priced] = cost.estimate(plan).lines
+    assert priced.monthly_usd == pytest.approx((1 + 1) * 0.115 * HOURS)  # primary at its floor 1, canary at 1
+    assert "primary: 1 x ml.m5.large" in priced.basis and "(scheduled minCapacity" in priced.basis
+    plan.resources.remove(night)
+    assert line(plan).monthly_usd == pytest.approx((2 + 1) * 0.115 * HOURS)  # the target's minCapacity governs
+
+
 def test_interface_endpoints_are_charged_per_az_and_gateway_endpoints_are_free():
     three_azs = one("aws:ec2/vpcEndpoint:VpcEndpoint", {"vpcEndpointType": "Interface", "subnetIds": ["a", "b", "c"]})
     assert line(three_azs).monthly_usd == pytest.approx(3 * 0.01 * HOURS + 5 * 0.01)
