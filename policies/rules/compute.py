@@ -1,4 +1,5 @@
-"""EKS and EC2: private API endpoint, envelope-encrypted secrets, control-plane logs, IMDSv2 on nodes."""
+"""EKS and EC2: private API endpoint, envelope-encrypted secrets, control-plane logs, IMDSv2 on nodes (launch
+templates and Karpenter node classes)."""
 
 from __future__ import annotations
 
@@ -120,4 +121,40 @@ def launch_template_ebs_encrypted(template: Resource) -> Verdict:
         for m in as_list(template.get("blockDeviceMappings"))
         if m.get("ebs") and not truthy(first(m.get("ebs")).get("encrypted"))
     ]
+    return failed(f"unencrypted EBS volumes: {', '.join(plain)}") if plain else passed()
+
+
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/*:EC2NodeClass"
+
+
+@resource_rule(
+    "MLOPS-EC2-003",
+    Level.MANDATORY,
+    types=[NODE_CLASS],
+    description="Karpenter node classes keep IMDSv2 required (Karpenter's default) for the nodes they launch.",
+    remediation="Leave spec.metadataOptions unset or set httpTokens: required (httpPutResponseHopLimit: 1 keeps "
+    "pods off the node's credentials).",
+)
+def node_class_imdsv2(node_class: Resource) -> Verdict:
+    """spec.metadataOptions.httpTokens is required or unset (Karpenter defaults to required)."""
+    options = first(first(node_class.get("spec")).get("metadataOptions"))
+    if options.get("httpEndpoint") == "disabled":
+        return passed("instance metadata endpoint disabled")
+    tokens = options.get("httpTokens", "required")
+    return passed("IMDSv2 required") if tokens == "required" else failed(f"httpTokens is {tokens}: IMDSv1 allowed")
+
+
+@resource_rule(
+    "MLOPS-EC2-004",
+    Level.ADVISORY,
+    types=[NODE_CLASS],
+    description="EBS volumes of Karpenter node classes are encrypted.",
+    remediation="Set spec.blockDeviceMappings[].ebs.encrypted: true and kmsKeyID to the env key.",
+)
+def node_class_ebs_encrypted(node_class: Resource) -> Verdict:
+    """Every blockDeviceMappings[].ebs is encrypted."""
+    mappings = [m for m in as_list(first(node_class.get("spec")).get("blockDeviceMappings")) if m.get("ebs")]
+    if not mappings:
+        return not_applicable("no block device mappings (the AMI family's defaults apply)")
+    plain = [str(m.get("deviceName")) for m in mappings if not truthy(first(m.get("ebs")).get("encrypted"))]
     return failed(f"unencrypted EBS volumes: {', '.join(plain)}") if plain else passed()

@@ -182,6 +182,25 @@ def condition(*if_steps) -> dict:
     }
 
 
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+
+
+def node_class(**spec) -> Build:
+    base = {"role": "node-role", "amiSelectorTerms": [{"alias": "al2023@latest"}]}
+    return one(
+        NODE_CLASS,
+        {
+            "apiVersion": "karpenter.k8s.aws/v1",
+            "kind": "EC2NodeClass",
+            "metadata": {"name": "gpu"},
+            "spec": {**base, **spec},
+        },
+        provider_=None,
+    )
+
+
+ENCRYPTED_ROOT = [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": "200Gi", "encrypted": True, "kmsKeyID": KEY_ARN}}]
+
 COMPLIANT: dict[str, list[Build]] = {
     "MLOPS-S3-001": [bucket()],
     "MLOPS-S3-002": [bucket()],
@@ -348,6 +367,11 @@ COMPLIANT: dict[str, list[Build]] = {
             {"blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "kmsKeyId": KEY_ARN}}]},
         )
     ],
+    "MLOPS-EC2-003": [
+        node_class(metadataOptions={"httpTokens": "required", "httpPutResponseHopLimit": 1}),
+        node_class(),
+    ],
+    "MLOPS-EC2-004": [node_class(blockDeviceMappings=ENCRYPTED_ROOT)],
     "MLOPS-ECR-001": [one(REPO, {"imageTagMutability": "IMMUTABLE"})],
     "MLOPS-ECR-002": [one(REPO, {"imageScanningConfiguration": {"scanOnPush": True}})],
     "MLOPS-ECR-003": [one(REPO, {"encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY_ARN}]})],
@@ -718,6 +742,10 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
     "MLOPS-EC2-002": [
         (one(LT, {"blockDeviceMappings": [{"deviceName": "/dev/xvdb", "ebs": {"volumeSize": 100}}]}), "/dev/xvdb")
     ],
+    "MLOPS-EC2-003": [(node_class(metadataOptions={"httpTokens": "optional"}), "httpTokens is optional")],
+    "MLOPS-EC2-004": [
+        (node_class(blockDeviceMappings=[{"deviceName": "/dev/xvdb", "ebs": {"volumeSize": "1Ti"}}]), "/dev/xvdb")
+    ],
     "MLOPS-ECR-001": [(one(REPO, {}), "MUTABLE")],
     "MLOPS-ECR-002": [(one(REPO, {"imageScanningConfiguration": {"scanOnPush": False}}), "scan_on_push is off")],
     "MLOPS-ECR-003": [
@@ -804,6 +832,7 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
 }
 
 NOT_APPLICABLE: dict[str, list[tuple[Build, str]]] = {
+    "MLOPS-EC2-004": [(node_class(), "no block device mappings")],
     "MLOPS-KMS-001": [(one(KEY, {"customerMasterKeySpec": "RSA_2048"}), "cannot rotate")],
     "MLOPS-IAM-001": [
         (boundary_case(document(allow("s3:*", "*"))), "permission boundary"),
