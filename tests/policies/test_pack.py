@@ -219,3 +219,13 @@ def test_engine_provider_props_arrive_as_text_or_objects():
             resource_args(topic), lambda m, u=None, r=reports: r.append(m)
         )
         assert reports == []
+
+
+def test_the_offline_preview_path_does_not_import_pulumi_policy():
+    """The preview runs the rules without pulumi-policy (and its gRPC analyzer server)."""
+    import subprocess
+    import sys
+
+    code = "import sys, infra.cli, infra.verdicts, policies; print('pulumi_policy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
