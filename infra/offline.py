@@ -84,6 +84,15 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
 
 
+_AUTONAMED = frozenset({
+    "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+})
+"""Resource types whose physical name the provider generates when none is given."""
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
     """Deterministic stand-ins for the cloud: IDs and ARNs derived from names, never random."""
 
@@ -117,7 +126,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
             host = str(inputs.get("url", name)).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{account}:oidc-provider/{host}"}
         service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"
-        return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+        computed = {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+        if type_ in _AUTONAMED and not inputs.get("name"):
+            # The provider auto-names these (logical name + random suffix); a fixed suffix keeps plans stable.
+            computed["name"] = f"{name}-0000000"
+        return computed
 
 
 class _RecordingMonitor(mocks.MockMonitor):

@@ -11,6 +11,7 @@ from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
 from components.encryption import EncryptionKey
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
+from infra.serving import build_endpoints, endpoint_outputs
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
@@ -76,10 +77,20 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         },
         base,
     )
+    endpoints = build_endpoints(
+        settings,
+        kms_key_arn=key.arn,
+        artifacts_bucket=lake.buckets["artifacts"].name,
+        execution_role_arn=personas.roles[Persona.INFERENCE].arn,
+        vpc=None,  # TODO(network): pass the private subnets and the VPC's CIDR / S3 prefix list once wired
+        alert_topic_arn=None,  # TODO(registry/monitoring): the AlertTopic's topic_arn
+        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[personas])),
+    )
     return {
         "environment": settings.environment.value,
         "data_key_arn": key.arn,
         "buckets": {zone: bucket.name for zone, bucket in lake.buckets.items()},
         "access_log_bucket": lake.log_bucket.name,
         "roles": {persona.value: role.arn for persona, role in personas.roles.items()},
+        "endpoints": endpoint_outputs(endpoints),
     }

@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
+from .serving import EndpointSettings, check_endpoints
 from .storage import StorageSettings
 
 PROJECT = "mlops-platform"
@@ -60,6 +61,8 @@ class PlatformSettings(StrictModel):
     """Data-lake retention, tiering and object lock."""
     access: AccessSettings
     """Persona trust and CI deployment."""
+    endpoints: list[EndpointSettings] = []
+    """SageMaker real-time endpoints; promoting a model is a change of a model_package_arn here."""
 
     @model_validator(mode="after")
     def _prod_keeps_protections(self) -> PlatformSettings:
@@ -79,6 +82,18 @@ class PlatformSettings(StrictModel):
                 f"prod turns off {', '.join(weakened)}; keep the protection or explain why in "
                 "protection.override_reason"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _endpoints_fit_the_stack(self) -> PlatformSettings:
+        registry = getattr(self, "registry", None)  # the registry section, once it is part of the config
+        check_endpoints(
+            self.endpoints,
+            environment=self.environment.value,
+            region=self.region,
+            account=self.account,
+            model_groups=getattr(registry, "models", None),
+        )
         return self
 
     @property
