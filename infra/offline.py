@@ -140,7 +140,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         super().__init__(mocks_)
         self.requests: dict[str, Any] = {}
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.requests[response.urn] = request
