@@ -55,7 +55,7 @@ def processing_instance_types() -> frozenset[str]:
 
 
 def _family_and_size(instance_type: str) -> tuple[str, str]:
-    _, family, size = (instance_type.split(".") + ["", ""])[:3]
+    _, family, size = [*instance_type.split("."), "", ""][:3]
     return family, size
 
 

@@ -280,7 +280,9 @@ class ModelEndpoint(pulumi.ComponentResource):
             data_capture_config=_data_capture(capture, args["kms_key_arn"]) if capture else None,
             opts=child,
         )
-        deployment = None if serverless else _deployment_config(args.get("rollout", Rollout()), self.rollback_alarm_names)
+        deployment = (
+            None if serverless else _deployment_config(args.get("rollout", Rollout()), self.rollback_alarm_names)
+        )
         self.endpoint = aws.sagemaker.Endpoint(
             f"{name}-endpoint",
             name=endpoint_name,
@@ -445,8 +447,10 @@ def _deployment_config(rollout: Rollout, rollback_alarm_names: list[pulumi.Outpu
     }
 
 
-def _variant_alarms(name: str, endpoint_name: str, variant: Variant, limits: AlarmThresholds,
-                    topic: pulumi.Input[str] | None, child: pulumi.ResourceOptions) -> dict[str, aws.cloudwatch.MetricAlarm]:
+def _variant_alarms(
+    name: str, endpoint_name: str, variant: Variant, limits: AlarmThresholds, topic: pulumi.Input[str] | None,
+    child: pulumi.ResourceOptions,
+) -> dict[str, aws.cloudwatch.MetricAlarm]:
     dimensions = {"EndpointName": endpoint_name, "VariantName": variant.name}
     actions = [topic] if topic is not None else []
     common = {

@@ -90,10 +90,10 @@ def endpoint_args(
     if hours := endpoint.off_hours:
         args["off_hours"] = OffHours(hours.timezone, hours.scale_down_cron, hours.scale_up_cron, hours.instances)
     if quality := endpoint.data_quality:
+        baseline = pulumi.Output.concat("s3://", artifacts_bucket, "/", quality.baseline_prefix)
         args["data_quality_monitor"] = DataQualityMonitor(
-            statistics_s3_uri=pulumi.Output.concat("s3://", artifacts_bucket, "/", quality.baseline_prefix, "statistics.json"),
-            constraints_s3_uri=pulumi.Output.concat("s3://", artifacts_bucket, "/", quality.baseline_prefix,
-                                                    "constraints.json"),
+            statistics_s3_uri=pulumi.Output.concat(baseline, "statistics.json"),
+            constraints_s3_uri=pulumi.Output.concat(baseline, "constraints.json"),
             output_s3_uri=pulumi.Output.concat(capture_prefix, "monitoring-reports/"),
             image_uri=catalog.model_monitor_image(settings.region),
             schedule_expression=quality.schedule_cron,

@@ -70,7 +70,7 @@ def _describe(exc: ValidationError) -> str:
     lines = ["invalid stack config:"]
     for error in exc.errors():
         loc = [str(part) for part in error["loc"] if not isinstance(part, int)]
-        key = f"{PROJECT}:{_key_path(error['loc'])}"
+        key = f"{PROJECT}:{'.'.join(str(part) for part in error['loc'])}"
         if error["type"] == "extra_forbidden":
             accepted = _accepted_keys(PlatformSettings, loc[:-1])
             lines.append(f"  {key}: unknown key; accepted keys here: {', '.join(accepted)}")
@@ -81,20 +81,13 @@ def _describe(exc: ValidationError) -> str:
             if not error["loc"]:
                 # A cross-section check on the root model: its message names the keys itself.
                 lines.append(f"  {PROJECT}: {message}")
-            elif isinstance(error["input"], Mapping | list):
-                # A check across the keys of one object: the message names them; the object would be noise.
+            elif isinstance(error["input"], Mapping | list) and len(repr(error["input"])) > 80:
+                # A check across the keys of a large object (an endpoint): the message names the keys, and the
+                # whole object would bury it.
                 lines.append(f"  {key}: {message}")
             else:
                 lines.append(f"  {key} = {error['input']!r}: {message}")
     return "\n".join(lines)
-
-
-def _key_path(loc: tuple) -> str:
-    """('endpoints', 0, 'variants', 1, 'weight') -> endpoints[0].variants[1].weight"""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f"{'.' if path else ''}{part}"
-    return path
 
 
 def _accepted_keys(model: type[BaseModel], path: list[str]) -> list[str]:

@@ -34,7 +34,7 @@ EcrImage = Annotated[str, StringConstraints(
 def _check_instance_type(value: str) -> str:
     if value not in catalog.endpoint_instance_types():
         close = sorted(t for t in catalog.endpoint_instance_types() if t.split(".")[1:2] == value.split(".")[1:2])
-        hint = f"; this family has {', '.join(close[:6])}" if close else "; e.g. ml.m5.large, ml.c6i.xlarge, ml.g5.xlarge"
+        hint = f"; this family has {', '.join(close[:6])}" if close else "; e.g. ml.m5.large, ml.c6i.xlarge"
         raise ValueError(f"not a SageMaker endpoint instance type (botocore ProductionVariantInstanceType){hint}")
     return value
 
@@ -305,7 +305,8 @@ class EndpointSettings(StrictModel):
         variants = [*self.variants, *([self.shadow_variant] if self.shadow_variant else [])]
         names = [v.name for v in variants]
         if duplicates := sorted({n for n in names if names.count(n) > 1}):
-            raise ValueError(f"variant names must be unique (shadow_variant included); repeated: {', '.join(duplicates)}")
+            raise ValueError(
+                f"variant names must be unique (shadow_variant included); repeated: {', '.join(duplicates)}")
         if sum(v.weight for v in self.variants) <= 0:
             raise ValueError(f"variants[*].weight are all zero ({[v.weight for v in self.variants]}); "
                              "at least one production variant needs a weight above 0")
@@ -356,7 +357,7 @@ def check_endpoints(
     model_groups: Iterable[str] | None,
 ) -> None:
     """Stack-level rules: unique names, model packages of this account/region and of a registered group, and no
-    off-hours scale-down in prod without a reason. ValueError messages name the `endpoints[i]...` key."""
+    off-hours scale-down in prod without a reason. ValueError messages name the `endpoints.<i>...` key."""
     names = [e.name for e in endpoints]
     if duplicates := sorted({n for n in names if names.count(n) > 1}):
         raise ValueError(f"endpoints: names must be unique; repeated: {', '.join(duplicates)}")
@@ -376,12 +377,12 @@ def check_endpoints(
                 raise ValueError(f"{where}: model package group {match['group']!r} is not in registry.models "
                                  f"(configured: {known})")
         if environment == "prod" and endpoint.off_hours and not endpoint.off_hours.override_reason:
-            raise ValueError(f"endpoints[{i}].off_hours: prod endpoint {endpoint.name!r} would scale down outside "
+            raise ValueError(f"endpoints.{i}.off_hours: prod endpoint {endpoint.name!r} would scale down outside "
                              "office hours; remove off_hours or explain why in off_hours.override_reason")
 
 
 def _variant_keys(i: int, endpoint: EndpointSettings) -> list[tuple[str, VariantSettings]]:
-    keys = [(f"endpoints[{i}].variants[{j}]", v) for j, v in enumerate(endpoint.variants)]
+    keys = [(f"endpoints.{i}.variants.{j}", v) for j, v in enumerate(endpoint.variants)]
     if endpoint.shadow_variant:
-        keys.append((f"endpoints[{i}].shadow_variant", endpoint.shadow_variant))
+        keys.append((f"endpoints.{i}.shadow_variant", endpoint.shadow_variant))
     return keys
