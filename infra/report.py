@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 
+from infra import report_serving
 from infra.offline import Plan, PlannedResource
 
 STATEFUL_TYPES = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
@@ -102,6 +103,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:iam/role:Role": _role,
     "pulumi:providers:aws": _provider,
 }
+_EXTRACTORS.update(report_serving.EXTRACTORS)
 
 
 def markdown(plan: Plan) -> str:
@@ -119,6 +121,7 @@ def markdown(plan: Plan) -> str:
         "|---|---|---|",
         *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
         "",
+        *report_serving.markdown_section(plan),
         "<details><summary>Resources by type</summary>",
         "",
         "| type | count |",
