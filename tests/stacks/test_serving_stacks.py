@@ -1,0 +1,167 @@
+"""Each stack's endpoints as configured: encrypted capture, rollback wiring, scaling bounds, weights, shadows,
+and a promotion (a changed model package version) as the reviewer sees it in the preview."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.sagemaker_catalog import MODEL_PACKAGE_ARN
+from infra import report, report_serving
+from infra.config import PROJECT
+from infra.offline import preview_stack, stack_config
+from tests.conftest import STACKS, plan_for
+
+COMPONENT = "mlops:serving:ModelEndpoint"
+ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
+CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TARGET = "aws:appautoscaling/target:Target"
+
+
+def endpoints_config(stack: str) -> list[dict]:
+    return json.loads(stack_config(stack).get(f"{PROJECT}:endpoints", "[]"))
+
+
+def endpoint_parts(plan, short_name: str):
+    component = plan.get(COMPONENT, f"endpoint-{short_name}")
+    children = plan.children(component.urn)
+    [endpoint] = [r for r in children if r.type == ENDPOINT]
+    [config] = [r for r in children if r.type == CONFIG]
+    return endpoint, config, children
+
+
+def pairs(stack: str):
+    return [(stack, e["name"]) for e in endpoints_config(stack)]
+
+
+ENDPOINTS = [pair for stack in STACKS for pair in pairs(stack)]
+
+
+def test_every_stack_configures_endpoints_and_dev_is_serverless():
+    assert all(endpoints_config(stack) for stack in STACKS)
+    assert all("serverless" in e for e in endpoints_config("dev"))
+    assert not any("serverless" in e for stack in ("staging", "prod") for e in endpoints_config(stack))
+
+
+@pytest.mark.parametrize(("stack", "name"), ENDPOINTS)
+def test_endpoint_volumes_and_data_capture_use_the_env_key(stack, name):
+    plan = plan_for(stack)
+    _, config, _ = endpoint_parts(plan, name)
+    assert config.inputs["kmsKeyArn"] == plan.outputs["data_key_arn"]
+    capture = config.inputs.get("dataCaptureConfig")
+    configured = next(e for e in endpoints_config(stack) if e["name"] == name).get("data_capture", {})
+    if configured.get("enabled", True):
+        assert capture["kmsKeyId"] == plan.outputs["data_key_arn"]
+        bucket = plan.outputs["buckets"]["artifacts"]
+        assert capture["destinationS3Uri"] == f"s3://{bucket}/data-capture/{name}/"
+        assert capture["initialSamplingPercentage"] == configured.get("sampling_percentage", 20)
+    else:
+        assert capture is None and "serverless" in next(e for e in endpoints_config(stack) if e["name"] == name)
+
+
+@pytest.mark.parametrize(("stack", "name"), ENDPOINTS)
+def test_rollback_alarms_exist_and_watch_every_production_variant(stack, name):
+    plan = plan_for(stack)
+    endpoint, config, children = endpoint_parts(plan, name)
+    alarms = {r.inputs["name"]: r.inputs for r in children if r.type == ALARM}
+    rollback = report_serving.rollback_alarms(endpoint)
+    if any(v.get("serverlessConfig") for v in config.inputs["productionVariants"]):
+        assert rollback == [] and "deploymentConfig" not in endpoint.inputs
+        return
+    assert rollback and set(rollback) <= set(alarms)
+    watched = {(alarms[a]["dimensions"]["VariantName"], alarms[a].get("metricName")) for a in rollback}
+    production = {v["variantName"] for v in config.inputs["productionVariants"]}
+    assert watched == {(v, m) for v in production for m in ("Invocation5XXErrors", "ModelLatency")}
+    assert all(alarms[a]["dimensions"]["EndpointName"] == endpoint.inputs["name"] for a in rollback)
+    assert endpoint.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]["type"] in (
+        "ALL_AT_ONCE",
+        "CANARY",
+        "LINEAR",
+    )
+
+
+@pytest.mark.parametrize(("stack", "name"), ENDPOINTS)
+def test_variant_weights_are_valid_and_shadow_present_exactly_when_configured(stack, name):
+    configured = next(e for e in endpoints_config(stack) if e["name"] == name)
+    _, config, _ = endpoint_parts(plan_for(stack), name)
+    weights = [v["initialVariantWeight"] for v in config.inputs["productionVariants"]]
+    assert all(w >= 0 for w in weights) and sum(weights) > 0
+    shadows = [v["variantName"] for v in config.inputs.get("shadowProductionVariants") or []]
+    assert shadows == ([configured["shadow_variant"]["name"]] if "shadow_variant" in configured else [])
+    if shadows:
+        assert len(weights) == 1  # SageMaker pairs a shadow with exactly one production variant
+
+
+@pytest.mark.parametrize(("stack", "name"), ENDPOINTS)
+def test_autoscaling_bounds_are_valid_and_match_the_config(stack, name):
+    configured = next(e for e in endpoints_config(stack) if e["name"] == name)
+    endpoint, config, children = endpoint_parts(plan_for(stack), name)
+    targets = {r.inputs["resourceId"]: r.inputs for r in children if r.type == TARGET}
+    variants = [*configured["variants"], *([configured["shadow_variant"]] if "shadow_variant" in configured else [])]
+    expected = {
+        f"endpoint/{endpoint.inputs['name']}/variant/{v['name']}": v["autoscaling"]
+        for v in variants
+        if "autoscaling" in v
+    }
+    assert set(targets) == set(expected)
+    counts = {
+        v["variantName"]: v.get("initialInstanceCount")
+        for v in [*config.inputs["productionVariants"], *(config.inputs.get("shadowProductionVariants") or [])]
+    }
+    for resource_id, target in targets.items():
+        bounds = expected[resource_id]
+        assert 1 <= target["minCapacity"] <= target["maxCapacity"]
+        assert (target["minCapacity"], target["maxCapacity"]) == (bounds["min_instances"], bounds["max_instances"])
+        assert target["minCapacity"] <= counts[resource_id.rsplit("/", 1)[-1]] <= target["maxCapacity"]
+
+
+def test_prod_runs_an_ab_test_a_shadow_and_never_scales_down_at_night():
+    plan = plan_for("prod")
+    _, churn, _ = endpoint_parts(plan, "churn")
+    assert [v["initialVariantWeight"] for v in churn.inputs["productionVariants"]] == [0.9, 0.1]
+    _, fraud, _ = endpoint_parts(plan, "fraud")
+    assert len(fraud.inputs["shadowProductionVariants"]) == 1
+    assert not plan.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
+    assert plan_for("staging").of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_model_packages_are_in_the_stacks_own_account_and_region(stack):
+    plan = plan_for(stack)
+    account, region = stack_config(stack)[f"{PROJECT}:account"], stack_config(stack)[f"{PROJECT}:region"]
+    packages = [
+        m.inputs["primaryContainer"]["modelPackageName"]
+        for m in plan.of_type("aws:sagemaker/model:Model")
+        if "modelPackageName" in m.inputs["primaryContainer"]
+    ]
+    assert packages
+    for arn in packages:
+        match = MODEL_PACKAGE_ARN.match(arn)
+        assert (match["account"], match["region"]) == (account, region)
+
+
+def test_a_promotion_shows_in_the_preview_as_a_new_model_version_with_its_rollout():
+    """Bumping the challenger from v14 to v15 changes that model's package (in AWS: a new model, hence a new
+    endpoint configuration and a blue/green endpoint update); the reviewer sees the version and the rollout."""
+    config = stack_config("prod")
+    endpoints = json.loads(config[f"{PROJECT}:endpoints"])
+    endpoints[0]["variants"][1]["model_package_arn"] = endpoints[0]["variants"][1]["model_package_arn"].replace(
+        "/14", "/15"
+    )
+    promoted = preview_stack("prod", config={**config, f"{PROJECT}:endpoints": json.dumps(endpoints)})
+    before = plan_for("prod")
+
+    def inputs_by_name(plan):
+        return {r.id_name: r.inputs for r in plan.resources}
+
+    old, new = inputs_by_name(before), inputs_by_name(promoted)
+    changed = sorted(name for name in old if old[name] != new.get(name))
+    assert changed == ["aws:sagemaker/model:Model::endpoint-churn-challenger-model"]
+    summary = report.markdown(promoted)
+    assert "challenger: churn-classifier v15 10% on 2x ml.c6i.xlarge" in summary
+    assert "rollout LINEAR 20% bake 900s" in summary
+    assert "`mlops-platform-prod-churn-challenger-latency-p99`" in summary
+    labels = report.key_settings(promoted.get(COMPONENT, "endpoint-churn"), promoted)
+    assert "data capture 10% KMS" in labels and any(label.startswith("KMS ") for label in labels)
