@@ -125,12 +125,42 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", name)).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{account}:oidc-provider/{host}"}
+        if registry := self._registry_computed(type_, name, inputs):
+            return registry
         service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"
         computed = {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
         if type_ in _AUTONAMED and not inputs.get("name"):
             # The provider auto-names these (logical name + random suffix); a fixed suffix keeps plans stable.
             computed["name"] = f"{name}-0000000"
         return computed
+
+    def _registry_computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Registry and monitoring resources: ARNs and URLs shaped like AWS's."""
+        account, region = self.account, self.region
+        if type_ == "aws:ecr/repository:Repository":
+            repo = inputs.get("name") or name
+            return {
+                "arn": f"arn:aws:ecr:{region}:{account}:repository/{repo}",
+                "registryId": account,
+                "repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{repo}",
+            }
+        if type_ == "aws:sns/topic:Topic":
+            return {"arn": f"arn:aws:sns:{region}:{account}:{inputs.get('name') or name}"}
+        if type_ == "aws:sagemaker/modelPackageGroup:ModelPackageGroup":
+            group = str(inputs.get("modelPackageGroupName") or name)
+            return {"arn": f"arn:aws:sagemaker:{region}:{account}:model-package-group/{group.lower()}"}
+        if type_ == "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer":
+            server = inputs.get("trackingServerName") or name
+            return {
+                "arn": f"arn:aws:sagemaker:{region}:{account}:mlflow-tracking-server/{server}",
+                "trackingServerUrl": f"https://t-{server}.{region}.experiments.sagemaker.aws",
+            }
+        if type_ == "aws:cloudwatch/dashboard:Dashboard":
+            dashboard = inputs.get("dashboardName") or name
+            return {"dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"}
+        if type_ == "aws:budgets/budget:Budget":
+            return {"arn": f"arn:aws:budgets::{account}:budget/{inputs.get('name') or name}"}
+        return None
 
 
 class _RecordingMonitor(mocks.MockMonitor):

@@ -9,9 +9,12 @@ import pulumi_aws as aws
 
 from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
 from components.encryption import EncryptionKey
+from components.monitoring import PUBLISHER_SERVICES
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
-from infra.serving import build_endpoints, endpoint_outputs
+from infra.monitoring import build_alerting, build_dashboard
+from infra.registry import build_registry, registry_key_users, repository_arns
+from infra.serving import build_endpoints, endpoint_names, endpoint_outputs
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
@@ -38,8 +41,10 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "account_id": settings.account,
             "description": f"{prefix} data, artifacts and logs",
             "alias": f"{prefix}-data",
-            "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona],
+            "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]
+            + registry_key_users(settings),
             "service_principals": [f"logs.{settings.region}.amazonaws.com"],
+            "sns_publisher_principals": list(PUBLISHER_SERVICES),
         },
         stateful,
     )
@@ -75,18 +80,31 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "state_bucket": access.state_bucket,
             "secrets_key_arn": access.secrets_key_arn,
             "environment": settings.environment.value,
+            "ecr_repository_arns": repository_arns(settings),
         },
         base,
     )
+    registry = build_registry(
+        settings,
+        kms_key_arn=key.arn,
+        artifacts=lake.buckets["artifacts"],
+        roles=personas.roles,
+        boundary_arn=personas.boundary.arn,
+        base=base,
+        stateful=stateful,
+    )
+    alerting = build_alerting(settings, kms_key_arn=key.arn, base=base)
     endpoints = build_endpoints(
         settings,
         kms_key_arn=key.arn,
         artifacts_bucket=lake.buckets["artifacts"].name,
         execution_role_arn=personas.roles[Persona.INFERENCE].arn,
-        vpc=None,  # TODO(network): pass the private subnets and the VPC's CIDR / S3 prefix list once wired
-        alert_topic_arn=None,  # TODO(registry/monitoring): the AlertTopic's topic_arn
+        vpc=None,  # TODO(network): the private subnets, the VPC's CIDR and its S3 prefix list, once wired
+        alert_topic_arn=alerting.topic.topic_arn,
+        model_groups=registry.model_groups,
         opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[personas])),
     )
+    dashboard = build_dashboard(settings, endpoint_names=endpoint_names(settings), base=base)
     return {
         "environment": settings.environment.value,
         "data_key_arn": key.arn,
@@ -94,4 +112,11 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "access_log_bucket": lake.log_bucket.name,
         "roles": {persona.value: role.arn for persona, role in personas.roles.items()},
         "endpoints": endpoint_outputs(endpoints),
+        "alert_topic_arn": alerting.topic.topic_arn,
+        "dashboard_name": dashboard.dashboard_name,
+        "budget_names": [b.name for b in alerting.budgets.budgets.values()] if alerting.budgets else [],
+        "container_repositories": {name: repo.repository_url for name, repo in registry.repositories.items()},
+        "model_package_groups": {name: group.arn for name, group in registry.model_groups.items()},
+        "model_package_group_names": {name: g.group_name for name, g in registry.model_groups.items()},
+        "mlflow_tracking_server_arn": registry.tracking.arn if registry.tracking else None,
     }

@@ -9,7 +9,12 @@ from collections.abc import Callable
 from infra import report_serving
 from infra.offline import Plan, PlannedResource
 
-STATEFUL_TYPES = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
+STATEFUL_TYPES = (
+    "aws:s3/bucket:Bucket",
+    "aws:kms/key:Key",
+    "aws:ecr/repository:Repository",
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+)
 """Resources that hold data: protected and retained in prod, and snapshotted by URN in the tests."""
 
 
@@ -93,6 +98,65 @@ def _provider(resource: PlannedResource, plan: Plan) -> list[str]:
     return labels
 
 
+def _repository(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    mutability = inputs.get("imageTagMutability", "MUTABLE")
+    labels = ["immutable tags" if mutability == "IMMUTABLE" else f"TAGS {mutability}"]
+    scanning = inputs.get("imageScanningConfiguration") or {}
+    labels.append("scan on push" if scanning.get("scanOnPush") else "NO SCAN")
+    encryption = (inputs.get("encryptionConfigurations") or [{}])[0]
+    if encryption.get("encryptionType") == "KMS" and encryption.get("kmsKey"):
+        labels.append(f"KMS {_short_arn(encryption['kmsKey'])}")
+    else:
+        labels.append("NO CMK (AES256)")
+    for lifecycle in _siblings(resource, plan, "aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+        rules = json.loads(lifecycle.inputs["policy"])["rules"]
+        rules = {r["selection"]["tagStatus"]: r["selection"] for r in rules}
+        if untagged := rules.get("untagged"):
+            labels.append(f"untagged expire {untagged['countNumber']}d")
+        if tagged := rules.get("tagged"):
+            labels.append(f"keep {tagged['countNumber']} releases")
+    if inputs.get("forceDelete"):
+        labels.append("force_delete")
+    return labels
+
+
+def _topic(resource: PlannedResource, plan: Plan) -> list[str]:
+    key = resource.inputs.get("kmsMasterKeyId")
+    labels = [f"SSE-KMS {_short_arn(key)}" if key else "NOT ENCRYPTED"]
+    subscriptions = _siblings(resource, plan, "aws:sns/topicSubscription:TopicSubscription")
+    labels.append(f"{len(subscriptions)} subscription(s)" if subscriptions else "no subscribers")
+    return labels
+
+
+def _budget(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    limit = f"{float(inputs['limitAmount']):,.2f} {inputs.get('limitUnit', 'USD')}"
+    labels = [f"limit {limit}/{inputs['timeUnit'].lower()}"]
+    labels += [f"{f['name']}={','.join(f['values'])}" for f in inputs.get("costFilters") or []]
+    notifications = [n for n in inputs.get("notifications") or [] if n.get("subscriberSnsTopicArns")]
+    alerts = [f"{n['threshold']:g}% {n['notificationType'].lower()}" for n in notifications]
+    labels.append(f"SNS at {', '.join(alerts)}" if alerts else "NO SNS ALERTS")
+    return labels
+
+
+def _model_group(resource: PlannedResource, plan: Plan) -> list[str]:
+    accounts: set[str] = set()
+    policy_type = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
+    for group_policy in _siblings(resource, plan, policy_type):
+        for statement in json.loads(group_policy.inputs["resourcePolicy"])["Statement"]:
+            principals = statement.get("Principal", {}).get("AWS", [])
+            principals = [principals] if isinstance(principals, str) else principals
+            accounts |= {p.split(":")[4] for p in principals}
+    return [f"shared read-only with {', '.join(sorted(accounts))}"] if accounts else ["not shared"]
+
+
+def _mlflow(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    size, store = inputs.get("trackingServerSize", "Small"), inputs.get("artifactStoreUri", "?")
+    return [f"size {size}", f"artifacts {store}"]
+
+
 def _short_arn(arn: str) -> str:
     return arn.rsplit("/", 1)[-1][:8] if arn else "?"
 
@@ -102,6 +166,11 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:kms/key:Key": _key,
     "aws:iam/role:Role": _role,
     "pulumi:providers:aws": _provider,
+    "aws:ecr/repository:Repository": _repository,
+    "aws:sns/topic:Topic": _topic,
+    "aws:budgets/budget:Budget": _budget,
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_group,
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
 }
 _EXTRACTORS.update(report_serving.EXTRACTORS)
 

@@ -25,7 +25,7 @@ def _child(resource: PlannedResource, plan: Plan, type_: str) -> list[PlannedRes
 
 
 def model_label(model: PlannedResource) -> str:
-    """`churn-classifier v12`, or the image and artifact of a container model."""
+    """`churn-model v12`, or the image and artifact of a container model."""
     container = model.inputs.get("primaryContainer") or {}
     if package := container.get("modelPackageName"):
         match = MODEL_PACKAGE_ARN.match(package)
@@ -40,7 +40,7 @@ def _models_by_variant(component: PlannedResource, plan: Plan) -> dict[str, Plan
 
 
 def variant_labels(config: PlannedResource, models: dict[str, PlannedResource]) -> list[str]:
-    """`champion: churn-classifier v12 90% on 3x ml.c6i.xlarge` per production variant, then the shadow."""
+    """`champion: churn-model v12 90% on 3x ml.c6i.xlarge` per production variant, then the shadow."""
     production = config.inputs.get("productionVariants") or []
     total = sum(float(v.get("initialVariantWeight", 1)) for v in production) or 1.0
     labels = []

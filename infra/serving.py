@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 
@@ -35,22 +35,28 @@ def build_endpoints(
     execution_role_arn: pulumi.Input[str],
     vpc: EndpointVpc | None,
     alert_topic_arn: pulumi.Input[str] | None,
+    model_groups: Mapping[str, pulumi.Resource],
     opts: pulumi.ResourceOptions,
 ) -> dict[str, ModelEndpoint]:
     """One `ModelEndpoint` per configured endpoint, keyed by its short name.
 
+    Each endpoint depends on the model package groups its variants use (`model_groups`, by group name; config
+    validation has already checked they are configured), so a group is created before an endpoint serves it.
     Serverless endpoints get no VPC and no data capture (SageMaker supports neither for them; the config had
     to say so explicitly). `vpc=None` for instance endpoints means the network is not wired yet.
     """
-    return {
-        endpoint.name: ModelEndpoint(
-            f"endpoint-{endpoint.name}",
-            endpoint_args(settings, endpoint, kms_key_arn=kms_key_arn, artifacts_bucket=artifacts_bucket,
-                          execution_role_arn=execution_role_arn, vpc=vpc, alert_topic_arn=alert_topic_arn),
-            opts,
+    endpoints = {}
+    for endpoint in settings.endpoints:
+        groups = sorted({v.model_group for v in endpoint.all_variants if v.model_group})
+        endpoint_opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(depends_on=[model_groups[g] for g in groups if g in model_groups])
         )
-        for endpoint in settings.endpoints
-    }
+        args = endpoint_args(
+            settings, endpoint, kms_key_arn=kms_key_arn, artifacts_bucket=artifacts_bucket,
+            execution_role_arn=execution_role_arn, vpc=vpc, alert_topic_arn=alert_topic_arn,
+        )
+        endpoints[endpoint.name] = ModelEndpoint(f"endpoint-{endpoint.name}", args, endpoint_opts)
+    return endpoints
 
 
 def endpoint_args(

@@ -9,6 +9,8 @@ from pydantic import Field, StringConstraints, model_validator
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
+from .monitoring import MonitoringSettings
+from .registry import RegistrySettings
 from .serving import EndpointSettings, check_endpoints
 from .storage import StorageSettings
 
@@ -63,6 +65,21 @@ class PlatformSettings(StrictModel):
     """Persona trust and CI deployment."""
     endpoints: list[EndpointSettings] = []
     """SageMaker real-time endpoints; promoting a model is a change of a model_package_arn here."""
+    registry: RegistrySettings = RegistrySettings()
+    """Container repositories, model package groups and experiment tracking."""
+    monitoring: MonitoringSettings = MonitoringSettings()
+    """Alert subscriptions and budgets."""
+
+    @model_validator(mode="after")
+    def _models_shared_elsewhere(self) -> PlatformSettings:
+        for index, model in enumerate(self.registry.models):
+            if self.account in model.share_with_accounts:
+                raise ValueError(
+                    f"registry.models[{index}].share_with_accounts includes the stack's own account "
+                    f"{self.account}; "
+                    "list only the accounts models are promoted to"
+                )
+        return self
 
     @model_validator(mode="after")
     def _prod_keeps_protections(self) -> PlatformSettings:
@@ -74,6 +91,7 @@ class PlatformSettings(StrictModel):
                 ("protection.protect_stateful", not self.protection.protect_stateful),
                 ("protection.retain_on_delete", not self.protection.retain_on_delete),
                 ("storage.force_destroy", self.storage.force_destroy),
+                ("registry.force_delete", self.registry.force_delete),
             )
             if off
         ]
@@ -86,13 +104,12 @@ class PlatformSettings(StrictModel):
 
     @model_validator(mode="after")
     def _endpoints_fit_the_stack(self) -> PlatformSettings:
-        registry = getattr(self, "registry", None)  # the registry section, once it is part of the config
         check_endpoints(
             self.endpoints,
             environment=self.environment.value,
             region=self.region,
             account=self.account,
-            model_groups=getattr(registry, "models", None),
+            model_groups=[model.name for model in self.registry.models],
         )
         return self
 

@@ -21,6 +21,7 @@ BASE = {
         "human_principal_arns": [f"arn:aws:iam::{ACCOUNT}:role/DataScience"],
         "github": {"repository": "org/repo", "environment": "staging"},
     },
+    "registry": {"models": [{"name": "churn-classifier"}, {"name": "fraud"}]},
 }
 ENDPOINT = {
     "name": "churn",
@@ -201,6 +202,18 @@ def test_duplicate_endpoint_names_are_rejected():
     raw = config()
     raw["endpoints"].append(copy.deepcopy(raw["endpoints"][0]))
     assert "endpoints: names must be unique; repeated: churn" in error_of(raw)
+
+
+def test_model_group_must_be_in_the_registry_section():
+    raw = config()
+    raw["registry"]["models"] = [{"name": "fraud"}]
+    assert (
+        "mlops-platform: endpoints.0.variants.0.model_package_arn = "
+        "'arn:aws:sagemaker:eu-west-1:012345678901:model-package/churn-classifier/7': model package group "
+        "'churn-classifier' is not in registry.models (configured: fraud)" in error_of(raw)
+    )
+    del raw["registry"]
+    assert "is not in registry.models (configured: none)" in error_of(raw)
 
 
 def test_model_group_must_be_registered():

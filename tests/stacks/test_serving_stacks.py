@@ -121,8 +121,8 @@ def test_prod_runs_an_ab_test_a_shadow_and_never_scales_down_at_night():
     plan = plan_for("prod")
     _, churn, _ = endpoint_parts(plan, "churn")
     assert [v["initialVariantWeight"] for v in churn.inputs["productionVariants"]] == [0.9, 0.1]
-    _, fraud, _ = endpoint_parts(plan, "fraud")
-    assert len(fraud.inputs["shadowProductionVariants"]) == 1
+    _, demand, _ = endpoint_parts(plan, "demand")
+    assert len(demand.inputs["shadowProductionVariants"]) == 1
     assert not plan.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
     assert plan_for("staging").of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
 
@@ -160,7 +160,7 @@ def test_a_promotion_shows_in_the_preview_as_a_new_model_version_with_its_rollou
     changed = sorted(name for name in old if old[name] != new.get(name))
     assert changed == ["aws:sagemaker/model:Model::endpoint-churn-challenger-model"]
     summary = report.markdown(promoted)
-    assert "challenger: churn-classifier v15 10% on 2x ml.c6i.xlarge" in summary
+    assert "challenger: churn-model v15 10% on 2x ml.c6i.xlarge" in summary
     assert "rollout LINEAR 20% bake 900s" in summary
     assert "`mlops-platform-prod-churn-challenger-latency-p99`" in summary
     labels = report.key_settings(promoted.get(COMPONENT, "endpoint-churn"), promoted)
