@@ -165,3 +165,30 @@ def test_a_promotion_shows_in_the_preview_as_a_new_model_version_with_its_rollou
     assert "`mlops-platform-prod-churn-challenger-latency-p99`" in summary
     labels = report.key_settings(promoted.get(COMPONENT, "endpoint-churn"), promoted)
     assert "data capture 10% KMS" in labels and any(label.startswith("KMS ") for label in labels)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_endpoint_alarm_notifies_the_alert_topic(stack):
+    plan = plan_for(stack)
+    alarms = [r for c in plan.of_type(COMPONENT) for r in plan.children(c.urn) if r.type == ALARM]
+    assert alarms
+    for alarm in alarms:
+        assert alarm.inputs["alarmActions"] == [plan.outputs["alert_topic_arn"]], alarm.name
+        assert alarm.inputs["okActions"] == [plan.outputs["alert_topic_arn"]], alarm.name
+
+
+@pytest.mark.parametrize(("stack", "name"), ENDPOINTS)
+def test_endpoint_waits_for_its_model_groups_and_is_on_the_dashboard(stack, name):
+    plan = plan_for(stack)
+    component = plan.get(COMPONENT, f"endpoint-{name}")
+    configured = next(e for e in endpoints_config(stack) if e["name"] == name)
+    variants = [*configured["variants"], *([configured["shadow_variant"]] if "shadow_variant" in configured else [])]
+    groups = {MODEL_PACKAGE_ARN.match(v["model_package_arn"])["group"] for v in variants}
+    group_urns = {
+        r.urn
+        for r in plan.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup")
+        if r.inputs["modelPackageGroupName"] in groups
+    }
+    assert len(group_urns) == len(groups) and group_urns <= set(component.options["depends_on"])
+    [dashboard] = plan.of_type("aws:cloudwatch/dashboard:Dashboard")
+    assert f"{PROJECT}-{stack}-{name}" in dashboard.inputs["dashboardBody"]
