@@ -237,3 +237,30 @@ def test_a_serverless_endpoint_says_what_it_gives_up():
     )
     [endpoint] = parse_settings(raw).endpoints
     assert endpoint.serverless.memory_size_mb == 2048 and endpoint.rollout is None
+
+
+def test_readme_endpoint_example_is_valid_config():
+    import re
+
+    import yaml
+
+    from tests.conftest import REPO
+
+    section = (REPO / "README.md").read_text().split("## Model endpoints and promotion", 1)[1].split("\n## ", 1)[0]
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if "mlops-platform:endpoints" in b]
+    endpoints = yaml.safe_load(example)["mlops-platform:endpoints"]
+    raw = {
+        **copy.deepcopy(BASE),
+        "environment": "prod",
+        "account": "333333333333",
+        "region": "us-east-1",
+        "endpoints": endpoints,
+        "registry": {"models": [{"name": "churn-model"}]},
+    }
+    raw["access"] = {
+        "human_principal_arns": ["arn:aws:iam::333333333333:role/DataScience"],
+        "github": {"repository": "org/repo", "environment": "prod"},
+    }
+    [endpoint] = parse_settings(raw).endpoints
+    assert [v.weight for v in endpoint.variants] == [0.9, 0.1]
+    assert endpoint.rollout.type.value == "LINEAR" and endpoint.data_quality is not None
