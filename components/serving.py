@@ -636,3 +636,63 @@ def _check_instance_variant(fail, variant: Variant) -> None:
              f"autoscaling [{scaling.min_instances}, {scaling.max_instances}]")
     if scaling.invocations_per_instance < 1:
         fail(f"variant {variant.name!r}: autoscaling.invocations_per_instance must be at least 1")
+
+
+SAGEMAKER_CREATE_ACTIONS = [
+    "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint",
+    "sagemaker:CreateDataQualityJobDefinition", "sagemaker:CreateMonitoringSchedule", "sagemaker:AddTags",
+]  # fmt: skip
+SAGEMAKER_MANAGE_ACTIONS = [
+    "sagemaker:DescribeModel", "sagemaker:DeleteModel", "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DeleteEndpointConfig", "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint",
+    "sagemaker:DeleteEndpoint", "sagemaker:DescribeDataQualityJobDefinition",
+    "sagemaker:DeleteDataQualityJobDefinition", "sagemaker:DescribeMonitoringSchedule",
+    "sagemaker:UpdateMonitoringSchedule", "sagemaker:DeleteMonitoringSchedule", "sagemaker:ListTags",
+    "sagemaker:DeleteTags",
+]  # fmt: skip
+SCALING_ACTIONS = [
+    "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:PutScheduledAction", "application-autoscaling:DeleteScheduledAction",
+    "application-autoscaling:TagResource", "application-autoscaling:UntagResource",
+    "application-autoscaling:ListTagsForResource",
+]  # fmt: skip
+
+
+def deployer_statements(account_id: str, region: str, name_prefix: str, environment: str) -> list[dict]:
+    """What the CI deployer needs to manage this module's resources, for `PersonaRolesArgs.deployer_statements`:
+    SageMaker models, endpoint configurations, endpoints and monitoring (created only with the `env` tag,
+    managed only when they carry it), the `<prefix>-*` alarms, the endpoints' scalable targets, and KMS grants
+    for the endpoints' volumes. Roles are passed through the deployer's own `iam:PassRole` on `<prefix>-*`."""
+    sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
+    serving = [
+        f"{sagemaker}:model/*", f"{sagemaker}:endpoint-config/*", f"{sagemaker}:endpoint/{name_prefix}-*",
+        f"{sagemaker}:data-quality-job-definition/*", f"{sagemaker}:monitoring-schedule/*",
+    ]  # fmt: skip
+    return [
+        {"Sid": "CreateEnvServing", "Effect": "Allow", "Action": SAGEMAKER_CREATE_ACTIONS, "Resource": serving,
+         "Condition": {"StringEquals": {"aws:RequestTag/env": environment}}},
+        {"Sid": "ManageEnvServing", "Effect": "Allow", "Action": SAGEMAKER_MANAGE_ACTIONS, "Resource": serving,
+         "Condition": {"StringEquals": {"aws:ResourceTag/env": environment}}},
+        {"Sid": "ReadEnvModelPackages", "Effect": "Allow",
+         "Action": ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
+         "Resource": [f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},
+        {"Sid": "ManageEnvEndpointAlarms", "Effect": "Allow",
+         "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
+                    "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"],
+         "Resource": f"arn:aws:cloudwatch:{region}:{account_id}:alarm:{name_prefix}-*"},
+        {"Sid": "ScaleEnvEndpoints", "Effect": "Allow", "Action": SCALING_ACTIONS,
+         "Resource": f"arn:aws:application-autoscaling:{region}:{account_id}:scalable-target/*"},
+        {"Sid": "ReadScaling", "Effect": "Allow", "Resource": "*",
+         "Action": ["application-autoscaling:DescribeScalableTargets",
+                    "application-autoscaling:DescribeScalingPolicies",
+                    "application-autoscaling:DescribeScheduledActions"]},
+        {"Sid": "EndpointScalingServiceRole", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
+         "Resource": f"arn:aws:iam::{account_id}:role/aws-service-role/"
+                     "sagemaker.application-autoscaling.amazonaws.com/*",
+         "Condition": {"StringEquals": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}}},
+        {"Sid": "EnvKeyGrantsForEndpoints", "Effect": "Allow", "Action": ["kms:CreateGrant", "kms:DescribeKey"],
+         "Resource": f"arn:aws:kms:{region}:{account_id}:key/*",
+         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"},
+                       "StringEquals": {"aws:ResourceTag/env": environment}}},
+    ]  # fmt: skip

@@ -14,7 +14,7 @@ from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
 from infra.monitoring import build_alerting, build_dashboard
 from infra.registry import build_registry, registry_key_users, repository_arns
-from infra.serving import build_endpoints, endpoint_names, endpoint_outputs
+from infra.serving import build_endpoints, endpoint_names, endpoint_outputs, serving_deployer_statements
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
@@ -81,6 +81,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "secrets_key_arn": access.secrets_key_arn,
             "environment": settings.environment.value,
             "ecr_repository_arns": repository_arns(settings),
+            "deployer_statements": serving_deployer_statements(settings),
         },
         base,
     )

@@ -22,6 +22,7 @@ from components.serving import (
     RolloutType,
     Serverless,
     Variant,
+    deployer_statements,
 )
 from infra.config import PlatformSettings
 from infra.config.serving import EndpointSettings, RolloutSettings, VariantSettings
@@ -138,3 +139,10 @@ def endpoint_outputs(endpoints: dict[str, ModelEndpoint]) -> dict[str, pulumi.Ou
 def endpoint_names(settings: PlatformSettings) -> Sequence[str]:
     """Physical names of the configured endpoints, known before anything is registered (for dashboards)."""
     return [f"{settings.name_prefix}-{e.name}" for e in settings.endpoints]
+
+
+def serving_deployer_statements(settings: PlatformSettings) -> list[dict]:
+    """The CI deployer's permissions for the endpoints; none when the stack has no endpoint."""
+    if not settings.endpoints:
+        return []
+    return deployer_statements(settings.account, settings.region, settings.name_prefix, settings.environment.value)

@@ -192,3 +192,19 @@ def test_endpoint_waits_for_its_model_groups_and_is_on_the_dashboard(stack, name
     assert len(group_urns) == len(groups) and group_urns <= set(component.options["depends_on"])
     [dashboard] = plan.of_type("aws:cloudwatch/dashboard:Dashboard")
     assert f"{PROJECT}-{stack}-{name}" in dashboard.inputs["dashboardBody"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deployer_may_manage_endpoints_and_each_role_stays_under_the_inline_policy_quota(stack):
+    plan = plan_for(stack)
+    deploy = json.loads(
+        plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ci-deployer-deploy-policy").inputs["policy"]
+    )
+    sids = {s["Sid"] for s in deploy["Statement"]}
+    assert {"CreateEnvServing", "ManageEnvServing", "ManageEnvEndpointAlarms", "ScaleEnvEndpoints"} <= sids
+    sizes: dict[str, int] = {}
+    for inline in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        # IAM counts an inline document without whitespace; all of a role's inline policies share 10,240 characters.
+        text = json.dumps(json.loads(inline.inputs["policy"]), separators=(",", ":"))
+        sizes[str(inline.inputs["role"])] = sizes.get(str(inline.inputs["role"]), 0) + len(text)
+    assert max(sizes.values()) <= 10_240, sizes

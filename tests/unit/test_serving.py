@@ -280,3 +280,19 @@ def test_bad_endpoint_args_fail_before_anything_is_registered(overrides, message
 def test_variant_is_immutable_so_args_can_be_shared():
     with pytest.raises(dataclasses.FrozenInstanceError):
         variant().weight = 2  # type: ignore[misc]
+
+
+def test_deployer_statements_scope_writes_by_env_tag_or_prefix():
+    from components.serving import deployer_statements
+
+    by_sid = {s["Sid"]: s for s in deployer_statements("123456789012", "us-east-1", "p-dev", "dev")}
+    for statement in by_sid.values():
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert not any(a == "*" or a.endswith(":*") for a in actions), statement["Sid"]
+        writes = [a for a in actions if not a.split(":")[1].startswith(("List", "Get", "Describe"))]
+        assert statement["Resource"] != "*" or not writes, statement["Sid"]
+    assert by_sid["CreateEnvServing"]["Condition"] == {"StringEquals": {"aws:RequestTag/env": "dev"}}
+    assert by_sid["ManageEnvServing"]["Condition"] == {"StringEquals": {"aws:ResourceTag/env": "dev"}}
+    assert "arn:aws:sagemaker:us-east-1:123456789012:endpoint/p-dev-*" in by_sid["ManageEnvServing"]["Resource"]
+    assert by_sid["ManageEnvEndpointAlarms"]["Resource"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:p-dev-*"
+    assert by_sid["EnvKeyGrantsForEndpoints"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
