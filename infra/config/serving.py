@@ -331,6 +331,8 @@ class EndpointSettings(StrictModel):
                 ("a second variant", len(self.variants) > 1),
                 ("shadow_variant", self.shadow_variant is not None),
                 ("variants[0].instance_type", any(v.instance_type for v in variants)),
+                ("variants[0].initial_instance_count", any("initial_instance_count" in v.model_fields_set
+                                                           for v in variants)),
                 ("variants[0].autoscaling", any(v.autoscaling for v in variants)),
                 ("variants[0].network_isolation: true (write false)", any(v.network_isolation for v in variants)),
                 ("data_capture.enabled: true (write false)", self.data_capture.enabled),

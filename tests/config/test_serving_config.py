@@ -264,3 +264,20 @@ def test_readme_endpoint_example_is_valid_config():
     [endpoint] = parse_settings(raw).endpoints
     assert [v.weight for v in endpoint.variants] == [0.9, 0.1]
     assert endpoint.rollout.type.value == "LINEAR" and endpoint.data_quality is not None
+
+
+def test_preview_of_a_promotion_to_a_foreign_package_exits_2_naming_the_key(capsys, tmp_path):
+    from infra.cli import EXIT_CONFIG_ERROR, main
+    from infra.offline import STACKS_DIR
+
+    text = (STACKS_DIR / "Pulumi.prod.yaml").read_text()
+    foreign = text.replace(
+        "us-east-1:333333333333:model-package/churn-model/14", "us-east-1:111111111111:model-package/churn-model/15"
+    )
+    assert foreign != text
+    (tmp_path / "Pulumi.prod.yaml").write_text(foreign)
+    assert main(["preview", "--stack", "prod", "--stacks-dir", str(tmp_path)]) == EXIT_CONFIG_ERROR
+    err = capsys.readouterr().err
+    assert "mlops-platform: endpoints.0.variants.1.model_package_arn = " in err
+    assert "the package is in account 111111111111 / us-east-1, but this stack deploys to account 333333333333" in err
+    assert "Traceback" not in err
