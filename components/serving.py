@@ -696,3 +696,31 @@ def deployer_statements(account_id: str, region: str, name_prefix: str, environm
          "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"},
                        "StringEquals": {"aws:ResourceTag/env": environment}}},
     ]  # fmt: skip
+
+
+def inference_statements(
+    account_id: str, region: str, name_prefix: str, vpc_id: pulumi.Input[str] | None
+) -> list[dict]:
+    """What the endpoints' execution role (the inference persona) needs beyond its bucket and image grants, for
+    `PersonaRolesArgs.extra_statements`: write its endpoints' and monitoring jobs' logs, and, when the models
+    run in a VPC, manage their network interfaces in that VPC only."""
+    logs = f"arn:aws:logs:{region}:{account_id}:log-group"
+    statements: list[dict] = [
+        {"Sid": "InferenceLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+         "Resource": [f"{logs}:/aws/sagemaker/Endpoints/{name_prefix}-*",
+                      f"{logs}:/aws/sagemaker/Endpoints/{name_prefix}-*:log-stream:*",
+                      f"{logs}:/aws/sagemaker/ProcessingJobs:*"]},
+    ]  # fmt: skip
+    if vpc_id is not None:
+        vpc_arn = pulumi.Output.concat(f"arn:aws:ec2:{region}:{account_id}:vpc/", vpc_id)
+        statements += [
+            {"Sid": "InferenceNetworkInterfacesInEnvVpc", "Effect": "Allow",
+             "Action": ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                        "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
+             "Resource": "*", "Condition": {"ArnEquals": {"ec2:Vpc": vpc_arn}}},
+            {"Sid": "InferenceDescribeNetwork", "Effect": "Allow", "Resource": "*",
+             "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]},
+        ]  # fmt: skip
+    return statements

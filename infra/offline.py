@@ -108,6 +108,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "userId": "mock"}
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {
+                "names": [f"{self.region}{c}" for c in letters],
+                "zoneIds": [f"{self.region}-az{i + 1}" for i in range(len(letters))],
+                "id": self.region,
+            }
         return {}
 
     def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,6 +132,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", name)).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{account}:oidc-provider/{host}"}
+        if type_ == "aws:cloudwatch/logGroup:LogGroup":
+            group = inputs.get("name") or f"{inputs.get('namePrefix') or name + '-'}0000"
+            return {"name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
+        if type_ == "aws:ec2/eip:Eip":
+            return {"allocationId": f"eipalloc-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:17]}"}
+        if type_ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+            return {"prefixListId": f"pl-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:8]}"}
         if registry := self._registry_computed(type_, name, inputs):
             return registry
         service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"

@@ -10,11 +10,19 @@ import pulumi_aws as aws
 from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
 from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
+from components.serving import EndpointVpc
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
 from infra.monitoring import build_alerting, build_dashboard
+from infra.network import build_network
 from infra.registry import build_registry, registry_key_users, repository_arns
-from infra.serving import build_endpoints, endpoint_names, endpoint_outputs, serving_deployer_statements
+from infra.serving import (
+    build_endpoints,
+    endpoint_names,
+    endpoint_outputs,
+    serving_deployer_statements,
+    serving_inference_statements,
+)
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
@@ -65,6 +73,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         },
         stateful,
     )
+    network = build_network(settings, provider, key.arn, base)
     access = settings.access
     personas = PersonaRoles(
         "personas",
@@ -82,6 +91,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "environment": settings.environment.value,
             "ecr_repository_arns": repository_arns(settings),
             "deployer_statements": serving_deployer_statements(settings),
+            "extra_statements": {Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id)},
         },
         base,
     )
@@ -100,7 +110,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         kms_key_arn=key.arn,
         artifacts_bucket=lake.buckets["artifacts"].name,
         execution_role_arn=personas.roles[Persona.INFERENCE].arn,
-        vpc=None,  # TODO(network): the private subnets, the VPC's CIDR and its S3 prefix list, once wired
+        vpc=EndpointVpc(network.vpc_id, network.vpc_cidr, network.private_subnet_ids, network.s3_prefix_list_id),
         alert_topic_arn=alerting.topic.topic_arn,
         model_groups=registry.model_groups,
         opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[personas])),
@@ -108,6 +118,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
     dashboard = build_dashboard(settings, endpoint_names=endpoint_names(settings), base=base)
     return {
         "environment": settings.environment.value,
+        "vpc_id": network.vpc_id,
+        "private_subnet_ids": network.private_subnet_ids,
         "data_key_arn": key.arn,
         "buckets": {zone: bucket.name for zone, bucket in lake.buckets.items()},
         "access_log_bucket": lake.log_bucket.name,

@@ -166,6 +166,13 @@ def _scheduled_action(resource: PlannedResource, plan: Plan) -> list[str]:
             f"{action.get('minCapacity', 0):g}-{action.get('maxCapacity', 0):g} instances"]
 
 
+def _egress_rule(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    target = inputs.get("cidrIpv4") or inputs.get("prefixListId") or inputs.get("referencedSecurityGroupId") or "?"
+    ports = f"{inputs.get('fromPort', 0):g}" if inputs.get("fromPort") == inputs.get("toPort") else "ports"
+    return [f"egress {inputs.get('ipProtocol', '?')} {ports} to {target}"]
+
+
 EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     ENDPOINT_COMPONENT: _component,
     ENDPOINT: _endpoint,
@@ -174,6 +181,7 @@ EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     ALARM: _alarm,
     SCALING_TARGET: _scaling_target,
     SCHEDULED_ACTION: _scheduled_action,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _egress_rule,
 }
 """Extractors merged into `infra.report`'s table."""
 

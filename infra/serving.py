@@ -23,6 +23,7 @@ from components.serving import (
     Serverless,
     Variant,
     deployer_statements,
+    inference_statements,
 )
 from infra.config import PlatformSettings
 from infra.config.serving import EndpointSettings, RolloutSettings, VariantSettings
@@ -146,3 +147,12 @@ def serving_deployer_statements(settings: PlatformSettings) -> list[dict]:
     if not settings.endpoints:
         return []
     return deployer_statements(settings.account, settings.region, settings.name_prefix, settings.environment.value)
+
+
+def serving_inference_statements(settings: PlatformSettings, vpc_id: pulumi.Input[str]) -> list[dict]:
+    """The inference persona's runtime permissions for the endpoints (logs, and network interfaces in the VPC
+    when an instance endpoint exists); none when the stack has no endpoint."""
+    if not settings.endpoints:
+        return []
+    in_vpc = any(e.serverless is None for e in settings.endpoints)
+    return inference_statements(settings.account, settings.region, settings.name_prefix, vpc_id if in_vpc else None)

@@ -208,3 +208,47 @@ def test_deployer_may_manage_endpoints_and_each_role_stays_under_the_inline_poli
         text = json.dumps(json.loads(inline.inputs["policy"]), separators=(",", ":"))
         sizes[str(inline.inputs["role"])] = sizes.get(str(inline.inputs["role"]), 0) + len(text)
     assert max(sizes.values()) <= 10_240, sizes
+
+
+@pytest.mark.parametrize(("stack", "name"), ENDPOINTS)
+def test_instance_endpoints_run_in_the_private_subnets_with_https_egress_only(stack, name):
+    plan = plan_for(stack)
+    _, config, children = endpoint_parts(plan, name)
+    models = [r for r in children if r.type == "aws:sagemaker/model:Model"]
+    if any(v.get("serverlessConfig") for v in config.inputs["productionVariants"]):
+        assert all("vpcConfig" not in m.inputs for m in models)  # serverless inference has no VPC support
+        return
+    [group] = [r for r in children if r.type == "aws:ec2/securityGroup:SecurityGroup"]
+    assert group.inputs["vpcId"] == plan.outputs["vpc_id"] and not group.inputs.get("ingress")
+    for model in models:
+        assert model.inputs["enableNetworkIsolation"] is True
+        assert model.inputs["vpcConfig"] == {
+            "subnets": plan.outputs["private_subnet_ids"],
+            "securityGroupIds": [f"{group.name}-id"],
+        }
+    rules = [r for r in children if r.type.startswith("aws:vpc/securityGroup")]
+    assert all(r.type.endswith("EgressRule") for r in rules)  # no ingress at all
+    [vpc] = plan.of_type("aws:ec2/vpc:Vpc")
+    destinations = {r.inputs.get("cidrIpv4") or r.inputs.get("prefixListId") for r in rules}
+    assert {(r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"]) for r in rules} == {("tcp", 443, 443)}
+    assert vpc.inputs["cidrBlock"] in destinations and len(destinations) == 2
+    assert any(d.startswith("pl-") for d in destinations)  # the S3 gateway endpoint's prefix list
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_inference_role_may_log_and_use_network_interfaces_only_in_the_env_vpc(stack):
+    plan = plan_for(stack)
+    inference = json.loads(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-inference-policy").inputs["policy"])
+    by_sid = {s["Sid"]: s for s in inference["Statement"]}
+    assert all(r.startswith("arn:aws:logs:") for r in by_sid["InferenceLogs"]["Resource"])
+    boundary = json.loads(plan.get("aws:iam/policy:Policy", "personas-boundary").inputs["policy"])
+    boundary_sids = {s["Sid"] for s in boundary["Statement"]}
+    assert "InferenceLogs" in boundary_sids
+    assert len(json.dumps(boundary, separators=(",", ":"))) <= 6_144  # managed policy quota
+    only_serverless = all("serverless" in e for e in endpoints_config(stack))
+    assert ("InferenceNetworkInterfacesInEnvVpc" in by_sid) is not only_serverless
+    if not only_serverless:
+        condition = by_sid["InferenceNetworkInterfacesInEnvVpc"]["Condition"]
+        account, region = stack_config(stack)[f"{PROJECT}:account"], stack_config(stack)[f"{PROJECT}:region"]
+        assert condition == {"ArnEquals": {"ec2:Vpc": f"arn:aws:ec2:{region}:{account}:vpc/{plan.outputs['vpc_id']}"}}
+        assert "InferenceNetworkInterfacesInEnvVpc" in boundary_sids

@@ -296,3 +296,28 @@ def test_deployer_statements_scope_writes_by_env_tag_or_prefix():
     assert "arn:aws:sagemaker:us-east-1:123456789012:endpoint/p-dev-*" in by_sid["ManageEnvServing"]["Resource"]
     assert by_sid["ManageEnvEndpointAlarms"]["Resource"] == "arn:aws:cloudwatch:us-east-1:123456789012:alarm:p-dev-*"
     assert by_sid["EnvKeyGrantsForEndpoints"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+
+
+def test_persona_extra_statements_reach_the_persona_and_the_boundary_only():
+    from components.access import GitHubTrust, Persona, PersonaRoles
+    from components.serving import inference_statements
+
+    extras = inference_statements("123456789012", "us-east-1", "p-dev", "vpc-1")
+    args = {
+        "name_prefix": "p-dev", "account_id": "123456789012", "region": "us-east-1", "kms_key_arn": KEY,
+        "bucket_arns": {z: f"arn:aws:s3:::p-dev-{z}" for z in ("raw", "curated", "features", "artifacts")},
+        "human_principal_arns": ["arn:aws:iam::123456789012:role/Human"], "github": GitHubTrust("repo:o/r:ref:x"),
+        "extra_statements": {Persona.INFERENCE: extras},
+    }  # fmt: skip
+    plan = record(lambda: PersonaRoles("personas", args) and None)
+
+    def sids(name, type_="aws:iam/rolePolicy:RolePolicy"):
+        import json
+
+        return {s["Sid"] for s in json.loads(plan.get(type_, name).inputs["policy"])["Statement"]}
+
+    wanted = {"InferenceLogs", "InferenceNetworkInterfacesInEnvVpc", "InferenceDescribeNetwork"}
+    assert wanted <= sids("personas-inference-policy")
+    assert not wanted & sids("personas-training-policy")
+    assert wanted <= sids("personas-boundary", "aws:iam/policy:Policy")
+    assert not wanted & sids("personas-deployer-boundary", "aws:iam/policy:Policy")
