@@ -5,7 +5,10 @@ few facts about instance types the service model does not carry (vCPUs, GPUs, lo
 from __future__ import annotations
 
 import functools
+import gzip
+import json
 import re
+from importlib import resources
 
 MODEL_PACKAGE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
@@ -37,9 +40,15 @@ _GPUS_BY_SIZE = {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}
 
 @functools.cache
 def _sagemaker_shapes() -> dict:
-    import botocore.loaders
-
-    return botocore.loaders.Loader().load_service_model("sagemaker", "service-2")["shapes"]
+    # The newest API version's file, read directly: importing botocore's Loader costs ~0.5 s, this ~0.1 s.
+    folder = resources.files("botocore").joinpath("data/sagemaker")
+    newest = max((d for d in folder.iterdir() if d.is_dir()), key=lambda d: d.name)
+    for candidate in ("service-2.json.gz", "service-2.json"):
+        path = newest.joinpath(candidate)
+        if path.is_file():
+            data = path.read_bytes()
+            return json.loads(gzip.decompress(data) if candidate.endswith(".gz") else data)["shapes"]
+    raise FileNotFoundError(f"botocore has no SageMaker service model under {newest}")
 
 
 @functools.cache
