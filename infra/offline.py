@@ -87,6 +87,15 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
 
 
+_AUTONAMED = frozenset({
+    "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+})
+"""Resource types whose physical name the provider generates when none is given."""
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
     """Deterministic stand-ins for the cloud: IDs and ARNs derived from names, never random."""
 
@@ -131,10 +140,16 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
         if type_ == "aws:ec2/eip:Eip":
             return {"allocationId": f"eipalloc-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:17]}"}
+        if type_ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+            return {"prefixListId": f"pl-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:8]}"}
         if registry := self._registry_computed(type_, name, inputs):
             return registry
         service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"
-        return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+        computed = {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+        if type_ in _AUTONAMED and not inputs.get("name"):
+            # The provider auto-names these (logical name + random suffix); a fixed suffix keeps plans stable.
+            computed["name"] = f"{name}-0000000"
+        return computed
 
     def _registry_computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         """Registry and monitoring resources: ARNs and URLs shaped like AWS's."""

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 
+from infra import report_serving
 from infra.offline import Plan, PlannedResource
 
 STATEFUL_TYPES = (
@@ -233,6 +234,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_group,
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
 }
+_EXTRACTORS.update(report_serving.EXTRACTORS)
 
 
 def _network_lines(plan: Plan) -> list[str]:
@@ -259,6 +261,7 @@ def markdown(plan: Plan) -> str:
         *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
         "",
         *_network_lines(plan),
+        *report_serving.markdown_section(plan),
         "<details><summary>Resources by type</summary>",
         "",
         "| type | count |",
