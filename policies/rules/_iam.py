@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fnmatch import fnmatchcase
 from typing import Any
 
 from ..core import as_list, parse_json
@@ -64,26 +65,31 @@ def is_wildcard_resource(resource: str) -> bool:
     return len(parts) == 6 and parts[5] == "*"
 
 
-TAG_SCOPING_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike")
+SCOPING_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike")
 """Condition operators that fail when the key is absent (unlike `...IfExists`), so they really scope."""
 
+SCOPING_KEYS = ("aws:ResourceTag/*", "aws:RequestTag/*", "*:ResourceTag/*", "ec2:Vpc", "ec2:Subnet")
+"""Condition keys that name the resources a request may touch: tags (ABAC), or the VPC/subnet of EC2
+network interfaces that SageMaker and EKS create in the environment's VPC."""
 
-def tag_scoped(statement: Mapping[str, Any]) -> bool:
-    """Whether the statement only applies to resources or requests carrying given tags (ABAC), e.g.
-    `StringEquals aws:RequestTag/env = dev` on `kms:CreateKey`: a scope that needs no ARN."""
+
+def condition_scoped(statement: Mapping[str, Any]) -> bool:
+    """Whether the statement only applies to resources of the environment, named by a condition instead of
+    an ARN: e.g. `StringEquals aws:RequestTag/env = dev` on `kms:CreateKey`, or `ArnEquals ec2:Vpc` on
+    `ec2:CreateNetworkInterface`."""
     conditions = statement.get("Condition") or {}
     return any(
-        key.startswith(("aws:ResourceTag/", "aws:RequestTag/"))
+        any(fnmatchcase(key, pattern) for pattern in SCOPING_KEYS)
         for operator, block in conditions.items()
-        if operator in TAG_SCOPING_OPERATORS and isinstance(block, Mapping)
+        if operator in SCOPING_OPERATORS and isinstance(block, Mapping)
         for key in block
     )
 
 
 def writes_on_any_resource(statement: Mapping[str, Any]) -> list[str]:
-    """Write actions an Allow statement grants on every resource (Resource `*` or NotResource), unless
-    the statement is scoped by tags (ABAC) instead of ARNs."""
-    if statement.get("Effect") != "Allow" or tag_scoped(statement):
+    """Write actions an Allow statement grants on every resource (Resource `*` or NotResource), unless a
+    condition scopes the statement to the environment's resources instead of ARNs."""
+    if statement.get("Effect") != "Allow" or condition_scoped(statement):
         return []
     any_resource = statement.get("NotResource") is not None or any(
         is_wildcard_resource(str(r)) for r in as_list(statement.get("Resource"))

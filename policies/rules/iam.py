@@ -79,10 +79,10 @@ def no_wildcard_write_actions(resource: Resource, stack: Stack) -> Verdict:
     Level.MANDATORY,
     types=[*IDENTITY_POLICIES, ROLE],
     description="Identity policies never allow write actions on every resource (Resource `*` or NotResource) "
-    "unless a tag condition (aws:RequestTag/aws:ResourceTag) scopes them.",
-    remediation="Scope write actions to the environment's ARNs (buckets, prefixes, key) or by tag with "
-    "StringEquals; only actions AWS authorizes solely on `*` (e.g. kms:CreateKey, "
-    "cloudwatch:PutMetricData) may use it bare.",
+    "unless a condition scopes them (tags, or ec2:Vpc/ec2:Subnet for network interfaces).",
+    remediation="Scope write actions to the environment's ARNs (buckets, prefixes, key), or with StringEquals/"
+    "ArnEquals on aws:RequestTag/aws:ResourceTag or ec2:Vpc; only actions AWS authorizes solely on `*` "
+    "(e.g. kms:CreateKey, cloudwatch:PutMetricData) may use it bare.",
 )
 def no_wildcard_write_resources(resource: Resource, stack: Stack) -> Verdict:
     """Write actions are scoped to ARNs or tags (permission boundaries are ceilings: see MLOPS-IAM-008)."""

@@ -10,6 +10,7 @@ from typing import Any
 from ..core import (
     Level,
     Resource,
+    Stack,
     Verdict,
     as_list,
     failed,
@@ -18,6 +19,7 @@ from ..core import (
     parse_json,
     passed,
     resource_rule,
+    stack_rule,
     truthy,
 )
 
@@ -68,29 +70,47 @@ def data_capture_kms(config: Resource) -> Verdict:
     return passed() if capture.get("kmsKeyId") else failed("data capture has no kms_key_id")
 
 
-@resource_rule(
+def _serverless_only(model: Resource, stack: Stack) -> bool:
+    """The model is served only by serverless variants, which support neither a VPC nor network isolation."""
+    configs = stack.referencing(model, ENDPOINT_CONFIG, "productionVariants")
+    variants = [v for c in configs for v in as_list(c.get("productionVariants"))]
+    return bool(variants) and all(v.get("serverlessConfig") for v in variants)
+
+
+SERVERLESS = "served by serverless endpoints only, which support neither VPC configuration nor network isolation"
+
+
+@stack_rule(
     "MLOPS-SM-003",
     Level.MANDATORY,
     types=[MODEL],
-    description="Models run in the platform VPC (subnets and security groups set).",
+    description="Models run in the platform VPC (subnets and security groups set), unless only serverless "
+    "endpoints serve them.",
     remediation="Set vpc_config={'subnets': <private subnet ids>, 'security_group_ids': [<model SG>]}.",
 )
-def model_in_vpc(model: Resource) -> Verdict:
+def model_in_vpc(model: Resource, stack: Stack) -> Verdict:
     """vpcConfig with subnets and security groups."""
+    if _serverless_only(model, stack):
+        return not_applicable(SERVERLESS)
     vpc = first(model.get("vpcConfig"))
     missing = [k for k in ("subnets", "securityGroupIds") if not as_list(vpc.get(k))]
-    return failed(f"vpc_config lacks {' and '.join(missing)}: the model runs outside the VPC") if missing else passed()
+    if missing:
+        return failed(f"vpc_config lacks {' and '.join(missing)}: the model runs outside the VPC")
+    return passed()
 
 
-@resource_rule(
+@stack_rule(
     "MLOPS-SM-004",
     Level.ADVISORY,
     types=[MODEL],
-    description="Models run with network isolation (no outbound calls from the container).",
+    description="Models run with network isolation (no outbound calls from the container), unless only "
+    "serverless endpoints serve them.",
     remediation="Set enable_network_isolation=True unless the container must call out (then say why in a suppression).",
 )
-def model_network_isolation(model: Resource) -> Verdict:
+def model_network_isolation(model: Resource, stack: Stack) -> Verdict:
     """enableNetworkIsolation."""
+    if _serverless_only(model, stack):
+        return not_applicable(SERVERLESS)
     return passed() if truthy(model.get("enableNetworkIsolation")) else failed("network isolation is off")
 
 

@@ -182,6 +182,24 @@ def condition(*if_steps) -> dict:
     }
 
 
+def served_model(*variants: dict, **model_props) -> Build:
+    """A model without VPC config or isolation, served by an endpoint configuration with these variants."""
+
+    def build():
+        model = res(MODEL, {"executionRoleArn": "r", **model_props}, name="model")
+        config = res(
+            ENDPOINT_CONFIG,
+            {"productionVariants": [{"modelName": "model-0000", **v} for v in variants]},
+            deps={"productionVariants": [model]},
+        )
+        return model, stack(model, config)
+
+    return build
+
+
+SERVERLESS_VARIANT = {"variantName": "primary", "serverlessConfig": {"maxConcurrency": 5, "memorySizeInMb": 2048}}
+INSTANCE_VARIANT = {"variantName": "canary", "instanceType": "ml.m5.large", "initialInstanceCount": 1}
+
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 
 
@@ -254,6 +272,18 @@ COMPLIANT: dict[str, list[Build]] = {
         ),
     ],
     "MLOPS-IAM-002": [
+        one(
+            ROLE_POLICY,
+            {
+                "policy": document(
+                    allow(
+                        ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+                        "*",
+                        Condition={"ArnEquals": {"ec2:Vpc": "arn:aws:ec2:us-east-1:111111111111:vpc/vpc-1"}},
+                    )
+                )
+            },
+        ),
         one(
             POLICY,
             {
@@ -780,8 +810,12 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
     "MLOPS-SM-003": [
         (one(MODEL, {"executionRoleArn": "r"}), "subnets and securityGroupIds"),
         (one(MODEL, {"vpcConfig": {"subnets": ["s"], "securityGroupIds": []}}), "securityGroupIds"),
+        (served_model(SERVERLESS_VARIANT, INSTANCE_VARIANT), "runs outside the VPC"),
     ],
-    "MLOPS-SM-004": [(one(MODEL, {"enableNetworkIsolation": False}), "network isolation is off")],
+    "MLOPS-SM-004": [
+        (one(MODEL, {"enableNetworkIsolation": False}), "network isolation is off"),
+        (served_model(INSTANCE_VARIANT), "network isolation is off"),
+    ],
     "MLOPS-SM-005": [
         (pipeline(training_step(output_key=None)), "Train: OutputDataConfig.KmsKeyId"),
         (pipeline(condition(training_step(name="Fit", volume_key=None))), "Fit: ResourceConfig.VolumeKmsKeyId"),
@@ -832,6 +866,8 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
 }
 
 NOT_APPLICABLE: dict[str, list[tuple[Build, str]]] = {
+    "MLOPS-SM-003": [(served_model(SERVERLESS_VARIANT), "serverless endpoints only")],
+    "MLOPS-SM-004": [(served_model(SERVERLESS_VARIANT), "serverless endpoints only")],
     "MLOPS-EC2-004": [(node_class(), "no block device mappings")],
     "MLOPS-KMS-001": [(one(KEY, {"customerMasterKeySpec": "RSA_2048"}), "cannot rotate")],
     "MLOPS-IAM-001": [
