@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
+from components.boundaries import ServiceRoleBoundary
 from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
 from components.serving import EndpointVpc
@@ -73,7 +74,10 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         },
         stateful,
     )
-    network = build_network(settings, provider, key.arn, base)
+    service_boundary = ServiceRoleBoundary(
+        "service-roles", {"account_id": settings.account, "region": settings.region, "name_prefix": prefix}, base
+    )
+    network = build_network(settings, provider, key.arn, base, service_boundary.arn)
     access = settings.access
     personas = PersonaRoles(
         "personas",

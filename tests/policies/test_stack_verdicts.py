@@ -37,7 +37,6 @@ def test_suppressed_failures_are_exactly_the_listed_exceptions_and_every_suppres
         ("MLOPS-S3-001", "datalake-access-logs-bucket"),
         ("MLOPS-S3-005", "datalake-access-logs-bucket"),
         ("MLOPS-S3-006", "datalake-access-logs-bucket"),
-        ("MLOPS-IAM-003", "network-flow-logs-role"),  # an open finding, see policies/suppressions.yaml
     }
     sse = next(f for f in evaluation.suppressed if f.rule.id == "MLOPS-S3-001")
     assert "AES256" in sse.verdict.reason
