@@ -1,57 +1,66 @@
-"""What a SageMaker job's execution role needs beyond data and key access: network interfaces in the VPC,
-its CloudWatch log streams and metrics. Shared by the training persona's policy and its boundary."""
+"""Permissions around SageMaker pipelines beyond data and key access, for `PersonaRolesArgs.extra_statements`
+(the persona boundary admits them too, which is also the ceiling of the pipeline and schedule roles)."""
 
 from __future__ import annotations
+
+import pulumi
 
 from . import _iam
 
 ENI_WRITE_ACTIONS = [
     "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
     "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
-]
+]  # fmt: skip
 ENI_DESCRIBE_ACTIONS = [
     "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
-]
+]  # fmt: skip
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-
-
-def job_runtime_statements(account_id: str, region: str) -> list[_iam.Statement]:
-    """ENIs in this account and region, /aws/sagemaker/* logs, and /aws/sagemaker/* metrics."""
-    ec2 = f"arn:aws:ec2:{region}:{account_id}"
-    return [
-        {"Sid": "JobNetworkInterfaces", "Effect": "Allow", "Action": ENI_WRITE_ACTIONS,
-         "Resource": [f"{ec2}:network-interface/*", f"{ec2}:subnet/*", f"{ec2}:security-group/*"]},
-        # EC2 Describe* actions support no resource-level scoping.
-        {"Sid": "JobNetworkLookup", "Effect": "Allow", "Action": ENI_DESCRIBE_ACTIONS, "Resource": "*"},
-        {"Sid": "JobLogs", "Effect": "Allow", "Action": LOG_ACTIONS,
-         "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:/aws/sagemaker/*"},
-        {"Sid": "JobMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
-         "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}},
-    ]
-
 
 PIPELINE_JOB_ACTIONS = [
     "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
     "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
     "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:AddTags", "sagemaker:ListTags",
-]
+]  # fmt: skip
 """What SageMaker Pipelines does, as a pipeline role, to run the steps and register the model."""
 
 
-def pipeline_ceiling_statements(
+def training_job_statements(account_id: str, region: str, vpc_id: pulumi.Input[str]) -> list[_iam.Statement]:
+    """The training persona as the execution role of pipeline jobs: network interfaces in the env's VPC only,
+    its processing and training job logs, and SageMaker's job metrics."""
+    logs = f"arn:aws:logs:{region}:{account_id}:log-group"
+    vpc_arn = pulumi.Output.concat(f"arn:aws:ec2:{region}:{account_id}:vpc/", vpc_id)
+    return [
+        {"Sid": "TrainingNetworkInterfacesInEnvVpc", "Effect": "Allow", "Action": ENI_WRITE_ACTIONS,
+         "Resource": "*", "Condition": {"ArnEquals": {"ec2:Vpc": vpc_arn}}},
+        {"Sid": "TrainingDescribeNetwork", "Effect": "Allow", "Action": ENI_DESCRIBE_ACTIONS, "Resource": "*"},
+        {"Sid": "TrainingJobLogs", "Effect": "Allow", "Action": LOG_ACTIONS,
+         "Resource": [f"{logs}:/aws/sagemaker/TrainingJobs", f"{logs}:/aws/sagemaker/TrainingJobs:log-stream:*",
+                      f"{logs}:/aws/sagemaker/ProcessingJobs", f"{logs}:/aws/sagemaker/ProcessingJobs:log-stream:*"]},
+        # PutMetricData is authorized only on "*"; the namespace condition keeps it to SageMaker's metrics.
+        {"Sid": "TrainingJobMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+         "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}},
+    ]  # fmt: skip
+
+
+def pipeline_operator_statements(
     account_id: str, region: str, name_prefix: str, execution_role_arn: str
 ) -> list[_iam.Statement]:
-    """The most a pipeline role or its schedule role may do (a boundary's part): the env's jobs and model
-    packages, starting the env's pipelines, and passing only the execution role to SageMaker."""
+    """What operating the env's pipelines takes (the ML engineer persona: start executions, run the steps'
+    jobs, register and approve model versions, pass only the training role to SageMaker). Through the
+    boundary, also the most a pipeline role may do."""
     sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
     return [
-        {"Sid": "PipelineJobsAndPackages", "Effect": "Allow", "Action": PIPELINE_JOB_ACTIONS,
+        {"Sid": "PipelineJobsAndPackages", "Effect": "Allow",
+         "Action": [*PIPELINE_JOB_ACTIONS, "sagemaker:UpdateModelPackage"],
          "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*",
                       f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},
-        {"Sid": "StartEnvPipelines", "Effect": "Allow", "Action": "sagemaker:StartPipelineExecution",
-         "Resource": f"{sagemaker}:pipeline/{name_prefix}-*"},
-        {"Sid": "PassExecutionRoleToSageMaker", "Effect": "Allow", "Action": "iam:PassRole",
+        {"Sid": "RunEnvPipelines", "Effect": "Allow",
+         "Action": ["sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution",
+                    "sagemaker:DescribePipeline", "sagemaker:ListPipelineExecutions",
+                    "sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"],
+         "Resource": [f"{sagemaker}:pipeline/{name_prefix}-*", f"{sagemaker}:pipeline/{name_prefix}-*/execution/*"]},
+        {"Sid": "PassTrainingRoleToSageMaker", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": execution_role_arn,
          "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
-    ]
+    ]  # fmt: skip

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
-from ._sagemaker_jobs import job_runtime_statements, pipeline_ceiling_statements
+from .boundaries import service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
 from .registry import PULL_ACTIONS, PUSH_ACTIONS
 
@@ -145,6 +145,9 @@ class PersonaRolesArgs(TypedDict):
     Default: the last part of `name_prefix`."""
     deployer_statements: NotRequired[Sequence[_iam.Statement]]
     """Further infrastructure permissions of the CI deployer, from capabilities beyond storage and access."""
+    extra_statements: NotRequired[Mapping[Persona, Sequence[_iam.Statement]]]
+    """Further runtime permissions of the other personas, from capabilities beyond storage and access (e.g. the
+    inference role's VPC network interfaces and endpoint logs); the persona boundary admits them as well."""
     ecr_repository_arns: NotRequired[Sequence[str]]
     """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
 
@@ -241,6 +244,7 @@ def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
         name_prefix=prefix,
         environment=args.get("environment", prefix.rsplit("-", 1)[-1]),
         persona_boundary_arn=f"arn:aws:iam::{account}:policy/{prefix}-persona-boundary",
+        service_boundary_arn=f"arn:aws:iam::{account}:policy/{service_boundary_name(prefix)}",
         deployer_role_name=role_name(prefix, Persona.CI_DEPLOYER),
         deployer_boundary_name=f"{prefix}-deployer-boundary",
         extra_statements=tuple(args.get("deployer_statements", ())),
@@ -341,14 +345,23 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             }
         )
-    if persona is Persona.TRAINING:
-        statements += job_runtime_statements(args["account_id"], args["region"])
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
     if (repositories := sorted(args.get("ecr_repository_arns", []))) and persona in IMAGE_GRANTS:
         push = IMAGE_GRANTS[persona] is Access.WRITE
         statements += _image_statements(repositories, PULL_ACTIONS + (PUSH_ACTIONS if push else []))
+    if persona is not Persona.CI_DEPLOYER:
+        statements += list(args.get("extra_statements", {}).get(persona, ()))
     return statements
+
+
+def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
+    """Every persona's extra statements, once per Sid (the CI deployer has its own boundary)."""
+    by_sid: dict[str, _iam.Statement] = {}
+    for persona, extras in sorted(args.get("extra_statements", {}).items()):
+        if persona is not Persona.CI_DEPLOYER:
+            by_sid.update({statement["Sid"]: statement for statement in extras})
+    return list(by_sid.values())
 
 
 def _image_statements(repositories: list[str], actions: list[str]) -> list[_iam.Statement]:
@@ -448,9 +461,7 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             if (repos := args.get("ecr_repository_arns"))
             else []
         ),
-        *job_runtime_statements(account, args["region"]),
-        # Pipeline and schedule roles (components.pipelines) carry this boundary too.
-        *pipeline_ceiling_statements(account, args["region"], prefix, role_arn(account, prefix, Persona.TRAINING)),
+        *_extra_boundary_statements(args),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",

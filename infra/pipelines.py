@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
+from components._sagemaker_jobs import pipeline_operator_statements, training_job_statements
+from components.access import Persona, role_arn
 from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from infra.config import PlatformSettings
 from infra.config.pipelines import PipelineSettings
@@ -111,49 +112,55 @@ def build_pipelines(
 
 
 def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, Any]]:
-    """What the CI deployer needs to deploy the configured pipelines (none without pipelines): the env's
-    pipelines, their schedules and approval rules, and the jobs' security group."""
+    """What the CI deployer needs to deploy the configured pipelines (nothing without pipelines): the env's
+    pipelines, their schedules and approval rules. One statement: the deployer's inline policies share IAM's
+    10,240-character quota. (The jobs' security group falls under the network's EC2 management.)"""
     if not settings.pipelines:
         return []
     account, region, prefix = settings.account, settings.region, settings.name_prefix
-    return [
-        {"Sid": "ManageEnvPipelines", "Effect": "Allow",
-         "Action": ["sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", "sagemaker:DeletePipeline",
-                    "sagemaker:DescribePipeline", "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags"],
-         "Resource": f"arn:aws:sagemaker:{region}:{account}:pipeline/{prefix}-*"},
-        {"Sid": "ManageEnvPipelineSchedules", "Effect": "Allow",
-         "Action": ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule",
-                    "scheduler:GetSchedule"],
-         "Resource": f"arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-*"},
-        {"Sid": "ManageEnvApprovalRules", "Effect": "Allow",
-         "Action": ["events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets",
-                    "events:RemoveTargets", "events:ListTargetsByRule", "events:TagResource",
-                    "events:UntagResource", "events:ListTagsForResource"],
-         "Resource": f"arn:aws:events:{region}:{account}:rule/{prefix}-*"},
-        {"Sid": "ManagePipelineJobSecurityGroup", "Effect": "Allow",
-         "Action": ["ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
-                    "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
-                    "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags"],
-         "Resource": [f"arn:aws:ec2:{region}:{account}:security-group/*", f"arn:aws:ec2:{region}:{account}:vpc/*",
-                      f"arn:aws:ec2:{region}:{account}:security-group-rule/*"]},
-    ]
+    return [{
+        "Sid": "ManageEnvPipelines",
+        "Effect": "Allow",
+        "Action": [
+            *(f"sagemaker:{a}" for a in ("CreatePipeline", "UpdatePipeline", "DeletePipeline", "AddTags")),
+            *(f"scheduler:{a}Schedule" for a in ("Create", "Update", "Delete", "Get")),
+            *(f"events:{a}" for a in ("PutRule", "DeleteRule", "PutTargets", "RemoveTargets", "TagResource")),
+            # Read verbs, for refresh; the resources below keep them to the env's pipelines and rules.
+            "sagemaker:Describe*", "sagemaker:List*", "events:Describe*", "events:List*",
+        ],
+        "Resource": [f"arn:aws:sagemaker:{region}:{account}:pipeline/{prefix}-*",
+                     f"arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-*",
+                     f"arn:aws:events:{region}:{account}:rule/{prefix}-*"],
+    }]
 
 
 def job_security_group(
-    settings: PlatformSettings,
     *,
     vpc_id: pulumi.Input[str],
     vpc_cidr: pulumi.Input[str],
-    provider: aws.Provider,
+    s3_prefix_list_id: pulumi.Input[str],
     base: pulumi.ResourceOptions,
 ) -> JobSecurityGroup:
     """The security group of the pipelines' jobs: HTTPS to the VPC endpoints and S3 only."""
-    s3 = aws.ec2.get_prefix_list_output(
-        name=f"com.amazonaws.{settings.region}.s3", opts=pulumi.InvokeOutputOptions(provider=provider)
-    )
     return JobSecurityGroup(
-        "pipeline-jobs", {"vpc_id": vpc_id, "vpc_cidr": vpc_cidr, "s3_prefix_list_id": s3.id}, base
+        "pipeline-jobs", {"vpc_id": vpc_id, "vpc_cidr": vpc_cidr, "s3_prefix_list_id": s3_prefix_list_id}, base
     )
+
+
+def pipeline_persona_statements(
+    settings: PlatformSettings, vpc_id: pulumi.Input[str]
+) -> dict[Persona, list[dict[str, Any]]]:
+    """Persona extras when pipelines are configured: the training role runs their jobs in the VPC, the ML
+    engineer operates them (and the persona boundary thereby admits the pipeline roles' rights)."""
+    if not settings.pipelines:
+        return {}
+    account, region, prefix = settings.account, settings.region, settings.name_prefix
+    return {
+        Persona.TRAINING: training_job_statements(account, region, vpc_id),
+        Persona.ML_ENGINEER: pipeline_operator_statements(
+            account, region, prefix, role_arn(account, prefix, Persona.TRAINING)
+        ),
+    }
 
 
 def pipeline_outputs(built: Pipelines) -> dict[str, Any]:

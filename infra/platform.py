@@ -8,8 +8,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
+from components.boundaries import ServiceRoleBoundary
 from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
+from components.serving import EndpointVpc
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
 from infra.monitoring import build_alerting, build_dashboard
@@ -19,9 +21,17 @@ from infra.pipelines import (
     job_security_group,
     pipeline_deployer_statements,
     pipeline_outputs,
+    pipeline_persona_statements,
     pipeline_role_arns,
 )
 from infra.registry import build_registry, registry_key_users, repository_arns
+from infra.serving import (
+    build_endpoints,
+    endpoint_names,
+    endpoint_outputs,
+    serving_deployer_statements,
+    serving_inference_statements,
+)
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
@@ -73,6 +83,10 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         },
         stateful,
     )
+    service_boundary = ServiceRoleBoundary(
+        "service-roles", {"account_id": settings.account, "region": settings.region, "name_prefix": prefix}, base
+    )
+    network = build_network(settings, provider, key.arn, base, service_boundary.arn)
     access = settings.access
     personas = PersonaRoles(
         "personas",
@@ -89,11 +103,14 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "secrets_key_arn": access.secrets_key_arn,
             "environment": settings.environment.value,
             "ecr_repository_arns": repository_arns(settings),
-            "deployer_statements": pipeline_deployer_statements(settings),
+            "deployer_statements": serving_deployer_statements(settings) + pipeline_deployer_statements(settings),
+            "extra_statements": {
+                Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id),
+                **pipeline_persona_statements(settings, network.vpc_id),
+            },
         },
         base,
     )
-    network = build_network(settings, provider, key.arn, base)
     registry = build_registry(
         settings,
         kms_key_arn=key.arn,
@@ -104,12 +121,21 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         stateful=stateful,
     )
     alerting = build_alerting(settings, kms_key_arn=key.arn, base=base)
-    # Serving passes its endpoint names here once endpoints exist.
-    dashboard = build_dashboard(settings, endpoint_names=[], base=base)
+    endpoints = build_endpoints(
+        settings,
+        kms_key_arn=key.arn,
+        artifacts_bucket=lake.buckets["artifacts"].name,
+        execution_role_arn=personas.roles[Persona.INFERENCE].arn,
+        vpc=EndpointVpc(network.vpc_id, network.vpc_cidr, network.private_subnet_ids, network.s3_prefix_list_id),
+        alert_topic_arn=alerting.topic.topic_arn,
+        model_groups=registry.model_groups,
+        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[personas])),
+    )
+    dashboard = build_dashboard(settings, endpoint_names=endpoint_names(settings), base=base)
     pipelines = None
     if settings.pipelines:
         jobs_sg = job_security_group(
-            settings, vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr, provider=provider, base=base
+            vpc_id=network.vpc_id, vpc_cidr=network.vpc_cidr, s3_prefix_list_id=network.s3_prefix_list_id, base=base
         )
         pipelines = build_pipelines(
             settings,
@@ -131,6 +157,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "buckets": {zone: bucket.name for zone, bucket in lake.buckets.items()},
         "access_log_bucket": lake.log_bucket.name,
         "roles": {persona.value: role.arn for persona, role in personas.roles.items()},
+        "endpoints": endpoint_outputs(endpoints),
+        **(pipeline_outputs(pipelines) if pipelines else {"pipelines": {}}),
         "alert_topic_arn": alerting.topic.topic_arn,
         "dashboard_name": dashboard.dashboard_name,
         "budget_names": [b.name for b in alerting.budgets.budgets.values()] if alerting.budgets else [],
@@ -138,5 +166,4 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "model_package_groups": {name: group.arn for name, group in registry.model_groups.items()},
         "model_package_group_names": {name: g.group_name for name, g in registry.model_groups.items()},
         "mlflow_tracking_server_arn": registry.tracking.arn if registry.tracking else None,
-        **(pipeline_outputs(pipelines) if pipelines else {"pipelines": {}}),
     }

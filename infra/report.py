@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 
+from infra import report_serving
 from infra.offline import Plan, PlannedResource
 from infra.report_pipelines import PIPELINE_EXTRACTORS
 
@@ -138,8 +139,11 @@ def _log_group(resource: PlannedResource, plan: Plan) -> list[str]:
     labels = [f"KMS {_short_arn(key)}" if (key := resource.inputs.get("kmsKeyId")) else "NOT KMS-ENCRYPTED"]
     days = resource.inputs.get("retentionInDays")
     labels.append(f"retention {days:g}d" if days else "RETAINED FOREVER")
-    labels += [label for flag, label in (("protect", "protected"), ("retain_on_delete", "retained on delete"))
-               if resource.options.get(flag)]
+    labels += [
+        label
+        for flag, label in (("protect", "protected"), ("retain_on_delete", "retained on delete"))
+        if resource.options.get(flag)
+    ]
     return labels
 
 
@@ -153,6 +157,8 @@ def _ingress_rule(resource: PlannedResource, plan: Plan) -> list[str]:
 def _default_sg(resource: PlannedResource, plan: Plan) -> list[str]:
     rules = len(resource.inputs.get("ingress") or []) + len(resource.inputs.get("egress") or [])
     return ["closed (no rules)"] if not rules else [f"{rules} RULES ON THE DEFAULT SG"]
+
+
 def _repository(resource: PlannedResource, plan: Plan) -> list[str]:
     inputs = resource.inputs
     mutability = inputs.get("imageTagMutability", "MUTABLE")
@@ -234,6 +240,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_group,
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
 }
+_EXTRACTORS.update(report_serving.EXTRACTORS)
 _EXTRACTORS.update(PIPELINE_EXTRACTORS)
 
 
@@ -261,6 +268,7 @@ def markdown(plan: Plan) -> str:
         *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
         "",
         *_network_lines(plan),
+        *report_serving.markdown_section(plan),
         "<details><summary>Resources by type</summary>",
         "",
         "| type | count |",
