@@ -245,3 +245,17 @@ def test_training_role_can_run_jobs_in_the_vpc(stack):
     operate = {s["Sid"]: s for s in engineer}
     assert "sagemaker:UpdateModelPackage" in operate["PipelineJobsAndPackages"]["Action"]
     assert operate["PassTrainingRoleToSageMaker"]["Resource"] == plan.outputs["roles"]["training"]
+
+
+def test_without_pipelines_nothing_pipeline_related_is_deployed_or_granted():
+    from infra.offline import preview_stack
+
+    config = {k: v for k, v in stack_config("dev").items() if k != f"{PROJECT}:pipelines"}
+    plan = preview_stack("dev", config=config)
+    assert not plan.of_type(PIPELINE) and not plan.of_type("aws:scheduler/schedule:Schedule")
+    assert not [r for r in plan.resources if r.type.startswith("mlops:pipelines:")]
+    engineer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ml-engineer-policy")))
+    deployer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ci-deployer-deploy-policy")))
+    sids = {s["Sid"] for s in engineer + deployer}
+    assert not sids & {"PipelineJobsAndPackages", "RunEnvPipelines", "ManageEnvPipelines"}
+    assert plan.outputs["pipelines"] == {}
