@@ -116,6 +116,21 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", name)).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{account}:oidc-provider/{host}"}
+        if type_ == "aws:eks/cluster:Cluster":
+            physical = inputs.get("name") or name
+            digest = uuid.uuid5(uuid.NAMESPACE_URL, physical).hex
+            return {
+                "arn": f"arn:aws:eks:{region}:{account}:cluster/{physical}",
+                "endpoint": f"https://{digest[:32].upper()}.gr7.{region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": "TU9DSy1DQQ=="},
+                "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{digest[:17]}"},
+            }
+        if type_ == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"latestVersion": 1, "arn": f"arn:aws:ec2:{region}:{account}:launch-template/lt-{name}"}
+        if type_ == "aws:sqs/queue:Queue":
+            physical = inputs.get("name") or name
+            return {"arn": f"arn:aws:sqs:{region}:{account}:{physical}",
+                    "url": f"https://sqs.{region}.amazonaws.com/{account}/{physical}"}
         service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"
         return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
 
@@ -127,7 +142,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         super().__init__(mocks_)
         self.requests: dict[str, Any] = {}
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.requests[response.urn] = request

@@ -78,7 +78,9 @@ def _describe(exc: ValidationError) -> str:
             lines.append(f"  {key}: required key is missing")
         else:
             message = error["msg"].removeprefix("Value error, ")
-            lines.append(f"  {key} = {error['input']!r}: {message}")
+            shown = repr(error["input"])
+            # A whole section as the "value" hides the message; the message names the nested keys instead.
+            lines.append(f"  {key} = {shown}: {message}" if len(shown) <= 120 else f"  {key}: {message}")
     return "\n".join(lines)
 
 
