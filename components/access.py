@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
@@ -50,25 +51,43 @@ class Grant:
 
 
 READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"]
-WRITE_ACTIONS = ["s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject", "s3:AbortMultipartUpload",
-                 "s3:ListMultipartUploadParts"]
+WRITE_ACTIONS = [
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+]
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 
 _r, _w = Access.READ, Access.WRITE
 BUCKET_GRANTS: Mapping[Persona, tuple[Grant, ...]] = {
     Persona.DATA_SCIENTIST: (
-        Grant("raw", "", _r), Grant("curated", "", _r), Grant("features", "", _r),
-        Grant("features", "sandbox/", _w), Grant("artifacts", "", _r), Grant("artifacts", "experiments/", _w),
+        Grant("raw", "", _r),
+        Grant("curated", "", _r),
+        Grant("features", "", _r),
+        Grant("features", "sandbox/", _w),
+        Grant("artifacts", "", _r),
+        Grant("artifacts", "experiments/", _w),
     ),
     Persona.ML_ENGINEER: (
-        Grant("raw", "", _r), Grant("curated", "", _w), Grant("features", "", _w),
-        Grant("artifacts", "", _r), Grant("artifacts", "experiments/", _w), Grant("artifacts", "models/", _w),
+        Grant("raw", "", _r),
+        Grant("curated", "", _w),
+        Grant("features", "", _w),
+        Grant("artifacts", "", _r),
+        Grant("artifacts", "experiments/", _w),
+        Grant("artifacts", "models/", _w),
         Grant("artifacts", "pipelines/", _w),
     ),
     Persona.TRAINING: (
-        Grant("raw", "", _r), Grant("curated", "", _w), Grant("features", "", _r),
-        Grant("artifacts", "code/", _r), Grant("artifacts", "models/", _w), Grant("artifacts", "checkpoints/", _w),
-        Grant("artifacts", "pipelines/", _w), Grant("artifacts", "experiments/", _w),
+        Grant("raw", "", _r),
+        Grant("curated", "", _w),
+        Grant("features", "", _r),
+        Grant("artifacts", "code/", _r),
+        Grant("artifacts", "models/", _w),
+        Grant("artifacts", "checkpoints/", _w),
+        Grant("artifacts", "pipelines/", _w),
+        Grant("artifacts", "experiments/", _w),
     ),
     Persona.INFERENCE: (Grant("artifacts", "models/", _r), Grant("artifacts", "data-capture/", _w)),
     Persona.CI_DEPLOYER: (Grant("artifacts", "code/", _w),),
@@ -112,6 +131,11 @@ class PersonaRolesArgs(TypedDict):
     """Pulumi state bucket the CI deployer reads and writes, if any."""
     secrets_key_arn: NotRequired[str | None]
     """KMS key of Pulumi's secrets provider the CI deployer uses, if any."""
+    environment: NotRequired[str]
+    """Value of the `env` tag on the environment's resources; scopes the CI deployer's key management.
+    Default: the last part of `name_prefix`."""
+    deployer_statements: NotRequired[Sequence[_iam.Statement]]
+    """Further infrastructure permissions of the CI deployer, from capabilities beyond storage and access."""
 
 
 def role_name(name_prefix: str, persona: Persona) -> str:
@@ -131,7 +155,9 @@ class PersonaRoles(pulumi.ComponentResource):
     roles: dict[Persona, aws.iam.Role]
     """Roles by persona."""
     boundary: aws.iam.Policy
-    """The permission boundary attached to every persona role."""
+    """The permission boundary attached to every persona role but the CI deployer."""
+    deployer_boundary: aws.iam.Policy
+    """The CI deployer's permission boundary (see `components.deployer`)."""
 
     def __init__(self, name: str, args: PersonaRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _check_access_args(name, args)
@@ -157,15 +183,24 @@ class PersonaRoles(pulumi.ComponentResource):
             policy=_iam.render(boundary_statements(args)),
             opts=child,
         )
+        scope = deployer_scope(args)
+        self.deployer_boundary = aws.iam.Policy(
+            f"{name}-deployer-boundary",
+            name=scope.deployer_boundary_name,
+            description=f"Permission boundary of the {prefix} CI deployer",
+            policy=_iam.render(deployer_boundary_statements(scope)),
+            opts=child,
+        )
         self.roles = {}
         for persona in Persona:
+            boundary = self.deployer_boundary if persona is Persona.CI_DEPLOYER else self.boundary
             hours = args.get("max_session_hours", 4) if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER) else 1
             self.roles[persona] = aws.iam.Role(
                 f"{name}-{persona.value}",
                 name=role_name(prefix, persona),
                 description=f"{persona.value} persona of {prefix}",
                 assume_role_policy=_iam.render(trust_statements(persona, args, oidc_arn)),
-                permissions_boundary=self.boundary.arn,
+                permissions_boundary=boundary.arn,
                 max_session_duration=hours * 3600,
                 opts=child,
             )
@@ -176,7 +211,29 @@ class PersonaRoles(pulumi.ComponentResource):
                 policy=_iam.render(policies[persona]),
                 opts=child,
             )
+        aws.iam.RolePolicy(
+            f"{name}-{Persona.CI_DEPLOYER.value}-deploy-policy",
+            role=self.roles[Persona.CI_DEPLOYER].id,
+            name="deploy-infrastructure",
+            policy=_iam.render(deployer_statements(scope)),
+            opts=child,
+        )
         self.register_outputs({f"{p.value}_role_arn": r.arn for p, r in self.roles.items()})
+
+
+def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
+    """What the CI deployer may change, from the component's arguments."""
+    prefix, account = args["name_prefix"], args["account_id"]
+    return DeployerScope(
+        account_id=account,
+        region=args["region"],
+        name_prefix=prefix,
+        environment=args.get("environment", prefix.rsplit("-", 1)[-1]),
+        persona_boundary_arn=f"arn:aws:iam::{account}:policy/{prefix}-persona-boundary",
+        deployer_role_name=role_name(prefix, Persona.CI_DEPLOYER),
+        deployer_boundary_name=f"{prefix}-deployer-boundary",
+        extra_statements=tuple(args.get("deployer_statements", ())),
+    )
 
 
 def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
@@ -190,40 +247,65 @@ def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
         raise ValueError(f"PersonaRoles {name!r}: human_principal_arns needs at least one role ARN")
     longest = max(len(role_name(args["name_prefix"], p)) for p in Persona)
     if longest > 64:
-        raise ValueError(f"PersonaRoles {name!r}: name_prefix {args['name_prefix']!r} makes role names over 64 characters")
+        raise ValueError(
+            f"PersonaRoles {name!r}: name_prefix {args['name_prefix']!r} makes role names over 64 characters"
+        )
 
 
 def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.Input[str]) -> list[_iam.Statement]:
     """Who may assume the persona's role."""
     same_account = {"StringEquals": {"aws:SourceAccount": args["account_id"]}}
     if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER):
-        return [{
-            "Sid": "AssumeByHumans",
-            "Effect": "Allow",
-            "Principal": {"AWS": sorted(args["human_principal_arns"])},
-            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-        }]
+        return [
+            {
+                "Sid": "AssumeByHumans",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(args["human_principal_arns"])},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            }
+        ]
     if persona is Persona.TRAINING:
         return [
-            {"Sid": "AssumeBySageMaker", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-             "Action": "sts:AssumeRole", "Condition": same_account},
+            {
+                "Sid": "AssumeBySageMaker",
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": same_account,
+            },
             # EKS Pod Identity needs TagSession to pass the pod's session tags.
-            {"Sid": "AssumeByEksPodIdentity", "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
-             "Action": ["sts:AssumeRole", "sts:TagSession"], "Condition": same_account},
+            {
+                "Sid": "AssumeByEksPodIdentity",
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": same_account,
+            },
         ]
     if persona is Persona.INFERENCE:
-        return [{"Sid": "AssumeBySageMaker", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-                 "Action": "sts:AssumeRole", "Condition": same_account}]
-    return [{
-        "Sid": "AssumeByGitHubActions",
-        "Effect": "Allow",
-        "Principal": {"Federated": oidc_arn},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {
-            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-            f"{GITHUB_OIDC_HOST}:sub": args["github"].subject,
-        }},
-    }]
+        return [
+            {
+                "Sid": "AssumeBySageMaker",
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": same_account,
+            }
+        ]
+    return [
+        {
+            "Sid": "AssumeByGitHubActions",
+            "Effect": "Allow",
+            "Principal": {"Federated": oidc_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+                    f"{GITHUB_OIDC_HOST}:sub": args["github"].subject,
+                }
+            },
+        }
+    ]
 
 
 def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:
@@ -239,13 +321,15 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
     }
     statements.append(key_use)
     if persona in EXECUTION_PERSONAS:
-        statements.append({
-            "Sid": "GrantEnvKeyToAwsResources",
-            "Effect": "Allow",
-            "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-            "Resource": args["kms_key_arn"],
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        })
+        statements.append(
+            {
+                "Sid": "GrantEnvKeyToAwsResources",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                "Resource": args["kms_key_arn"],
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            }
+        )
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
     return statements
@@ -262,13 +346,20 @@ def grant_statements(grants: Sequence[Grant], bucket_arns: Mapping[str, pulumi.I
         bucket = bucket_arns[grant.zone]
         sid = f"{grant.access.value.title()}{grant.zone.title()}{index}"
         actions = READ_ACTIONS + (WRITE_ACTIONS if grant.access is Access.WRITE else [])
-        statements.append({
-            "Sid": f"{sid}Objects",
+        statements.append(
+            {
+                "Sid": f"{sid}Objects",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": pulumi.Output.concat(bucket, "/", grant.prefix, "*"),
+            }
+        )
+        listing: _iam.Statement = {
+            "Sid": f"{sid}List",
             "Effect": "Allow",
-            "Action": actions,
-            "Resource": pulumi.Output.concat(bucket, "/", grant.prefix, "*"),
-        })
-        listing: _iam.Statement = {"Sid": f"{sid}List", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket}
+            "Action": "s3:ListBucket",
+            "Resource": bucket,
+        }
         if grant.prefix:
             listing["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}
         statements.append(listing)
@@ -279,16 +370,28 @@ def _pulumi_backend_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     statements: list[_iam.Statement] = []
     if bucket := args.get("state_bucket"):
         statements += [
-            {"Sid": "PulumiStateObjects", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*"},
-            {"Sid": "PulumiStateList", "Effect": "Allow", "Action": "s3:ListBucket",
-             "Resource": f"arn:aws:s3:::{bucket}"},
+            {
+                "Sid": "PulumiStateObjects",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*",
+            },
+            {
+                "Sid": "PulumiStateList",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{bucket}",
+            },
         ]
     if key := args.get("secrets_key_arn"):
-        statements.append({"Sid": "PulumiSecretsProvider", "Effect": "Allow",
-                           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                           "Resource": key})
+        statements.append(
+            {
+                "Sid": "PulumiSecretsProvider",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                "Resource": key,
+            }
+        )
     return statements
 
 
@@ -302,21 +405,40 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     buckets = [args["bucket_arns"][zone] for zone in sorted(args["bucket_arns"])]
     prefix, account = args["name_prefix"], args["account_id"]
     return [
-        {"Sid": "EnvBucketObjects", "Effect": "Allow", "Action": READ_ACTIONS + WRITE_ACTIONS,
-         "Resource": [pulumi.Output.concat(b, "/*") for b in buckets]},
+        {
+            "Sid": "EnvBucketObjects",
+            "Effect": "Allow",
+            "Action": READ_ACTIONS + WRITE_ACTIONS,
+            "Resource": [pulumi.Output.concat(b, "/*") for b in buckets],
+        },
         {"Sid": "EnvBucketListing", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": buckets},
-        {"Sid": "EnvKeyUse", "Effect": "Allow", "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
-         "Resource": args["kms_key_arn"]},
+        {
+            "Sid": "EnvKeyUse",
+            "Effect": "Allow",
+            "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
+            "Resource": args["kms_key_arn"],
+        },
         *_pulumi_backend_statements(args),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",
-            "Action": ["iam:CreateRole", "iam:DeleteRole", "iam:PutRolePolicy", "iam:AttachRolePolicy",
-                       "iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary",
-                       "iam:UpdateAssumeRolePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
+            "Action": [
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:PutRolePolicy",
+                "iam:AttachRolePolicy",
+                "iam:DeleteRolePermissionsBoundary",
+                "iam:PutRolePermissionsBoundary",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:CreatePolicyVersion",
+                "iam:SetDefaultPolicyVersion",
+            ],
             "Resource": [f"arn:aws:iam::{account}:role/{prefix}-*", f"arn:aws:iam::{account}:policy/{prefix}-*"],
         },
-        {"Sid": "DenyKeyDestruction", "Effect": "Deny",
-         "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"],
-         "Resource": args["kms_key_arn"]},
+        {
+            "Sid": "DenyKeyDestruction",
+            "Effect": "Deny",
+            "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"],
+            "Resource": args["kms_key_arn"],
+        },
     ]

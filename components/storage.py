@@ -159,7 +159,12 @@ class SecureBucket(pulumi.ComponentResource):
 
 
 def _check_bucket_args(name: str, args: SecureBucketArgs) -> None:
-    encryption = args.get("encryption", BucketEncryption.KMS)
+    accepted = [e.value for e in BucketEncryption]
+    if args.get("encryption", BucketEncryption.KMS) not in accepted:
+        raise ValueError(
+            f"SecureBucket {name!r}: encryption={args['encryption']!r} is not one of {', '.join(accepted)}"
+        )
+    encryption = _encryption(args)
     if encryption is BucketEncryption.KMS and not args.get("kms_key_arn"):
         raise ValueError(f"SecureBucket {name!r}: kms_key_arn is required when encryption is KMS (the default)")
     if args.get("access_logging", True) and not args.get("access_log_bucket"):
@@ -178,8 +183,12 @@ def _check_bucket_args(name: str, args: SecureBucketArgs) -> None:
         raise ValueError(f"SecureBucket {name!r}: object_lock.retention_days={lock.retention_days} must be at least 1")
 
 
+def _encryption(args: SecureBucketArgs) -> BucketEncryption:
+    return BucketEncryption(args.get("encryption", BucketEncryption.KMS))
+
+
 def _encryption_rule(args: SecureBucketArgs) -> dict:
-    if args.get("encryption", BucketEncryption.KMS) is BucketEncryption.S3_MANAGED:
+    if _encryption(args) is BucketEncryption.S3_MANAGED:
         return {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}
     return {
         "apply_server_side_encryption_by_default": {
@@ -207,7 +216,7 @@ def bucket_policy_statements(bucket_arn: pulumi.Input[str], args: SecureBucketAr
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
     ]
-    if args.get("encryption", BucketEncryption.KMS) is BucketEncryption.KMS:
+    if _encryption(args) is BucketEncryption.KMS:
         algorithm = "s3:x-amz-server-side-encryption"
         key_id = "s3:x-amz-server-side-encryption-aws-kms-key-id"
         statements += [
@@ -282,8 +291,12 @@ def lifecycle_rules(args: SecureBucketArgs) -> list[dict]:
         )
     if expiration_days is not None:
         rules.append(
-            {"id": "expire-current-versions", "status": "Enabled", "filter": everything,
-             "expiration": {"days": expiration_days}}
+            {
+                "id": "expire-current-versions",
+                "status": "Enabled",
+                "filter": everything,
+                "expiration": {"days": expiration_days},
+            }
         )
     return rules
 

@@ -53,7 +53,9 @@ def _preview(args: argparse.Namespace) -> int:
     for type_, count in report.counts_by_type(plan):
         table.add_row(type_, str(count))
     console.print(table)
-    console.print(f"{len(plan.resources)} resources planned for stack [bold]{plan.stack}[/] in {elapsed:.1f}s (offline, mocks).")
+    console.print(
+        f"{len(plan.resources)} resources planned for stack [bold]{plan.stack}[/] in {elapsed:.1f}s (offline, mocks)."
+    )
 
     if args.json:
         args.json.write_text(plan.to_json() + "\n")
@@ -69,7 +71,11 @@ def _tree(plan, report) -> Tree:
     nodes: dict[str | None, Tree] = {}
     by_parent: dict[str | None, list] = {}
     for resource in plan.resources:
-        parent = resource.parent if resource.parent and "pulumi:pulumi:Stack" not in resource.parent.split("::")[2].split("$")[-1] else None
+        parent = (
+            resource.parent
+            if resource.parent and "pulumi:pulumi:Stack" not in resource.parent.split("::")[2].split("$")[-1]
+            else None
+        )
         by_parent.setdefault(parent, []).append(resource)
 
     def add(tree: Tree, parent: str | None) -> None:

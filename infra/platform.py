@@ -73,6 +73,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "max_session_hours": access.max_session_hours,
             "state_bucket": access.state_bucket,
             "secrets_key_arn": access.secrets_key_arn,
+            "environment": settings.environment.value,
         },
         base,
     )

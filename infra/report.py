@@ -32,7 +32,7 @@ def key_settings(resource: PlannedResource, plan: Plan) -> list[str]:
 
 def short_type(type_: str) -> str:
     """`aws:s3/bucketPolicy:BucketPolicy` -> `s3.BucketPolicy`; component tokens stay whole."""
-    package, module, name = (type_.split(":") + ["", ""])[:3]
+    package, module, name = [*type_.split(":"), "", ""][:3]
     if package == "mlops" or not name:
         return type_
     return f"{module.split('/')[0]}.{name}" if module != "index" else name
@@ -44,7 +44,9 @@ def _siblings(resource: PlannedResource, plan: Plan, type_: str) -> list[Planned
 
 def _bucket(resource: PlannedResource, plan: Plan) -> list[str]:
     labels = []
-    for sse in _siblings(resource, plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
+    for sse in _siblings(
+        resource, plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ):
         default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
         if default["sseAlgorithm"] == "aws:kms":
             labels.append(f"SSE-KMS {_short_arn(default.get('kmsMasterKeyId', ''))}")

@@ -27,7 +27,9 @@ def aws_regions() -> frozenset[str]:
 
 def _check_region(value: str) -> str:
     if value not in aws_regions():
-        raise ValueError(f"not an AWS region; expected one of botocore's regions, e.g. {', '.join(sorted(aws_regions())[:4])}, ...")
+        raise ValueError(
+            f"not an AWS region; expected one of botocore's regions, e.g. {', '.join(sorted(aws_regions())[:4])}, ..."
+        )
     return value
 
 
@@ -49,9 +51,10 @@ def _check_role_arn(value: str) -> str:
 AwsRegion = Annotated[str, AfterValidator(_check_region)]
 """An AWS region known to botocore (commercial partition)."""
 
+
 def _check_account(value: str) -> str:
     if not re.fullmatch(r"\d{12}", value):
-        raise ValueError("not an AWS account ID; expected 12 digits, quoted in YAML (\"012345678901\")")
+        raise ValueError('not an AWS account ID; expected 12 digits, quoted in YAML ("012345678901")')
     return value
 
 

@@ -1,0 +1,60 @@
+"""The project files: Pulumi.yaml against Pulumi's published schema, the entry point, the package layout."""
+
+from __future__ import annotations
+
+import ast
+import json
+import tomllib
+
+import jsonschema
+import yaml
+
+from tests.conftest import REPO, SHARED
+
+
+def test_pulumi_yaml_matches_pulumis_project_schema():
+    schema = json.loads((SHARED / "reference" / "pulumi-project.schema.json").read_text())
+    project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    jsonschema.validate(project, schema)
+    assert project["name"] == "mlops-platform"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "uv"}}
+    assert (project["main"], project["stackConfigDir"]) == ("infra/", "stacks")
+
+
+def test_pulumi_yaml_schema_rejects_a_project_without_runtime():
+    schema = json.loads((SHARED / "reference" / "pulumi-project.schema.json").read_text())
+    broken = {k: v for k, v in yaml.safe_load((REPO / "Pulumi.yaml").read_text()).items() if k != "runtime"}
+    try:
+        jsonschema.validate(broken, schema)
+    except jsonschema.ValidationError as exc:
+        assert "runtime" in exc.message
+        return
+    raise AssertionError("the schema accepted a project without a runtime")
+
+
+def test_entry_point_stays_a_few_lines():
+    source = (REPO / "infra" / "__main__.py").read_text()
+    assert len(ast.parse(source).body) <= 5
+
+
+def test_components_import_nothing_from_infra():
+    for path in (REPO / "components").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [m for m in imported if m == "infra" or m.startswith("infra.")], path
+
+
+def test_distribution_ships_the_importable_packages():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    packages = project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert {"components", "pipelines", "infra"} <= set(packages)
+    assert project["project"]["scripts"]["mlops-platform"] == "infra.cli:main"
+
+
+def test_stack_files_exist_for_each_environment():
+    assert sorted(p.name for p in (REPO / "stacks").glob("Pulumi.*.yaml")) == [
+        "Pulumi.dev.yaml",
+        "Pulumi.prod.yaml",
+        "Pulumi.staging.yaml",
+    ]

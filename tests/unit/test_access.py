@@ -1,0 +1,186 @@
+"""PersonaRoles: trust per persona, policies scoped to env buckets/prefixes/key, boundary caps them all."""
+
+from __future__ import annotations
+
+import fnmatch
+
+import pytest
+
+from components.access import BUCKET_GRANTS, Access, GitHubTrust, Persona, PersonaRoles, persona_statements
+from infra.offline import record
+from tests.conftest import as_list, policy, statements
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
+BUCKETS = {zone: f"arn:aws:s3:::p-dev-{zone}" for zone in ("raw", "curated", "features", "artifacts")}
+ARGS = {
+    "name_prefix": "p-dev",
+    "account_id": "123456789012",
+    "region": "us-east-1",
+    "kms_key_arn": KEY,
+    "bucket_arns": BUCKETS,
+    "human_principal_arns": ["arn:aws:iam::123456789012:role/SSO"],
+    "github": GitHubTrust(subject="repo:org/repo:environment:prod"),
+    "state_bucket": "state",
+}
+WRITE_ACTIONS = {"s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"}
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return record(lambda: PersonaRoles("personas", ARGS) and None)
+
+
+def role_policy(plan, persona: Persona) -> list[dict]:
+    return statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", f"personas-{persona.value}-policy")))
+
+
+def deploy_policy(plan) -> list[dict]:
+    return statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ci-deployer-deploy-policy")))
+
+
+def trust(plan, persona: Persona) -> list[dict]:
+    return statements(policy(plan.get("aws:iam/role:Role", f"personas-{persona.value}"), "assumeRolePolicy"))
+
+
+def test_every_role_has_a_boundary_and_the_deployer_its_own(plan):
+    roles = {r.inputs["name"]: r.inputs["permissionsBoundary"] for r in plan.of_type("aws:iam/role:Role")}
+    assert set(roles) == {f"p-dev-{p.value}" for p in Persona}
+    deployer = roles.pop("p-dev-ci-deployer")
+    assert deployer.endswith(":policy/p-dev-deployer-boundary")
+    assert set(roles.values()) == {"arn:aws:iam::123456789012:policy/p-dev-persona-boundary"}
+
+
+@pytest.mark.parametrize("persona", list(Persona))
+def test_no_wildcard_action_and_writes_only_on_granted_prefixes(plan, persona):
+    writable = [f"{BUCKETS[g.zone]}/{g.prefix}*" for g in BUCKET_GRANTS[persona] if g.access is Access.WRITE]
+    if persona is Persona.CI_DEPLOYER:
+        writable.append("arn:aws:s3:::state/.pulumi/*")
+    for statement in role_policy(plan, persona):
+        actions = as_list(statement["Action"])
+        assert not any(a == "*" or a.endswith(":*") for a in actions), statement
+        if WRITE_ACTIONS & set(actions):
+            assert all(r in writable for r in as_list(statement["Resource"])), statement
+
+
+def test_data_scientist_reads_raw_but_writes_only_sandbox_and_experiments(plan):
+    writes = [
+        s["Resource"] for s in role_policy(plan, Persona.DATA_SCIENTIST) if "s3:PutObject" in as_list(s["Action"])
+    ]
+    assert sorted(writes) == [f"{BUCKETS['artifacts']}/experiments/*", f"{BUCKETS['features']}/sandbox/*"]
+
+
+def test_prefix_listing_is_conditioned_on_the_prefix(plan):
+    listing = [s for s in role_policy(plan, Persona.INFERENCE) if s["Action"] == "s3:ListBucket"]
+    assert {tuple(s["Condition"]["StringLike"]["s3:prefix"]) for s in listing} == {("models/*",), ("data-capture/*",)}
+
+
+def test_key_use_is_through_s3_only_for_humans(plan):
+    [key_use] = [s for s in role_policy(plan, Persona.DATA_SCIENTIST) if s["Resource"] == KEY]
+    assert key_use["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+
+
+def test_trust_is_pinned_per_persona(plan):
+    [ci] = trust(plan, Persona.CI_DEPLOYER)
+    assert ci["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert ci["Condition"]["StringEquals"] == {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": "repo:org/repo:environment:prod",
+    }
+    services = {s["Principal"]["Service"] for s in trust(plan, Persona.TRAINING)}
+    assert services == {"sagemaker.amazonaws.com", "pods.eks.amazonaws.com"}
+    assert all(
+        s["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}} for s in trust(plan, Persona.TRAINING)
+    )
+    [human] = trust(plan, Persona.DATA_SCIENTIST)
+    assert human["Principal"] == {"AWS": ["arn:aws:iam::123456789012:role/SSO"]}
+
+
+@pytest.mark.parametrize("persona", list(Persona))
+def test_boundary_contains_every_allow_of_the_role(plan, persona):
+    name = "personas-deployer-boundary" if persona is Persona.CI_DEPLOYER else "personas-boundary"
+    allows = [s for s in statements(policy(plan.get("aws:iam/policy:Policy", name))) if s["Effect"] == "Allow"]
+
+    def covered(action: str, resource: str) -> bool:
+        return any(
+            any(fnmatch.fnmatch(action, a) for a in as_list(s["Action"]))
+            and any(fnmatch.fnmatch(resource, r) for r in as_list(s["Resource"]))
+            for s in allows
+        )
+
+    policies = role_policy(plan, persona)
+    if persona is Persona.CI_DEPLOYER:
+        policies += [s for s in deploy_policy(plan) if s["Effect"] == "Allow"]
+    for statement in policies:
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                assert covered(action, resource), (persona, action, resource)
+
+
+def test_boundary_fits_the_managed_policy_size_limit(plan):
+    document = plan.get("aws:iam/policy:Policy", "personas-boundary").inputs["policy"]
+    assert len("".join(document.split())) <= 6144
+
+
+def test_github_oidc_provider_is_created_only_when_not_given():
+    assert record(lambda: PersonaRoles("personas", ARGS) and None).of_type(
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+    )
+    existing = {
+        **ARGS,
+        "github": GitHubTrust("repo:o/r:ref:refs/heads/main", "arn:aws:iam::123456789012:oidc-provider/x"),
+    }
+    assert not record(lambda: PersonaRoles("personas", existing) and None).of_type(
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+    )
+
+
+def test_ci_deployer_reaches_the_pulumi_backend():
+    sids = {s["Sid"] for s in persona_statements(Persona.CI_DEPLOYER, ARGS)}
+    assert {"PulumiStateObjects", "PulumiStateList"} <= sids
+
+
+def test_missing_bucket_zone_is_refused_before_registration():
+    args = {**ARGS, "bucket_arns": {"raw": BUCKETS["raw"]}}
+    with pytest.raises(ValueError, match="bucket_arns lacks zone\\(s\\) artifacts, curated, features"):
+        PersonaRoles("personas", args)
+
+
+def test_deployer_creates_roles_only_with_the_persona_boundary(plan):
+    by_sid = {s["Sid"]: s for s in deploy_policy(plan)}
+    create = by_sid["CreateRolesOnlyWithBoundary"]
+    assert "iam:CreateRole" in create["Action"] and create["Resource"] == "arn:aws:iam::123456789012:role/p-dev-*"
+    assert create["Condition"] == {
+        "StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::123456789012:policy/p-dev-persona-boundary"}
+    }
+    creating = [
+        s["Sid"] for s in deploy_policy(plan) if s["Effect"] == "Allow" and "iam:CreateRole" in as_list(s["Action"])
+    ]
+    assert creating == ["CreateRolesOnlyWithBoundary"]
+
+
+def test_deployer_cannot_widen_itself_or_the_boundaries(plan):
+    deny = next(s for s in deploy_policy(plan) if s["Sid"] == "DenySelfAndBoundaryChanges")
+    assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:CreatePolicyVersion"} <= set(deny["Action"])
+    assert set(deny["Resource"]) == {
+        "arn:aws:iam::123456789012:role/p-dev-ci-deployer",
+        "arn:aws:iam::123456789012:policy/p-dev-persona-boundary",
+        "arn:aws:iam::123456789012:policy/p-dev-deployer-boundary",
+    }
+    boundary = statements(policy(plan.get("aws:iam/policy:Policy", "personas-deployer-boundary")))
+    assert deny in boundary  # the ceiling repeats the denies, so a wider inline policy would not help
+
+
+def test_deployer_allows_no_wildcard_action_and_scopes_writes_by_prefix_or_tag(plan):
+    for statement in (s for s in deploy_policy(plan) if s["Effect"] == "Allow"):
+        assert not any(a == "*" or a.endswith(":*") for a in as_list(statement["Action"])), statement["Sid"]
+        if statement["Resource"] == "*":
+            writes = [
+                a for a in as_list(statement["Action"]) if not a.split(":")[1].startswith(("List", "Get", "Describe"))
+            ]
+            assert not writes or "Condition" in statement, statement["Sid"]
+
+
+def test_deployer_manages_keys_only_with_the_env_tag(plan):
+    by_sid = {s["Sid"]: s for s in deploy_policy(plan)}
+    assert by_sid["CreateEnvKeys"]["Condition"] == {"StringEquals": {"aws:RequestTag/env": "dev"}}
+    assert by_sid["ManageEnvKeys"]["Condition"] == {"StringEquals": {"aws:ResourceTag/env": "dev"}}
