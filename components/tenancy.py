@@ -37,7 +37,10 @@ POD_IDENTITY_AGENT = "169.254.170.23/32"
 """The EKS Pod Identity agent's link-local address, where pods fetch their role credentials."""
 
 TEAM_ZONE_ACCESS: Mapping[str, Access] = {
-    "raw": Access.READ, "curated": Access.READ, "features": Access.WRITE, "artifacts": Access.WRITE,
+    "raw": Access.READ,
+    "curated": Access.READ,
+    "features": Access.WRITE,
+    "artifacts": Access.WRITE,
 }
 """What a team's training role may do under the team's prefix in each data-lake zone."""
 
@@ -139,47 +142,71 @@ class Tenancy(pulumi.ComponentResource):
             version=args.get("kueue_version", KUEUE_VERSION),
             namespace="kueue-system",
             create_namespace=True,
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))
+            ),
         )
         after_kueue = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.kueue]))
         for pool in args["gpu_pools"]:
             k8s.apiextensions.CustomResource(
-                f"{name}-flavor-{pool}", api_version=KUEUE_API, kind="ResourceFlavor", metadata={"name": pool},
-                spec=resource_flavor(pool), opts=after_kueue,
+                f"{name}-flavor-{pool}",
+                api_version=KUEUE_API,
+                kind="ResourceFlavor",
+                metadata={"name": pool},
+                spec=resource_flavor(pool),
+                opts=after_kueue,
             )
         self.roles = {}
         for team in args["teams"]:
             self.roles[team.name] = self._team(name, team, args, k8s_opts, after_kueue)
         self.register_outputs({f"{team}_role_arn": role.arn for team, role in self.roles.items()})
 
-    def _team(self, name: str, team: Team, args: TenancyArgs, k8s_opts: pulumi.ResourceOptions,
-              after_kueue: pulumi.ResourceOptions) -> aws.iam.Role:
+    def _team(
+        self,
+        name: str,
+        team: Team,
+        args: TenancyArgs,
+        k8s_opts: pulumi.ResourceOptions,
+        after_kueue: pulumi.ResourceOptions,
+    ) -> aws.iam.Role:
         base = f"{name}-{team.name}"
         namespace = k8s.core.v1.Namespace(
             f"{base}-namespace",
-            metadata={"name": team.name, "labels": {
-                "mlops.platform/team": team.name,
-                # Pod Security Admission: no privileged pods, host namespaces or host paths in tenant namespaces.
-                "pod-security.kubernetes.io/enforce": "baseline",
-                "pod-security.kubernetes.io/warn": "restricted",
-            }},
+            metadata={
+                "name": team.name,
+                "labels": {
+                    "mlops.platform/team": team.name,
+                    # Pod Security Admission: no privileged pods, host namespaces or host paths in tenant namespaces.
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            },
             opts=k8s_opts,
         )
         in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[namespace]))
         meta = {"namespace": team.name}
-        k8s.core.v1.ResourceQuota(f"{base}-quota", metadata={**meta, "name": "team-quota"},
-                                  spec=resource_quota(team), opts=in_ns)
-        k8s.core.v1.LimitRange(f"{base}-limits", metadata={**meta, "name": "container-defaults"},
-                               spec=limit_range(), opts=in_ns)
-        k8s.networking.v1.NetworkPolicy(f"{base}-default-deny", metadata={**meta, "name": "default-deny"},
-                                        spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, opts=in_ns)
+        k8s.core.v1.ResourceQuota(
+            f"{base}-quota", metadata={**meta, "name": "team-quota"}, spec=resource_quota(team), opts=in_ns
+        )
+        k8s.core.v1.LimitRange(
+            f"{base}-limits", metadata={**meta, "name": "container-defaults"}, spec=limit_range(), opts=in_ns
+        )
         k8s.networking.v1.NetworkPolicy(
-            f"{base}-allow-training", metadata={**meta, "name": "allow-training"},
-            spec=training_network_policy(args["vpc_cidr"], args.get("extra_egress_cidrs", [])), opts=in_ns,
+            f"{base}-default-deny",
+            metadata={**meta, "name": "default-deny"},
+            spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            opts=in_ns,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{base}-allow-training",
+            metadata={**meta, "name": "allow-training"},
+            spec=training_network_policy(args["vpc_cidr"], args.get("extra_egress_cidrs", [])),
+            opts=in_ns,
         )
         role = k8s.rbac.v1.Role(f"{base}-role", metadata={**meta, "name": "team-member"}, rules=TEAM_RULES, opts=in_ns)
         k8s.rbac.v1.RoleBinding(
-            f"{base}-binding", metadata={**meta, "name": "team-member"},
+            f"{base}-binding",
+            metadata={**meta, "name": "team-member"},
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "team-member"},
             subjects=[{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": team.group}],
             opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[role])),
@@ -187,31 +214,55 @@ class Tenancy(pulumi.ComponentResource):
         k8s.core.v1.ServiceAccount(f"{base}-service-account", metadata={**meta, "name": SERVICE_ACCOUNT}, opts=in_ns)
 
         iam_role = pod_identity_role(
-            self, f"{base}-training-role", team_role_name(args["name_prefix"], team.name), args["account_id"],
-            args["cluster_arn"], f"Training jobs of team {team.name}", namespace=team.name,
-            service_account=SERVICE_ACCOUNT, permissions_boundary=self.boundary.arn,
+            self,
+            f"{base}-training-role",
+            team_role_name(args["name_prefix"], team.name),
+            args["account_id"],
+            args["cluster_arn"],
+            f"Training jobs of team {team.name}",
+            namespace=team.name,
+            service_account=SERVICE_ACCOUNT,
+            permissions_boundary=self.boundary.arn,
         )
         aws.iam.RolePolicy(
-            f"{base}-training-policy", role=iam_role.id, name="team-data",
-            policy=_iam.render(team_statements(team, args)), opts=pulumi.ResourceOptions(parent=self),
+            f"{base}-training-policy",
+            role=iam_role.id,
+            name="team-data",
+            policy=_iam.render(team_statements(team, args)),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         aws.eks.PodIdentityAssociation(
-            f"{base}-pod-identity", cluster_name=args["cluster_name"], namespace=team.name,
-            service_account=SERVICE_ACCOUNT, role_arn=iam_role.arn, opts=pulumi.ResourceOptions(parent=self),
+            f"{base}-pod-identity",
+            cluster_name=args["cluster_name"],
+            namespace=team.name,
+            service_account=SERVICE_ACCOUNT,
+            role_arn=iam_role.arn,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         for index, principal in enumerate(team.member_role_arns):
             aws.eks.AccessEntry(
-                f"{base}-member-{index}", cluster_name=args["cluster_name"], principal_arn=principal,
-                type="STANDARD", kubernetes_groups=[team.group], opts=pulumi.ResourceOptions(parent=self),
+                f"{base}-member-{index}",
+                cluster_name=args["cluster_name"],
+                principal_arn=principal,
+                type="STANDARD",
+                kubernetes_groups=[team.group],
+                opts=pulumi.ResourceOptions(parent=self),
             )
 
         queue = k8s.apiextensions.CustomResource(
-            f"{base}-cluster-queue", api_version=KUEUE_API, kind="ClusterQueue", metadata={"name": team.name},
-            spec=cluster_queue(team), opts=after_kueue,
+            f"{base}-cluster-queue",
+            api_version=KUEUE_API,
+            kind="ClusterQueue",
+            metadata={"name": team.name},
+            spec=cluster_queue(team),
+            opts=after_kueue,
         )
         k8s.apiextensions.CustomResource(
-            f"{base}-local-queue", api_version=KUEUE_API, kind="LocalQueue",
-            metadata={**meta, "name": LOCAL_QUEUE}, spec={"clusterQueue": team.name},
+            f"{base}-local-queue",
+            api_version=KUEUE_API,
+            kind="LocalQueue",
+            metadata={**meta, "name": LOCAL_QUEUE},
+            spec={"clusterQueue": team.name},
             opts=pulumi.ResourceOptions.merge(after_kueue, pulumi.ResourceOptions(depends_on=[namespace, queue])),
         )
         return iam_role
@@ -231,7 +282,9 @@ def _check_tenancy_args(name: str, args: TenancyArgs) -> None:
         if not _DNS_LABEL.match(team.name):
             raise ValueError(f"{where}: team name {team.name!r} must be a DNS-1123 label of at most 32 characters")
         if team.gpu_pool not in args["gpu_pools"]:
-            raise ValueError(f"{where}: team {team.name!r} uses gpu_pool {team.gpu_pool!r}; pools: {list(args['gpu_pools'])}")
+            raise ValueError(
+                f"{where}: team {team.name!r} uses gpu_pool {team.gpu_pool!r}; pools: {list(args['gpu_pools'])}"
+            )
         if team.gpu_quota < 0 or team.borrowing_limit_gpus < 0:
             raise ValueError(f"{where}: team {team.name!r}: gpu_quota and borrowing_limit_gpus must be >= 0")
         if len(team_role_name(args["name_prefix"], team.name)) > 64:
@@ -250,8 +303,13 @@ def team_statements(team: Team, args: TenancyArgs) -> list[_iam.Statement]:
     """The team role's policy: its prefixes, and the env key only through S3."""
     return [
         *grant_statements(team_grants(team), args["bucket_arns"]),
-        {"Sid": "UseEnvKeyThroughS3", "Effect": "Allow", "Action": KEY_USE_ACTIONS, "Resource": args["kms_key_arn"],
-         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"}}},
+        {
+            "Sid": "UseEnvKeyThroughS3",
+            "Effect": "Allow",
+            "Action": KEY_USE_ACTIONS,
+            "Resource": args["kms_key_arn"],
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"}},
+        },
     ]
 
 
@@ -262,24 +320,47 @@ def boundary_statements(args: TenancyArgs) -> list[_iam.Statement]:
     prefixes = sorted({t.prefix for t in args["teams"]})
     account, prefix = args["account_id"], args["name_prefix"]
     return [
-        {"Sid": "TeamObjects", "Effect": "Allow", "Action": READ_ACTIONS + WRITE_ACTIONS,
-         "Resource": [pulumi.Output.concat(args["bucket_arns"][z], "/", p, "*") for z in zones for p in prefixes]},
-        {"Sid": "TeamListing", "Effect": "Allow", "Action": "s3:ListBucket",
-         "Resource": [args["bucket_arns"][z] for z in zones]},
-        {"Sid": "EnvKeyThroughS3", "Effect": "Allow", "Action": KEY_USE_ACTIONS, "Resource": args["kms_key_arn"],
-         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"}}},
-        {"Sid": "DenyIdentityChanges", "Effect": "Deny", "Action": ["iam:*", "sts:AssumeRole"],
-         "Resource": [f"arn:aws:iam::{account}:role/{prefix}-*", f"arn:aws:iam::{account}:policy/{prefix}-*"]},
+        {
+            "Sid": "TeamObjects",
+            "Effect": "Allow",
+            "Action": READ_ACTIONS + WRITE_ACTIONS,
+            "Resource": [pulumi.Output.concat(args["bucket_arns"][z], "/", p, "*") for z in zones for p in prefixes],
+        },
+        {
+            "Sid": "TeamListing",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": [args["bucket_arns"][z] for z in zones],
+        },
+        {
+            "Sid": "EnvKeyThroughS3",
+            "Effect": "Allow",
+            "Action": KEY_USE_ACTIONS,
+            "Resource": args["kms_key_arn"],
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"}},
+        },
+        {
+            "Sid": "DenyIdentityChanges",
+            "Effect": "Deny",
+            "Action": ["iam:*", "sts:AssumeRole"],
+            "Resource": [f"arn:aws:iam::{account}:role/{prefix}-*", f"arn:aws:iam::{account}:policy/{prefix}-*"],
+        },
     ]
 
 
 TEAM_RULES: list[dict[str, Any]] = [
-    {"apiGroups": ["batch"], "resources": ["jobs"],
-     "verbs": ["create", "delete", "get", "list", "watch", "patch", "update"]},
+    {
+        "apiGroups": ["batch"],
+        "resources": ["jobs"],
+        "verbs": ["create", "delete", "get", "list", "watch", "patch", "update"],
+    },
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "delete"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
-    {"apiGroups": [""], "resources": ["services", "configmaps"],
-     "verbs": ["create", "delete", "get", "list", "watch", "patch", "update"]},
+    {
+        "apiGroups": [""],
+        "resources": ["services", "configmaps"],
+        "verbs": ["create", "delete", "get", "list", "watch", "patch", "update"],
+    },
     {"apiGroups": [""], "resources": ["events", "resourcequotas", "limitranges"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["kueue.x-k8s.io"], "resources": ["workloads", "localqueues"], "verbs": ["get", "list", "watch"]},
 ]
@@ -288,20 +369,26 @@ TEAM_RULES: list[dict[str, Any]] = [
 
 def resource_quota(team: Team) -> dict[str, Any]:
     """Hard caps of the namespace; GPUs = nominal quota + borrowing limit, the most Kueue can ever admit."""
-    return {"hard": {
-        f"requests.{GPU_RESOURCE}": str(team.gpu_quota + team.borrowing_limit_gpus),
-        "requests.cpu": team.cpu,
-        "requests.memory": team.memory,
-    }}
+    return {
+        "hard": {
+            f"requests.{GPU_RESOURCE}": str(team.gpu_quota + team.borrowing_limit_gpus),
+            "requests.cpu": team.cpu,
+            "requests.memory": team.memory,
+        }
+    }
 
 
 def limit_range() -> dict[str, Any]:
     """Container defaults, so pods that forget requests still count against the quota."""
-    return {"limits": [{
-        "type": "Container",
-        "defaultRequest": {"cpu": "1", "memory": "4Gi"},
-        "default": {"cpu": "4", "memory": "16Gi"},
-    }]}
+    return {
+        "limits": [
+            {
+                "type": "Container",
+                "defaultRequest": {"cpu": "1", "memory": "4Gi"},
+                "default": {"cpu": "4", "memory": "16Gi"},
+            }
+        ]
+    }
 
 
 def training_network_policy(vpc_cidr: str, extra_egress_cidrs: Sequence[str]) -> dict[str, Any]:
@@ -314,9 +401,15 @@ def training_network_policy(vpc_cidr: str, extra_egress_cidrs: Sequence[str]) ->
         "ingress": [{"from": [{"podSelector": {}}]}],
         "egress": [
             {"to": [{"podSelector": {}}]},
-            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-             "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            },
             {"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}], "ports": [{"protocol": "TCP", "port": 80}]},
             {"to": [{"ipBlock": {"cidr": cidr}} for cidr in [vpc_cidr, *extra_egress_cidrs]], "ports": https},
         ],
@@ -335,12 +428,23 @@ def cluster_queue(team: Team) -> dict[str, Any]:
         "cohort": COHORT,
         "queueingStrategy": "BestEffortFIFO",
         "preemption": {"reclaimWithinCohort": "Any", "withinClusterQueue": "LowerPriority"},
-        "resourceGroups": [{
-            "coveredResources": ["cpu", "memory", GPU_RESOURCE],
-            "flavors": [{"name": team.gpu_pool, "resources": [
-                {"name": "cpu", "nominalQuota": team.cpu, "borrowingLimit": "0"},
-                {"name": "memory", "nominalQuota": team.memory, "borrowingLimit": "0"},
-                {"name": GPU_RESOURCE, "nominalQuota": team.gpu_quota, "borrowingLimit": team.borrowing_limit_gpus},
-            ]}],
-        }],
+        "resourceGroups": [
+            {
+                "coveredResources": ["cpu", "memory", GPU_RESOURCE],
+                "flavors": [
+                    {
+                        "name": team.gpu_pool,
+                        "resources": [
+                            {"name": "cpu", "nominalQuota": team.cpu, "borrowingLimit": "0"},
+                            {"name": "memory", "nominalQuota": team.memory, "borrowingLimit": "0"},
+                            {
+                                "name": GPU_RESOURCE,
+                                "nominalQuota": team.gpu_quota,
+                                "borrowingLimit": team.borrowing_limit_gpus,
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
     }

@@ -148,14 +148,21 @@ class GpuCapacity(pulumi.ComponentResource):
             f"{name}-node-role",
             name=f"{cluster_name}-karpenter-node",
             description=f"GPU nodes Karpenter launches for {cluster_name}",
-            assume_role_policy=_iam.render([{
-                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole",
-            }]),
+            assume_role_policy=_iam.render(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ]
+            ),
             opts=child,
         )
         node_policies = [
-            aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=self.node_role.name,
-                                         policy_arn=f"{MANAGED_POLICY}{policy}", opts=child)
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}", role=self.node_role.name, policy_arn=f"{MANAGED_POLICY}{policy}", opts=child
+            )
             for policy in NODE_POLICIES
         ]
         node_access = aws.eks.AccessEntry(
@@ -184,7 +191,10 @@ class GpuCapacity(pulumi.ComponentResource):
                 opts=child,
             )
             aws.cloudwatch.EventTarget(
-                f"{name}-{event}-target", rule=rule.name, arn=self.queue.arn, target_id="karpenter-interruption-queue",
+                f"{name}-{event}-target",
+                rule=rule.name,
+                arn=self.queue.arn,
+                target_id="karpenter-interruption-queue",
                 opts=child,
             )
             rules.append(rule)
@@ -196,17 +206,30 @@ class GpuCapacity(pulumi.ComponentResource):
         )
 
         self.controller_role = pod_identity_role(
-            self, f"{name}-controller-role", f"{cluster_name}-karpenter", account, args["cluster_arn"],
-            "Karpenter controller", namespace=KARPENTER_NAMESPACE, service_account=KARPENTER_SERVICE_ACCOUNT,
+            self,
+            f"{name}-controller-role",
+            f"{cluster_name}-karpenter",
+            account,
+            args["cluster_arn"],
+            "Karpenter controller",
+            namespace=KARPENTER_NAMESPACE,
+            service_account=KARPENTER_SERVICE_ACCOUNT,
         )
         controller_policy = aws.iam.RolePolicy(
             f"{name}-controller-policy",
             role=self.controller_role.id,
             name="karpenter-controller",
-            policy=_iam.render(controller_statements(
-                cluster_name=cluster_name, cluster_arn=args["cluster_arn"], account_id=account, region=region,
-                node_role_arn=self.node_role.arn, queue_arn=self.queue.arn, kms_key_arn=args["kms_key_arn"],
-            )),
+            policy=_iam.render(
+                controller_statements(
+                    cluster_name=cluster_name,
+                    cluster_arn=args["cluster_arn"],
+                    account_id=account,
+                    region=region,
+                    node_role_arn=self.node_role.arn,
+                    queue_arn=self.queue.arn,
+                    kms_key_arn=args["kms_key_arn"],
+                )
+            ),
             opts=child,
         )
         association = aws.eks.PodIdentityAssociation(
@@ -226,16 +249,28 @@ class GpuCapacity(pulumi.ComponentResource):
             version=args.get("karpenter_version", KARPENTER_VERSION),
             namespace=KARPENTER_NAMESPACE,
             values=karpenter_values(args, self.queue.name),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[
-                *args.get("depends_on", []), association, controller_policy, queue_policy, node_access, *node_policies,
-            ])),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts,
+                pulumi.ResourceOptions(
+                    depends_on=[
+                        *args.get("depends_on", []),
+                        association,
+                        controller_policy,
+                        queue_policy,
+                        node_access,
+                        *node_policies,
+                    ]
+                ),
+            ),
         )
         after_chart = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[self.karpenter]))
 
         self.placement_groups = {
-            pool.name: aws.ec2.PlacementGroup(f"{name}-{pool.name}-placement", name=f"{cluster_name}-{pool.name}",
-                                              strategy="cluster", opts=child)
-            for pool in args["pools"] if pool.efa
+            pool.name: aws.ec2.PlacementGroup(
+                f"{name}-{pool.name}-placement", name=f"{cluster_name}-{pool.name}", strategy="cluster", opts=child
+            )
+            for pool in args["pools"]
+            if pool.efa
         }
         classes: dict[str, k8s.apiextensions.CustomResource] = {}
         self.node_pools = {}
@@ -249,9 +284,12 @@ class GpuCapacity(pulumi.ComponentResource):
                     kind="EC2NodeClass",
                     metadata={"name": class_name},
                     spec=node_class(
-                        role=self.node_role.name, subnet_ids=args["subnet_ids"],
-                        security_group_ids=args["security_group_ids"], kms_key_arn=args["kms_key_arn"],
-                        root_volume_gib=pool.root_volume_gib, ami_alias=args.get("ami_alias", "al2023@latest"),
+                        role=self.node_role.name,
+                        subnet_ids=args["subnet_ids"],
+                        security_group_ids=args["security_group_ids"],
+                        kms_key_arn=args["kms_key_arn"],
+                        root_volume_gib=pool.root_volume_gib,
+                        ami_alias=args.get("ami_alias", "al2023@latest"),
                         placement_group=group.name if group else None,
                     ),
                     opts=after_chart,
@@ -262,7 +300,9 @@ class GpuCapacity(pulumi.ComponentResource):
                 kind="NodePool",
                 metadata={"name": pool.name},
                 spec=node_pool(pool, class_name),
-                opts=pulumi.ResourceOptions.merge(after_chart, pulumi.ResourceOptions(depends_on=[classes[class_name]])),
+                opts=pulumi.ResourceOptions.merge(
+                    after_chart, pulumi.ResourceOptions(depends_on=[classes[class_name]])
+                ),
             )
 
         k8s.helm.v3.Release(
@@ -273,13 +313,17 @@ class GpuCapacity(pulumi.ComponentResource):
             version=args.get("device_plugin_version", DEVICE_PLUGIN_VERSION),
             namespace="kube-system",
             values=device_plugin_values(),
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))),
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))
+            ),
         )
-        self.register_outputs({
-            "node_role_arn": self.node_role.arn,
-            "controller_role_arn": self.controller_role.arn,
-            "queue_arn": self.queue.arn,
-        })
+        self.register_outputs(
+            {
+                "node_role_arn": self.node_role.arn,
+                "controller_role_arn": self.controller_role.arn,
+                "queue_arn": self.queue.arn,
+            }
+        )
 
 
 def node_class_name(pool: GpuPool) -> str:
@@ -300,7 +344,9 @@ def _check_capacity_args(name: str, args: GpuCapacityArgs) -> None:
     for pool in pools:
         if bool(pool.instance_families) == bool(pool.instance_types):
             raise ValueError(f"{where}: pool {pool.name!r} needs exactly one of instance_families or instance_types")
-        problems = [gpu_family_problem(f) for f in pool.instance_families] + [gpu_type_problem(t) for t in pool.instance_types]
+        problems = [gpu_family_problem(f) for f in pool.instance_families] + [
+            gpu_type_problem(t) for t in pool.instance_types
+        ]
         if problem := next((p for p in problems if p), None):
             raise ValueError(f"{where}: pool {pool.name!r}: {problem}")
         if len(architectures(pool.families)) > 1:
@@ -310,13 +356,22 @@ def _check_capacity_args(name: str, args: GpuCapacityArgs) -> None:
         if not pool.capacity_types:
             raise ValueError(f"{where}: pool {pool.name!r}: capacity_types needs spot and/or on-demand")
         if pool.efa and (set(pool.families) - EFA_FAMILIES or len(pool.zones) != 1):
-            raise ValueError(f"{where}: EFA pool {pool.name!r} needs families among {sorted(EFA_FAMILIES)} and exactly "
-                             "one zone (a cluster placement group lives in one AZ)")
+            raise ValueError(
+                f"{where}: EFA pool {pool.name!r} needs families among {sorted(EFA_FAMILIES)} and exactly "
+                "one zone (a cluster placement group lives in one AZ)"
+            )
 
 
-def node_class(*, role: pulumi.Input[str], subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-               security_group_ids: Sequence[pulumi.Input[str]], kms_key_arn: pulumi.Input[str], root_volume_gib: int,
-               ami_alias: str, placement_group: pulumi.Input[str] | None = None) -> dict[str, Any]:
+def node_class(
+    *,
+    role: pulumi.Input[str],
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    security_group_ids: Sequence[pulumi.Input[str]],
+    kms_key_arn: pulumi.Input[str],
+    root_volume_gib: int,
+    ami_alias: str,
+    placement_group: pulumi.Input[str] | None = None,
+) -> dict[str, Any]:
     """EC2NodeClass spec: AL2023 (NVIDIA variant for GPU types), IMDSv2 only with hop limit 1, an encrypted gp3
     root volume with the env key, and the cluster's own subnets and security group, selected by ID."""
     spec: dict[str, Any] = {
@@ -332,17 +387,19 @@ def node_class(*, role: pulumi.Input[str], subnet_ids: pulumi.Input[Sequence[pul
             "httpPutResponseHopLimit": 1,
             "httpTokens": "required",
         },
-        "blockDeviceMappings": [{
-            "deviceName": "/dev/xvda",
-            "rootVolume": True,
-            "ebs": {
-                "volumeSize": f"{root_volume_gib}Gi",
-                "volumeType": "gp3",
-                "encrypted": True,
-                "kmsKeyID": kms_key_arn,
-                "deleteOnTermination": True,
-            },
-        }],
+        "blockDeviceMappings": [
+            {
+                "deviceName": "/dev/xvda",
+                "rootVolume": True,
+                "ebs": {
+                    "volumeSize": f"{root_volume_gib}Gi",
+                    "volumeType": "gp3",
+                    "encrypted": True,
+                    "kmsKeyID": kms_key_arn,
+                    "deleteOnTermination": True,
+                },
+            }
+        ],
         "detailedMonitoring": False,
     }
     if placement_group is not None:
@@ -360,8 +417,9 @@ def node_pool(pool: GpuPool, class_name: str) -> dict[str, Any]:
         {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
     ]
     if pool.instance_types:
-        requirements.insert(1, {"key": "node.kubernetes.io/instance-type", "operator": "In",
-                                "values": list(pool.instance_types)})
+        requirements.insert(
+            1, {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(pool.instance_types)}
+        )
     if pool.zones:
         requirements.append({"key": "topology.kubernetes.io/zone", "operator": "In", "values": list(pool.zones)})
     return {
@@ -400,9 +458,15 @@ def karpenter_values(args: GpuCapacityArgs, queue_name: pulumi.Input[str]) -> di
             "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
         },
         # Never on the nodes it manages: it would consolidate itself away.
-        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}]},
-        ]}}},
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"}]},
+                    ]
+                }
+            }
+        },
     }
 
 
@@ -414,11 +478,23 @@ def device_plugin_values() -> dict[str, Any]:
     """
     return {
         "tolerations": [GPU_TOLERATION, {"key": "CriticalAddonsOnly", "operator": "Exists"}],
-        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-            {"matchExpressions": [
-                {"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": ["nvidia"]},
-            ]},
-        ]}}},
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "karpenter.k8s.aws/instance-gpu-manufacturer",
+                                    "operator": "In",
+                                    "values": ["nvidia"],
+                                },
+                            ]
+                        },
+                    ]
+                }
+            }
+        },
         "priorityClassName": "system-node-critical",
     }
 
@@ -426,84 +502,205 @@ def device_plugin_values() -> dict[str, Any]:
 def queue_statements(queue_arn: pulumi.Input[str], rule_arns: Sequence[pulumi.Input[str]]) -> list[_iam.Statement]:
     """Queue policy: only this stack's EventBridge rules may send; TLS only."""
     return [
-        {"Sid": "EventBridgeRulesSend", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-         "Action": "sqs:SendMessage", "Resource": queue_arn,
-         "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}}},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": queue_arn,
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {
+            "Sid": "EventBridgeRulesSend",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
+        },
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
     ]
 
 
-def controller_statements(*, cluster_name: str, cluster_arn: str, account_id: str, region: str,
-                          node_role_arn: pulumi.Input[str], queue_arn: pulumi.Input[str],
-                          kms_key_arn: pulumi.Input[str]) -> list[_iam.Statement]:
+def controller_statements(
+    *,
+    cluster_name: str,
+    cluster_arn: str,
+    account_id: str,
+    region: str,
+    node_role_arn: pulumi.Input[str],
+    queue_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+) -> list[_iam.Statement]:
     """The Karpenter controller's permissions (after Karpenter's reference CloudFormation), with every write
     scoped to this region and account and to resources tagged as belonging to this cluster."""
     ec2 = f"arn:aws:ec2:{region}"
     owned = {f"aws:RequestTag/kubernetes.io/cluster/{cluster_name}": "owned"}
     tagged_pool = {"aws:RequestTag/karpenter.sh/nodepool": "*"}
-    launched = [f"{ec2}:{account_id}:{kind}/*" for kind in ("fleet", "instance", "volume", "network-interface",
-                                                           "launch-template", "spot-instances-request")]
+    launched = [
+        f"{ec2}:{account_id}:{kind}/*"
+        for kind in ("fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request")
+    ]
     profiles = f"arn:aws:iam::{account_id}:instance-profile/*"
     region_tags = {"aws:RequestTag/topology.kubernetes.io/region": region}
     return [
-        {"Sid": "AllowScopedEC2InstanceAccessActions", "Effect": "Allow",
-         "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
-         "Resource": [f"{ec2}::image/*", f"{ec2}::snapshot/*", f"{ec2}:{account_id}:security-group/*",
-                      f"{ec2}:{account_id}:subnet/*", f"{ec2}:{account_id}:capacity-reservation/*",
-                      f"{ec2}:{account_id}:placement-group/*"]},
-        {"Sid": "AllowScopedEC2LaunchTemplateAccessActions", "Effect": "Allow",
-         "Action": ["ec2:RunInstances", "ec2:CreateFleet"], "Resource": f"{ec2}:{account_id}:launch-template/*",
-         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"},
-                       "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}}},
-        {"Sid": "AllowScopedEC2InstanceActionsWithTags", "Effect": "Allow",
-         "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"], "Resource": launched,
-         "Condition": {"StringEquals": owned, "StringLike": tagged_pool}},
-        {"Sid": "AllowScopedResourceCreationTagging", "Effect": "Allow", "Action": "ec2:CreateTags",
-         "Resource": launched,
-         "Condition": {"StringEquals": {**owned, "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]},
-                       "StringLike": tagged_pool}},
-        {"Sid": "AllowScopedResourceTagging", "Effect": "Allow", "Action": "ec2:CreateTags",
-         "Resource": f"{ec2}:{account_id}:instance/*",
-         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"},
-                       "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
-                       "ForAllValues:StringEquals": {"aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]}}},
-        {"Sid": "AllowScopedDeletion", "Effect": "Allow", "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
-         "Resource": [f"{ec2}:{account_id}:instance/*", f"{ec2}:{account_id}:launch-template/*"],
-         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"},
-                       "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}}},
-        {"Sid": "AllowRegionalReadActions", "Effect": "Allow", "Resource": "*",
-         "Action": ["ec2:DescribeAvailabilityZones", "ec2:DescribeCapacityReservations", "ec2:DescribeImages",
-                    "ec2:DescribeInstances", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
-                    "ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"],
-         "Condition": {"StringEquals": {"aws:RequestedRegion": region}}},
-        {"Sid": "AllowSSMReadActions", "Effect": "Allow", "Action": "ssm:GetParameter",
-         "Resource": f"arn:aws:ssm:{region}::parameter/aws/service/*"},
+        {
+            "Sid": "AllowScopedEC2InstanceAccessActions",
+            "Effect": "Allow",
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+            "Resource": [
+                f"{ec2}::image/*",
+                f"{ec2}::snapshot/*",
+                f"{ec2}:{account_id}:security-group/*",
+                f"{ec2}:{account_id}:subnet/*",
+                f"{ec2}:{account_id}:capacity-reservation/*",
+                f"{ec2}:{account_id}:placement-group/*",
+            ],
+        },
+        {
+            "Sid": "AllowScopedEC2LaunchTemplateAccessActions",
+            "Effect": "Allow",
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+            "Resource": f"{ec2}:{account_id}:launch-template/*",
+            "Condition": {
+                "StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"},
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+            },
+        },
+        {
+            "Sid": "AllowScopedEC2InstanceActionsWithTags",
+            "Effect": "Allow",
+            "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+            "Resource": launched,
+            "Condition": {"StringEquals": owned, "StringLike": tagged_pool},
+        },
+        {
+            "Sid": "AllowScopedResourceCreationTagging",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": launched,
+            "Condition": {
+                "StringEquals": {**owned, "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"]},
+                "StringLike": tagged_pool,
+            },
+        },
+        {
+            "Sid": "AllowScopedResourceTagging",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": f"{ec2}:{account_id}:instance/*",
+            "Condition": {
+                "StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"},
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+                },
+            },
+        },
+        {
+            "Sid": "AllowScopedDeletion",
+            "Effect": "Allow",
+            "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+            "Resource": [f"{ec2}:{account_id}:instance/*", f"{ec2}:{account_id}:launch-template/*"],
+            "Condition": {
+                "StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned"},
+                "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"},
+            },
+        },
+        {
+            "Sid": "AllowRegionalReadActions",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": [
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeCapacityReservations",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstances",
+                "ec2:DescribeInstanceTypeOfferings",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplates",
+                "ec2:DescribePlacementGroups",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSpotPriceHistory",
+                "ec2:DescribeSubnets",
+            ],
+            "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
+        },
+        {
+            "Sid": "AllowSSMReadActions",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": f"arn:aws:ssm:{region}::parameter/aws/service/*",
+        },
         {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Action": "pricing:GetProducts", "Resource": "*"},
-        {"Sid": "AllowInterruptionQueueActions", "Effect": "Allow", "Resource": queue_arn,
-         "Action": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"]},
-        {"Sid": "AllowPassingInstanceRole", "Effect": "Allow", "Action": "iam:PassRole", "Resource": node_role_arn,
-         "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
-        {"Sid": "AllowScopedInstanceProfileCreationActions", "Effect": "Allow", "Action": "iam:CreateInstanceProfile",
-         "Resource": profiles,
-         "Condition": {"StringEquals": {**owned, **region_tags},
-                       "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}}},
-        {"Sid": "AllowScopedInstanceProfileTagActions", "Effect": "Allow", "Action": "iam:TagInstanceProfile",
-         "Resource": profiles,
-         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned",
-                                        "aws:ResourceTag/topology.kubernetes.io/region": region, **owned, **region_tags},
-                       "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
-                                      "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}}},
-        {"Sid": "AllowScopedInstanceProfileActions", "Effect": "Allow",
-         "Action": ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"],
-         "Resource": profiles,
-         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned",
-                                        "aws:ResourceTag/topology.kubernetes.io/region": region},
-                       "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}}},
-        {"Sid": "AllowInstanceProfileReadActions", "Effect": "Allow",
-         "Action": ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"], "Resource": profiles},
-        {"Sid": "AllowAPIServerEndpointDiscovery", "Effect": "Allow", "Action": "eks:DescribeCluster",
-         "Resource": cluster_arn},
+        {
+            "Sid": "AllowInterruptionQueueActions",
+            "Effect": "Allow",
+            "Resource": queue_arn,
+            "Action": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+        },
+        {
+            "Sid": "AllowPassingInstanceRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": node_role_arn,
+            "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileCreationActions",
+            "Effect": "Allow",
+            "Action": "iam:CreateInstanceProfile",
+            "Resource": profiles,
+            "Condition": {
+                "StringEquals": {**owned, **region_tags},
+                "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileTagActions",
+            "Effect": "Allow",
+            "Action": "iam:TagInstanceProfile",
+            "Resource": profiles,
+            "Condition": {
+                "StringEquals": {
+                    f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned",
+                    "aws:ResourceTag/topology.kubernetes.io/region": region,
+                    **owned,
+                    **region_tags,
+                },
+                "StringLike": {
+                    "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                    "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                },
+            },
+        },
+        {
+            "Sid": "AllowScopedInstanceProfileActions",
+            "Effect": "Allow",
+            "Action": [
+                "iam:AddRoleToInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:DeleteInstanceProfile",
+            ],
+            "Resource": profiles,
+            "Condition": {
+                "StringEquals": {
+                    f"aws:ResourceTag/kubernetes.io/cluster/{cluster_name}": "owned",
+                    "aws:ResourceTag/topology.kubernetes.io/region": region,
+                },
+                "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        },
+        {
+            "Sid": "AllowInstanceProfileReadActions",
+            "Effect": "Allow",
+            "Action": ["iam:GetInstanceProfile", "iam:ListInstanceProfiles"],
+            "Resource": profiles,
+        },
+        {
+            "Sid": "AllowAPIServerEndpointDiscovery",
+            "Effect": "Allow",
+            "Action": "eks:DescribeCluster",
+            "Resource": cluster_arn,
+        },
         *ebs_key_statements(kms_key_arn, region),
     ]

@@ -148,12 +148,16 @@ class TrainingCluster(pulumi.ComponentResource):
             f"{name}-cluster-role",
             name=f"{cluster_name}-cluster",
             description=f"EKS control plane of {cluster_name}",
-            assume_role_policy=_iam.render([{
-                "Effect": "Allow",
-                "Principal": {"Service": "eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-            }]),
+            assume_role_policy=_iam.render(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "eks.amazonaws.com"},
+                        "Action": ["sts:AssumeRole", "sts:TagSession"],
+                        "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                    }
+                ]
+            ),
             opts=child,
         )
         cluster_policy = aws.iam.RolePolicyAttachment(
@@ -163,12 +167,23 @@ class TrainingCluster(pulumi.ComponentResource):
             f"{name}-cluster-kms",
             role=role.id,
             name="secrets-encryption",
-            policy=_iam.render([
-                {"Sid": "EnvelopeEncryptSecrets", "Effect": "Allow",
-                 "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"], "Resource": key},
-                {"Sid": "GrantForSecretsEncryption", "Effect": "Allow", "Action": "kms:CreateGrant", "Resource": key,
-                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
-            ]),
+            policy=_iam.render(
+                [
+                    {
+                        "Sid": "EnvelopeEncryptSecrets",
+                        "Effect": "Allow",
+                        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"],
+                        "Resource": key,
+                    },
+                    {
+                        "Sid": "GrantForSecretsEncryption",
+                        "Effect": "Allow",
+                        "Action": "kms:CreateGrant",
+                        "Resource": key,
+                        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                    },
+                ]
+            ),
             opts=child,
         )
         # EKS writes to this exact name; creating it first gives it a retention and the env key.
@@ -221,9 +236,14 @@ class TrainingCluster(pulumi.ComponentResource):
             allow_volume_expansion=True,
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=late),
         )
-        self.register_outputs({
-            "name": self.name, "arn": self.arn, "endpoint": self.endpoint, "security_group_id": self.security_group_id,
-        })
+        self.register_outputs(
+            {
+                "name": self.name,
+                "arn": self.arn,
+                "endpoint": self.endpoint,
+                "security_group_id": self.security_group_id,
+            }
+        )
 
     def _access_entries(self, name: str, access: Sequence[ClusterAccess]) -> None:
         for entry in access:
@@ -236,7 +256,11 @@ class TrainingCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for grant in entry.grants:
-                scope = {"type": "namespace", "namespaces": list(grant.namespaces)} if grant.namespaces else {"type": "cluster"}
+                scope = (
+                    {"type": "namespace", "namespaces": list(grant.namespaces)}
+                    if grant.namespaces
+                    else {"type": "cluster"}
+                )
                 aws.eks.AccessPolicyAssociation(
                     f"{name}-access-{entry.key}-{grant.policy.value.removeprefix('AmazonEKS').removesuffix('Policy').lower()}",
                     cluster_name=self.cluster.name,
@@ -269,12 +293,18 @@ class TrainingCluster(pulumi.ComponentResource):
     def _workload_addons(self, name: str, args: TrainingClusterArgs) -> list[aws.eks.Addon]:
         """Add-ons that run as Deployments; they need nodes first."""
         ebs_role = pod_identity_role(
-            self, f"{name}-ebs-csi", f"{args['cluster_name']}-ebs-csi", args["account_id"], self.arn,
+            self,
+            f"{name}-ebs-csi",
+            f"{args['cluster_name']}-ebs-csi",
+            args["account_id"],
+            self.arn,
             "EBS CSI driver (volume provisioning)",
         )
         attach = aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi-policy", role=ebs_role.name,
-            policy_arn=f"{MANAGED_POLICY}service-role/AmazonEBSCSIDriverPolicy", opts=pulumi.ResourceOptions(parent=self),
+            f"{name}-ebs-csi-policy",
+            role=ebs_role.name,
+            policy_arn=f"{MANAGED_POLICY}service-role/AmazonEBSCSIDriverPolicy",
+            opts=pulumi.ResourceOptions(parent=self),
         )
         kms = aws.iam.RolePolicy(
             f"{name}-ebs-csi-kms",
@@ -287,26 +317,37 @@ class TrainingCluster(pulumi.ComponentResource):
         return [
             self._addon(name, "coredns", depends_on=nodes),
             self._addon(
-                name, "aws-ebs-csi-driver", depends_on=[*nodes, attach, kms],
+                name,
+                "aws-ebs-csi-driver",
+                depends_on=[*nodes, attach, kms],
                 pod_identity_associations=[{"role_arn": ebs_role.arn, "service_account": "ebs-csi-controller-sa"}],
             ),
         ]
 
-    def _system_nodes(self, name: str, args: TrainingClusterArgs, early: Sequence[pulumi.Resource]) -> aws.eks.NodeGroup:
+    def _system_nodes(
+        self, name: str, args: TrainingClusterArgs, early: Sequence[pulumi.Resource]
+    ) -> aws.eks.NodeGroup:
         spec = args.get("system_nodes", SystemNodes())
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-system-node-role",
             name=f"{args['cluster_name']}-system-node",
             description=f"System nodes of {args['cluster_name']}",
-            assume_role_policy=_iam.render([{
-                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole",
-            }]),
+            assume_role_policy=_iam.render(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ]
+            ),
             opts=child,
         )
         attachments = [
-            aws.iam.RolePolicyAttachment(f"{name}-system-node-{policy}", role=role.name,
-                                         policy_arn=f"{MANAGED_POLICY}{policy}", opts=child)
+            aws.iam.RolePolicyAttachment(
+                f"{name}-system-node-{policy}", role=role.name, policy_arn=f"{MANAGED_POLICY}{policy}", opts=child
+            )
             for policy in NODE_POLICIES
         ]
         template = aws.ec2.LaunchTemplate(
@@ -317,16 +358,18 @@ class TrainingCluster(pulumi.ComponentResource):
                 "http_tokens": "required",
                 "http_put_response_hop_limit": spec.metadata_hop_limit,
             },
-            block_device_mappings=[{
-                "device_name": "/dev/xvda",
-                "ebs": {
-                    "volume_size": spec.disk_size_gib,
-                    "volume_type": "gp3",
-                    "encrypted": "true",
-                    "kms_key_id": args["kms_key_arn"],
-                    "delete_on_termination": "true",
-                },
-            }],
+            block_device_mappings=[
+                {
+                    "device_name": "/dev/xvda",
+                    "ebs": {
+                        "volume_size": spec.disk_size_gib,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "kms_key_id": args["kms_key_arn"],
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
             update_default_version=True,
             opts=child,
         )
@@ -360,26 +403,33 @@ def _check_cluster_args(name: str, args: TrainingClusterArgs) -> None:
     for cidr in args.get("public_access_cidrs", []):
         network = ipaddress.ip_network(cidr, strict=False)
         if network.prefixlen == 0:
-            raise ValueError(f"{where}: public_access_cidrs contains {cidr!r}; the API endpoint is never open to "
-                             "the whole internet, list the networks that need it")
+            raise ValueError(
+                f"{where}: public_access_cidrs contains {cidr!r}; the API endpoint is never open to "
+                "the whole internet, list the networks that need it"
+            )
     spec = args.get("system_nodes", SystemNodes())
     if not 1 <= spec.min_size <= spec.desired_size <= spec.max_size:
-        raise ValueError(f"{where}: system_nodes sizes must satisfy 1 <= min_size <= desired_size <= max_size, got "
-                         f"{spec.min_size}/{spec.desired_size}/{spec.max_size}")
+        raise ValueError(
+            f"{where}: system_nodes sizes must satisfy 1 <= min_size <= desired_size <= max_size, got "
+            f"{spec.min_size}/{spec.desired_size}/{spec.max_size}"
+        )
     unknown = sorted(set(spec.instance_types) - ec2_instance_types())
     if unknown or not spec.instance_types:
         raise ValueError(f"{where}: system_nodes.instance_types {unknown or '[]'} are not EC2 instance types")
     if len({_is_graviton([t]) for t in spec.instance_types}) > 1:
-        raise ValueError(f"{where}: system_nodes.instance_types {list(spec.instance_types)} mix arm64 and x86_64; "
-                         "a node group has one AMI type")
+        raise ValueError(
+            f"{where}: system_nodes.instance_types {list(spec.instance_types)} mix arm64 and x86_64; "
+            "a node group has one AMI type"
+        )
     if spec.metadata_hop_limit not in (1, 2):
         raise ValueError(f"{where}: system_nodes.metadata_hop_limit={spec.metadata_hop_limit} must be 1 or 2")
     if len({entry.key for entry in args.get("access", [])}) != len(args.get("access", [])):
         raise ValueError(f"{where}: access entry keys must be unique")
 
 
-def pod_identity_trust(account_id: str, cluster_arn: str, namespace: str | None = None,
-                       service_account: str | None = None) -> list[_iam.Statement]:
+def pod_identity_trust(
+    account_id: str, cluster_arn: str, namespace: str | None = None, service_account: str | None = None
+) -> list[_iam.Statement]:
     """Trust for EKS Pod Identity from one cluster, optionally pinned to a namespace and service account
     through the session tags the Pod Identity agent sets."""
     condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}, "ArnEquals": {"aws:SourceArn": cluster_arn}}
@@ -387,19 +437,28 @@ def pod_identity_trust(account_id: str, cluster_arn: str, namespace: str | None 
         condition["StringEquals"]["aws:RequestTag/kubernetes-namespace"] = namespace
     if service_account:
         condition["StringEquals"]["aws:RequestTag/kubernetes-service-account"] = service_account
-    return [{
-        "Sid": "AssumeByEksPodIdentity",
-        "Effect": "Allow",
-        "Principal": {"Service": "pods.eks.amazonaws.com"},
-        "Action": ["sts:AssumeRole", "sts:TagSession"],
-        "Condition": condition,
-    }]
+    return [
+        {
+            "Sid": "AssumeByEksPodIdentity",
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": condition,
+        }
+    ]
 
 
-def pod_identity_role(parent: pulumi.Resource, resource_name: str, role_name: str, account_id: str,
-                      cluster_arn: str, purpose: str, namespace: str | None = None,
-                      service_account: str | None = None,
-                      permissions_boundary: pulumi.Input[str] | None = None) -> aws.iam.Role:
+def pod_identity_role(
+    parent: pulumi.Resource,
+    resource_name: str,
+    role_name: str,
+    account_id: str,
+    cluster_arn: str,
+    purpose: str,
+    namespace: str | None = None,
+    service_account: str | None = None,
+    permissions_boundary: pulumi.Input[str] | None = None,
+) -> aws.iam.Role:
     """An IAM role assumable only through EKS Pod Identity from `cluster_arn`."""
     return aws.iam.Role(
         resource_name,
@@ -415,31 +474,64 @@ def pod_identity_role(parent: pulumi.Resource, resource_name: str, role_name: st
 def ebs_key_statements(key_arn: pulumi.Input[str], region: str) -> list[_iam.Statement]:
     """Use of the env key by a principal that creates or attaches EBS volumes, only through EC2."""
     return [
-        {"Sid": "UseKeyForEbs", "Effect": "Allow", "Action": KMS_EBS_ACTIONS, "Resource": key_arn,
-         "Condition": {"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}}},
-        {"Sid": "GrantKeyToEbs", "Effect": "Allow", "Action": "kms:CreateGrant", "Resource": key_arn,
-         "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+        {
+            "Sid": "UseKeyForEbs",
+            "Effect": "Allow",
+            "Action": KMS_EBS_ACTIONS,
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"ec2.{region}.amazonaws.com"}},
+        },
+        {
+            "Sid": "GrantKeyToEbs",
+            "Effect": "Allow",
+            "Action": "kms:CreateGrant",
+            "Resource": key_arn,
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
     ]
 
 
 def kubeconfig(cluster: aws.eks.Cluster, region: str) -> pulumi.Output[str]:
     """A kubeconfig for `cluster` whose user runs `aws eks get-token` (short-lived tokens, nothing stored)."""
-    return pulumi.Output.json_dumps({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster.name, "cluster": {
-            "server": cluster.endpoint,
-            "certificate-authority-data": cluster.certificate_authority.data,
-        }}],
-        "contexts": [{"name": cluster.name, "context": {"cluster": cluster.name, "user": cluster.name}}],
-        "current-context": cluster.name,
-        "users": [{"name": cluster.name, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1",
-            "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", cluster.name, "--region", region, "--output", "json"],
-            "interactiveMode": "Never",
-        }}}],
-    })
+    return pulumi.Output.json_dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": cluster.name,
+                    "cluster": {
+                        "server": cluster.endpoint,
+                        "certificate-authority-data": cluster.certificate_authority.data,
+                    },
+                }
+            ],
+            "contexts": [{"name": cluster.name, "context": {"cluster": cluster.name, "user": cluster.name}}],
+            "current-context": cluster.name,
+            "users": [
+                {
+                    "name": cluster.name,
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                cluster.name,
+                                "--region",
+                                region,
+                                "--output",
+                                "json",
+                            ],
+                            "interactiveMode": "Never",
+                        }
+                    },
+                }
+            ],
+        }
+    )
 
 
 __all__ = [

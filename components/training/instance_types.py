@@ -68,8 +68,10 @@ def gpu_type_problem(instance_type: str) -> str | None:
     if instance_type not in ec2_instance_types():
         return f"{instance_type!r} is not an EC2 instance type in botocore's EC2 model"
     if family_of(instance_type) not in NVIDIA_GPU_FAMILIES:
-        return (f"{instance_type!r} has no NVIDIA GPU (family {family_of(instance_type)!r}); "
-                f"GPU families: {', '.join(sorted(NVIDIA_GPU_FAMILIES))}")
+        return (
+            f"{instance_type!r} has no NVIDIA GPU (family {family_of(instance_type)!r}); "
+            f"GPU families: {', '.join(sorted(NVIDIA_GPU_FAMILIES))}"
+        )
     return None
 
 

@@ -67,7 +67,9 @@ class PlatformSettings(StrictModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _environment_in_context(cls, data: object, handler: ModelWrapValidatorHandler[PlatformSettings]) -> PlatformSettings:
+    def _environment_in_context(
+        cls, data: object, handler: ModelWrapValidatorHandler[PlatformSettings]
+    ) -> PlatformSettings:
         # Nested sections validate before this model exists; rules that depend on the environment (no spot
         # capacity in prod) read it from this context variable, so their errors keep the nested key path.
         token = _environment.set(data.get("environment") if isinstance(data, dict) else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 from typing import Annotated, Literal
@@ -47,9 +48,18 @@ S3Prefix = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9/_.-]*/$")
 
 def _check_version(value: str) -> str:
     if value not in SUPPORTED_KUBERNETES_VERSIONS:
-        raise ValueError(f"unsupported Kubernetes version; supported: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)} "
-                         "(EKS standard or extended support)")
+        raise ValueError(
+            f"unsupported Kubernetes version; supported: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)} "
+            "(EKS standard or extended support)"
+        )
     return value
+
+
+_NON_PUBLIC = [
+    ipaddress.IPv4Network(cidr)
+    for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16")
+]
+"""Ranges that never reach a public endpoint (RFC 1918, CGNAT, loopback, link-local)."""
 
 
 def _check_public_cidr(value: str) -> str:
@@ -59,8 +69,10 @@ def _check_public_cidr(value: str) -> str:
         raise ValueError(f"not an IPv4 CIDR with its host bits zero ({exc})") from None
     if network.prefixlen == 0:
         raise ValueError("the API endpoint is never open to the whole internet; list the networks that need it")
-    if not network.is_global:
-        raise ValueError("a private or reserved range can't reach a public endpoint; the private endpoint serves the VPC")
+    if any(network.subnet_of(reserved) for reserved in _NON_PUBLIC):
+        raise ValueError(
+            "a private, shared or link-local range never reaches a public endpoint; the private endpoint serves the VPC"
+        )
     return value
 
 
@@ -103,8 +115,9 @@ class SystemNodeSettings(StrictModel):
     @model_validator(mode="after")
     def _ordered_sizes(self) -> SystemNodeSettings:
         if not self.min_size <= self.desired_size <= self.max_size:
-            raise ValueError(f"need min_size <= desired_size <= max_size, got {self.min_size}/{self.desired_size}/"
-                             f"{self.max_size}")
+            raise ValueError(
+                f"need min_size <= desired_size <= max_size, got {self.min_size}/{self.desired_size}/{self.max_size}"
+            )
         return self
 
 
@@ -148,8 +161,10 @@ class GpuPoolSettings(StrictModel):
     @classmethod
     def _no_spot_in_prod(cls, value: list[str]) -> list[str]:
         if "spot" in value and environment.get() == "prod":
-            raise ValueError("spot capacity is not allowed in prod (interruptions would cost reviewed training runs); "
-                             "use [on-demand]")
+            raise ValueError(
+                "spot capacity is not allowed in prod (interruptions would cost reviewed training runs); "
+                "use [on-demand]"
+            )
         return value
 
     @model_validator(mode="after")
@@ -160,9 +175,11 @@ class GpuPoolSettings(StrictModel):
         if len(architectures(families)) > 1:
             raise ValueError(f"gpu pool {self.name!r} mixes arm64 and amd64 families {families}; split it in two")
         if self.efa and (set(families) - EFA_FAMILIES or len(self.zones) != 1):
-            raise ValueError(f"gpu pool {self.name!r} has efa: true, which needs families among "
-                             f"{', '.join(sorted(EFA_FAMILIES))} and exactly one zone (a cluster placement group "
-                             "lives in one AZ)")
+            raise ValueError(
+                f"gpu pool {self.name!r} has efa: true, which needs families among "
+                f"{', '.join(sorted(EFA_FAMILIES))} and exactly one zone (a cluster placement group "
+                "lives in one AZ)"
+            )
         return self
 
 
@@ -194,7 +211,8 @@ class TrainingSettings(StrictModel):
     kubernetes_version: KubernetesVersion
     """Kubernetes minor version of the cluster, e.g. "1.35" (quoted in YAML)."""
     public_access_cidrs: Annotated[list[PublicCidr], Field(max_length=40)] = []
-    """Public networks allowed to reach the API endpoint. Empty (default) keeps it private-only; 0.0.0.0/0 is refused."""
+    """Public networks allowed to reach the API endpoint. Empty (default) keeps it private-only; 0.0.0.0/0 is
+    refused."""
     control_plane_log_retention_days: Annotated[int, Field(ge=1, le=3653)] = 90
     """Retention of the control-plane logs (api, audit, authenticator, controllerManager, scheduler)."""
     system_nodes: SystemNodeSettings = SystemNodeSettings()
@@ -208,7 +226,8 @@ class TrainingSettings(StrictModel):
     teams: list[TeamSettings] = []
     """Teams sharing the cluster."""
     extra_egress_cidrs: list[EgressCidr] = []
-    """Destinations (HTTPS) team pods may reach besides the VPC, e.g. the region's S3 ranges for the gateway endpoint."""
+    """Destinations (HTTPS) team pods may reach besides the VPC, e.g. the region's S3 ranges behind the gateway
+    endpoint."""
 
     @field_validator("gpu_pools")
     @classmethod
@@ -225,7 +244,7 @@ class TrainingSettings(StrictModel):
         if duplicates := _duplicates(arn for t in value for arn in t.member_role_arns):
             raise ValueError(f"role(s) {duplicates} are members of more than one team; a role has one access entry")
         prefixes = sorted(t.s3_prefix or f"teams/{t.name}/" for t in value)
-        for shorter, longer in zip(prefixes, prefixes[1:], strict=False):
+        for shorter, longer in itertools.pairwise(prefixes):
             if longer.startswith(shorter):
                 raise ValueError(f"s3 prefixes {shorter!r} and {longer!r} overlap; teams' data must be disjoint")
         return value
@@ -240,14 +259,18 @@ class TrainingSettings(StrictModel):
                 raise ValueError(f"teams.{index}.gpu_pool = {pool_name!r}: no such gpu pool; pools: {', '.join(pools)}")
             pool = pools[pool_name]
             if team.gpu_quota + team.borrowing_limit_gpus > pool.max_gpus:
-                raise ValueError(f"teams.{index} ({team.name}): gpu_quota + borrowing_limit_gpus = "
-                                 f"{team.gpu_quota + team.borrowing_limit_gpus} exceeds gpu pool {pool.name!r} "
-                                 f"max_gpus = {pool.max_gpus}")
+                raise ValueError(
+                    f"teams.{index} ({team.name}): gpu_quota + borrowing_limit_gpus = "
+                    f"{team.gpu_quota + team.borrowing_limit_gpus} exceeds gpu pool {pool.name!r} "
+                    f"max_gpus = {pool.max_gpus}"
+                )
             nominal[pool_name] = nominal.get(pool_name, 0) + team.gpu_quota
         for pool_name, total in nominal.items():
             if total > pools[pool_name].max_gpus:
-                raise ValueError(f"teams' gpu_quota on gpu pool {pool_name!r} sum to {total}, more than its max_gpus = "
-                                 f"{pools[pool_name].max_gpus}; guaranteed quota must fit the pool")
+                raise ValueError(
+                    f"teams' gpu_quota on gpu pool {pool_name!r} sum to {total}, more than its max_gpus = "
+                    f"{pools[pool_name].max_gpus}; guaranteed quota must fit the pool"
+                )
         return self
 
 
