@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
@@ -46,7 +47,9 @@ class EncryptionKeyArgs(TypedDict):
     """Role ARNs allowed to use the key. Only these roles (and `service_principals`) can encrypt or decrypt;
     plain strings, so roles that do not exist yet can be named without a dependency cycle."""
     service_principals: NotRequired[Sequence[str]]
-    """AWS service principals (e.g. `logs.us-east-1.amazonaws.com`) allowed to use the key for this account."""
+    """AWS service principals allowed to use the key for this account (condition aws:SourceAccount);
+    `logs.<region>.amazonaws.com` is limited to this account's log groups in that region instead
+    (condition kms:EncryptionContext:aws:logs:arn)."""
     description: NotRequired[str]
     """Human-readable purpose, shown in the KMS console."""
     alias: NotRequired[str]
@@ -127,7 +130,8 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
                 "Condition": {**in_roles, "Bool": {"kms:GrantIsForAWSResource": "true"}},
             },
         ]
-    if services := sorted(args.get("service_principals", [])):
+    principals = sorted(args.get("service_principals", []))
+    if services := [p for p in principals if not _LOGS_PRINCIPAL.match(p)]:
         statements.append(
             {
                 "Sid": "KeyUseByAwsServices",
@@ -138,4 +142,30 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
                 "Condition": {"StringEquals": {"aws:SourceAccount": args["account_id"]}},
             }
         )
+    for principal in principals:
+        if match := _LOGS_PRINCIPAL.match(principal):
+            statements.append(_logs_statement(principal, match.group(1), args["account_id"]))
     return statements
+
+
+_LOGS_PRINCIPAL = re.compile(r"^logs\.([a-z0-9-]+)\.amazonaws\.com$")
+
+
+def _logs_statement(principal: str, region: str, account_id: pulumi.Input[str]) -> _iam.Statement:
+    # CloudWatch Logs calls KMS with the log group's ARN as encryption context; AWS documents the key-policy
+    # condition on kms:EncryptionContext:aws:logs:arn (not aws:SourceAccount), which also limits the key to
+    # this account's log groups in that region.
+    return {
+        "Sid": f"KeyUseByCloudWatchLogs{region.title().replace('-', '')}",
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": USE_ACTIONS,
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+                    "arn:", _iam.DEFAULT_PARTITION, ":logs:", region, ":", account_id, ":log-group:*"
+                )
+            }
+        },
+    }

@@ -99,6 +99,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "userId": "mock"}
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {
+                "names": [f"{self.region}{c}" for c in letters],
+                "zoneIds": [f"{self.region}-az{i + 1}" for i in range(len(letters))],
+                "id": self.region,
+            }
         return {}
 
     def _computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,6 +138,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
             physical = inputs.get("name") or name
             return {"arn": f"arn:aws:sqs:{region}:{account}:{physical}",
                     "url": f"https://sqs.{region}.amazonaws.com/{account}/{physical}"}
+        if type_ == "aws:cloudwatch/logGroup:LogGroup":
+            group = inputs.get("name") or f"{inputs.get('namePrefix') or name + '-'}0000"
+            return {"name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
+        if type_ == "aws:ec2/eip:Eip":
+            return {"allocationId": f"eipalloc-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:17]}"}
         service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"
         return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
 

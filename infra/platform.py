@@ -11,6 +11,7 @@ from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
 from components.encryption import EncryptionKey
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
+from infra.network import build_network
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
@@ -77,8 +78,11 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         },
         base,
     )
+    network = build_network(settings, provider, key.arn, base)
     return {
         "environment": settings.environment.value,
+        "vpc_id": network.vpc_id,
+        "private_subnet_ids": network.private_subnet_ids,
         "data_key_arn": key.arn,
         "buckets": {zone: bucket.name for zone, bucket in lake.buckets.items()},
         "access_log_bucket": lake.log_bucket.name,

@@ -92,6 +92,63 @@ def _provider(resource: PlannedResource, plan: Plan) -> list[str]:
     return labels
 
 
+def _vpc(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = [resource.inputs.get("cidrBlock", "?")]
+    flow_logs = _siblings(resource, plan, "aws:ec2/flowLog:FlowLog")
+    labels.append(f"flow logs {flow_logs[0].inputs.get('trafficType')}" if flow_logs else "NO FLOW LOGS")
+    endpoints = _siblings(resource, plan, "aws:ec2/vpcEndpoint:VpcEndpoint")
+    interface = sum(1 for e in endpoints if e.inputs.get("vpcEndpointType") == "Interface")
+    labels.append(f"{interface} interface + {len(endpoints) - interface} gateway endpoints")
+    nats = _siblings(resource, plan, "aws:ec2/natGateway:NatGateway")
+    subnets = _siblings(resource, plan, "aws:ec2/subnet:Subnet")
+    zones = {s.inputs.get("availabilityZone") for s in subnets}
+    mode = "none" if not nats else "per AZ" if len(nats) == len(zones) > 1 else "single"
+    labels.append(f"{len(zones)} AZs, NAT {mode} ({len(nats)})")
+    if not _siblings(resource, plan, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
+        labels.append("DEFAULT SG OPEN")
+    return labels
+
+
+def _subnet(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = [resource.inputs.get("cidrBlock", "?"), str(resource.inputs.get("availabilityZone", "?"))]
+    if resource.inputs.get("mapPublicIpOnLaunch"):
+        labels.append("PUBLIC IPS ON LAUNCH")
+    return labels
+
+
+def _endpoint(resource: PlannedResource, plan: Plan) -> list[str]:
+    kind = resource.inputs.get("vpcEndpointType", "Gateway")
+    labels = [resource.inputs.get("serviceName", "?").rsplit(".", 1)[-1] if kind == "Gateway" else kind]
+    if kind == "Interface":
+        labels.append("private DNS" if resource.inputs.get("privateDnsEnabled") else "NO PRIVATE DNS")
+    return labels
+
+
+def _flow_log(resource: PlannedResource, plan: Plan) -> list[str]:
+    return [f"traffic {resource.inputs.get('trafficType')}", f"to {resource.inputs.get('logDestinationType')}"]
+
+
+def _log_group(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = [f"KMS {_short_arn(key)}" if (key := resource.inputs.get("kmsKeyId")) else "NOT KMS-ENCRYPTED"]
+    days = resource.inputs.get("retentionInDays")
+    labels.append(f"retention {days:g}d" if days else "RETAINED FOREVER")
+    labels += [label for flag, label in (("protect", "protected"), ("retain_on_delete", "retained on delete"))
+               if resource.options.get(flag)]
+    return labels
+
+
+def _ingress_rule(resource: PlannedResource, plan: Plan) -> list[str]:
+    source = resource.inputs.get("cidrIpv4") or resource.inputs.get("referencedSecurityGroupId") or "?"
+    ports = f"{resource.inputs.get('fromPort', 0):g}-{resource.inputs.get('toPort', 0):g}"
+    label = f"{resource.inputs.get('ipProtocol')} {ports} from {source}"
+    return [label.upper() if source == "0.0.0.0/0" else label]
+
+
+def _default_sg(resource: PlannedResource, plan: Plan) -> list[str]:
+    rules = len(resource.inputs.get("ingress") or []) + len(resource.inputs.get("egress") or [])
+    return ["closed (no rules)"] if not rules else [f"{rules} RULES ON THE DEFAULT SG"]
+
+
 def _short_arn(arn: str) -> str:
     return arn.rsplit("/", 1)[-1][:8] if arn else "?"
 
@@ -101,6 +158,13 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:kms/key:Key": _key,
     "aws:iam/role:Role": _role,
     "pulumi:providers:aws": _provider,
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:ec2/subnet:Subnet": _subnet,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _endpoint,
+    "aws:ec2/flowLog:FlowLog": _flow_log,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _default_sg,
 }
 
 

@@ -74,6 +74,9 @@ def _describe(exc: ValidationError) -> str:
         if error["type"] == "extra_forbidden":
             accepted = _accepted_keys(PlatformSettings, loc[:-1])
             lines.append(f"  {key}: unknown key; accepted keys here: {', '.join(accepted)}")
+        elif not loc:
+            # A check across sections: its message names the keys; the input is the whole config.
+            lines.append(f"  {key} {error['msg'].removeprefix('Value error, ')}")
         elif error["type"] == "missing":
             lines.append(f"  {key}: required key is missing")
         else:

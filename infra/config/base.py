@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import re
 from importlib import resources
@@ -75,3 +76,28 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-
 
 GitHubRepository = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
 """A GitHub repository as owner/name."""
+
+
+def _check_ipv4_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        raise ValueError("not an IPv4 CIDR; expected <address>/<prefix length>, e.g. 10.0.0.0/16") from None
+    if str(network) != value:
+        raise ValueError(f"not a network address (host bits are set); did you mean {network}?")
+    return value
+
+
+Ipv4Cidr = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_ipv4_cidr)]
+"""An IPv4 network in CIDR notation with no host bits set, e.g. `10.0.0.0/16`."""
+
+
+def _check_log_retention(value: int) -> int:
+    from components._logs import check_retention_days
+
+    return check_retention_days(value)
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_check_log_retention)]
+"""A CloudWatch Logs retention in days: one of the values CloudWatch accepts (1, 3, 5, 7, 14, 30, ... 3653),
+as listed in botocore's logs model."""

@@ -9,6 +9,7 @@ from pydantic import Field, ModelWrapValidatorHandler, StringConstraints, model_
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
+from .network import NatGateways, NetworkSettings
 from .storage import StorageSettings
 from .training import TrainingSettings
 from .training import environment as _environment
@@ -77,6 +78,35 @@ class PlatformSettings(StrictModel):
             return handler(data)
         finally:
             _environment.reset(token)
+
+    network: NetworkSettings = NetworkSettings()
+    """The VPC: address range, availability zones, NAT gateways, VPC endpoints and flow logs."""
+
+    @model_validator(mode="after")
+    def _zones_in_region(self) -> PlatformSettings:
+        zones = self.network.availability_zones
+        if isinstance(zones, list) and (foreign := [z for z in zones if not z.startswith(self.region)]):
+            raise ValueError(
+                f"network.availability_zones {foreign} are not in region {self.region}; "
+                f"expected names like {self.region}a"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _prod_survives_an_az_outage(self) -> PlatformSettings:
+        if self.environment is not Environment.PROD or self.protection.override_reason:
+            return self
+        problems = []
+        if self.network.az_count < 3:
+            problems.append(f"network.availability_zones spans {self.network.az_count} AZs (prod needs at least 3)")
+        if self.network.nat_gateways is not NatGateways.PER_AZ:
+            problems.append(
+                f"network.nat_gateways is {self.network.nat_gateways.value!r} (prod needs 'per_az', so egress "
+                "survives the loss of one AZ)"
+            )
+        if problems:
+            raise ValueError(f"prod {'; '.join(problems)}; fix it or explain why in protection.override_reason")
+        return self
 
     @model_validator(mode="after")
     def _prod_keeps_protections(self) -> PlatformSettings:

@@ -39,9 +39,26 @@ def test_only_listed_roles_and_services_may_use_the_key():
     by_sid = {s["Sid"]: s for s in statements(doc)}
     assert by_sid["KeyUseByPlatformRoles"]["Condition"] == {"ArnEquals": {"aws:PrincipalArn": [ROLE]}}
     assert by_sid["GrantsForAwsResourcesByPlatformRoles"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    assert "KeyUseByAwsServices" not in by_sid  # logs gets its own, narrower statement
+    logs = by_sid["KeyUseByCloudWatchLogsUsEast1"]
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:*"}
+    }
+
+
+def test_other_services_are_held_to_the_account_and_logs_to_its_log_groups():
+    doc = policy(
+        key_plan(service_principals=["logs.eu-west-1.amazonaws.com", "sagemaker.amazonaws.com"]).get(
+            "aws:kms/key:Key", "k-key"
+        )
+    )
+    by_sid = {s["Sid"]: s for s in statements(doc)}
     services = by_sid["KeyUseByAwsServices"]
-    assert services["Principal"] == {"Service": ["logs.us-east-1.amazonaws.com"]}
+    assert services["Principal"] == {"Service": ["sagemaker.amazonaws.com"]}
     assert services["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    logs_condition = by_sid["KeyUseByCloudWatchLogsEuWest1"]["Condition"]["ArnLike"]
+    assert logs_condition == {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:*"}
 
 
 @pytest.mark.parametrize("window", [6, 31])
