@@ -11,7 +11,8 @@ from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
 from components.encryption import EncryptionKey
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
-from infra.network import build_network
+from infra.network import build_network, discovery_tag
+from infra.training import build_training, key_user_role_arns
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
@@ -38,7 +39,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "account_id": settings.account,
             "description": f"{prefix} data, artifacts and logs",
             "alias": f"{prefix}-data",
-            "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona],
+            "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]
+            + key_user_role_arns(settings),
             "service_principals": [f"logs.{settings.region}.amazonaws.com"],
         },
         stateful,
@@ -79,6 +81,18 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         base,
     )
     network = build_network(settings, provider, key.arn, base)
+    outputs: dict[str, Any] = {}
+    if settings.training is not None:
+        outputs["training"] = build_training(
+            settings,
+            subnet_ids=network.private_subnet_ids,
+            discovery_tag=discovery_tag(settings),
+            vpc_cidr=network.vpc_cidr,
+            kms_key_arn=key.arn,
+            bucket_arns={zone: bucket.arn for zone, bucket in lake.buckets.items()},
+            persona_role_arns={persona: role.arn for persona, role in personas.roles.items()},
+            opts=base,
+        )
     return {
         "environment": settings.environment.value,
         "vpc_id": network.vpc_id,
@@ -87,4 +101,5 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "buckets": {zone: bucket.name for zone, bucket in lake.buckets.items()},
         "access_log_bucket": lake.log_bucket.name,
         "roles": {persona.value: role.arn for persona, role in personas.roles.items()},
+        **outputs,
     }

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from infra.offline import Plan, PlannedResource
+from infra.report_training import EXTRACTORS as TRAINING_EXTRACTORS
 
 STATEFUL_TYPES = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
 """Resources that hold data: protected and retained in prod, and snapshotted by URN in the tests."""
@@ -166,6 +167,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _default_sg,
 }
+_EXTRACTORS.update(TRAINING_EXTRACTORS)
 
 
 def markdown(plan: Plan) -> str:

@@ -36,6 +36,7 @@ GPU_TAINT = {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}
 node alive and consolidation can take idle GPU nodes to zero."""
 GPU_TOLERATION = {"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}
 POOL_LABEL = "mlops.platform/gpu-pool"
+DISCOVERY_TAG = "karpenter.sh/discovery"
 
 INTERRUPTION_EVENTS = {
     "scheduled-change": {"source": ["aws.health"], "detail-type": ["AWS Health Event"]},
@@ -99,10 +100,9 @@ class GpuCapacityArgs(TypedDict):
     """Region of the cluster."""
     kms_key_arn: pulumi.Input[str]
     """Key encrypting the GPU nodes' root volumes."""
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    """Private subnets Karpenter launches into."""
-    security_group_ids: Sequence[pulumi.Input[str]]
-    """Security groups of the GPU nodes (the cluster security group)."""
+    discovery_tag: str
+    """Value of the `karpenter.sh/discovery` tag on the private subnets and the node security group; Karpenter
+    launches GPU nodes into what carries it."""
     k8s_provider: k8s.Provider
     """Provider of the cluster."""
     pools: Sequence[GpuPool]
@@ -285,8 +285,7 @@ class GpuCapacity(pulumi.ComponentResource):
                     metadata={"name": class_name},
                     spec=node_class(
                         role=self.node_role.name,
-                        subnet_ids=args["subnet_ids"],
-                        security_group_ids=args["security_group_ids"],
+                        discovery_tag=args["discovery_tag"],
                         kms_key_arn=args["kms_key_arn"],
                         root_volume_gib=pool.root_volume_gib,
                         ami_alias=args.get("ami_alias", "al2023@latest"),
@@ -329,7 +328,7 @@ class GpuCapacity(pulumi.ComponentResource):
 def node_class_name(pool: GpuPool) -> str:
     """Pools share an EC2NodeClass unless they need their own (placement group, volume size)."""
     if pool.efa:
-        return f"gpu-{pool.name}"
+        return f"{pool.name}-efa"
     return "gpu" if pool.root_volume_gib == GpuPool.root_volume_gib else f"gpu-{pool.root_volume_gib}gib"
 
 
@@ -365,22 +364,19 @@ def _check_capacity_args(name: str, args: GpuCapacityArgs) -> None:
 def node_class(
     *,
     role: pulumi.Input[str],
-    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-    security_group_ids: Sequence[pulumi.Input[str]],
+    discovery_tag: str,
     kms_key_arn: pulumi.Input[str],
     root_volume_gib: int,
     ami_alias: str,
     placement_group: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """EC2NodeClass spec: AL2023 (NVIDIA variant for GPU types), IMDSv2 only with hop limit 1, an encrypted gp3
-    root volume with the env key, and the cluster's own subnets and security group, selected by ID."""
+    root volume with the env key, subnets and security group found by the discovery tag."""
     spec: dict[str, Any] = {
         "role": role,
         "amiSelectorTerms": [{"alias": ami_alias}],
-        # By ID, not by discovery tag: the IDs are known here, and tagging subnets owned by the network
-        # component from this one would leave them with tags their owner does not manage.
-        "subnetSelectorTerms": pulumi.Output.from_input(subnet_ids).apply(lambda ids: [{"id": i} for i in ids]),
-        "securityGroupSelectorTerms": [{"id": sg} for sg in security_group_ids],
+        "subnetSelectorTerms": [{"tags": {DISCOVERY_TAG: discovery_tag}}],
+        "securityGroupSelectorTerms": [{"tags": {DISCOVERY_TAG: discovery_tag}}],
         "metadataOptions": {
             "httpEndpoint": "enabled",
             "httpProtocolIPv6": "disabled",

@@ -30,7 +30,10 @@ NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2
 """AWS managed policies every worker node role carries (join, pod networking, image pulls). No SSM access:
 nodes are not meant to be shelled into."""
 
-KMS_EBS_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+KMS_EBS_ACTIONS = [
+    "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
+]  # fmt: skip
 """What a principal launching or attaching EBS volumes encrypted with a customer key needs on that key."""
 
 
@@ -110,6 +113,8 @@ class TrainingClusterArgs(TypedDict):
     """Size and instance types of the system node group."""
     deletion_protection: NotRequired[bool]
     """Refuse `DeleteCluster` until turned off. Default True."""
+    discovery_tag: NotRequired[str | None]
+    """Tag the cluster security group `karpenter.sh/discovery=<value>` so Karpenter's nodes join it. None skips."""
 
 
 class TrainingCluster(pulumi.ComponentResource):
@@ -218,11 +223,24 @@ class TrainingCluster(pulumi.ComponentResource):
         self.endpoint = self.cluster.endpoint
         self.security_group_id = self.cluster.vpc_config.cluster_security_group_id
 
+        discovery: list[pulumi.Resource] = []
+        if tag := args.get("discovery_tag"):
+            # EKS creates this security group, so no other resource manages its tags.
+            discovery.append(
+                aws.ec2.Tag(
+                    f"{name}-sg-discovery",
+                    resource_id=self.security_group_id,
+                    key="karpenter.sh/discovery",
+                    value=tag,
+                    opts=child,
+                )
+            )
+
         self._access_entries(name, args.get("access", []))
         early = self._network_addons(name)
         self.system_node_group = self._system_nodes(name, args, early)
         late = self._workload_addons(name, args)
-        self.ready = [self.system_node_group, *early, *late]
+        self.ready = [self.system_node_group, *early, *late, *discovery]
 
         self.kubeconfig = kubeconfig(self.cluster, region)
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)

@@ -63,6 +63,8 @@ class PlatformSettings(StrictModel):
     """Data-lake retention, tiering and object lock."""
     access: AccessSettings
     """Persona trust and CI deployment."""
+    network: NetworkSettings = NetworkSettings()
+    """The VPC: address range, availability zones, NAT gateways, VPC endpoints and flow logs."""
     training: TrainingSettings | None = None
     """The EKS GPU training cluster and its teams; unset builds no cluster."""
 
@@ -78,9 +80,6 @@ class PlatformSettings(StrictModel):
             return handler(data)
         finally:
             _environment.reset(token)
-
-    network: NetworkSettings = NetworkSettings()
-    """The VPC: address range, availability zones, NAT gateways, VPC endpoints and flow logs."""
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> PlatformSettings:

@@ -7,10 +7,11 @@ import ipaddress
 import itertools
 from collections import Counter
 from collections.abc import Iterable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
+from components.training.capacity import CapacityType
 from components.training.instance_types import (
     EFA_FAMILIES,
     architectures,
@@ -130,7 +131,7 @@ class GpuPoolSettings(StrictModel):
     """GPU families (g5, g6, g6e, p4d, p5, ...). Set this or instance_types."""
     instance_types: list[str] = []
     """Exact GPU instance types (g6.12xlarge, ...). Set this or instance_families."""
-    capacity_types: Annotated[list[Literal["spot", "on-demand"]], Field(min_length=1)] = ["on-demand"]
+    capacity_types: Annotated[list[CapacityType], Field(min_length=1)] = ["on-demand"]
     """spot and/or on-demand; spot is refused in prod."""
     max_gpus: Annotated[int, Field(ge=1, le=4096)]
     """Most GPUs the pool may run at once (the NodePool's nvidia.com/gpu limit)."""
@@ -159,8 +160,8 @@ class GpuPoolSettings(StrictModel):
 
     @field_validator("capacity_types")
     @classmethod
-    def _no_spot_in_prod(cls, value: list[str]) -> list[str]:
-        if "spot" in value and environment.get() == "prod":
+    def _no_spot_in_prod(cls, value: list[CapacityType]) -> list[CapacityType]:
+        if CapacityType.SPOT in value and environment.get() == "prod":
             raise ValueError(
                 "spot capacity is not allowed in prod (interruptions would cost reviewed training runs); "
                 "use [on-demand]"
