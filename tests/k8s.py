@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 
 from infra.offline import Plan, PlannedResource
@@ -54,11 +55,13 @@ def is_custom(manifest: dict[str, Any]) -> bool:
 
 def schema_problems(manifest: dict[str, Any], version: str) -> list[str]:
     """Strict schema errors of a built-in object for Kubernetes `version`; [] when it validates."""
+    where = f"{manifest['kind']} {manifest['metadata'].get('name')}"
     try:
         kubernetes_validate.validate(manifest, version, strict=True)
-    except kubernetes_validate.ValidationError as exc:
-        where = f"{manifest['kind']} {manifest['metadata'].get('name')}"
-        return [f"{where}: {exc.caught.message} at {list(exc.caught.path)}"]
+    except jsonschema.ValidationError as exc:
+        return [f"{where}: {exc.message} at {list(exc.path)}"]
+    except kubernetes_validate.SchemaNotFoundError as exc:
+        return [f"{where}: {exc.message}"]
     return []
 
 
