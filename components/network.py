@@ -210,6 +210,8 @@ class Network(pulumi.ComponentResource):
     """NAT gateway IDs: one (SINGLE) or one per AZ (PER_AZ)."""
     flow_log_group_arn: pulumi.Output[str]
     """ARN of the CloudWatch log group receiving the flow logs."""
+    s3_cidr_blocks: pulumi.Output[list[str]]
+    """Public CIDRs of S3 in the region, reached privately through the gateway endpoint (for egress rules)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         layout, nat_mode, services = _check_network_args(name, args)
@@ -279,10 +281,11 @@ class Network(pulumi.ComponentResource):
             private_rts.append(rt)
         self.private_route_table_ids = [rt.id for rt in private_rts]
 
-        aws.ec2.VpcEndpoint(
+        s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3", vpc_endpoint_type="Gateway",
             route_table_ids=self.private_route_table_ids, opts=child,
         )
+        self.s3_cidr_blocks = s3.cidr_blocks
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints-sg", vpc_id=vpc.id,
             description="Interface VPC endpoints: HTTPS from inside the VPC only", opts=child,

@@ -104,6 +104,9 @@ class TenancyArgs(TypedDict):
     """Names of the GPU pools; each becomes a ResourceFlavor."""
     teams: Sequence[Team]
     """The tenants."""
+    s3_cidr_blocks: NotRequired[pulumi.Input[Sequence[str]]]
+    """S3's ranges in the region (the VPC's S3 gateway endpoint `cidr_blocks`): pods reach S3 through the gateway
+    endpoint at these public addresses, so HTTPS to them is allowed."""
     extra_egress_cidrs: NotRequired[Sequence[str]]
     """More destinations pods may reach on 443 (e.g. the region's S3 ranges behind the gateway endpoint)."""
     kueue_version: NotRequired[str]
@@ -200,7 +203,9 @@ class Tenancy(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{base}-allow-training",
             metadata={**meta, "name": "allow-training"},
-            spec=training_network_policy(args["vpc_cidr"], args.get("extra_egress_cidrs", [])),
+            spec=training_network_policy(
+                args["vpc_cidr"], args.get("extra_egress_cidrs", []), args.get("s3_cidr_blocks")
+            ),
             opts=in_ns,
         )
         role = k8s.rbac.v1.Role(f"{base}-role", metadata={**meta, "name": "team-member"}, rules=TEAM_RULES, opts=in_ns)
@@ -391,10 +396,17 @@ def limit_range() -> dict[str, Any]:
     }
 
 
-def training_network_policy(vpc_cidr: str, extra_egress_cidrs: Sequence[str]) -> dict[str, Any]:
+def training_network_policy(
+    vpc_cidr: str, extra_egress_cidrs: Sequence[str], s3_cidr_blocks: pulumi.Input[Sequence[str]] | None = None
+) -> dict[str, Any]:
     """What pods of a team may reach on top of the default deny: each other (DDP/NCCL on any port), cluster
-    DNS, the Pod Identity agent, and HTTPS inside the VPC (endpoints) and to `extra_egress_cidrs`."""
+    DNS, the Pod Identity agent, and HTTPS inside the VPC (endpoints), to S3 through its gateway endpoint and to
+    `extra_egress_cidrs`."""
     https = [{"protocol": "TCP", "port": 443}]
+    s3: list[dict[str, Any]] = []
+    if s3_cidr_blocks is not None:
+        peers = pulumi.Output.from_input(s3_cidr_blocks).apply(lambda cidrs: [{"ipBlock": {"cidr": c}} for c in cidrs])
+        s3.append({"to": peers, "ports": https})
     return {
         "podSelector": {},
         "policyTypes": ["Ingress", "Egress"],
@@ -412,6 +424,7 @@ def training_network_policy(vpc_cidr: str, extra_egress_cidrs: Sequence[str]) ->
             },
             {"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT}}], "ports": [{"protocol": "TCP", "port": 80}]},
             {"to": [{"ipBlock": {"cidr": cidr}} for cidr in [vpc_cidr, *extra_egress_cidrs]], "ports": https},
+            *s3,
         ],
     }
 

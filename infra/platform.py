@@ -88,6 +88,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             subnet_ids=network.private_subnet_ids,
             discovery_tag=discovery_tag(settings),
             vpc_cidr=network.vpc_cidr,
+            s3_cidr_blocks=network.s3_cidr_blocks,
             kms_key_arn=key.arn,
             bucket_arns={zone: bucket.arn for zone, bucket in lake.buckets.items()},
             persona_role_arns={persona: role.arn for persona, role in personas.roles.items()},

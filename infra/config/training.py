@@ -227,8 +227,8 @@ class TrainingSettings(StrictModel):
     teams: list[TeamSettings] = []
     """Teams sharing the cluster."""
     extra_egress_cidrs: list[EgressCidr] = []
-    """Destinations (HTTPS) team pods may reach besides the VPC, e.g. the region's S3 ranges behind the gateway
-    endpoint."""
+    """More destinations (HTTPS) team pods may reach; the VPC (interface endpoints) and S3 (through the gateway
+    endpoint) are always allowed."""
 
     @field_validator("gpu_pools")
     @classmethod

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from infra.offline import stack_config
+from infra.offline import MOCK_GATEWAY_CIDRS, stack_config
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 from tests.k8s import as_manifest, kubernetes_objects, problems
 
@@ -143,6 +143,21 @@ def test_nothing_is_open_to_the_internet(stack):
         ]
         assert all(p.get("ipBlock", {}).get("cidr") != "0.0.0.0/0" for p in peers)
     assert "0.0.0.0/0" not in cluster(stack).inputs["vpcConfig"].get("publicAccessCidrs", [])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_team_pods_reach_s3_through_the_vpcs_gateway_endpoint_ranges(stack):
+    plan = plan_for(stack)
+    for team in training_config(stack)["teams"]:
+        spec = plan.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"tenancy-{team['name']}-allow-training")
+        https = {
+            p["ipBlock"]["cidr"]
+            for rule in spec.inputs["spec"]["egress"]
+            if rule.get("ports") == [{"protocol": "TCP", "port": 443}]
+            for p in rule["to"]
+            if "ipBlock" in p
+        }
+        assert set(MOCK_GATEWAY_CIDRS) <= https  # the mocked S3 gateway endpoint's cidr_blocks
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -18,6 +18,7 @@ KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abcd"
 CLUSTER_ARN = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/p-dev-training"
 BUCKETS = {zone: f"arn:aws:s3:::p-dev-{zone}" for zone in ("raw", "curated", "features", "artifacts")}
 MEMBER = f"arn:aws:iam::{ACCOUNT}:role/vision-member"
+S3_RANGES = ["192.0.2.0/24", "203.0.113.0/24"]
 TEAMS = (
     Team("vision", "small", 4, "64", "512Gi", borrowing_limit_gpus=2, member_role_arns=(MEMBER,)),
     Team("nlp", "small", 4, "32", "256Gi", s3_prefix="research/nlp/"),
@@ -38,6 +39,7 @@ def tenancy(teams=TEAMS):
             "kms_key_arn": KEY,
             "bucket_arns": BUCKETS,
             "vpc_cidr": "10.10.0.0/16",
+            "s3_cidr_blocks": S3_RANGES,
             "gpu_pools": ["small", "large"],
             "teams": list(teams),
         },
@@ -63,8 +65,17 @@ def test_network_policy_denies_by_default_and_allows_dns_vpc_identity_agent_and_
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     allow = plan.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "tenancy-vision-allow-training").inputs["spec"]
     assert allow["ingress"] == [{"from": [{"podSelector": {}}]}]  # only the team's own pods (DDP)
-    cidrs = [peer["ipBlock"]["cidr"] for rule in allow["egress"] for peer in rule["to"] if "ipBlock" in peer]
-    assert cidrs == ["169.254.170.23/32", "10.10.0.0/16"]
+    cidrs = {
+        peer["ipBlock"]["cidr"]: rule["ports"] for rule in allow["egress"] for peer in rule["to"] if "ipBlock" in peer
+    }
+    https = [{"protocol": "TCP", "port": 443}]
+    # Pod Identity agent on 80; the VPC (interface endpoints) and S3 (through its gateway endpoint) on 443 only.
+    assert cidrs == {
+        "169.254.170.23/32": [{"protocol": "TCP", "port": 80}],
+        "10.10.0.0/16": https,
+        "192.0.2.0/24": https,
+        "203.0.113.0/24": https,
+    }
     dns = next(rule for rule in allow["egress"] if any("namespaceSelector" in peer for peer in rule["to"]))
     assert {p["port"] for p in dns["ports"]} == {53}
 
