@@ -112,7 +112,8 @@ class TrainingClusterArgs(TypedDict):
     system_nodes: NotRequired[SystemNodes]
     """Size and instance types of the system node group."""
     deletion_protection: NotRequired[bool]
-    """Refuse `DeleteCluster` until turned off. Default True."""
+    """EKS refuses `DeleteCluster` and Pulumi refuses to delete or replace the cluster (`protect`) until this is
+    turned off. Default True."""
     discovery_tag: NotRequired[str | None]
     """Tag the cluster security group `karpenter.sh/discovery=<value>` so Karpenter's nodes join it. None skips."""
 
@@ -217,7 +218,12 @@ class TrainingCluster(pulumi.ComponentResource):
             # The add-ons below are EKS-managed; the unmanaged defaults would fight them.
             bootstrap_self_managed_addons=False,
             deletion_protection=args.get("deletion_protection", True),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster_policy, secrets_key_policy, logs]),
+            # Replacing a cluster deletes every workload on it: with deletion protection, Pulumi refuses too.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[cluster_policy, secrets_key_policy, logs],
+                protect=args.get("deletion_protection", True),
+            ),
         )
         self.name = self.cluster.name
         self.endpoint = self.cluster.endpoint

@@ -104,8 +104,8 @@ def test_prod_has_an_efa_pool_in_a_cluster_placement_group_and_deletion_protecti
     assert group.inputs["strategy"] == "cluster"
     selectors = [c.inputs["spec"].get("placementGroupSelector") for c in plan.of_type(NODE_CLASS)]
     assert {"name": group.inputs["name"]} in selectors
-    assert cluster("prod").inputs["deletionProtection"] is True
-    assert cluster("dev").inputs["deletionProtection"] is False
+    assert cluster("prod").inputs["deletionProtection"] is True and cluster("prod").options["protect"]
+    assert cluster("dev").inputs["deletionProtection"] is False and not cluster("dev").options["protect"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
