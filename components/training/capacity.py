@@ -334,6 +334,12 @@ def node_class_name(pool: GpuPool) -> str:
 
 def _check_capacity_args(name: str, args: GpuCapacityArgs) -> None:
     where = f"GpuCapacity {name!r}"
+    cluster_name = args["cluster_arn"].rsplit("/", 1)[-1]
+    if len(longest := f"{cluster_name}-karpenter-{max(INTERRUPTION_EVENTS, key=len)}") > 64:
+        raise ValueError(
+            f"{where}: cluster name {cluster_name!r} makes the EventBridge rule name {longest!r} longer "
+            "than 64 characters"
+        )
     pools = args["pools"]
     if not pools:
         raise ValueError(f"{where}: pools needs at least one GPU pool")

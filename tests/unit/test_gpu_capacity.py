@@ -183,3 +183,16 @@ def test_bad_pools_fail_before_anything_is_registered(pools, message):
     plan = record(program)
     assert message in errors[0]
     assert [r.type for r in plan.resources] == ["pulumi:providers:kubernetes"]
+
+
+def test_a_cluster_name_too_long_for_aws_names_fails_early():
+    errors = []
+
+    def program():
+        try:
+            capacity(cluster_arn=CLUSTER_ARN.replace("p-dev-training", "a-very-long-organisation-prefix-prod-training"))
+        except ValueError as exc:
+            errors.append(str(exc))
+
+    record(program)
+    assert "longer than 64 characters" in errors[0]
