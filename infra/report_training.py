@@ -98,7 +98,7 @@ def _cluster_queue(resource: PlannedResource, plan: Plan) -> list[str]:
             for item in flavor.get("resources", []):
                 if item["name"] == "nvidia.com/gpu":
                     labels.append(
-                        f"{flavor['name']}: {item['nominalQuota']:g} GPUs (+{item.get('borrowingLimit', 0):g} borrowed)"
+                        f"{flavor['name']}: {item['nominalQuota']:g} GPUs (borrow ≤ {item.get('borrowingLimit', 0):g})"
                     )
     return labels
 
@@ -130,6 +130,13 @@ def _access_policy(resource: PlannedResource, plan: Plan) -> list[str]:
     return [resource.inputs.get("policyArn", "").rsplit("/", 1)[-1], where]
 
 
+def _addon(resource: PlannedResource, plan: Plan) -> list[str]:
+    labels = [f"Pod Identity {a['serviceAccount']}" for a in resource.inputs.get("podIdentityAssociations", [])]
+    if '"enableNetworkPolicy": "true"' in resource.inputs.get("configurationValues", ""):
+        labels.append("network policies enforced")
+    return labels
+
+
 def _pod_identity(resource: PlannedResource, plan: Plan) -> list[str]:
     return [f"{resource.inputs.get('namespace')}/{resource.inputs.get('serviceAccount')}"]
 
@@ -141,6 +148,7 @@ EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:eks/accessEntry:AccessEntry": _access_entry,
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": _access_policy,
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": _pod_identity,
+    "aws:eks/addon:Addon": _addon,
     "aws:sqs/queue:Queue": _queue,
     "kubernetes:karpenter.sh/v1:NodePool": _node_pool,
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": _node_class,

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from infra.offline import MOCK_GATEWAY_CIDRS, stack_config
+from infra.report import key_settings
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 from tests.k8s import as_manifest, kubernetes_objects, problems
 
@@ -186,3 +187,23 @@ def test_validation_catches_a_broken_object():
     pool = as_manifest(plan_for("dev").of_type(NODE_POOL)[0])
     del pool["spec"]["template"]["spec"]["nodeClassRef"]["name"]
     assert problems(pool, "1.36") == ["NodePool gpu-small: missing spec.template.spec.nodeClassRef.name"]
+
+
+def test_preview_labels_show_exposure_encryption_imds_and_scale_to_zero():
+    dev, prod = plan_for("dev"), plan_for("prod")
+    assert "PUBLIC endpoint from 198.51.100.0/24" in key_settings(cluster("dev"), dev)
+    assert {"private endpoint", "secrets KMS", "5/5 log types", "deletion protection"} <= set(
+        key_settings(cluster("prod"), prod)
+    )
+    template = prod.get("aws:ec2/launchTemplate:LaunchTemplate", "training-system-nodes")
+    assert key_settings(template, prod) == ["IMDSv2 only", "hop limit 1", "EBS KMS"]
+    pool = prod.get(NODE_POOL, "gpu-pool-gpu-large")
+    assert key_settings(pool, prod) == [
+        "p5.48xlarge",
+        "on-demand",
+        "≤ 64 GPUs",
+        "taint nvidia.com/gpu:NoSchedule",
+        "WhenEmptyOrUnderutilized after 30m",
+    ]
+    queue = prod.get("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "tenancy-vision-cluster-queue")
+    assert key_settings(queue, prod) == ["cohort gpu-training", "gpu-small: 16 GPUs (borrow ≤ 8)"]
