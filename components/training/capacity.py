@@ -29,6 +29,9 @@ KARPENTER_SERVICE_ACCOUNT = "karpenter"
 DEVICE_PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
 DEVICE_PLUGIN_VERSION = "0.18.0"
 """NVIDIA k8s-device-plugin chart version."""
+EFA_PLUGIN_REPO = "https://aws.github.io/eks-charts"
+EFA_PLUGIN_VERSION = "0.5.10"
+"""AWS EFA device plugin chart version (advertises `vpc.amazonaws.com/efa` on EFA nodes)."""
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT = {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}
@@ -316,6 +319,20 @@ class GpuCapacity(pulumi.ComponentResource):
                 k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))
             ),
         )
+        if self.placement_groups:
+            # Pods ask for `vpc.amazonaws.com/efa`; Karpenter then attaches EFA interfaces and this plugin exposes them.
+            k8s.helm.v3.Release(
+                f"{name}-efa-device-plugin",
+                name="aws-efa-k8s-device-plugin",
+                chart="aws-efa-k8s-device-plugin",
+                repository_opts={"repo": EFA_PLUGIN_REPO},
+                version=EFA_PLUGIN_VERSION,
+                namespace="kube-system",
+                values={"tolerations": [GPU_TOLERATION]},
+                opts=pulumi.ResourceOptions.merge(
+                    k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))
+                ),
+            )
         self.register_outputs(
             {
                 "node_role_arn": self.node_role.arn,

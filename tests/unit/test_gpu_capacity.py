@@ -99,6 +99,14 @@ def test_node_classes_use_al2023_imdsv2_encrypted_volumes_and_discovery_tags():
     assert placement["strategy"] == "cluster"
     assert classes["large-efa"]["placementGroupSelector"] == {"name": placement["name"]}
     assert "placementGroupSelector" not in classes["gpu"]
+    efa = plan.get("kubernetes:helm.sh/v3:Release", "gpu-efa-device-plugin").inputs
+    assert efa["chart"] == "aws-efa-k8s-device-plugin" and efa["values"]["tolerations"][0]["key"] == "nvidia.com/gpu"
+    without_efa = record(lambda: capacity(POOLS[:1]) and None)
+    assert not without_efa.of_type("aws:ec2/placementGroup:PlacementGroup")
+    assert [r.name for r in without_efa.of_type("kubernetes:helm.sh/v3:Release")] == [
+        "gpu-karpenter",
+        "gpu-nvidia-device-plugin",
+    ]
 
 
 def test_custom_resources_have_required_fields_and_wait_for_the_chart():
