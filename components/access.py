@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from . import _iam
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
+from .registry import PULL_ACTIONS, PUSH_ACTIONS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 
@@ -94,6 +95,13 @@ BUCKET_GRANTS: Mapping[Persona, tuple[Grant, ...]] = {
 }
 """Who may read or write which prefix of which zone."""
 
+IMAGE_GRANTS: Mapping[Persona, Access] = {
+    Persona.CI_DEPLOYER: Access.WRITE,
+    Persona.TRAINING: Access.READ,
+    Persona.INFERENCE: Access.READ,
+}
+"""Who may push (WRITE) or pull (READ) the environment's container images."""
+
 EXECUTION_PERSONAS = (Persona.TRAINING, Persona.INFERENCE)
 """Personas assumed by AWS services; they may let those services create KMS grants (volume encryption)."""
 
@@ -136,6 +144,8 @@ class PersonaRolesArgs(TypedDict):
     Default: the last part of `name_prefix`."""
     deployer_statements: NotRequired[Sequence[_iam.Statement]]
     """Further infrastructure permissions of the CI deployer, from capabilities beyond storage and access."""
+    ecr_repository_arns: NotRequired[Sequence[str]]
+    """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
 
 
 def role_name(name_prefix: str, persona: Persona) -> str:
@@ -332,7 +342,18 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
         )
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
+    if (repositories := sorted(args.get("ecr_repository_arns", []))) and persona in IMAGE_GRANTS:
+        push = IMAGE_GRANTS[persona] is Access.WRITE
+        statements += _image_statements(repositories, PULL_ACTIONS + (PUSH_ACTIONS if push else []))
     return statements
+
+
+def _image_statements(repositories: list[str], actions: list[str]) -> list[_iam.Statement]:
+    # GetAuthorizationToken has no resource type: it only returns a docker login for the account's registry.
+    return [
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "EcrImages", "Effect": "Allow", "Action": actions, "Resource": repositories},
+    ]
 
 
 def _bucket_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:
@@ -411,7 +432,12 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Action": READ_ACTIONS + WRITE_ACTIONS,
             "Resource": [pulumi.Output.concat(b, "/*") for b in buckets],
         },
-        {"Sid": "EnvBucketListing", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": buckets},
+        {
+            "Sid": "EnvBucketListing",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": buckets,
+        },
         {
             "Sid": "EnvKeyUse",
             "Effect": "Allow",
@@ -419,6 +445,11 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Resource": args["kms_key_arn"],
         },
         *_pulumi_backend_statements(args),
+        *(
+            _image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
+            if (repos := args.get("ecr_repository_arns"))
+            else []
+        ),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",

@@ -34,6 +34,9 @@ ADMIN_ACTIONS = [
 USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 """Cryptographic use of the key."""
 
+SNS_PUBLISHER_ACTIONS = ["kms:GenerateDataKey*", "kms:Decrypt"]
+"""What a service publishing to a KMS-encrypted SNS topic needs on the topic's key."""
+
 GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 """Grants, which AWS services (EBS, SageMaker, EKS) create on a caller's behalf."""
 
@@ -50,6 +53,11 @@ class EncryptionKeyArgs(TypedDict):
     """AWS service principals allowed to use the key for this account (condition aws:SourceAccount);
     `logs.<region>.amazonaws.com` is limited to this account's log groups in that region instead
     (condition kms:EncryptionContext:aws:logs:arn)."""
+    sns_publisher_principals: NotRequired[Sequence[str]]
+    """AWS services that publish to SNS topics encrypted with this key (e.g. `cloudwatch.amazonaws.com`,
+    `events.amazonaws.com`, `budgets.amazonaws.com`). They get only `kms:GenerateDataKey*` and `kms:Decrypt`,
+    and only for this account's topics (SNS encryption context). No `aws:SourceAccount` condition here:
+    EventBridge's KMS requests don't carry it; the topic policy holds the source-account checks."""
     description: NotRequired[str]
     """Human-readable purpose, shown in the KMS console."""
     alias: NotRequired[str]
@@ -145,6 +153,18 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
     for principal in principals:
         if match := _LOGS_PRINCIPAL.match(principal):
             statements.append(_logs_statement(principal, match.group(1), args["account_id"]))
+    if publishers := sorted(args.get("sns_publisher_principals", [])):
+        account_topics = pulumi.Output.concat("arn:aws:sns:*:", args["account_id"], ":*")
+        statements.append(
+            {
+                "Sid": "KeyUseBySnsPublishers",
+                "Effect": "Allow",
+                "Principal": {"Service": publishers},
+                "Action": SNS_PUBLISHER_ACTIONS,
+                "Resource": "*",
+                "Condition": {"StringLike": {"kms:EncryptionContext:aws:sns:topicArn": account_topics}},
+            }
+        )
     return statements
 
 

@@ -1,13 +1,15 @@
 """`mlops-platform`: the offline preview of a stack, with no cloud credentials and no Pulumi CLI.
 
-    mlops-platform preview --stack dev [--json plan.json] [--markdown summary.md]
+    mlops-platform preview --stack dev [--json plan.json] [--markdown summary.md] [--baseline main-plan.json]
+    mlops-platform cost --stack dev [--baseline main-plan.json] [--markdown cost.md] [--json cost.json]
 
-Exit codes: 0 plan printed; 2 invalid stack config (the message names the key).
+Exit codes: 0 plan printed; 2 invalid stack config (the message names the key) or unreadable baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -16,6 +18,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
+
+from infra import cost
 
 EXIT_CONFIG_ERROR = 2
 
@@ -29,8 +33,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     preview.add_argument("--json", type=Path, metavar="FILE", help="write the plan as JSON")
     preview.add_argument("--markdown", type=Path, metavar="FILE", help="write a pull-request summary")
     preview.add_argument("--stacks-dir", type=Path, default=None, help="folder of stack files (default: stacks/)")
+    preview.add_argument("--baseline", type=Path, metavar="FILE", help="plan JSON to compare the cost against")
+    cost = commands.add_parser("cost", help="estimate a stack's monthly cost from the dated price table")
+    cost.add_argument("--stack", required=True, help="stack name: a stacks/Pulumi.<stack>.yaml file")
+    cost.add_argument("--baseline", type=Path, metavar="FILE", help="plan JSON (preview --json) to compare against")
+    cost.add_argument("--markdown", type=Path, metavar="FILE", help="write the pull-request cost section")
+    cost.add_argument("--json", type=Path, metavar="FILE", help="write the estimate as JSON")
+    cost.add_argument("--stacks-dir", type=Path, default=None, help="folder of stack files (default: stacks/)")
     args = parser.parse_args(argv)
-    return _preview(args)
+    return _cost(args) if args.command == "cost" else _preview(args)
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -57,13 +68,61 @@ def _preview(args: argparse.Namespace) -> int:
         f"{len(plan.resources)} resources planned for stack [bold]{plan.stack}[/] in {elapsed:.1f}s (offline, mocks)."
     )
 
+    try:
+        estimate, delta = _estimate(plan, args.baseline)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _baseline_error(args.baseline, exc)
+    for renderable in cost.summary_renderables(estimate, delta):
+        console.print(renderable)
+
     if args.json:
         args.json.write_text(plan.to_json() + "\n")
         console.print(f"plan written to {args.json}")
     if args.markdown:
-        args.markdown.write_text(report.markdown(plan))
+        args.markdown.write_text(report.markdown(plan) + "\n" + cost.markdown(estimate, delta))
         console.print(f"summary written to {args.markdown}")
     return 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from infra import offline
+    from infra.config import ConfigError
+
+    console = Console(stderr=False, highlight=False)
+    try:
+        plan = offline.preview_stack(args.stack, **({"stacks_dir": args.stacks_dir} if args.stacks_dir else {}))
+    except (ConfigError, FileNotFoundError) as exc:
+        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        return EXIT_CONFIG_ERROR
+    try:
+        estimate, delta = _estimate(plan, args.baseline)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _baseline_error(args.baseline, exc)
+    for renderable in cost.rich_renderables(estimate, delta):
+        console.print(renderable)
+    if args.json:
+        data = estimate.to_dict()
+        if delta is not None:
+            data["baseline_total_monthly_usd"], data["delta_monthly_usd"] = delta.baseline_total, delta.delta
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
+        console.print(f"estimate written to {args.json}")
+    if args.markdown:
+        args.markdown.write_text(cost.markdown(estimate, delta))
+        console.print(f"cost summary written to {args.markdown}")
+    return 0
+
+
+def _estimate(plan, baseline: Path | None) -> tuple[cost.Estimate, cost.Delta | None]:
+    estimate = cost.estimate(plan)
+    if baseline is None:
+        return estimate, None
+    return estimate, cost.compare(estimate, cost.estimate(cost.load_plan(baseline)))
+
+
+def _baseline_error(baseline: Path | None, exc: Exception) -> int:
+    message = f"baseline plan {baseline}: {exc}" if baseline else str(exc)
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    return EXIT_CONFIG_ERROR
 
 
 def _tree(plan, report) -> Tree:

@@ -153,8 +153,38 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
         if type_ == "aws:ec2/eip:Eip":
             return {"allocationId": f"eipalloc-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:17]}"}
+        if registry := self._registry_computed(type_, name, inputs):
+            return registry
         service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"
         return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+
+    def _registry_computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Registry and monitoring resources: ARNs and URLs shaped like AWS's."""
+        account, region = self.account, self.region
+        if type_ == "aws:ecr/repository:Repository":
+            repo = inputs.get("name") or name
+            return {
+                "arn": f"arn:aws:ecr:{region}:{account}:repository/{repo}",
+                "registryId": account,
+                "repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{repo}",
+            }
+        if type_ == "aws:sns/topic:Topic":
+            return {"arn": f"arn:aws:sns:{region}:{account}:{inputs.get('name') or name}"}
+        if type_ == "aws:sagemaker/modelPackageGroup:ModelPackageGroup":
+            group = str(inputs.get("modelPackageGroupName") or name)
+            return {"arn": f"arn:aws:sagemaker:{region}:{account}:model-package-group/{group.lower()}"}
+        if type_ == "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer":
+            server = inputs.get("trackingServerName") or name
+            return {
+                "arn": f"arn:aws:sagemaker:{region}:{account}:mlflow-tracking-server/{server}",
+                "trackingServerUrl": f"https://t-{server}.{region}.experiments.sagemaker.aws",
+            }
+        if type_ == "aws:cloudwatch/dashboard:Dashboard":
+            dashboard = inputs.get("dashboardName") or name
+            return {"dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"}
+        if type_ == "aws:budgets/budget:Budget":
+            return {"arn": f"arn:aws:budgets::{account}:budget/{inputs.get('name') or name}"}
+        return None
 
 
 class _RecordingMonitor(mocks.MockMonitor):

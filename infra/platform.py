@@ -9,9 +9,12 @@ import pulumi_aws as aws
 
 from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
 from components.encryption import EncryptionKey
+from components.monitoring import PUBLISHER_SERVICES
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
+from infra.monitoring import build_alerting, build_dashboard
 from infra.network import build_network, discovery_tag
+from infra.registry import build_registry, registry_key_users, repository_arns
 from infra.training import build_training, key_user_role_arns
 
 
@@ -40,8 +43,10 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "description": f"{prefix} data, artifacts and logs",
             "alias": f"{prefix}-data",
             "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]
+            + registry_key_users(settings)
             + key_user_role_arns(settings),
             "service_principals": [f"logs.{settings.region}.amazonaws.com"],
+            "sns_publisher_principals": list(PUBLISHER_SERVICES),
         },
         stateful,
     )
@@ -77,10 +82,23 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "state_bucket": access.state_bucket,
             "secrets_key_arn": access.secrets_key_arn,
             "environment": settings.environment.value,
+            "ecr_repository_arns": repository_arns(settings),
         },
         base,
     )
     network = build_network(settings, provider, key.arn, base)
+    registry = build_registry(
+        settings,
+        kms_key_arn=key.arn,
+        artifacts=lake.buckets["artifacts"],
+        roles=personas.roles,
+        boundary_arn=personas.boundary.arn,
+        base=base,
+        stateful=stateful,
+    )
+    alerting = build_alerting(settings, kms_key_arn=key.arn, base=base)
+    # Serving passes its endpoint names here once endpoints exist.
+    dashboard = build_dashboard(settings, endpoint_names=[], base=base)
     outputs: dict[str, Any] = {}
     if settings.training is not None:
         outputs["training"] = build_training(
@@ -102,5 +120,12 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "buckets": {zone: bucket.name for zone, bucket in lake.buckets.items()},
         "access_log_bucket": lake.log_bucket.name,
         "roles": {persona.value: role.arn for persona, role in personas.roles.items()},
+        "alert_topic_arn": alerting.topic.topic_arn,
+        "dashboard_name": dashboard.dashboard_name,
+        "budget_names": [b.name for b in alerting.budgets.budgets.values()] if alerting.budgets else [],
+        "container_repositories": {name: repo.repository_url for name, repo in registry.repositories.items()},
+        "model_package_groups": {name: group.arn for name, group in registry.model_groups.items()},
+        "model_package_group_names": {name: g.group_name for name, g in registry.model_groups.items()},
+        "mlflow_tracking_server_arn": registry.tracking.arn if registry.tracking else None,
         **outputs,
     }

@@ -9,7 +9,12 @@ from collections.abc import Callable
 from infra.offline import Plan, PlannedResource
 from infra.report_training import EXTRACTORS as TRAINING_EXTRACTORS
 
-STATEFUL_TYPES = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
+STATEFUL_TYPES = (
+    "aws:s3/bucket:Bucket",
+    "aws:kms/key:Key",
+    "aws:ecr/repository:Repository",
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+)
 """Resources that hold data: protected and retained in prod, and snapshotted by URN in the tests."""
 
 
@@ -148,6 +153,63 @@ def _ingress_rule(resource: PlannedResource, plan: Plan) -> list[str]:
 def _default_sg(resource: PlannedResource, plan: Plan) -> list[str]:
     rules = len(resource.inputs.get("ingress") or []) + len(resource.inputs.get("egress") or [])
     return ["closed (no rules)"] if not rules else [f"{rules} RULES ON THE DEFAULT SG"]
+def _repository(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    mutability = inputs.get("imageTagMutability", "MUTABLE")
+    labels = ["immutable tags" if mutability == "IMMUTABLE" else f"TAGS {mutability}"]
+    scanning = inputs.get("imageScanningConfiguration") or {}
+    labels.append("scan on push" if scanning.get("scanOnPush") else "NO SCAN")
+    encryption = (inputs.get("encryptionConfigurations") or [{}])[0]
+    if encryption.get("encryptionType") == "KMS" and encryption.get("kmsKey"):
+        labels.append(f"KMS {_short_arn(encryption['kmsKey'])}")
+    else:
+        labels.append("NO CMK (AES256)")
+    for lifecycle in _siblings(resource, plan, "aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+        rules = json.loads(lifecycle.inputs["policy"])["rules"]
+        rules = {r["selection"]["tagStatus"]: r["selection"] for r in rules}
+        if untagged := rules.get("untagged"):
+            labels.append(f"untagged expire {untagged['countNumber']}d")
+        if tagged := rules.get("tagged"):
+            labels.append(f"keep {tagged['countNumber']} releases")
+    if inputs.get("forceDelete"):
+        labels.append("force_delete")
+    return labels
+
+
+def _topic(resource: PlannedResource, plan: Plan) -> list[str]:
+    key = resource.inputs.get("kmsMasterKeyId")
+    labels = [f"SSE-KMS {_short_arn(key)}" if key else "NOT ENCRYPTED"]
+    subscriptions = _siblings(resource, plan, "aws:sns/topicSubscription:TopicSubscription")
+    labels.append(f"{len(subscriptions)} subscription(s)" if subscriptions else "no subscribers")
+    return labels
+
+
+def _budget(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    limit = f"{float(inputs['limitAmount']):,.2f} {inputs.get('limitUnit', 'USD')}"
+    labels = [f"limit {limit}/{inputs['timeUnit'].lower()}"]
+    labels += [f"{f['name']}={','.join(f['values'])}" for f in inputs.get("costFilters") or []]
+    notifications = [n for n in inputs.get("notifications") or [] if n.get("subscriberSnsTopicArns")]
+    alerts = [f"{n['threshold']:g}% {n['notificationType'].lower()}" for n in notifications]
+    labels.append(f"SNS at {', '.join(alerts)}" if alerts else "NO SNS ALERTS")
+    return labels
+
+
+def _model_group(resource: PlannedResource, plan: Plan) -> list[str]:
+    accounts: set[str] = set()
+    policy_type = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
+    for group_policy in _siblings(resource, plan, policy_type):
+        for statement in json.loads(group_policy.inputs["resourcePolicy"])["Statement"]:
+            principals = statement.get("Principal", {}).get("AWS", [])
+            principals = [principals] if isinstance(principals, str) else principals
+            accounts |= {p.split(":")[4] for p in principals}
+    return [f"shared read-only with {', '.join(sorted(accounts))}"] if accounts else ["not shared"]
+
+
+def _mlflow(resource: PlannedResource, plan: Plan) -> list[str]:
+    inputs = resource.inputs
+    size, store = inputs.get("trackingServerSize", "Small"), inputs.get("artifactStoreUri", "?")
+    return [f"size {size}", f"artifacts {store}"]
 
 
 def _short_arn(arn: str) -> str:
@@ -166,8 +228,21 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ingress_rule,
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _default_sg,
+    "aws:ecr/repository:Repository": _repository,
+    "aws:sns/topic:Topic": _topic,
+    "aws:budgets/budget:Budget": _budget,
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_group,
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
 }
 _EXTRACTORS.update(TRAINING_EXTRACTORS)
+
+
+def _network_lines(plan: Plan) -> list[str]:
+    vpcs = plan.of_type("aws:ec2/vpc:Vpc")
+    if not vpcs:
+        return []
+    rows = [f"| `{v.name}` | {', '.join(key_settings(v, plan))} |" for v in vpcs]
+    return ["#### Network", "", "| VPC | settings |", "|---|---|", *rows, ""]
 
 
 def markdown(plan: Plan) -> str:
@@ -185,6 +260,7 @@ def markdown(plan: Plan) -> str:
         "|---|---|---|",
         *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
         "",
+        *_network_lines(plan),
         "<details><summary>Resources by type</summary>",
         "",
         "| type | count |",

@@ -9,7 +9,9 @@ from pydantic import Field, ModelWrapValidatorHandler, StringConstraints, model_
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
+from .monitoring import MonitoringSettings
 from .network import NatGateways, NetworkSettings
+from .registry import RegistrySettings
 from .storage import StorageSettings
 from .training import TrainingSettings
 from .training import environment as _environment
@@ -63,6 +65,10 @@ class PlatformSettings(StrictModel):
     """Data-lake retention, tiering and object lock."""
     access: AccessSettings
     """Persona trust and CI deployment."""
+    registry: RegistrySettings = RegistrySettings()
+    """Container repositories, model package groups and experiment tracking."""
+    monitoring: MonitoringSettings = MonitoringSettings()
+    """Alert subscriptions and budgets."""
     network: NetworkSettings = NetworkSettings()
     """The VPC: address range, availability zones, NAT gateways, VPC endpoints and flow logs."""
     training: TrainingSettings | None = None
@@ -108,6 +114,17 @@ class PlatformSettings(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _models_shared_elsewhere(self) -> PlatformSettings:
+        for index, model in enumerate(self.registry.models):
+            if self.account in model.share_with_accounts:
+                raise ValueError(
+                    f"registry.models[{index}].share_with_accounts includes the stack's own account "
+                    f"{self.account}; "
+                    "list only the accounts models are promoted to"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _prod_keeps_protections(self) -> PlatformSettings:
         if self.environment is not Environment.PROD or self.protection.override_reason:
             return self
@@ -117,6 +134,7 @@ class PlatformSettings(StrictModel):
                 ("protection.protect_stateful", not self.protection.protect_stateful),
                 ("protection.retain_on_delete", not self.protection.retain_on_delete),
                 ("storage.force_destroy", self.storage.force_destroy),
+                ("registry.force_delete", self.registry.force_delete),
             )
             if off
         ]

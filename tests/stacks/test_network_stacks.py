@@ -102,3 +102,12 @@ def test_preview_shows_flow_logs_endpoints_and_nat_mode():
     ]
     group = plan_for("prod").get("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs")
     assert key_settings(group, plan_for("prod"))[1:] == ["retention 400d", "protected", "retained on delete"]
+
+
+def test_pull_request_summary_has_a_network_row():
+    from infra.report import markdown
+
+    assert (
+        "| `network-vpc` | 10.10.0.0/16, flow logs ALL, 5 interface + 1 gateway endpoints, 2 AZs, NAT single (1) |"
+        in markdown(plan_for("dev"))
+    )

@@ -302,3 +302,16 @@ def test_account_defaults_to_the_providers_caller_identity_unless_given():
     )
     explicit = record(lambda: Network("net", network_args(account_id="111111111111")) and None, account="999999999999")
     assert source_account(explicit) == "111111111111"
+
+
+def test_readme_example_builds_a_three_az_vpc():
+    import re
+
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    [example] = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "Network(" in b]
+    plan = record(lambda: exec(compile(example, "README.md", "exec"), {}))
+    subnets = sorted(s.inputs["cidrBlock"] for s in plan.of_type(SUBNET) if s.name.startswith("team-net-private"))
+    assert subnets == ["10.42.0.0/19", "10.42.32.0/19", "10.42.64.0/19"]
+    assert len(plan.of_type(NAT)) == 3

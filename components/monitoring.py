@@ -1,0 +1,399 @@
+"""Monitoring and cost: the environment's KMS-encrypted alert topic, CloudWatch dashboard and AWS Budgets.
+
+`AlertTopic` is what every alarm, EventBridge rule and budget of an environment publishes to; the serving
+components take its `topic_arn`. `EnvironmentDashboard` takes the endpoint names to chart, and `Budgets`
+alert at 80 % and 100 % of a monthly cost limit, per environment and per team.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from . import _iam
+
+
+class AlertProtocol(StrEnum):
+    """How a subscriber receives alerts. botocore's SNS model has no enum for protocols, so this is the
+    closed set the platform supports (SMS and application push are deliberately left out)."""
+
+    EMAIL = "email"
+    HTTPS = "https"
+    SQS = "sqs"
+    LAMBDA = "lambda"
+
+
+_ENDPOINT_SHAPES: dict[AlertProtocol, tuple[re.Pattern[str], str]] = {
+    AlertProtocol.EMAIL: (
+        re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"),
+        "an email address, e.g. ml-oncall@example.com",
+    ),
+    AlertProtocol.HTTPS: (
+        re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?$"),
+        "an https:// URL, e.g. https://hooks.example.com/alerts",
+    ),
+    AlertProtocol.SQS: (
+        re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$"),
+        "an SQS queue ARN, arn:aws:sqs:<region>:<account>:<queue>",
+    ),
+    AlertProtocol.LAMBDA: (
+        re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"),
+        "a Lambda function ARN, arn:aws:lambda:<region>:<account>:function:<name>",
+    ),
+}
+
+
+def check_endpoint(protocol: AlertProtocol, endpoint: str) -> str:
+    """Return `endpoint` if it has the shape `protocol` needs; ValueError saying what is accepted if not."""
+    pattern, accepted = _ENDPOINT_SHAPES[AlertProtocol(protocol)]
+    if not pattern.match(endpoint):
+        raise ValueError(f"not a valid {protocol} endpoint; expected {accepted}")
+    return endpoint
+
+
+@dataclass(frozen=True)
+class AlertSubscription:
+    """One subscriber of the alert topic."""
+
+    protocol: AlertProtocol
+    """email, https, sqs or lambda."""
+    endpoint: str
+    """Address, URL or ARN matching the protocol. Email and https subscribers must confirm."""
+
+
+PUBLISHER_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com")
+"""AWS services that publish to the alert topic: CloudWatch alarms, EventBridge rules and AWS Budgets. The
+topic's KMS key must let them use it too (`EncryptionKeyArgs.sns_publisher_principals`)."""
+
+
+class AlertTopicArgs(TypedDict):
+    """Arguments of `AlertTopic`."""
+
+    topic_name: str
+    """Physical topic name, e.g. `mlops-platform-dev-alerts` (letters, digits, - and _, at most 256)."""
+    account_id: str
+    """The environment's account; only its alarms, rules and budgets may publish."""
+    region: str
+    """The environment's region (scopes the alarm and rule source ARNs)."""
+    kms_key_arn: pulumi.Input[str]
+    """Customer-managed key encrypting the messages at rest."""
+    subscriptions: NotRequired[Sequence[AlertSubscription]]
+    """Who receives the alerts (default: nobody yet)."""
+
+
+class AlertTopic(pulumi.ComponentResource):
+    """An SNS topic encrypted with the environment's key, a topic policy that lets only this account's
+    CloudWatch alarms, EventBridge rules and budgets publish (and denies non-TLS publishing), and the
+    configured subscriptions."""
+
+    topic: aws.sns.Topic
+    """The topic."""
+    topic_arn: pulumi.Output[str]
+    """ARN of the topic: the alarm action of every alarm of the environment."""
+
+    def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _check_topic_args(name, args)
+        super().__init__("mlops:monitoring:AlertTopic", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(
+            f"{name}-topic",
+            name=args["topic_name"],
+            display_name=args["topic_name"][:100],
+            kms_master_key_id=args["kms_key_arn"],
+            opts=child,
+        )
+        self.topic_arn = self.topic.arn
+        aws.sns.TopicPolicy(
+            f"{name}-policy",
+            arn=self.topic.arn,
+            policy=_iam.render(topic_policy_statements(self.topic.arn, args)),
+            opts=child,
+        )
+        for index, subscription in enumerate(args.get("subscriptions", [])):
+            aws.sns.TopicSubscription(
+                f"{name}-{subscription.protocol.value}-{index}",
+                topic=self.topic.arn,
+                protocol=subscription.protocol.value,
+                endpoint=subscription.endpoint,
+                opts=child,
+            )
+        self.register_outputs({"topic_arn": self.topic_arn})
+
+
+def _check_topic_args(name: str, args: AlertTopicArgs) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", args["topic_name"]):
+        raise ValueError(
+            f"AlertTopic {name!r}: topic_name={args['topic_name']!r} must be 1-256 letters, digits, - or _"
+        )
+    for index, subscription in enumerate(args.get("subscriptions", [])):
+        try:
+            check_endpoint(subscription.protocol, subscription.endpoint)
+        except ValueError as exc:
+            raise ValueError(
+                f"AlertTopic {name!r}: subscriptions[{index}].endpoint={subscription.endpoint!r}: {exc}"
+            ) from None
+
+
+def topic_policy_statements(topic_arn: pulumi.Input[str], args: AlertTopicArgs) -> list[_iam.Statement]:
+    """Publishing by this account's alarms, rules and budgets only (confused-deputy conditions), over TLS."""
+    account, region = args["account_id"], args["region"]
+    sources = {
+        "cloudwatch.amazonaws.com": (
+            "AllowCloudWatchAlarms",
+            f"arn:aws:cloudwatch:{region}:{account}:alarm:*",
+        ),
+        "events.amazonaws.com": ("AllowEventBridgeRules", f"arn:aws:events:{region}:{account}:rule/*"),
+        "budgets.amazonaws.com": ("AllowBudgets", f"arn:aws:budgets::{account}:*"),
+    }
+    statements: list[_iam.Statement] = [
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": source_arn},
+            },
+        }
+        for service, (sid, source_arn) in sources.items()
+    ]
+    statements.append(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+    return statements
+
+
+ENDPOINT_METRICS: tuple[tuple[str, str, str, str], ...] = (
+    ("Invocations", "AWS/SageMaker", "Invocations", "Sum"),
+    ("Model latency p99 (µs)", "AWS/SageMaker", "ModelLatency", "p99"),
+    ("5xx errors", "AWS/SageMaker", "Invocation5XXErrors", "Sum"),
+    ("4xx errors", "AWS/SageMaker", "Invocation4XXErrors", "Sum"),
+    ("CPU utilisation (%)", "/aws/sagemaker/Endpoints", "CPUUtilization", "Average"),
+    ("Memory utilisation (%)", "/aws/sagemaker/Endpoints", "MemoryUtilization", "Average"),
+    ("GPU utilisation (%)", "/aws/sagemaker/Endpoints", "GPUUtilization", "Average"),
+)
+"""The dashboard's charts: (title, namespace, metric, statistic), one line per endpoint in each."""
+
+
+def dashboard_body(endpoint_names: Sequence[str], region: str, period_seconds: int = 300) -> dict[str, Any]:
+    """The dashboard as a dict: a header, then a chart per `ENDPOINT_METRICS` entry, a line per endpoint.
+
+    Lines are SEARCH expressions over the `EndpointName, VariantName` dimensions, so every production and
+    shadow variant of an endpoint shows up without the dashboard knowing the variant names.
+    """
+    names = sorted(set(endpoint_names))
+    header = "## Endpoints\n" + (
+        ", ".join(f"`{n}`" for n in names) if names else "No endpoints in this environment yet."
+    )
+    widgets: list[dict[str, Any]] = [
+        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": header}}
+    ]
+    if not names:
+        return {"widgets": widgets}
+    for index, (title, namespace, metric, stat) in enumerate(ENDPOINT_METRICS):
+        lines = [
+            [
+                {
+                    "id": f"e{line}",
+                    "label": endpoint,
+                    "expression": (
+                        f'SEARCH(\'{{{namespace},EndpointName,VariantName}} MetricName="{metric}" '
+                        f"EndpointName=\"{endpoint}\"', '{stat}', {period_seconds})"
+                    ),
+                }
+            ]
+            for line, endpoint in enumerate(names)
+        ]
+        widgets.append(
+            {
+                "type": "metric",
+                "x": 12 * (index % 2),
+                "y": 2 + 6 * (index // 2),
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "title": title,
+                    "region": region,
+                    "view": "timeSeries",
+                    "stacked": False,
+                    "period": period_seconds,
+                    "metrics": lines,
+                },
+            }
+        )
+    return {"widgets": widgets}
+
+
+class EnvironmentDashboardArgs(TypedDict):
+    """Arguments of `EnvironmentDashboard`."""
+
+    dashboard_name: str
+    """Physical dashboard name (letters, digits, - and _, at most 255)."""
+    region: str
+    """Region of the charted metrics."""
+    endpoint_names: pulumi.Input[Sequence[str]]
+    """SageMaker endpoint names to chart (the serving components' outputs); may be empty."""
+    period_seconds: NotRequired[int]
+    """Aggregation period of every chart, a multiple of 60 (default 300)."""
+
+
+class EnvironmentDashboard(pulumi.ComponentResource):
+    """A CloudWatch dashboard of the environment's endpoints: invocations, p99 model latency, 5xx and 4xx
+    errors, CPU, memory and GPU utilisation. The body is built from dicts by `dashboard_body`."""
+
+    dashboard: aws.cloudwatch.Dashboard
+    """The dashboard."""
+    dashboard_name: pulumi.Output[str]
+    """Its name."""
+
+    def __init__(self, name: str, args: EnvironmentDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        period = args.get("period_seconds", 300)
+        if period < 60 or period % 60:
+            raise ValueError(
+                f"EnvironmentDashboard {name!r}: period_seconds={period} must be a positive multiple of 60"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", args["dashboard_name"]):
+            raise ValueError(
+                f"EnvironmentDashboard {name!r}: dashboard_name={args['dashboard_name']!r} must be 1-255 "
+                "letters, digits, - or _"
+            )
+        super().__init__("mlops:monitoring:EnvironmentDashboard", name, None, opts)
+        body = pulumi.Output.from_input(args["endpoint_names"]).apply(
+            lambda names: json.dumps(dashboard_body(list(names or []), args["region"], period), sort_keys=True)
+        )
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=args["dashboard_name"],
+            dashboard_body=body,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.dashboard_name = self.dashboard.dashboard_name
+        self.register_outputs({"dashboard_name": self.dashboard_name})
+
+
+@dataclass(frozen=True)
+class TeamBudget:
+    """A monthly cost limit for the resources tagged with one team."""
+
+    team: str
+    """Value of the `team` tag."""
+    monthly_limit_usd: float
+    """Limit in US dollars, greater than 0."""
+
+
+ALERT_THRESHOLDS: tuple[tuple[str, float], ...] = (("ACTUAL", 80.0), ("ACTUAL", 100.0), ("FORECASTED", 100.0))
+"""(notification type, percent of the limit) at which every budget notifies the alert topic."""
+
+
+class BudgetsArgs(TypedDict):
+    """Arguments of `Budgets`."""
+
+    name_prefix: str
+    """Prefix of budget names, e.g. `mlops-platform-dev`."""
+    environment: str
+    """Value of the `env` cost allocation tag that the environment budget filters on."""
+    monthly_limit_usd: float
+    """Monthly cost limit of the whole environment, in US dollars (> 0)."""
+    topic_arn: pulumi.Input[str]
+    """SNS topic the notifications go to (in the same account: Budgets cannot notify across accounts)."""
+    teams: NotRequired[Sequence[TeamBudget]]
+    """Per-team budgets on the `team` tag (default: none)."""
+    env_tag_key: NotRequired[str]
+    """Tag key identifying the environment (default `env`)."""
+    team_tag_key: NotRequired[str]
+    """Tag key identifying the team (default `team`)."""
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-") or "team"
+
+
+class Budgets(pulumi.ComponentResource):
+    """Monthly COST budgets: one for the environment (tag `env`) and one per configured team (tag `team`),
+    each
+    notifying the alert topic at 80 % and 100 % of actual spend and at 100 % of forecast spend.
+
+    The tags must be activated as user-defined cost allocation tags in the payer account's billing console;
+    until then the filtered budgets see no spend.
+    """
+
+    budgets: dict[str, aws.budgets.Budget]
+    """Budgets by scope: `env`, then `team:<team>`."""
+
+    def __init__(self, name: str, args: BudgetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        _check_budget_args(name, args)
+        super().__init__("mlops:monitoring:Budgets", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = args["name_prefix"]
+        env_key, team_key = args.get("env_tag_key", "env"), args.get("team_tag_key", "team")
+        scopes: list[tuple[str, str, str, float]] = [
+            ("env", f"{prefix}-monthly", f"user:{env_key}${args['environment']}", args["monthly_limit_usd"])
+        ]
+        scopes += [
+            (
+                f"team:{t.team}",
+                f"{prefix}-team-{_slug(t.team)}",
+                f"user:{team_key}${t.team}",
+                t.monthly_limit_usd,
+            )
+            for t in args.get("teams", [])
+        ]
+        self.budgets = {}
+        for scope, budget_name, tag_value, limit in scopes:
+            logical = f"{name}-env" if scope == "env" else f"{name}-team-{_slug(scope[5:])}"
+            self.budgets[scope] = aws.budgets.Budget(
+                logical,
+                name=budget_name,
+                budget_type="COST",
+                time_unit="MONTHLY",
+                limit_amount=f"{limit:.2f}",
+                limit_unit="USD",
+                cost_filters=[{"name": "TagKeyValue", "values": [tag_value]}],
+                notifications=budget_notifications(args["topic_arn"]),
+                opts=child,
+            )
+        self.register_outputs({"budget_names": [b.name for b in self.budgets.values()]})
+
+
+def budget_notifications(topic_arn: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """One notification per `ALERT_THRESHOLDS` entry, all to the topic."""
+    return [
+        {
+            "comparison_operator": "GREATER_THAN",
+            "notification_type": kind,
+            "threshold": percent,
+            "threshold_type": "PERCENTAGE",
+            "subscriber_sns_topic_arns": [topic_arn],
+        }
+        for kind, percent in ALERT_THRESHOLDS
+    ]
+
+
+def _check_budget_args(name: str, args: BudgetsArgs) -> None:
+    if not args["monthly_limit_usd"] > 0:
+        raise ValueError(f"Budgets {name!r}: monthly_limit_usd={args['monthly_limit_usd']} must be greater than 0")
+    seen: set[str] = set()
+    for index, team in enumerate(args.get("teams", [])):
+        if not team.monthly_limit_usd > 0:
+            raise ValueError(
+                f"Budgets {name!r}: teams[{index}].monthly_limit_usd={team.monthly_limit_usd} must be greater than 0"
+            )
+        if _slug(team.team) in seen:
+            raise ValueError(f"Budgets {name!r}: teams[{index}].team={team.team!r} is listed twice")
+        seen.add(_slug(team.team))

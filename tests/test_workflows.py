@@ -1,0 +1,253 @@
+"""The GitHub workflows, checked with real linters (zizmor, actionlint, check-jsonschema's vendored GitHub
+workflow schema) and with structural asserts for what the linters don't enforce: SHA pins with version
+comments, per-job permissions and timeouts, the promotion chain and the environments.
+
+Each linter is also fed a deliberately bad workflow, so a linter that silently checks nothing fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = REPO / ".github" / "workflows"
+FILES = sorted(WORKFLOWS.glob("*.yml"))
+BIN = Path(sys.executable).parent
+STACKS = ["dev", "staging", "prod"]
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+SEVERITIES = ("unknown", "informational", "low", "medium", "high")
+
+BAD_WORKFLOW = """\
+name: bad
+on: pull_request_target
+jobs:
+  greet:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          ref: ${{ github.event.pull_request.head.sha }}
+      - run: echo "${{ github.event.pull_request.title }}"
+      - run: echo ${{ steps.nope.outputs.x }}
+"""
+
+
+def _load(path: Path) -> dict:
+    # PyYAML reads the key `on` as True (YAML 1.1); map it back.
+    document = yaml.safe_load(path.read_text())
+    if True in document:
+        document["on"] = document.pop(True)
+    return document
+
+
+def _uses_lines(path: Path) -> list[str]:
+    return [line.split("uses:", 1)[1].strip() for line in path.read_text().splitlines()
+            if re.match(r"^\s*(- )?uses:", line)]
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        pytest.fail(f"{name} is not installed in the project environment (uv sync --group dev)")
+    return str(path)
+
+
+def _zizmor(target: Path) -> list[dict]:
+    result = subprocess.run(
+        [_tool("zizmor"), "--offline", "--persona", "auditor", "--format", "json", "--no-progress",
+         str(target)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert result.returncode in (0, *range(10, 20)), result.stderr  # 1x: findings of some severity
+    return json.loads(result.stdout)
+
+
+def _severity(finding: dict) -> str:
+    return finding["determinations"]["severity"].lower()
+
+
+def test_workflow_files_exist():
+    names = {path.name for path in FILES}
+    assert {"pr-preview.yml", "pr-comment.yml", "deploy.yml", "pulumi-up.yml", "drift.yml"} <= names
+
+
+def test_zizmor_finds_nothing_above_informational():
+    findings = _zizmor(WORKFLOWS)
+    serious = [f"{f['ident']} ({_severity(f)}): {f['desc']}" for f in findings
+               if SEVERITIES.index(_severity(f)) > SEVERITIES.index("informational")]
+    assert serious == []
+
+
+def test_zizmor_catches_injection_and_unpinned_actions(tmp_path):
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(BAD_WORKFLOW)
+    idents = {f["ident"] for f in _zizmor(bad)}
+    assert {"template-injection", "unpinned-uses", "dangerous-triggers"} <= idents
+
+
+def test_workflows_match_the_github_workflow_schema():
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, FILES)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_rejects_a_malformed_workflow(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: bad\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    timeout-minutes: soon\n")
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(bad)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert result.returncode == 1
+
+
+def _actionlint(*paths: Path, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [_tool("actionlint"), "-shellcheck", _tool("shellcheck"), "-format", "{{json .}}", *map(str, paths)],
+        capture_output=True, text=True, check=False, timeout=120, cwd=cwd,
+    )
+
+
+def test_actionlint_is_clean():
+    result = _actionlint(*FILES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_catches_undefined_step_outputs(tmp_path):
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(BAD_WORKFLOW)
+    result = _actionlint(bad, cwd=tmp_path)
+    assert result.returncode == 1
+    kinds = {error["kind"] for error in json.loads(result.stdout)}
+    assert "expression" in kinds
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_full_sha_with_a_version_comment(path):
+    for uses in _uses_lines(path):
+        if uses.startswith("$/"):
+            continue  # a reusable workflow of this repository, at the running commit
+        assert PINNED.match(uses), f"{path.name}: `{uses}` is not pinned as owner/repo@<40 hex> # vX.Y.Z"
+
+
+def test_each_action_has_one_pin_across_workflows():
+    pins: dict[str, set[str]] = {}
+    for path in FILES:
+        for uses in _uses_lines(path):
+            action, _, ref = uses.partition("@")
+            pins.setdefault(action, set()).add(ref)
+    assert {action: refs for action, refs in pins.items() if len(refs) > 1} == {}
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_least_privilege_permissions(path):
+    workflow = _load(path)
+    assert workflow.get("permissions") == {}, f"{path.name}: top-level permissions must be {{}}"
+    for job_id, job in workflow["jobs"].items():
+        assert "permissions" in job, f"{path.name}: job {job_id} sets no permissions"
+        assert job["permissions"] not in ("write-all", "read-all")
+        if "uses" not in job:  # a reusable-workflow call has no runner of its own
+            assert 0 < job["timeout-minutes"] <= 60, f"{path.name}: job {job_id} timeout"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_checkouts_do_not_persist_credentials(path):
+    for job in _load(path)["jobs"].values():
+        for step in job.get("steps", []):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_no_event_text_is_expanded_inside_scripts(path):
+    for job in _load(path)["jobs"].values():
+        for step in job.get("steps", []):
+            for script in (step.get("run", ""), step.get("with", {}).get("script", "")):
+                where = f"{path.name}: step {step.get('name')!r}"
+                assert "${{" not in script, f"{where} expands an expression inside code"
+
+
+def test_pull_request_preview_runs_each_stack_with_policies_and_oidc():
+    workflow = _load(WORKFLOWS / "pr-preview.yml")
+    assert list(workflow["on"]) == ["pull_request"]
+    job = workflow["jobs"]["preview"]
+    assert job["strategy"]["matrix"]["stack"] == STACKS
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    assert job["if"] == "${{ !github.event.pull_request.head.repo.fork }}"
+    steps = {step.get("uses", "").split("@")[0]: step for step in job["steps"]}
+    aws = steps["aws-actions/configure-aws-credentials"]["with"]
+    assert "role-to-assume" in aws and "aws-access-key-id" not in aws
+    pulumi = steps["pulumi/actions"]["with"]
+    assert (pulumi["command"], pulumi["diff"], pulumi["policyPacks"]) == ("preview", True, "policies")
+    script = steps["actions/github-script"]["with"]["script"]
+    assert "updateComment" in script and "startsWith(marker)" in script
+    composed = next(s["run"] for s in job["steps"] if s.get("name") == "Compose the comment")
+    assert composed.splitlines()[1].strip() == 'echo "<!-- mlops-platform:preview:${STACK} -->"'
+    assert 'cat "$RUNNER_TEMP/cost.md"' in composed
+
+
+def test_forks_get_an_offline_preview_without_secrets_or_write_tokens():
+    preview = _load(WORKFLOWS / "pr-preview.yml")["jobs"]["offline-preview"]
+    assert preview["if"] == "${{ github.event.pull_request.head.repo.fork }}"
+    assert preview["permissions"] == {"contents": "read"}
+    text = yaml.safe_dump(preview)
+    assert "secrets." not in text and "configure-aws-credentials" not in text
+    assert "mlops-platform preview --stack" in text and "--markdown" in text
+
+    comment = _load(WORKFLOWS / "pr-comment.yml")
+    assert list(comment["on"]) == ["workflow_run"]
+    assert comment["on"]["workflow_run"]["workflows"] == [_load(WORKFLOWS / "pr-preview.yml")["name"]]
+    job = comment["jobs"]["comment"]
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert not any(step.get("uses", "").startswith("actions/checkout@") for step in job["steps"])
+    script = job["steps"][-1]["with"]["script"]
+    assert "head_sha" in script and "/^[0-9]{1,9}$/" in script
+
+
+def test_deploy_promotes_dev_then_staging_then_prod_in_environments():
+    deploy = _load(WORKFLOWS / "deploy.yml")
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    jobs = deploy["jobs"]
+    assert [job["with"]["stack"] for job in jobs.values()] == STACKS
+    assert "needs" not in jobs["dev"]
+    assert (jobs["staging"]["needs"], jobs["prod"]["needs"]) == ("dev", "staging")
+    assert {job["uses"] for job in jobs.values()} == {"$/.github/workflows/pulumi-up.yml"}
+
+    up = _load(WORKFLOWS / "pulumi-up.yml")
+    job = up["jobs"]["up"]
+    assert job["environment"] == {"name": "${{ inputs.stack }}"}
+    assert job["concurrency"] == {"group": "pulumi-${{ inputs.stack }}", "cancel-in-progress": False}
+    pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))["with"]
+    assert (pulumi["command"], pulumi["stack-name"]) == ("up", "${{ inputs.stack }}")
+    assert "continue-on-error" not in yaml.safe_dump(job)  # a failed stage stops the chain
+
+
+def test_drift_runs_nightly_per_stack_and_files_a_labelled_issue():
+    drift = _load(WORKFLOWS / "drift.yml")
+    assert "schedule" in drift["on"] and "workflow_dispatch" in drift["on"]
+    job = drift["jobs"]["drift"]
+    assert job["strategy"]["matrix"]["stack"] == STACKS and job["strategy"]["fail-fast"] is False
+    assert job["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"  # never alongside a deploy
+    pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))["with"]
+    assert pulumi["expect-no-changes"] is True and pulumi["refresh"] is True
+    script = job["steps"][-1]["run"]
+    assert "--label drift" in script and "gh issue create" in script and "gh issue comment" in script
+
+
+def test_every_stack_trusts_the_environment_its_deploy_job_runs_in():
+    # deploy jobs run in the GitHub environment named after the stack, so the OIDC `sub` claim is
+    # repo:<owner>/<repo>:environment:<stack>; the ci-deployer role must trust exactly that.
+    for stack in STACKS:
+        config = yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+        assert config["mlops-platform:access"]["github"].get("environment") == stack
