@@ -133,6 +133,7 @@ def build_training(
                 disk_size_gib=nodes.disk_size_gib,
             ),
             "deletion_protection": settings.protection.protect_stateful,
+            "support_type": training.support_type.value,
             "discovery_tag": discovery_tag,
         },
         opts,

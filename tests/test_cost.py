@@ -253,6 +253,10 @@ KNOWN_OVER_TARGET = {
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer":
         "the managed MLflow tracking server bills every hour it runs (Small: ~$469/month), alone 3x the target; "
         "stopping it off-hours or a serverless tracking option is a decision for the registry owners",
+    "aws:eks/cluster:Cluster":
+        "the EKS control plane is a fixed $0.10/h (~$73/month) per cluster with no cheaper tier; dev keeps its "
+        "training cluster to exercise the GPU platform, whose GPU nodes scale to zero and whose system nodes are "
+        "one t4g.medium",
 }
 """Resource types that the dev target knowingly excludes, and why (reported in the cost section)."""
 

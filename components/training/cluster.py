@@ -114,6 +114,8 @@ class TrainingClusterArgs(TypedDict):
     deletion_protection: NotRequired[bool]
     """EKS refuses `DeleteCluster` and Pulumi refuses to delete or replace the cluster (`protect`) until this is
     turned off. Default True."""
+    support_type: NotRequired[str]
+    """EKS upgrade policy, `STANDARD` (default: upgraded when standard support ends) or `EXTENDED`."""
     discovery_tag: NotRequired[str | None]
     """Tag the cluster security group `karpenter.sh/discovery=<value>` so Karpenter's nodes join it. None skips."""
 
@@ -218,6 +220,7 @@ class TrainingCluster(pulumi.ComponentResource):
             # The add-ons below are EKS-managed; the unmanaged defaults would fight them.
             bootstrap_self_managed_addons=False,
             deletion_protection=args.get("deletion_protection", True),
+            upgrade_policy={"support_type": args.get("support_type", "STANDARD")},
             # Replacing a cluster deletes every workload on it: with deletion protection, Pulumi refuses too.
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -445,6 +448,8 @@ def _check_cluster_args(name: str, args: TrainingClusterArgs) -> None:
             f"{where}: system_nodes.instance_types {list(spec.instance_types)} mix arm64 and x86_64; "
             "a node group has one AMI type"
         )
+    if args.get("support_type", "STANDARD") not in ("STANDARD", "EXTENDED"):
+        raise ValueError(f"{where}: support_type={args.get('support_type')!r} must be STANDARD or EXTENDED")
     if spec.metadata_hop_limit not in (1, 2):
         raise ValueError(f"{where}: system_nodes.metadata_hop_limit={spec.metadata_hop_limit} must be 1 or 2")
     if len({entry.key for entry in args.get("access", [])}) != len(args.get("access", [])):

@@ -7,6 +7,7 @@ import ipaddress
 import itertools
 from collections import Counter
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
@@ -31,6 +32,20 @@ kubernetes-versions.html), as of 2026-11: 1.32 and 1.33 are in extended support,
 1.31 leaves extended support on 2026-11-26 and is excluded. Every version here also has schemas in
 kubernetes-validate, so the cluster's objects are validated for the version they run on (a test checks it).
 Review this tuple when EKS publishes a version or ends one's support."""
+
+EXTENDED_SUPPORT_VERSIONS = ("1.32", "1.33")
+"""Supported versions past their standard support (same source and date as above): EKS bills them at the
+extended-support rate, and only an `EXTENDED` upgrade policy keeps a cluster on them."""
+
+
+class SupportType(StrEnum):
+    """EKS upgrade policy (`UpgradePolicy.supportType` in botocore's EKS model)."""
+
+    STANDARD = "STANDARD"
+    """When standard support ends, EKS upgrades the cluster to the next version."""
+    EXTENDED = "EXTENDED"
+    """The cluster stays on its version through extended support, billed at six times the standard rate."""
+
 
 environment: contextvars.ContextVar[str | None] = contextvars.ContextVar("environment", default=None)
 """The environment being validated, set by `PlatformSettings` so pool rules can depend on it (spot in prod)."""
@@ -211,6 +226,9 @@ class TrainingSettings(StrictModel):
 
     kubernetes_version: KubernetesVersion
     """Kubernetes minor version of the cluster, e.g. "1.35" (quoted in YAML)."""
+    support_type: SupportType = SupportType.STANDARD
+    """EKS upgrade policy: STANDARD (upgraded when standard support ends) or EXTENDED (stays, at the
+    extended-support price). Versions already in extended support need EXTENDED."""
     public_access_cidrs: Annotated[list[PublicCidr], Field(max_length=40)] = []
     """Public networks allowed to reach the API endpoint. Empty (default) keeps it private-only; 0.0.0.0/0 is
     refused."""
@@ -251,6 +269,16 @@ class TrainingSettings(StrictModel):
         return value
 
     @model_validator(mode="after")
+    def _extended_versions_need_extended_support(self) -> TrainingSettings:
+        if self.kubernetes_version in EXTENDED_SUPPORT_VERSIONS and self.support_type is not SupportType.EXTENDED:
+            raise ValueError(
+                f"kubernetes_version {self.kubernetes_version} is in extended support; set support_type: EXTENDED "
+                f"(billed at the extended rate) or use one of "
+                f"{', '.join(v for v in SUPPORTED_KUBERNETES_VERSIONS if v not in EXTENDED_SUPPORT_VERSIONS)}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _quotas_fit_pools(self) -> TrainingSettings:
         pools = {p.name: p for p in self.gpu_pools}
         nominal: dict[str, int] = {}
@@ -280,8 +308,10 @@ def _duplicates(values: Iterable[str]) -> list[str]:
 
 
 __all__ = [
+    "EXTENDED_SUPPORT_VERSIONS",
     "SUPPORTED_KUBERNETES_VERSIONS",
     "GpuPoolSettings",
+    "SupportType",
     "SystemNodeSettings",
     "TeamSettings",
     "TrainingSettings",

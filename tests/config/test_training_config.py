@@ -88,6 +88,11 @@ def test_baseline_training_config_is_valid_and_defaults_are_safe():
         ),
         (
             "kubernetes_version",
+            "1.32",
+            "mlops-platform:training: kubernetes_version 1.32 is in extended support; set support_type: EXTENDED",
+        ),
+        (
+            "kubernetes_version",
             "1.40",
             "mlops-platform:training.kubernetes_version = '1.40': unsupported Kubernetes version",
         ),
@@ -171,6 +176,12 @@ def test_bad_training_config_names_the_key(path, value, expected):
     assert message.startswith("invalid stack config:\n")
     for fragment in expected if isinstance(expected, tuple) else (expected,):
         assert fragment in message
+
+
+def test_an_extended_support_version_is_accepted_with_the_extended_policy():
+    config = config_with("kubernetes_version", "1.33")
+    config["training"]["support_type"] = "EXTENDED"
+    assert parse_settings(config).training.support_type == "EXTENDED"
 
 
 def test_spot_is_fine_outside_prod():
