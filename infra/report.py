@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from infra.offline import Plan, PlannedResource
 from infra.report_training import EXTRACTORS as TRAINING_EXTRACTORS
+from infra.report_training import markdown_lines as training_lines
 
 STATEFUL_TYPES = (
     "aws:s3/bucket:Bucket",
@@ -261,6 +262,7 @@ def markdown(plan: Plan) -> str:
         *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
         "",
         *_network_lines(plan),
+        *training_lines(plan),
         "<details><summary>Resources by type</summary>",
         "",
         "| type | count |",

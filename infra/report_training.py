@@ -158,3 +158,20 @@ EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": _network_policy,
 }
 """Labels by resource type, merged into `infra.report`'s table."""
+
+
+def markdown_lines(plan: Plan) -> list[str]:
+    """The pull-request summary's GPU training table: the cluster, each GPU pool and each team's queue."""
+    clusters = plan.of_type("aws:eks/cluster:Cluster")
+    if not clusters:
+        return []
+    rows = [f"| cluster `{c.name}` | {', '.join(_cluster(c, plan))} |" for c in clusters]
+    rows += [
+        f"| pool `{p.inputs['metadata']['name']}` | {', '.join(_node_pool(p, plan))} |"
+        for p in plan.of_type("kubernetes:karpenter.sh/v1:NodePool")
+    ]
+    rows += [
+        f"| team `{q.inputs['metadata']['name']}` | {', '.join(_cluster_queue(q, plan))} |"
+        for q in plan.of_type("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue")
+    ]
+    return ["#### GPU training", "", "| what | settings |", "|---|---|", *rows, ""]

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from infra.offline import MOCK_GATEWAY_CIDRS, stack_config
-from infra.report import key_settings
+from infra.report import key_settings, markdown
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 from tests.k8s import as_manifest, kubernetes_objects, problems
 
@@ -207,3 +207,11 @@ def test_preview_labels_show_exposure_encryption_imds_and_scale_to_zero():
     ]
     queue = prod.get("kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue", "tenancy-vision-cluster-queue")
     assert key_settings(queue, prod) == ["cohort gpu-training", "gpu-small: 16 GPUs (borrow ≤ 8)"]
+
+
+def test_pull_request_summary_has_a_gpu_training_table():
+    summary = markdown(plan_for("prod"))
+    table = summary.split("#### GPU training", 1)[1].split("\n\n", 2)[1]
+    assert "| cluster `training-cluster` | k8s 1.35, private endpoint, secrets KMS" in table
+    assert "| pool `gpu-large` | p5.48xlarge, on-demand, ≤ 64 GPUs" in table
+    assert "| team `nlp` | cohort gpu-training, gpu-large: 32 GPUs (borrow ≤ 0) |" in table
