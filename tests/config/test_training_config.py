@@ -210,6 +210,10 @@ def test_gpu_family_table_and_supported_versions_match_the_published_models():
     # Every GPU family we accept exists in botocore's EC2 model, with types botocore knows.
     assert set(NVIDIA_GPU_FAMILIES) <= known_families()
     assert "p5.48xlarge" in ec2_instance_types() and "g6.xlarge" in ec2_instance_types()
+    import botocore.loaders
+
+    model = botocore.loaders.Loader().load_service_model("ec2", "service-2")
+    assert ec2_instance_types() == frozenset(model["shapes"]["InstanceType"]["enum"])  # the fast path is exact
     # Every supported Kubernetes version has schemas to validate the cluster's objects against.
     available = {kubernetes_validate.utils.major_minor(v) for v in kubernetes_validate.utils.all_versions()}
     assert set(SUPPORTED_KUBERNETES_VERSIONS) <= available
