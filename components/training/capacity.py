@@ -245,17 +245,31 @@ class GpuCapacity(pulumi.ComponentResource):
         )
 
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"])
+        version = args.get("karpenter_version", KARPENTER_VERSION)
+        # Helm installs a chart's crds/ once and never upgrades them; the CRD chart keeps them in step.
+        crds = k8s.helm.v3.Release(
+            f"{name}-karpenter-crd",
+            name="karpenter-crd",
+            chart=f"{KARPENTER_CHART}-crd",
+            version=version,
+            namespace=KARPENTER_NAMESPACE,
+            opts=pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))
+            ),
+        )
         self.karpenter = k8s.helm.v3.Release(
             f"{name}-karpenter",
             name="karpenter",
             chart=KARPENTER_CHART,
-            version=args.get("karpenter_version", KARPENTER_VERSION),
+            version=version,
             namespace=KARPENTER_NAMESPACE,
+            skip_crds=True,
             values=karpenter_values(args, self.queue.name),
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts,
                 pulumi.ResourceOptions(
                     depends_on=[
+                        crds,
                         *args.get("depends_on", []),
                         association,
                         controller_policy,

@@ -105,6 +105,7 @@ def test_node_classes_use_al2023_imdsv2_encrypted_volumes_and_discovery_tags():
     assert not without_efa.of_type("aws:ec2/placementGroup:PlacementGroup")
     assert [r.name for r in without_efa.of_type("kubernetes:helm.sh/v3:Release")] == [
         "gpu-karpenter",
+        "gpu-karpenter-crd",
         "gpu-nvidia-device-plugin",
     ]
 
@@ -163,6 +164,10 @@ def test_node_role_joins_as_ec2_linux_and_karpenter_chart_is_pinned():
     assert entry["type"] == "EC2_LINUX" and entry["principalArn"].endswith(":role/p-dev-training-karpenter-node")
     release = plan.get("kubernetes:helm.sh/v3:Release", "gpu-karpenter").inputs
     assert release["chart"] == "oci://public.ecr.aws/karpenter/karpenter" and release["version"].count(".") == 2
+    crds = plan.get("kubernetes:helm.sh/v3:Release", "gpu-karpenter-crd")
+    assert crds.inputs["chart"] == "oci://public.ecr.aws/karpenter/karpenter-crd"
+    assert crds.inputs["version"] == release["version"] and release["skipCrds"] is True
+    assert crds.urn in plan.get("kubernetes:helm.sh/v3:Release", "gpu-karpenter").options["depends_on"]
     assert release["values"]["settings"]["interruptionQueue"] == "p-dev-training-karpenter"
     plugin = plan.get("kubernetes:helm.sh/v3:Release", "gpu-nvidia-device-plugin").inputs
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in plugin["values"]["tolerations"]
