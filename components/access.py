@@ -144,6 +144,9 @@ class PersonaRolesArgs(TypedDict):
     Default: the last part of `name_prefix`."""
     deployer_statements: NotRequired[Sequence[_iam.Statement]]
     """Further infrastructure permissions of the CI deployer, from capabilities beyond storage and access."""
+    extra_statements: NotRequired[Mapping[Persona, Sequence[_iam.Statement]]]
+    """Further runtime permissions of the other personas, from capabilities beyond storage and access (e.g. the
+    inference role's VPC network interfaces and endpoint logs); the persona boundary admits them as well."""
     ecr_repository_arns: NotRequired[Sequence[str]]
     """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
 
@@ -345,7 +348,18 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
     if (repositories := sorted(args.get("ecr_repository_arns", []))) and persona in IMAGE_GRANTS:
         push = IMAGE_GRANTS[persona] is Access.WRITE
         statements += _image_statements(repositories, PULL_ACTIONS + (PUSH_ACTIONS if push else []))
+    if persona is not Persona.CI_DEPLOYER:
+        statements += list(args.get("extra_statements", {}).get(persona, ()))
     return statements
+
+
+def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
+    """Every persona's extra statements, once per Sid (the CI deployer has its own boundary)."""
+    by_sid: dict[str, _iam.Statement] = {}
+    for persona, extras in sorted(args.get("extra_statements", {}).items()):
+        if persona is not Persona.CI_DEPLOYER:
+            by_sid.update({statement["Sid"]: statement for statement in extras})
+    return list(by_sid.values())
 
 
 def _image_statements(repositories: list[str], actions: list[str]) -> list[_iam.Statement]:
@@ -450,6 +464,7 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             if (repos := args.get("ecr_repository_arns"))
             else []
         ),
+        *_extra_boundary_statements(args),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",

@@ -206,6 +206,8 @@ class Network(pulumi.ComponentResource):
     """Route tables of the private subnets, one per AZ, in AZ order."""
     endpoint_security_group_id: pulumi.Output[str]
     """The security group on the interface endpoints: HTTPS (443) from the VPC CIDR only."""
+    s3_prefix_list_id: pulumi.Output[str]
+    """Prefix list of the S3 gateway endpoint, for security-group egress rules to S3."""
     nat_gateway_ids: list[pulumi.Output[str]]
     """NAT gateway IDs: one (SINGLE) or one per AZ (PER_AZ)."""
     flow_log_group_arn: pulumi.Output[str]
@@ -281,11 +283,12 @@ class Network(pulumi.ComponentResource):
             private_rts.append(rt)
         self.private_route_table_ids = [rt.id for rt in private_rts]
 
-        s3 = aws.ec2.VpcEndpoint(
+        s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3", vpc_endpoint_type="Gateway",
             route_table_ids=self.private_route_table_ids, opts=child,
         )
-        self.s3_cidr_blocks = s3.cidr_blocks
+        self.s3_prefix_list_id = s3_endpoint.prefix_list_id
+        self.s3_cidr_blocks = s3_endpoint.cidr_blocks
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints-sg", vpc_id=vpc.id,
             description="Interface VPC endpoints: HTTPS from inside the VPC only", opts=child,

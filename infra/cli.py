@@ -3,7 +3,11 @@
     mlops-platform preview --stack dev [--json plan.json] [--markdown summary.md] [--baseline main-plan.json]
     mlops-platform cost --stack dev [--baseline main-plan.json] [--markdown cost.md] [--json cost.json]
 
-Exit codes: 0 plan printed; 2 invalid stack config (the message names the key) or unreadable baseline.
+Exit codes:
+  0  plan printed, no mandatory policy violation
+  2  invalid stack config (the message names the key), unknown stack or unreadable baseline
+  3  plan printed, but a mandatory policy rule failed and no suppression covers it
+     (the --json and --markdown files are still written, with the verdicts)
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from rich.tree import Tree
 from infra import cost
 
 EXIT_CONFIG_ERROR = 2
+EXIT_POLICY_VIOLATION = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from infra import offline, report
+    from infra import offline, report, verdicts
     from infra.config import ConfigError
 
     console = Console(stderr=False, highlight=False)
@@ -67,6 +72,8 @@ def _preview(args: argparse.Namespace) -> int:
     console.print(
         f"{len(plan.resources)} resources planned for stack [bold]{plan.stack}[/] in {elapsed:.1f}s (offline, mocks)."
     )
+    evaluation = verdicts.evaluate_plan(plan)
+    console.print(verdicts.tables(evaluation))
 
     try:
         estimate, delta = _estimate(plan, args.baseline)
@@ -76,11 +83,20 @@ def _preview(args: argparse.Namespace) -> int:
         console.print(renderable)
 
     if args.json:
-        args.json.write_text(plan.to_json() + "\n")
+        data = {**plan.to_dict(), "policy": evaluation.to_dict()}
+        args.json.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
         console.print(f"plan written to {args.json}")
     if args.markdown:
-        args.markdown.write_text(report.markdown(plan) + "\n" + cost.markdown(estimate, delta))
+        args.markdown.write_text(
+            report.markdown(plan) + "\n" + cost.markdown(estimate, delta) + verdicts.markdown(evaluation)
+        )
         console.print(f"summary written to {args.markdown}")
+    if evaluation.blocking:
+        Console(stderr=True, highlight=False).print(
+            f"[bold red]policy:[/] {len(evaluation.blocking)} mandatory violation(s) in stack {plan.stack}",
+            markup=True,
+        )
+        return EXIT_POLICY_VIOLATION
     return 0
 
 

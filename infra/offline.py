@@ -41,6 +41,9 @@ class PlannedResource:
     provider: str | None
     inputs: dict[str, Any]
     options: dict[str, Any]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> URNs of the resources whose outputs that input was computed from (what links a
+    bucket's policy to its bucket for the policy rules)."""
 
     @property
     def id_name(self) -> str:
@@ -84,6 +87,15 @@ class Plan:
     def to_json(self) -> str:
         """Indented, key-sorted JSON."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
+
+
+_AUTONAMED = frozenset({
+    "aws:sagemaker/model:Model",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+})
+"""Resource types whose physical name the provider generates when none is given."""
 
 
 class PlatformMocks(pulumi.runtime.Mocks):
@@ -153,10 +165,16 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}
         if type_ == "aws:ec2/eip:Eip":
             return {"allocationId": f"eipalloc-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:17]}"}
+        if type_ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+            return {"prefixListId": f"pl-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:8]}"}
         if registry := self._registry_computed(type_, name, inputs):
             return registry
         service = type_.split(":")[1].split("/")[0] if ":" in type_ else "mock"
-        return {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+        computed = {"arn": f"arn:aws:{service}:{region}:{account}:{name}"}
+        if type_ in _AUTONAMED and not inputs.get("name"):
+            # The provider auto-names these (logical name + random suffix); a fixed suffix keeps plans stable.
+            computed["name"] = f"{name}-0000000"
+        return computed
 
     def _registry_computed(self, type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any] | None:
         """Registry and monitoring resources: ARNs and URLs shaped like AWS's."""
@@ -254,6 +272,9 @@ def _planned(urn: str, request: Any, state: Mapping[str, Any]) -> PlannedResourc
             "depends_on": sorted(request.dependencies),
             "ignore_changes": sorted(request.ignoreChanges),
             "aliases": sorted([*request.aliasURNs, *(_alias_text(a) for a in request.aliases)]),
+        },
+        property_dependencies={
+            key: sorted(deps.urns) for key, deps in sorted(request.propertyDependencies.items()) if deps.urns
         },
     )
 

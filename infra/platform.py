@@ -10,11 +10,19 @@ import pulumi_aws as aws
 from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
 from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
+from components.serving import EndpointVpc
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
 from infra.monitoring import build_alerting, build_dashboard
 from infra.network import build_network, discovery_tag
 from infra.registry import build_registry, registry_key_users, repository_arns
+from infra.serving import (
+    build_endpoints,
+    endpoint_names,
+    endpoint_outputs,
+    serving_deployer_statements,
+    serving_inference_statements,
+)
 from infra.training import build_training, key_user_role_arns
 
 
@@ -67,6 +75,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         },
         stateful,
     )
+    network = build_network(settings, provider, key.arn, base)
     access = settings.access
     personas = PersonaRoles(
         "personas",
@@ -83,10 +92,11 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "secrets_key_arn": access.secrets_key_arn,
             "environment": settings.environment.value,
             "ecr_repository_arns": repository_arns(settings),
+            "deployer_statements": serving_deployer_statements(settings),
+            "extra_statements": {Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id)},
         },
         base,
     )
-    network = build_network(settings, provider, key.arn, base)
     registry = build_registry(
         settings,
         kms_key_arn=key.arn,
@@ -97,8 +107,17 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         stateful=stateful,
     )
     alerting = build_alerting(settings, kms_key_arn=key.arn, base=base)
-    # Serving passes its endpoint names here once endpoints exist.
-    dashboard = build_dashboard(settings, endpoint_names=[], base=base)
+    endpoints = build_endpoints(
+        settings,
+        kms_key_arn=key.arn,
+        artifacts_bucket=lake.buckets["artifacts"].name,
+        execution_role_arn=personas.roles[Persona.INFERENCE].arn,
+        vpc=EndpointVpc(network.vpc_id, network.vpc_cidr, network.private_subnet_ids, network.s3_prefix_list_id),
+        alert_topic_arn=alerting.topic.topic_arn,
+        model_groups=registry.model_groups,
+        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[personas])),
+    )
+    dashboard = build_dashboard(settings, endpoint_names=endpoint_names(settings), base=base)
     outputs: dict[str, Any] = {}
     if settings.training is not None:
         outputs["training"] = build_training(
@@ -120,6 +139,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "buckets": {zone: bucket.name for zone, bucket in lake.buckets.items()},
         "access_log_bucket": lake.log_bucket.name,
         "roles": {persona.value: role.arn for persona, role in personas.roles.items()},
+        "endpoints": endpoint_outputs(endpoints),
         "alert_topic_arn": alerting.topic.topic_arn,
         "dashboard_name": dashboard.dashboard_name,
         "budget_names": [b.name for b in alerting.budgets.budgets.values()] if alerting.budgets else [],

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 
+from infra import report_serving
 from infra.offline import Plan, PlannedResource
 from infra.report_training import EXTRACTORS as TRAINING_EXTRACTORS
 from infra.report_training import markdown_lines as training_lines
@@ -235,6 +236,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_group,
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
 }
+_EXTRACTORS.update(report_serving.EXTRACTORS)
 _EXTRACTORS.update(TRAINING_EXTRACTORS)
 
 
@@ -262,6 +264,7 @@ def markdown(plan: Plan) -> str:
         *(f"| `{r.name}` | `{r.type}` | {', '.join(key_settings(r, plan))} |" for r in stateful),
         "",
         *_network_lines(plan),
+        *report_serving.markdown_section(plan),
         *training_lines(plan),
         "<details><summary>Resources by type</summary>",
         "",

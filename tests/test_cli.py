@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from infra.cli import EXIT_CONFIG_ERROR, main
+from infra.cli import EXIT_CONFIG_ERROR, EXIT_POLICY_VIOLATION, main
 from infra.offline import STACKS_DIR
 
 
@@ -42,3 +42,65 @@ def test_unknown_stack_names_the_known_ones(capsys, tmp_path):
     shutil.copy(STACKS_DIR / "Pulumi.dev.yaml", tmp_path)
     assert main(["preview", "--stack", "qa", "--stacks-dir", str(tmp_path)]) == 2
     assert "no stack file Pulumi.qa.yaml" in capsys.readouterr().err
+
+
+def _prod_stack_dir(tmp_path, old: str, new: str):
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    text = (STACKS_DIR / "Pulumi.prod.yaml").read_text()
+    assert old in text
+    (stacks / "Pulumi.prod.yaml").write_text(text.replace(old, new))
+    return stacks
+
+
+def test_policy_verdicts_in_output_json_and_markdown(capsys, tmp_path):
+    plan_file, summary = tmp_path / "plan.json", tmp_path / "summary.md"
+    assert main(["preview", "--stack", "dev", "--json", str(plan_file), "--markdown", str(summary)]) == 0
+    out = capsys.readouterr().out
+    assert "Policy verdicts" in out and "MLOPS-S3-001" in out and "datalake-access-logs-bu" in out
+    assert "accepted:" in out  # the suppression's reason, next to the verdict
+
+    policy = json.loads(plan_file.read_text())["policy"]
+    assert policy["passed"] is True and policy["blocking"] == 0
+    assert {"MLOPS-S3-001", "MLOPS-S3-005", "MLOPS-S3-006"} <= {s["rule"] for s in policy["suppressions"]}
+    suppressed = [f for f in policy["findings"] if f["outcome"] == "suppressed"]
+    assert "datalake-access-logs-bucket" in {f["resource"] for f in suppressed}
+    assert all(f["suppression_reason"] for f in suppressed)
+
+    markdown = summary.read_text()
+    assert "#### Policy verdicts" in markdown and "No mandatory violations." in markdown
+    assert "| `MLOPS-S3-001` | `datalake-access-logs-bucket` | S3 server access logging cannot" in markdown
+
+
+def test_mandatory_violation_exits_3_and_still_writes_the_reports(capsys, tmp_path):
+    """prod may turn protection off with an override reason (config accepts it), but the policy still blocks:
+    the exception must also be suppressed explicitly."""
+    stacks = _prod_stack_dir(
+        tmp_path,
+        "    protect_stateful: true\n",
+        "    protect_stateful: false\n    override_reason: migrating buckets to a new account\n",
+    )
+    plan_file, summary = tmp_path / "plan.json", tmp_path / "summary.md"
+    code = main(
+        [
+            "preview",
+            "--stack",
+            "prod",
+            "--stacks-dir",
+            str(stacks),
+            "--json",
+            str(plan_file),
+            "--markdown",
+            str(summary),
+        ]
+    )
+    assert code == EXIT_POLICY_VIOLATION == 3
+    captured = capsys.readouterr()
+    policy = json.loads(plan_file.read_text())["policy"]
+    failed = [f for f in policy["findings"] if f["outcome"] == "fail"]
+    assert policy["passed"] is False and policy["blocking"] == len(failed) >= 6  # 5 buckets and the key at least
+    assert {f["rule"] for f in failed} == {"MLOPS-PROD-001"}
+    assert "datalake-raw-bucket" in {f["resource"] for f in failed}
+    assert f"{len(failed)} mandatory violation(s) in stack prod" in captured.err
+    assert "MLOPS-PROD-001" in captured.out and "without protect" in captured.out
+    assert f"**{len(failed)} mandatory violation(s)**" in summary.read_text()

@@ -39,3 +39,22 @@ def test_quick_start_commands_are_the_ones_ci_runs():
     ci = (REPO / ".ci" / "run").read_text()
     assert "uv run pytest" in README and "run pytest" in ci.split("README's test command:")[1]
     assert "uv run mlops-platform preview --stack dev" in README
+
+
+def test_policy_rules_table_is_current():
+    from policies import reference as rules_reference
+
+    assert rules_reference.readme_block(README) == rules_reference.markdown(), (
+        "README policy rules table is stale: uv run python -m policies.reference --write"
+    )
+
+
+def test_readme_suppression_example_is_the_real_first_entry():
+    import yaml
+
+    from policies.suppressions import SUPPRESSIONS_FILE
+
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", README, re.S) if "suppressions:" in b]
+    entry = yaml.safe_load(example)["suppressions"][0]
+    real = yaml.safe_load(SUPPRESSIONS_FILE.read_text())["suppressions"][0]
+    assert (entry["rule"], entry["resource"]) == (real["rule"], real["resource"])

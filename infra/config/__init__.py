@@ -69,8 +69,8 @@ def _decode(value: Any) -> Any:
 def _describe(exc: ValidationError) -> str:
     lines = ["invalid stack config:"]
     for error in exc.errors():
-        loc = [str(part) for part in error["loc"]]
-        key = f"{PROJECT}:{'.'.join(loc)}" if loc else f"{PROJECT}:"
+        loc = [str(part) for part in error["loc"] if not isinstance(part, int)]
+        key = f"{PROJECT}:{'.'.join(str(part) for part in error['loc'])}"
         if error["type"] == "extra_forbidden":
             accepted = _accepted_keys(PlatformSettings, loc[:-1])
             lines.append(f"  {key}: unknown key; accepted keys here: {', '.join(accepted)}")
@@ -81,9 +81,15 @@ def _describe(exc: ValidationError) -> str:
             lines.append(f"  {key}: required key is missing")
         else:
             message = error["msg"].removeprefix("Value error, ")
-            shown = repr(error["input"])
-            # A whole section as the "value" hides the message; the message names the nested keys instead.
-            lines.append(f"  {key} = {shown}: {message}" if len(shown) <= 120 else f"  {key}: {message}")
+            if not error["loc"]:
+                # A cross-section check on the root model: its message names the keys itself.
+                lines.append(f"  {PROJECT}: {message}")
+            elif isinstance(error["input"], Mapping | list) and len(repr(error["input"])) > 80:
+                # A check across the keys of a large object (an endpoint): the message names the keys, and the
+                # whole object would bury it.
+                lines.append(f"  {key}: {message}")
+            else:
+                lines.append(f"  {key} = {error['input']!r}: {message}")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from .base import AccountId, AwsRegion, StrictModel
 from .monitoring import MonitoringSettings
 from .network import NatGateways, NetworkSettings
 from .registry import RegistrySettings
+from .serving import EndpointSettings, check_endpoints
 from .storage import StorageSettings
 from .training import TrainingSettings
 from .training import environment as _environment
@@ -65,6 +66,8 @@ class PlatformSettings(StrictModel):
     """Data-lake retention, tiering and object lock."""
     access: AccessSettings
     """Persona trust and CI deployment."""
+    endpoints: list[EndpointSettings] = []
+    """SageMaker real-time endpoints; promoting a model is a change of a model_package_arn here."""
     registry: RegistrySettings = RegistrySettings()
     """Container repositories, model package groups and experiment tracking."""
     monitoring: MonitoringSettings = MonitoringSettings()
@@ -143,6 +146,17 @@ class PlatformSettings(StrictModel):
                 f"prod turns off {', '.join(weakened)}; keep the protection or explain why in "
                 "protection.override_reason"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _endpoints_fit_the_stack(self) -> PlatformSettings:
+        check_endpoints(
+            self.endpoints,
+            environment=self.environment.value,
+            region=self.region,
+            account=self.account,
+            model_groups=[model.name for model in self.registry.models],
+        )
         return self
 
     @property
