@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import ast
 import json
+import textwrap
 
 import pytest
 import yaml
 
 from components.tenancy import LOCAL_QUEUE, SERVICE_ACCOUNT
+from infra.config import parse_settings
 from infra.offline import stack_config
+from tests.config.test_bad_config import GOOD
 from tests.conftest import REPO, STACKS
 from tests.k8s import problems
 
@@ -87,3 +90,20 @@ def test_training_script_is_a_ddp_program():
     names = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     assert {"init_process_group", "destroy_process_group"} <= names
     assert "DistributedDataParallel" in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def test_readme_team_entry_is_a_valid_training_config():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("### How a team gets GPUs and submits a job", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    entry = yaml.safe_load(textwrap.dedent(block))["mlops-platform:training"]
+    config = {
+        **GOOD,
+        "training": {
+            "kubernetes_version": "1.35",
+            "gpu_pools": [{"name": "gpu-small", "instance_families": ["g6"], "max_gpus": 16}],
+            **entry,
+        },
+    }
+    [team] = parse_settings(config).training.teams
+    assert (team.name, team.gpu_pool, team.gpu_quota, team.borrowing_limit_gpus) == ("vision", "gpu-small", 8, 4)
