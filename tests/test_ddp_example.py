@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import textwrap
 
 import pytest
@@ -12,7 +13,7 @@ import yaml
 
 from components.tenancy import LOCAL_QUEUE, SERVICE_ACCOUNT
 from infra.config import parse_settings
-from infra.offline import stack_config
+from infra.offline import record, stack_config
 from tests.config.test_bad_config import GOOD
 from tests.conftest import REPO, STACKS
 from tests.k8s import problems
@@ -107,3 +108,14 @@ def test_readme_team_entry_is_a_valid_training_config():
     }
     [team] = parse_settings(config).training.teams
     assert (team.name, team.gpu_pool, team.gpu_quota, team.borrowing_limit_gpus) == ("vision", "gpu-small", 8, 4)
+
+
+def test_readme_component_example_builds_a_cluster_with_gpu_pools_and_a_team():
+    section = (REPO / "README.md").read_text().split("## GPU training on EKS", 1)[1]
+    [example] = [b for b in re.findall(r"```python\n(.*?)```", section, re.S) if "TrainingCluster(" in b]
+    plan = record(lambda: exec(compile(example, "README.md", "exec"), {}))
+    assert plan.get("aws:eks/cluster:Cluster", "ml-cluster").inputs["vpcConfig"]["endpointPublicAccess"] is False
+    pool = plan.get("kubernetes:karpenter.sh/v1:NodePool", "ml-gpu-pool-a10g").inputs["spec"]
+    assert pool["limits"] == {"nvidia.com/gpu": "8"}
+    queue = plan.get("kubernetes:kueue.x-k8s.io/v1beta1:LocalQueue", "ml-teams-vision-local-queue")
+    assert queue.inputs["metadata"]["namespace"] == "vision"
