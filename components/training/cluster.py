@@ -411,6 +411,8 @@ class TrainingCluster(pulumi.ComponentResource):
             instance_types=list(spec.instance_types),
             scaling_config={"min_size": spec.min_size, "desired_size": spec.desired_size, "max_size": spec.max_size},
             update_config={"max_unavailable": 1},
+            # EKS replaces system nodes that turn unhealthy (kubelet, networking), so add-ons keep a home.
+            node_repair_config={"enabled": True},
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             labels={"mlops.platform/node-role": "system"},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, *early]),

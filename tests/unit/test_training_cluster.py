@@ -94,6 +94,7 @@ def test_system_nodes_require_imdsv2_with_hop_limit_one_and_encrypted_root_volum
     assert mapping["ebs"]["encrypted"] == "true" and mapping["ebs"]["kmsKeyId"] == KEY
     group = default_plan().get("aws:eks/nodeGroup:NodeGroup", "training-system").inputs
     assert group["capacityType"] == "ON_DEMAND" and group["launchTemplate"]["id"] == "training-system-nodes-id"
+    assert group["nodeRepairConfig"] == {"enabled": True}
 
 
 def test_managed_addons_with_network_policy_enforcement_and_ebs_csi_via_pod_identity():
