@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from .boundaries import service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
 from .registry import PULL_ACTIONS, PUSH_ACTIONS
 
@@ -243,6 +244,7 @@ def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
         name_prefix=prefix,
         environment=args.get("environment", prefix.rsplit("-", 1)[-1]),
         persona_boundary_arn=f"arn:aws:iam::{account}:policy/{prefix}-persona-boundary",
+        service_boundary_arn=f"arn:aws:iam::{account}:policy/{service_boundary_name(prefix)}",
         deployer_role_name=role_name(prefix, Persona.CI_DEPLOYER),
         deployer_boundary_name=f"{prefix}-deployer-boundary",
         extra_statements=tuple(args.get("deployer_statements", ())),

@@ -2,7 +2,7 @@
 raise its own privileges.
 
 Guards against privilege escalation, the classic hole of deployment roles:
-- roles it creates must carry the persona permission boundary (`iam:PermissionsBoundary` condition);
+- roles it creates must carry the persona or the service-role boundary (`iam:PermissionsBoundary` condition);
 - it cannot edit its own role, either boundary, or remove a boundary from any role;
 - keys it creates or administers must carry the environment's `env` tag;
 - everything it manages is named with the environment's prefix.
@@ -78,7 +78,9 @@ class DeployerScope:
     environment: str
     """Value of the `env` tag on the environment's keys."""
     persona_boundary_arn: str
-    """Boundary every role the deployer creates must carry."""
+    """Boundary of persona roles; every role the deployer creates carries this one or the service boundary."""
+    service_boundary_arn: str
+    """Boundary of service roles (`components.boundaries.ServiceRoleBoundary`)."""
     deployer_role_name: str
     deployer_boundary_name: str
     extra_statements: Sequence[_iam.Statement] = field(default_factory=tuple)
@@ -123,7 +125,9 @@ def deployer_statements(scope: DeployerScope) -> list[_iam.Statement]:
             "Effect": "Allow",
             "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
             "Resource": f"{iam}:role/{prefix}-*",
-            "Condition": {"StringEquals": {"iam:PermissionsBoundary": scope.persona_boundary_arn}},
+            "Condition": {
+                "StringEquals": {"iam:PermissionsBoundary": [scope.persona_boundary_arn, scope.service_boundary_arn]}
+            },
         },
         {"Sid": "ManageEnvRoles", "Effect": "Allow", "Action": ROLE_ACTIONS, "Resource": f"{iam}:role/{prefix}-*"},
         {
@@ -149,7 +153,7 @@ def escalation_denies(scope: DeployerScope) -> list[_iam.Statement]:
     return [
         {"Sid": "DenySelfAndBoundaryChanges", "Effect": "Deny", "Action": ESCALATION_ACTIONS,
          "Resource": [f"{iam}:role/{scope.deployer_role_name}", scope.persona_boundary_arn,
-                      f"{iam}:policy/{scope.deployer_boundary_name}"]},
+                      scope.service_boundary_arn, f"{iam}:policy/{scope.deployer_boundary_name}"]},
         {"Sid": "DenyBoundaryRemoval", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary",
          "Resource": f"{iam}:role/*"},
         {"Sid": "DenyUserAndKeyCreation", "Effect": "Deny",

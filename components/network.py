@@ -183,6 +183,8 @@ class NetworkArgs(TypedDict):
     Default: Pulumi auto-naming."""
     protect_flow_logs: NotRequired[bool]
     """`protect` and `retain_on_delete` the flow-log group (audit evidence). Default False."""
+    permissions_boundary_arn: NotRequired[pulumi.Input[str]]
+    """Permission boundary of the flow-log delivery role (the platform passes its service-role boundary)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -236,15 +238,24 @@ class Network(pulumi.ComponentResource):
             private_tags["karpenter.sh/discovery"] = discovery
         private = [
             aws.ec2.Subnet(
-                f"{name}-private-{i}", vpc_id=vpc.id, cidr_block=str(cidr), availability_zone=zone,
-                map_public_ip_on_launch=False, tags=private_tags, opts=child,
+                f"{name}-private-{i}",
+                vpc_id=vpc.id,
+                cidr_block=str(cidr),
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags=private_tags,
+                opts=child,
             )
             for i, (zone, cidr) in enumerate(zip(zones, layout.private, strict=True))
         ]
         public = [
             aws.ec2.Subnet(
-                f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=str(cidr), availability_zone=zone,
-                map_public_ip_on_launch=False, opts=child,
+                f"{name}-public-{i}",
+                vpc_id=vpc.id,
+                cidr_block=str(cidr),
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                opts=child,
             )
             for i, (zone, cidr) in enumerate(zip(zones, layout.public, strict=True))
         ]
@@ -254,69 +265,100 @@ class Network(pulumi.ComponentResource):
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, opts=child)
         public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, opts=child)
         aws.ec2.Route(
-            f"{name}-public-default", route_table_id=public_rt.id, destination_cidr_block=ANYWHERE,
-            gateway_id=igw.id, opts=child,
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block=ANYWHERE,
+            gateway_id=igw.id,
+            opts=child,
         )
         for i, subnet in enumerate(public):
-            aws.ec2.RouteTableAssociation(f"{name}-public-{i}-rta", subnet_id=subnet.id, route_table_id=public_rt.id,
-                                          opts=child)
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{i}-rta", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
+            )
 
         nat_count = len(zones) if nat_mode is NatGateways.PER_AZ else 1
         nats = []
         for i in range(nat_count):
             eip = aws.ec2.Eip(f"{name}-nat-{i}-eip", domain="vpc", opts=child)
-            nats.append(aws.ec2.NatGateway(
-                f"{name}-nat-{i}", allocation_id=eip.allocation_id, subnet_id=public[i].id,
-                connectivity_type="public", opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-            ))
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{i}",
+                    allocation_id=eip.allocation_id,
+                    subnet_id=public[i].id,
+                    connectivity_type="public",
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+            )
         self.nat_gateway_ids = [n.id for n in nats]
 
         private_rts = []
         for i, subnet in enumerate(private):
             rt = aws.ec2.RouteTable(f"{name}-private-{i}-rt", vpc_id=vpc.id, opts=child)
             aws.ec2.Route(
-                f"{name}-private-{i}-default", route_table_id=rt.id, destination_cidr_block=ANYWHERE,
-                nat_gateway_id=nats[i % nat_count].id, opts=child,
+                f"{name}-private-{i}-default",
+                route_table_id=rt.id,
+                destination_cidr_block=ANYWHERE,
+                nat_gateway_id=nats[i % nat_count].id,
+                opts=child,
             )
-            aws.ec2.RouteTableAssociation(f"{name}-private-{i}-rta", subnet_id=subnet.id, route_table_id=rt.id,
-                                          opts=child)
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{i}-rta", subnet_id=subnet.id, route_table_id=rt.id, opts=child
+            )
             private_rts.append(rt)
         self.private_route_table_ids = [rt.id for rt in private_rts]
 
         s3_endpoint = aws.ec2.VpcEndpoint(
-            f"{name}-s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3", vpc_endpoint_type="Gateway",
-            route_table_ids=self.private_route_table_ids, opts=child,
+            f"{name}-s3",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=self.private_route_table_ids,
+            opts=child,
         )
         self.s3_prefix_list_id = s3_endpoint.prefix_list_id
         self.s3_cidr_blocks = s3_endpoint.cidr_blocks
         endpoint_sg = aws.ec2.SecurityGroup(
-            f"{name}-endpoints-sg", vpc_id=vpc.id,
-            description="Interface VPC endpoints: HTTPS from inside the VPC only", opts=child,
+            f"{name}-endpoints-sg",
+            vpc_id=vpc.id,
+            description="Interface VPC endpoints: HTTPS from inside the VPC only",
+            opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
-            f"{name}-endpoints-https", security_group_id=endpoint_sg.id, cidr_ipv4=self.vpc_cidr,
-            ip_protocol="tcp", from_port=443, to_port=443, description="HTTPS from the VPC", opts=child,
+            f"{name}-endpoints-https",
+            security_group_id=endpoint_sg.id,
+            cidr_ipv4=self.vpc_cidr,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS from the VPC",
+            opts=child,
         )
         self.endpoint_security_group_id = endpoint_sg.id
         for service in services:
             aws.ec2.VpcEndpoint(
-                f"{name}-{service.value.replace('.', '-')}", vpc_id=vpc.id,
-                service_name=f"com.amazonaws.{region}.{service.value}", vpc_endpoint_type="Interface",
-                private_dns_enabled=True, subnet_ids=self.private_subnet_ids,
-                security_group_ids=[endpoint_sg.id], opts=child,
+                f"{name}-{service.value.replace('.', '-')}",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{region}.{service.value}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.private_subnet_ids,
+                security_group_ids=[endpoint_sg.id],
+                opts=child,
             )
 
         self.flow_log_group_arn = self._flow_logs(name, args, vpc, region, opts)
-        self.register_outputs({
-            "vpc_id": self.vpc_id,
-            "vpc_cidr": self.vpc_cidr,
-            "private_subnet_ids": self.private_subnet_ids,
-            "public_subnet_ids": self.public_subnet_ids,
-            "private_route_table_ids": self.private_route_table_ids,
-            "endpoint_security_group_id": self.endpoint_security_group_id,
-            "nat_gateway_ids": self.nat_gateway_ids,
-            "flow_log_group_arn": self.flow_log_group_arn,
-        })
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "vpc_cidr": self.vpc_cidr,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_route_table_ids": self.private_route_table_ids,
+                "endpoint_security_group_id": self.endpoint_security_group_id,
+                "nat_gateway_ids": self.nat_gateway_ids,
+                "flow_log_group_arn": self.flow_log_group_arn,
+            }
+        )
 
     def _flow_logs(
         self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc, region: str, opts: pulumi.ResourceOptions | None
@@ -328,67 +370,89 @@ class Network(pulumi.ComponentResource):
             stateful(child, opts), pulumi.ResourceOptions(protect=True, retain_on_delete=True) if keep else None
         )
         group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs", name=f"/aws/vpc/{prefix}/flow-logs" if prefix else None,
+            f"{name}-flow-logs",
+            name=f"/aws/vpc/{prefix}/flow-logs" if prefix else None,
             kms_key_id=args["flow_log_kms_key_arn"],
-            retention_in_days=args["flow_log_retention_days"], opts=group_opts,
+            retention_in_days=args["flow_log_retention_days"],
+            opts=group_opts,
         )
-        account = args.get("account_id") or aws.get_caller_identity_output(
-            opts=pulumi.InvokeOutputOptions(parent=self)
-        ).account_id
+        account = (
+            args.get("account_id")
+            or aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
             name=f"{prefix}-vpc-flow-logs" if prefix else None,
             description="VPC flow logs delivery to CloudWatch Logs",
             assume_role_policy=_iam.render(flow_log_trust_statements(account, region)),
+            permissions_boundary=args.get("permissions_boundary_arn"),
             opts=child,
         )
         aws.iam.RolePolicy(
-            f"{name}-flow-logs-delivery", role=role.id, policy=_iam.render(flow_log_role_statements(group.arn)),
+            f"{name}-flow-logs-delivery",
+            role=role.id,
+            policy=_iam.render(flow_log_role_statements(group.arn)),
             opts=child,
         )
         aws.ec2.FlowLog(
-            f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-            log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60, opts=child,
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            opts=child,
         )
         return group.arn
 
 
 def flow_log_trust_statements(account_id: pulumi.Input[str], region: str) -> list[_iam.Statement]:
     """Trust for the flow-log role: the flow-logs service, acting for this account's flow logs only."""
-    return [{
-        "Sid": "VpcFlowLogsDelivery",
-        "Effect": "Allow",
-        "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-        "Condition": {
-            "StringEquals": {"aws:SourceAccount": account_id},
-            "ArnLike": {"aws:SourceArn": pulumi.Output.concat("arn:aws:ec2:", region, ":", account_id,
-                                                              ":vpc-flow-log/*")},
-        },
-    }]
+    return [
+        {
+            "Sid": "VpcFlowLogsDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {
+                    "aws:SourceArn": pulumi.Output.concat("arn:aws:ec2:", region, ":", account_id, ":vpc-flow-log/*")
+                },
+            },
+        }
+    ]
 
 
 def flow_log_role_statements(log_group_arn: pulumi.Input[str]) -> list[_iam.Statement]:
     """Permissions of the flow-log role: write streams and events to the one log group."""
-    return [{
-        "Sid": "WriteFlowLogGroup",
-        "Effect": "Allow",
-        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-        "Resource": [log_group_arn, pulumi.Output.concat(log_group_arn, ":*")],
-    }]
+    return [
+        {
+            "Sid": "WriteFlowLogGroup",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogGroups",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": [log_group_arn, pulumi.Output.concat(log_group_arn, ":*")],
+        }
+    ]
 
 
-def _check_network_args(
-    name: str, args: NetworkArgs
-) -> tuple[SubnetLayout, NatGateways, list[InterfaceEndpoint]]:
+def _check_network_args(name: str, args: NetworkArgs) -> tuple[SubnetLayout, NatGateways, list[InterfaceEndpoint]]:
     zones = list(args.get("availability_zones") or [])
     plain = [z for z in zones if isinstance(z, str)]
     if len(set(plain)) != len(plain):
         raise ValueError(f"Network {name!r}: availability_zones={plain} lists a zone twice; expected distinct AZ names")
     try:
         layout = subnet_layout(
-            args["cidr_block"], len(zones),
-            args.get("private_subnet_prefix_length"), args.get("public_subnet_prefix_length"),
+            args["cidr_block"],
+            len(zones),
+            args.get("private_subnet_prefix_length"),
+            args.get("public_subnet_prefix_length"),
         )
     except ValueError as exc:
         raise ValueError(f"Network {name!r}: {exc}") from None

@@ -17,23 +17,58 @@ MODEL_PACKAGE_ARN = re.compile(
 """A versioned model package: arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."""
 
 MODEL_MONITOR_ACCOUNTS = {
-    "af-south-1": "875698925577", "ap-east-1": "001633400207", "ap-northeast-1": "574779866223",
-    "ap-northeast-2": "709848358524", "ap-northeast-3": "990339680094", "ap-south-1": "126357580389",
-    "ap-southeast-1": "245545462676", "ap-southeast-2": "563025443158", "ap-southeast-3": "669540362728",
-    "ca-central-1": "536280801234", "eu-central-1": "048819808253", "eu-central-2": "590183933784",
-    "eu-north-1": "895015795356", "eu-south-1": "933208885752", "eu-south-2": "437450045455",
-    "eu-west-1": "468650794304", "eu-west-2": "749857270468", "eu-west-3": "680080141114",
-    "il-central-1": "843974653677", "me-central-1": "588750061953", "me-south-1": "607024016150",
-    "sa-east-1": "539772159869", "us-east-1": "156813124566", "us-east-2": "777275614652",
-    "us-west-1": "890145073186", "us-west-2": "159807026194",
+    "af-south-1": "875698925577",
+    "ap-east-1": "001633400207",
+    "ap-northeast-1": "574779866223",
+    "ap-northeast-2": "709848358524",
+    "ap-northeast-3": "990339680094",
+    "ap-south-1": "126357580389",
+    "ap-southeast-1": "245545462676",
+    "ap-southeast-2": "563025443158",
+    "ap-southeast-3": "669540362728",
+    "ca-central-1": "536280801234",
+    "eu-central-1": "048819808253",
+    "eu-central-2": "590183933784",
+    "eu-north-1": "895015795356",
+    "eu-south-1": "933208885752",
+    "eu-south-2": "437450045455",
+    "eu-west-1": "468650794304",
+    "eu-west-2": "749857270468",
+    "eu-west-3": "680080141114",
+    "il-central-1": "843974653677",
+    "me-central-1": "588750061953",
+    "me-south-1": "607024016150",
+    "sa-east-1": "539772159869",
+    "us-east-1": "156813124566",
+    "us-east-2": "777275614652",
+    "us-west-1": "890145073186",
+    "us-west-2": "159807026194",
 }
 """Accounts publishing the Model Monitor analyzer image per region (the sagemaker SDK's
 image_uri_config/model-monitor.json), copied so the program never imports the SDK."""
 
-_LOCAL_NVME_FAMILIES = frozenset({
-    "c5d", "c6id", "m5d", "m6id", "r5d", "r6id", "g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e",
-    "p5en", "trn1", "trn1n",
-})
+_LOCAL_NVME_FAMILIES = frozenset(
+    {
+        "c5d",
+        "c6id",
+        "m5d",
+        "m6id",
+        "r5d",
+        "r6id",
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "p3dn",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+        "trn1",
+        "trn1n",
+    }
+)
 _GPU_FAMILY = re.compile(r"^(g\d+[a-z]*|p\d+[a-z]*)$")
 _GPUS_BY_SIZE = {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}
 

@@ -267,8 +267,9 @@ class ModelEndpoint(pulumi.ComponentResource):
         for variant in all_variants:
             self.alarms.update(_variant_alarms(name, endpoint_name, variant, thresholds, topic, child))
         self.rollback_alarm_names = (
-            [] if serverless else
-            [self.alarms[f"{v.name}-{kind}"].name for v in args["variants"] for kind in ROLLBACK_ALARM_KINDS]
+            []
+            if serverless
+            else [self.alarms[f"{v.name}-{kind}"].name for v in args["variants"] for kind in ROLLBACK_ALARM_KINDS]
         )
 
         capture = args["data_capture"]
@@ -299,20 +300,26 @@ class ModelEndpoint(pulumi.ComponentResource):
         if monitor := args.get("data_quality_monitor"):
             self._data_quality(name, monitor, args, child)
 
-        self.register_outputs({
-            "endpoint_name": self.endpoint_name,
-            "arn": self.arn,
-            "endpoint_config_name": self.endpoint_configuration.name,
-            "rollback_alarm_names": self.rollback_alarm_names,
-        })
+        self.register_outputs(
+            {
+                "endpoint_name": self.endpoint_name,
+                "arn": self.arn,
+                "endpoint_config_name": self.endpoint_configuration.name,
+                "rollback_alarm_names": self.rollback_alarm_names,
+            }
+        )
 
     def _model(self, name: str, variant: Variant, args: ModelEndpointArgs, child: pulumi.ResourceOptions):
         model = variant.model
         if isinstance(model, ModelPackage):
             container: dict = {"model_package_name": model.arn}
         else:
-            container = {"image": model.image, "model_data_url": model.model_data_url, "mode": "SingleModel",
-                         "environment": dict(model.environment) or None}
+            container = {
+                "image": model.image,
+                "model_data_url": model.model_data_url,
+                "mode": "SingleModel",
+                "environment": dict(model.environment) or None,
+            }
         vpc = args["vpc"]
         return aws.sagemaker.Model(
             f"{name}-{variant.name}-model",
@@ -320,7 +327,8 @@ class ModelEndpoint(pulumi.ComponentResource):
             primary_container=container,
             enable_network_isolation=variant.network_isolation,
             vpc_config={"subnets": list(vpc.subnet_ids), "security_group_ids": [self.security_group.id]}
-            if vpc and self.security_group else None,
+            if vpc and self.security_group
+            else None,
             opts=child,
         )
 
@@ -341,8 +349,9 @@ class ModelEndpoint(pulumi.ComponentResource):
             spec["initial_instance_count"] = variant.initial_instance_count
         return spec
 
-    def _data_quality(self, name: str, monitor: DataQualityMonitor, args: ModelEndpointArgs,
-                      child: pulumi.ResourceOptions) -> None:
+    def _data_quality(
+        self, name: str, monitor: DataQualityMonitor, args: ModelEndpointArgs, child: pulumi.ResourceOptions
+    ) -> None:
         vpc = args["vpc"]
         definition = aws.sagemaker.DataQualityJobDefinition(
             f"{name}-data-quality",
@@ -352,28 +361,38 @@ class ModelEndpoint(pulumi.ComponentResource):
                 "statistics_resource": {"s3_uri": monitor.statistics_s3_uri},
                 "constraints_resource": {"s3_uri": monitor.constraints_s3_uri},
             },
-            data_quality_job_input={"endpoint_input": {
-                "endpoint_name": self.endpoint.name,
-                "local_path": "/opt/ml/processing/input/endpoint",
-                "s3_input_mode": "File",
-                "s3_data_distribution_type": "FullyReplicated",
-            }},
+            data_quality_job_input={
+                "endpoint_input": {
+                    "endpoint_name": self.endpoint.name,
+                    "local_path": "/opt/ml/processing/input/endpoint",
+                    "s3_input_mode": "File",
+                    "s3_data_distribution_type": "FullyReplicated",
+                }
+            },
             data_quality_job_output_config={
                 "kms_key_id": args["kms_key_arn"],
-                "monitoring_outputs": {"s3_output": {
-                    "s3_uri": monitor.output_s3_uri, "local_path": "/opt/ml/processing/output",
-                    "s3_upload_mode": "EndOfJob",
-                }},
+                "monitoring_outputs": {
+                    "s3_output": {
+                        "s3_uri": monitor.output_s3_uri,
+                        "local_path": "/opt/ml/processing/output",
+                        "s3_upload_mode": "EndOfJob",
+                    }
+                },
             },
-            job_resources={"cluster_config": {
-                "instance_count": 1, "instance_type": monitor.instance_type, "volume_size_in_gb": 20,
-                "volume_kms_key_id": args["kms_key_arn"],
-            }},
+            job_resources={
+                "cluster_config": {
+                    "instance_count": 1,
+                    "instance_type": monitor.instance_type,
+                    "volume_size_in_gb": 20,
+                    "volume_kms_key_id": args["kms_key_arn"],
+                }
+            },
             network_config={
                 "enable_network_isolation": True,
                 "enable_inter_container_traffic_encryption": True,
                 "vpc_config": {"subnets": list(vpc.subnet_ids), "security_group_ids": [self.security_group.id]}
-                if vpc and self.security_group else None,
+                if vpc and self.security_group
+                else None,
             },
             stopping_condition={"max_runtime_in_seconds": monitor.max_runtime_seconds},
             opts=child,
@@ -406,7 +425,10 @@ def _security_group(name: str, vpc: EndpointVpc, child: pulumi.ResourceOptions) 
         f"{name}-sg-https-vpc",
         security_group_id=group.id,
         description="HTTPS to interface VPC endpoints",
-        ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4=vpc.vpc_cidr,
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        cidr_ipv4=vpc.vpc_cidr,
         opts=child,
     )
     if vpc.s3_prefix_list_id is not None:
@@ -414,7 +436,10 @@ def _security_group(name: str, vpc: EndpointVpc, child: pulumi.ResourceOptions) 
             f"{name}-sg-https-s3",
             security_group_id=group.id,
             description="HTTPS to S3 through the gateway endpoint",
-            ip_protocol="tcp", from_port=443, to_port=443, prefix_list_id=vpc.s3_prefix_list_id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            prefix_list_id=vpc.s3_prefix_list_id,
             opts=child,
         )
     return group
@@ -448,7 +473,11 @@ def _deployment_config(rollout: Rollout, rollback_alarm_names: list[pulumi.Outpu
 
 
 def _variant_alarms(
-    name: str, endpoint_name: str, variant: Variant, limits: AlarmThresholds, topic: pulumi.Input[str] | None,
+    name: str,
+    endpoint_name: str,
+    variant: Variant,
+    limits: AlarmThresholds,
+    topic: pulumi.Input[str] | None,
     child: pulumi.ResourceOptions,
 ) -> dict[str, aws.cloudwatch.MetricAlarm]:
     dimensions = {"EndpointName": endpoint_name, "VariantName": variant.name}
@@ -463,34 +492,70 @@ def _variant_alarms(
     }
     metric = {"namespace": "AWS/SageMaker", "period": 60, "dimensions": dimensions}
     specs: dict[str, dict] = {
-        "latency-p99": {**metric, "metric_name": "ModelLatency", "extended_statistic": "p99",
-                        "threshold": limits.latency_p99_ms * 1000,  # ModelLatency is in microseconds
-                        "alarm_description": f"p99 model latency above {limits.latency_p99_ms:g} ms (rollback)"},
-        "5xx": {**metric, "metric_name": "Invocation5XXErrors", "statistic": "Sum",
-                "comparison_operator": "GreaterThanOrEqualToThreshold", "threshold": limits.errors_5xx,
-                "alarm_description": f"{limits.errors_5xx} or more 5xx errors a minute (rollback)"},
+        "latency-p99": {
+            **metric,
+            "metric_name": "ModelLatency",
+            "extended_statistic": "p99",
+            "threshold": limits.latency_p99_ms * 1000,  # ModelLatency is in microseconds
+            "alarm_description": f"p99 model latency above {limits.latency_p99_ms:g} ms (rollback)",
+        },
+        "5xx": {
+            **metric,
+            "metric_name": "Invocation5XXErrors",
+            "statistic": "Sum",
+            "comparison_operator": "GreaterThanOrEqualToThreshold",
+            "threshold": limits.errors_5xx,
+            "alarm_description": f"{limits.errors_5xx} or more 5xx errors a minute (rollback)",
+        },
         "4xx-rate": {
             "threshold": limits.error_4xx_rate_percent,
             "alarm_description": f"4xx errors above {limits.error_4xx_rate_percent:g} % of invocations",
             "metric_queries": [
-                {"id": "errors", "metric": {"namespace": "AWS/SageMaker", "metric_name": "Invocation4XXErrors",
-                                            "dimensions": dimensions, "period": 60, "stat": "Sum"}},
-                {"id": "invocations", "metric": {"namespace": "AWS/SageMaker", "metric_name": "Invocations",
-                                                 "dimensions": dimensions, "period": 60, "stat": "Sum"}},
-                {"id": "rate", "expression": "IF(invocations > 0, 100 * errors / invocations, 0)",
-                 "label": "4xx rate (%)", "return_data": True},
+                {
+                    "id": "errors",
+                    "metric": {
+                        "namespace": "AWS/SageMaker",
+                        "metric_name": "Invocation4XXErrors",
+                        "dimensions": dimensions,
+                        "period": 60,
+                        "stat": "Sum",
+                    },
+                },
+                {
+                    "id": "invocations",
+                    "metric": {
+                        "namespace": "AWS/SageMaker",
+                        "metric_name": "Invocations",
+                        "dimensions": dimensions,
+                        "period": 60,
+                        "stat": "Sum",
+                    },
+                },
+                {
+                    "id": "rate",
+                    "expression": "IF(invocations > 0, 100 * errors / invocations, 0)",
+                    "label": "4xx rate (%)",
+                    "return_data": True,
+                },
             ],
         },
     }
     if variant.instance_type:
         host = {"namespace": "/aws/sagemaker/Endpoints", "period": 60, "dimensions": dimensions, "statistic": "Average"}
         cpus = catalog.vcpus(variant.instance_type)
-        specs["cpu"] = {**host, "metric_name": "CPUUtilization", "threshold": limits.cpu_utilization_percent * cpus,
-                        "alarm_description": f"CPU above {limits.cpu_utilization_percent:g} % of {cpus} vCPUs"}
+        specs["cpu"] = {
+            **host,
+            "metric_name": "CPUUtilization",
+            "threshold": limits.cpu_utilization_percent * cpus,
+            "alarm_description": f"CPU above {limits.cpu_utilization_percent:g} % of {cpus} vCPUs",
+        }
         if gpu_count := catalog.gpus(variant.instance_type):
-            specs["gpu"] = {**host, "metric_name": "GPUUtilization",
-                            "threshold": limits.gpu_utilization_percent * gpu_count,
-                            "alarm_description": f"GPU above {limits.gpu_utilization_percent:g} % of {gpu_count} GPUs"}
+            specs["gpu"] = {
+                **host,
+                "metric_name": "GPUUtilization",
+                "threshold": limits.gpu_utilization_percent * gpu_count,
+                "alarm_description": f"GPU above {limits.gpu_utilization_percent:g} % of {gpu_count} GPUs",
+            }
     return {
         f"{variant.name}-{kind}": aws.cloudwatch.MetricAlarm(
             f"{name}-{variant.name}-{kind}",
@@ -502,8 +567,13 @@ def _variant_alarms(
     }
 
 
-def _autoscaling(name: str, endpoint_name: pulumi.Output[str], variant: Variant, off_hours: OffHours | None,
-                 child: pulumi.ResourceOptions) -> None:
+def _autoscaling(
+    name: str,
+    endpoint_name: pulumi.Output[str],
+    variant: Variant,
+    off_hours: OffHours | None,
+    child: pulumi.ResourceOptions,
+) -> None:
     scaling = variant.autoscaling
     assert scaling is not None
     target = aws.appautoscaling.Target(
@@ -577,8 +647,10 @@ def check_endpoint_args(name: str, args: ModelEndpointArgs) -> None:
             _check_instance_variant(fail, variant)
         rollout = args.get("rollout", Rollout())
         if (rollout.type is RolloutType.ALL_AT_ONCE) != (rollout.step_percent is None):
-            fail(f"rollout.step_percent={rollout.step_percent} is required for CANARY and LINEAR and not allowed "
-                 "for ALL_AT_ONCE")
+            fail(
+                f"rollout.step_percent={rollout.step_percent} is required for CANARY and LINEAR and not allowed "
+                "for ALL_AT_ONCE"
+            )
         if rollout.step_percent is not None and not 1 <= rollout.step_percent <= 99:
             fail(f"rollout.step_percent={rollout.step_percent} must be 1-99")
     off_hours = args.get("off_hours")
@@ -593,8 +665,9 @@ def check_endpoint_args(name: str, args: ModelEndpointArgs) -> None:
         fail(f"data_capture.sampling_percentage={capture.sampling_percentage} must be 0-100")
 
 
-def _check_serverless(fail, serverless: Serverless, args: ModelEndpointArgs, variants: list[Variant],
-                      shadow: Variant | None) -> None:
+def _check_serverless(
+    fail, serverless: Serverless, args: ModelEndpointArgs, variants: list[Variant], shadow: Variant | None
+) -> None:
     if serverless.memory_size_mb not in range(1024, 6145, 1024):
         fail(f"serverless.memory_size_mb={serverless.memory_size_mb} must be 1024-6144 in steps of 1024")
     if not 1 <= serverless.max_concurrency <= 200:
@@ -603,7 +676,8 @@ def _check_serverless(fail, serverless: Serverless, args: ModelEndpointArgs, var
     if provisioned is not None and not 1 <= provisioned <= serverless.max_concurrency:
         fail(f"serverless.provisioned_concurrency={provisioned} must be 1 to max_concurrency")
     unsupported = [
-        text for text, present in (
+        text
+        for text, present in (
             ("more than one variant", len(variants) > 1),
             ("a shadow_variant", shadow is not None),
             ("instance_type", any(v.instance_type for v in variants)),
@@ -613,7 +687,8 @@ def _check_serverless(fail, serverless: Serverless, args: ModelEndpointArgs, var
             ("data_capture", args["data_capture"] is not None),
             ("a rollout", "rollout" in args),
             ("off_hours", args.get("off_hours") is not None),
-        ) if present
+        )
+        if present
     ]
     if unsupported:
         fail(f"serverless endpoints do not support {', '.join(unsupported)}; remove them (or use instances)")
@@ -621,19 +696,25 @@ def _check_serverless(fail, serverless: Serverless, args: ModelEndpointArgs, var
 
 def _check_instance_variant(fail, variant: Variant) -> None:
     if variant.instance_type not in catalog.endpoint_instance_types():
-        fail(f"variant {variant.name!r}: instance_type={variant.instance_type!r} is not a SageMaker endpoint "
-             "instance type (botocore ProductionVariantInstanceType)")
+        fail(
+            f"variant {variant.name!r}: instance_type={variant.instance_type!r} is not a SageMaker endpoint "
+            "instance type (botocore ProductionVariantInstanceType)"
+        )
     if variant.initial_instance_count < 1:
         fail(f"variant {variant.name!r}: initial_instance_count={variant.initial_instance_count} must be at least 1")
     scaling = variant.autoscaling
     if scaling is None:
         return
     if not 1 <= scaling.min_instances <= scaling.max_instances:
-        fail(f"variant {variant.name!r}: autoscaling min_instances={scaling.min_instances} and "
-             f"max_instances={scaling.max_instances} need 1 <= min <= max")
+        fail(
+            f"variant {variant.name!r}: autoscaling min_instances={scaling.min_instances} and "
+            f"max_instances={scaling.max_instances} need 1 <= min <= max"
+        )
     if not scaling.min_instances <= variant.initial_instance_count <= scaling.max_instances:
-        fail(f"variant {variant.name!r}: initial_instance_count={variant.initial_instance_count} must lie within "
-             f"autoscaling [{scaling.min_instances}, {scaling.max_instances}]")
+        fail(
+            f"variant {variant.name!r}: initial_instance_count={variant.initial_instance_count} must lie within "
+            f"autoscaling [{scaling.min_instances}, {scaling.max_instances}]"
+        )
     if scaling.invocations_per_instance < 1:
         fail(f"variant {variant.name!r}: autoscaling.invocations_per_instance must be at least 1")
 

@@ -107,6 +107,9 @@ class TenancyArgs(TypedDict):
     s3_cidr_blocks: NotRequired[pulumi.Input[Sequence[str]]]
     """S3's ranges in the region (the VPC's S3 gateway endpoint `cidr_blocks`): pods reach S3 through the gateway
     endpoint at these public addresses, so HTTPS to them is allowed."""
+    permissions_boundary_arn: NotRequired[pulumi.Input[str] | None]
+    """Boundary of the team roles, e.g. the platform's persona boundary (object access to the env's buckets and
+    use of its key). None (default) creates one limited to the teams' prefixes."""
     extra_egress_cidrs: NotRequired[Sequence[str]]
     """More destinations pods may reach on 443 (e.g. the region's S3 ranges behind the gateway endpoint)."""
     kueue_version: NotRequired[str]
@@ -120,7 +123,9 @@ class Tenancy(pulumi.ComponentResource):
 
     roles: dict[str, aws.iam.Role]
     """Training roles by team."""
-    boundary: aws.iam.Policy
+    boundary: aws.iam.Policy | None
+    """The boundary this component created for the team roles (None when one was given)."""
+    boundary_arn: pulumi.Input[str]
     """Permission boundary of every team role."""
     kueue: k8s.helm.v3.Release
     """The Kueue release."""
@@ -131,13 +136,19 @@ class Tenancy(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args["k8s_provider"])
 
-        self.boundary = aws.iam.Policy(
-            f"{name}-boundary",
-            name=f"{args['name_prefix']}-team-boundary",
-            description="Permission boundary of every training team role",
-            policy=_iam.render(boundary_statements(args)),
-            opts=child,
-        )
+        self.boundary = None
+        self.boundary_arn: pulumi.Input[str]
+        if (given := args.get("permissions_boundary_arn")) is not None:
+            self.boundary_arn = given
+        else:
+            self.boundary = aws.iam.Policy(
+                f"{name}-boundary",
+                name=f"{args['name_prefix']}-team-boundary",
+                description="Permission boundary of every training team role",
+                policy=_iam.render(boundary_statements(args)),
+                opts=child,
+            )
+            self.boundary_arn = self.boundary.arn
         self.kueue = k8s.helm.v3.Release(
             f"{name}-kueue",
             name="kueue",
@@ -227,7 +238,7 @@ class Tenancy(pulumi.ComponentResource):
             f"Training jobs of team {team.name}",
             namespace=team.name,
             service_account=SERVICE_ACCOUNT,
-            permissions_boundary=self.boundary.arn,
+            permissions_boundary=self.boundary_arn,
         )
         aws.iam.RolePolicy(
             f"{base}-training-policy",

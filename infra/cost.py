@@ -171,10 +171,20 @@ class Estimate:
     def to_dict(self) -> dict[str, Any]:
         """Plain data (the `cost --json` output)."""
         return {
-            "stack": self.stack, "region": self.region, "as_of": self.as_of.isoformat(),
+            "stack": self.stack,
+            "region": self.region,
+            "as_of": self.as_of.isoformat(),
             "total_monthly_usd": self.total,
-            "lines": [{"type": line.type, "name": line.name, "monthly_usd": round(line.monthly_usd, 2),
-                       "basis": line.basis, "assumptions": list(line.assumptions)} for line in self.lines],
+            "lines": [
+                {
+                    "type": line.type,
+                    "name": line.name,
+                    "monthly_usd": round(line.monthly_usd, 2),
+                    "basis": line.basis,
+                    "assumptions": list(line.assumptions),
+                }
+                for line in self.lines
+            ],
             "not_priced": [{"type": t, "name": n, "why": w} for t, n, w in self.not_priced],
             "free_resources": self.free,
             "assumptions": self.assumptions,
@@ -232,8 +242,9 @@ class _Pricing:
 
     def instances(self, kind: Literal["ec2", "sagemaker"], instance_type: str, count: float) -> _Part:
         price, notes = self.instance(kind, instance_type)
-        return _Part(count * price.usd * self.hours, f"{count:g} x {instance_type} x {self.hours:g} h x ${price.usd:g}",
-                     notes)
+        return _Part(
+            count * price.usd * self.hours, f"{count:g} x {instance_type} x {self.hours:g} h x ${price.usd:g}", notes
+        )
 
 
 Pricer = Callable[[PlannedResource, _Pricing], list[_Part] | None]
@@ -241,8 +252,10 @@ Pricer = Callable[[PlannedResource, _Pricing], list[_Part] | None]
 
 
 def _nat_gateway(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
-    return [pricing.hourly("nat_gateway_hourly", 1, "NAT gateway"),
-            pricing.per_unit("nat_gateway_per_gb", "nat_gb_per_month", "GB", "processed")]
+    return [
+        pricing.hourly("nat_gateway_hourly", 1, "NAT gateway"),
+        pricing.per_unit("nat_gateway_per_gb", "nat_gb_per_month", "GB", "processed"),
+    ]
 
 
 def _eip(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
@@ -256,8 +269,10 @@ def _vpc_endpoint(resource: PlannedResource, pricing: _Pricing) -> list[_Part] |
     if kind != "Interface":
         raise Unpriced(f"vpcEndpointType {kind!r} has no price in the table")
     azs = max(1, len(resource.inputs.get("subnetIds") or []))
-    return [pricing.hourly("interface_endpoint_az_hourly", azs, "AZ"),
-            pricing.per_unit("interface_endpoint_per_gb", "interface_endpoint_gb_per_month", "GB", "processed")]
+    return [
+        pricing.hourly("interface_endpoint_az_hourly", azs, "AZ"),
+        pricing.per_unit("interface_endpoint_per_gb", "interface_endpoint_gb_per_month", "GB", "processed"),
+    ]
 
 
 def _eks_cluster(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
@@ -421,8 +436,17 @@ def _monitoring_schedule(resource: PlannedResource, pricing: _Pricing) -> list[_
 
 
 _QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$")
-_GB_PER_UNIT = {None: 1e-9, "Ki": 2**10 / 1e9, "Mi": 2**20 / 1e9, "Gi": 2**30 / 1e9, "Ti": 2**40 / 1e9,
-                "K": 1e-6, "M": 1e-3, "G": 1.0, "T": 1e3}
+_GB_PER_UNIT = {
+    None: 1e-9,
+    "Ki": 2**10 / 1e9,
+    "Mi": 2**20 / 1e9,
+    "Gi": 2**30 / 1e9,
+    "Ti": 2**40 / 1e9,
+    "K": 1e-6,
+    "M": 1e-3,
+    "G": 1.0,
+    "T": 1e3,
+}
 
 
 def _kubernetes(resource: PlannedResource, pricing: _Pricing) -> list[_Part] | None:
@@ -520,13 +544,15 @@ def estimate(plan: Plan, prices: PriceTable | None = None) -> Estimate:
         if parts is None:
             result.free += 1
             continue
-        result.lines.append(Line(
-            type=resource.type,
-            name=resource.name,
-            monthly_usd=sum(p.usd for p in parts),
-            basis=" + ".join(p.text for p in parts),
-            assumptions=tuple(dict.fromkeys(a for p in parts for a in p.assumptions)),
-        ))
+        result.lines.append(
+            Line(
+                type=resource.type,
+                name=resource.name,
+                monthly_usd=sum(p.usd for p in parts),
+                basis=" + ".join(p.text for p in parts),
+                assumptions=tuple(dict.fromkeys(a for p in parts for a in p.assumptions)),
+            )
+        )
     result.lines.sort(key=lambda line: (-line.monthly_usd, line.key))
     return result
 
@@ -609,8 +635,10 @@ def headline(result: Estimate, delta: Delta | None = None) -> str:
 
 
 def _scope(result: Estimate) -> str:
-    return (f"On-demand {result.region} prices as of {result.as_of.isoformat()} (infra/prices/); idle: GPU pools and "
-            "endpoints at their minimum, usage at the table's stated volumes.")
+    return (
+        f"On-demand {result.region} prices as of {result.as_of.isoformat()} (infra/prices/); idle: GPU pools and "
+        "endpoints at their minimum, usage at the table's stated volumes."
+    )
 
 
 def markdown(result: Estimate, delta: Delta | None = None) -> str:
@@ -618,12 +646,18 @@ def markdown(result: Estimate, delta: Delta | None = None) -> str:
     lines = [f"#### Monthly cost: {headline(result, delta)}", "", _scope(result), ""]
     if delta is not None:
         lines += ["| change | type | before | after | Δ $/month |", "|---|---|---:|---:|---:|"]
-        lines += [f"| `{c.name}` | `{c.type}` | {usd(c.before) if c.before is not None else 'new'} | "
-                  f"{usd(c.after) if c.after is not None else 'removed'} | {signed_usd(c.delta)} |"
-                  for c in delta.changes] or ["| (no line changed) | | | | |"]
+        lines += [
+            f"| `{c.name}` | `{c.type}` | {usd(c.before) if c.before is not None else 'new'} | "
+            f"{usd(c.after) if c.after is not None else 'removed'} | {signed_usd(c.delta)} |"
+            for c in delta.changes
+        ] or ["| (no line changed) | | | | |"]
         lines.append("")
-    lines += ["<details><summary>Breakdown</summary>", "", "| resource | type | $/month | basis |",
-              "|---|---|---:|---|"]
+    lines += [
+        "<details><summary>Breakdown</summary>",
+        "",
+        "| resource | type | $/month | basis |",
+        "|---|---|---:|---|",
+    ]
     lines += [f"| `{line.name}` | `{line.type}` | {usd(line.monthly_usd)} | {line.basis} |" for line in result.lines]
     lines += ["", f"{result.free} resources of types that cost nothing by themselves are not listed.", ""]
     if result.not_priced:
@@ -654,8 +688,12 @@ def rich_renderables(result: Estimate, delta: Delta | None = None) -> Iterable[A
     """Rich objects for the terminal: the breakdown table, the changes, and what was not priced."""
     from rich.table import Table
 
-    table = Table(title=f"Monthly cost (idle), stack {result.stack}", show_edge=False,
-                  caption=_scope(result), caption_justify="left")
+    table = Table(
+        title=f"Monthly cost (idle), stack {result.stack}",
+        show_edge=False,
+        caption=_scope(result),
+        caption_justify="left",
+    )
     table.add_column("resource")
     table.add_column("type")
     table.add_column("$/month", justify="right")
@@ -666,14 +704,19 @@ def rich_renderables(result: Estimate, delta: Delta | None = None) -> Iterable[A
     table.add_row("[bold]total[/]", "", f"[bold]{usd(result.total)}[/]", f"{result.free} free resources not listed")
     yield table
     if delta is not None:
-        changes = Table(title=f"Against the baseline ({usd(delta.baseline_total)}): {signed_usd(delta.delta)}",
-                        show_edge=False)
+        changes = Table(
+            title=f"Against the baseline ({usd(delta.baseline_total)}): {signed_usd(delta.delta)}", show_edge=False
+        )
         for column in ("resource", "type", "before", "after", "Δ"):
             changes.add_column(column, justify="left" if column in ("resource", "type") else "right")
         for change in delta.changes:
-            changes.add_row(change.name, change.type.split(":")[-1],
-                            usd(change.before) if change.before is not None else "new",
-                            usd(change.after) if change.after is not None else "removed", signed_usd(change.delta))
+            changes.add_row(
+                change.name,
+                change.type.split(":")[-1],
+                usd(change.before) if change.before is not None else "new",
+                usd(change.after) if change.after is not None else "removed",
+                signed_usd(change.delta),
+            )
         yield changes
     for type_, name, why in result.not_priced:
         yield f"[yellow]not priced:[/] {name} ({type_}): {why}"

@@ -40,6 +40,7 @@ def build_network(
     provider: aws.Provider,
     flow_log_key_arn: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
+    service_boundary_arn: pulumi.Input[str] | None = None,
 ) -> Network:
     """The VPC with its subnets, NAT, endpoints and KMS-encrypted flow logs."""
     network = settings.network
@@ -59,6 +60,7 @@ def build_network(
             "flow_log_retention_days": network.flow_log_retention_days,
             "name_prefix": settings.name_prefix,
             "protect_flow_logs": settings.protection.protect_stateful,
+            "permissions_boundary_arn": service_boundary_arn,
         },
         opts,
     )

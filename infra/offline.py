@@ -89,12 +89,14 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
 
 
-_AUTONAMED = frozenset({
-    "aws:sagemaker/model:Model",
-    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
-    "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
-})
+_AUTONAMED = frozenset(
+    {
+        "aws:sagemaker/model:Model",
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition",
+        "aws:sagemaker/monitoringSchedule:MonitoringSchedule",
+    }
+)
 """Resource types whose physical name the provider generates when none is given."""
 
 

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access import GitHubTrust, Persona, PersonaRoles, role_arn
+from components.boundaries import ServiceRoleBoundary
 from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
 from components.serving import EndpointVpc
@@ -75,7 +76,10 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         },
         stateful,
     )
-    network = build_network(settings, provider, key.arn, base)
+    service_boundary = ServiceRoleBoundary(
+        "service-roles", {"account_id": settings.account, "region": settings.region, "name_prefix": prefix}, base
+    )
+    network = build_network(settings, provider, key.arn, base, service_boundary.arn)
     access = settings.access
     personas = PersonaRoles(
         "personas",
@@ -129,6 +133,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             kms_key_arn=key.arn,
             bucket_arns={zone: bucket.arn for zone, bucket in lake.buckets.items()},
             persona_role_arns={persona: role.arn for persona, role in personas.roles.items()},
+            service_boundary_arn=service_boundary.arn,
+            persona_boundary_arn=personas.boundary.arn,
             opts=base,
         )
     return {

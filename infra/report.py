@@ -140,8 +140,11 @@ def _log_group(resource: PlannedResource, plan: Plan) -> list[str]:
     labels = [f"KMS {_short_arn(key)}" if (key := resource.inputs.get("kmsKeyId")) else "NOT KMS-ENCRYPTED"]
     days = resource.inputs.get("retentionInDays")
     labels.append(f"retention {days:g}d" if days else "RETAINED FOREVER")
-    labels += [label for flag, label in (("protect", "protected"), ("retain_on_delete", "retained on delete"))
-               if resource.options.get(flag)]
+    labels += [
+        label
+        for flag, label in (("protect", "protected"), ("retain_on_delete", "retained on delete"))
+        if resource.options.get(flag)
+    ]
     return labels
 
 
@@ -155,6 +158,8 @@ def _ingress_rule(resource: PlannedResource, plan: Plan) -> list[str]:
 def _default_sg(resource: PlannedResource, plan: Plan) -> list[str]:
     rules = len(resource.inputs.get("ingress") or []) + len(resource.inputs.get("egress") or [])
     return ["closed (no rules)"] if not rules else [f"{rules} RULES ON THE DEFAULT SG"]
+
+
 def _repository(resource: PlannedResource, plan: Plan) -> list[str]:
     inputs = resource.inputs
     mutability = inputs.get("imageTagMutability", "MUTABLE")

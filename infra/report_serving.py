@@ -76,8 +76,10 @@ def rollout_label(endpoint: PlannedResource) -> str:
     size = f" {step['value']:g}%" if step else ""
     alarms = (deployment.get("autoRollbackConfiguration") or {}).get("alarms") or []
     rollback = f"rollback on {len(alarms)} alarms" if alarms else "NO ROLLBACK ALARMS"
-    return (f"rollout {routing['type']}{size} bake {routing['waitIntervalInSeconds']:g}s "
-            f"timeout {policy.get('maximumExecutionTimeoutInSeconds', 0):g}s, {rollback}")
+    return (
+        f"rollout {routing['type']}{size} bake {routing['waitIntervalInSeconds']:g}s "
+        f"timeout {policy.get('maximumExecutionTimeoutInSeconds', 0):g}s, {rollback}"
+    )
 
 
 def rollback_alarms(endpoint: PlannedResource) -> list[str]:
@@ -135,8 +137,12 @@ def _model(resource: PlannedResource, plan: Plan) -> list[str]:
     return labels
 
 
-_OPERATORS = {"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">=", "LessThanThreshold": "<",
-              "LessThanOrEqualToThreshold": "<="}
+_OPERATORS = {
+    "GreaterThanThreshold": ">",
+    "GreaterThanOrEqualToThreshold": ">=",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
 
 
 def _alarm(resource: PlannedResource, plan: Plan) -> list[str]:
@@ -162,8 +168,10 @@ def _scaling_target(resource: PlannedResource, plan: Plan) -> list[str]:
 
 def _scheduled_action(resource: PlannedResource, plan: Plan) -> list[str]:
     action = resource.inputs.get("scalableTargetAction") or {}
-    return [f"{resource.inputs.get('schedule')} {resource.inputs.get('timezone', 'UTC')} -> "
-            f"{action.get('minCapacity', 0):g}-{action.get('maxCapacity', 0):g} instances"]
+    return [
+        f"{resource.inputs.get('schedule')} {resource.inputs.get('timezone', 'UTC')} -> "
+        f"{action.get('minCapacity', 0):g}-{action.get('maxCapacity', 0):g} instances"
+    ]
 
 
 def _egress_rule(resource: PlannedResource, plan: Plan) -> list[str]:
@@ -203,6 +211,8 @@ def markdown_section(plan: Plan) -> list[str]:
         variants = "<br>".join(variant_labels(config, _models_by_variant(component, plan)))
         alarms = "<br>".join(f"`{a}`" for a in rollback_alarms(endpoint)) or "none"
         rollout = rollout_label(endpoint).split(",")[0]
-        lines.append(f"| `{endpoint.inputs.get('name')}` | {variants} | {rollout} | {alarms} | "
-                     f"{kms_label(config)} | {capture_label(config)} |")
+        lines.append(
+            f"| `{endpoint.inputs.get('name')}` | {variants} | {rollout} | {alarms} | "
+            f"{kms_label(config)} | {capture_label(config)} |"
+        )
     return [*lines, ""]

@@ -54,8 +54,13 @@ def build_endpoints(
             opts, pulumi.ResourceOptions(depends_on=[model_groups[g] for g in groups if g in model_groups])
         )
         args = endpoint_args(
-            settings, endpoint, kms_key_arn=kms_key_arn, artifacts_bucket=artifacts_bucket,
-            execution_role_arn=execution_role_arn, vpc=vpc, alert_topic_arn=alert_topic_arn,
+            settings,
+            endpoint,
+            kms_key_arn=kms_key_arn,
+            artifacts_bucket=artifacts_bucket,
+            execution_role_arn=execution_role_arn,
+            vpc=vpc,
+            alert_topic_arn=alert_topic_arn,
         )
         endpoints[endpoint.name] = ModelEndpoint(f"endpoint-{endpoint.name}", args, endpoint_opts)
     return endpoints
@@ -82,18 +87,23 @@ def endpoint_args(
         "shadow_variant": _variant(endpoint.shadow_variant) if endpoint.shadow_variant else None,
         "vpc": None if serverless else vpc,
         "data_capture": DataCapture(capture_prefix, endpoint.data_capture.sampling_percentage)
-        if endpoint.data_capture.enabled else None,
+        if endpoint.data_capture.enabled
+        else None,
         "alarms": AlarmThresholds(**endpoint.alarms.model_dump()),
         "alert_topic_arn": alert_topic_arn,
     }
     if serverless:
-        args["serverless"] = Serverless(serverless.memory_size_mb, serverless.max_concurrency,
-                                        serverless.provisioned_concurrency)
+        args["serverless"] = Serverless(
+            serverless.memory_size_mb, serverless.max_concurrency, serverless.provisioned_concurrency
+        )
     else:
         rollout = endpoint.rollout or RolloutSettings()
         args["rollout"] = Rollout(
-            RolloutType(rollout.type.value), rollout.step_percent, rollout.wait_interval_seconds,
-            rollout.termination_wait_seconds, rollout.max_execution_timeout_seconds,
+            RolloutType(rollout.type.value),
+            rollout.step_percent,
+            rollout.wait_interval_seconds,
+            rollout.termination_wait_seconds,
+            rollout.max_execution_timeout_seconds,
         )
     if hours := endpoint.off_hours:
         args["off_hours"] = OffHours(hours.timezone, hours.scale_down_cron, hours.scale_up_cron, hours.instances)
@@ -125,9 +135,15 @@ def _variant(variant: VariantSettings) -> Variant:
         instance_type=variant.instance_type,
         initial_instance_count=variant.initial_instance_count,
         weight=variant.weight,
-        autoscaling=Autoscaling(scaling.min_instances, scaling.max_instances, scaling.invocations_per_instance,
-                                scaling.scale_in_cooldown_seconds, scaling.scale_out_cooldown_seconds)
-        if scaling else None,
+        autoscaling=Autoscaling(
+            scaling.min_instances,
+            scaling.max_instances,
+            scaling.invocations_per_instance,
+            scaling.scale_in_cooldown_seconds,
+            scaling.scale_out_cooldown_seconds,
+        )
+        if scaling
+        else None,
         network_isolation=variant.network_isolation,
     )
 

@@ -106,6 +106,8 @@ def build_training(
     kms_key_arn: pulumi.Input[str],
     bucket_arns: Mapping[str, pulumi.Input[str]],
     persona_role_arns: Mapping[Persona, pulumi.Input[str]],
+    service_boundary_arn: pulumi.Input[str],
+    persona_boundary_arn: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
 ) -> dict[str, Any]:
     """Register the training cluster, its GPU capacity and tenancy; return the stack outputs."""
@@ -135,6 +137,7 @@ def build_training(
             "deletion_protection": settings.protection.protect_stateful,
             "support_type": training.support_type.value,
             "discovery_tag": discovery_tag,
+            "permissions_boundary_arn": service_boundary_arn,
         },
         opts,
     )
@@ -154,6 +157,7 @@ def build_training(
             "depends_on": cluster.ready,
             "ami_alias": training.ami_alias,
             "controller_replicas": training.karpenter_replicas,
+            "permissions_boundary_arn": service_boundary_arn,
         },
         opts,
     )
@@ -173,6 +177,9 @@ def build_training(
             "teams": teams(training),
             "extra_egress_cidrs": training.extra_egress_cidrs,
             "s3_cidr_blocks": s3_cidr_blocks,
+            # Team roles are data roles: the persona boundary (env buckets and key) caps them, and is one the CI
+            # deployer may attach.
+            "permissions_boundary_arn": persona_boundary_arn,
             "depends_on": cluster.ready,
         },
         opts,

@@ -106,8 +106,10 @@ def test_lines_say_how_they_were_computed_and_which_assumptions_they_used():
 
 
 def test_idle_gpu_pools_count_zero():
-    gpu_group = one("aws:eks/nodeGroup:NodeGroup",
-                    {"instanceTypes": ["p5.48xlarge"], "scalingConfig": {"minSize": 0, "desiredSize": 2, "maxSize": 2}})
+    gpu_group = one(
+        "aws:eks/nodeGroup:NodeGroup",
+        {"instanceTypes": ["p5.48xlarge"], "scalingConfig": {"minSize": 0, "desiredSize": 2, "maxSize": 2}},
+    )
     assert line(gpu_group).monthly_usd == 0.0
     pool = one("kubernetes:karpenter.sh/v1:NodePool", {"spec": {"limits": {"nvidia.com/gpu": 16}}})
     assert line(pool).monthly_usd == 0.0
@@ -115,36 +117,74 @@ def test_idle_gpu_pools_count_zero():
 
 
 def test_an_accelerated_ami_marks_a_group_as_gpu_whatever_its_type():
-    group = one("aws:eks/nodeGroup:NodeGroup", {"instanceTypes": ["m7i.large"], "amiType": "AL2023_x86_64_NVIDIA",
-                                                "scalingConfig": {"minSize": 0.0, "desiredSize": 2.0}})
+    group = one(
+        "aws:eks/nodeGroup:NodeGroup",
+        {
+            "instanceTypes": ["m7i.large"],
+            "amiType": "AL2023_x86_64_NVIDIA",
+            "scalingConfig": {"minSize": 0.0, "desiredSize": 2.0},
+        },
+    )
     assert line(group).monthly_usd == 0.0
 
 
 def test_a_gpu_group_with_a_warm_minimum_is_charged_for_it():
-    warm = one("aws:eks/nodeGroup:NodeGroup",
-               {"instanceTypes": ["g6.xlarge"], "diskSize": 100, "scalingConfig": {"minSize": 1, "desiredSize": 1}})
+    warm = one(
+        "aws:eks/nodeGroup:NodeGroup",
+        {"instanceTypes": ["g6.xlarge"], "diskSize": 100, "scalingConfig": {"minSize": 1, "desiredSize": 1}},
+    )
     assert line(warm).monthly_usd == pytest.approx(0.8048 * HOURS + 100 * 0.08)
 
 
 def test_cpu_node_groups_run_at_desired_size_with_the_default_disk():
-    group = one("aws:eks/nodeGroup:NodeGroup",
-                {"instanceTypes": ["m6i.large"], "scalingConfig": {"minSize": 1, "desiredSize": 3}})
+    group = one(
+        "aws:eks/nodeGroup:NodeGroup",
+        {"instanceTypes": ["m6i.large"], "scalingConfig": {"minSize": 1, "desiredSize": 3}},
+    )
     assert line(group).monthly_usd == pytest.approx(3 * 0.096 * HOURS + 3 * 20 * 0.08)
 
 
 def test_endpoints_count_at_their_minimum_and_serverless_idles_at_zero():
-    scaled_down = one("aws:sagemaker/endpointConfiguration:EndpointConfiguration", {"productionVariants": [
-        {"variantName": "a", "instanceType": "ml.g5.xlarge", "initialInstanceCount": 3,
-         "managedInstanceScaling": {"status": "ENABLED", "minInstanceCount": 0}}]})
+    scaled_down = one(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        {
+            "productionVariants": [
+                {
+                    "variantName": "a",
+                    "instanceType": "ml.g5.xlarge",
+                    "initialInstanceCount": 3,
+                    "managedInstanceScaling": {"status": "ENABLED", "minInstanceCount": 0},
+                }
+            ]
+        },
+    )
     assert line(scaled_down).monthly_usd == 0.0
-    fixed = one("aws:sagemaker/endpointConfiguration:EndpointConfiguration", {"productionVariants": [
-        {"variantName": "a", "instanceType": "ml.g5.xlarge", "initialInstanceCount": 2, "volumeSizeInGb": 50}]})
+    fixed = one(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        {
+            "productionVariants": [
+                {"variantName": "a", "instanceType": "ml.g5.xlarge", "initialInstanceCount": 2, "volumeSizeInGb": 50}
+            ]
+        },
+    )
     assert line(fixed).monthly_usd == pytest.approx(2 * 1.408 * HOURS + 2 * 50 * 0.14)
-    serverless = one("aws:sagemaker/endpointConfiguration:EndpointConfiguration", {"productionVariants": [
-        {"variantName": "s", "serverlessConfig": {"memorySizeInMb": 4096, "maxConcurrency": 10}}]})
+    serverless = one(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        {
+            "productionVariants": [
+                {"variantName": "s", "serverlessConfig": {"memorySizeInMb": 4096, "maxConcurrency": 10}}
+            ]
+        },
+    )
     assert line(serverless).monthly_usd == 0.0
-    provisioned = one("aws:sagemaker/endpointConfiguration:EndpointConfiguration", {"productionVariants": [
-        {"variantName": "s", "serverlessConfig": {"memorySizeInMb": 2048, "provisionedConcurrency": 2}}]})
+    provisioned = one(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        {
+            "productionVariants": [
+                {"variantName": "s", "serverlessConfig": {"memorySizeInMb": 2048, "provisionedConcurrency": 2}}
+            ]
+        },
+    )
     assert line(provisioned).monthly_usd == pytest.approx(2 * 2 * HOURS * 3600 * 0.0000048)
 
 
@@ -152,18 +192,40 @@ def test_endpoints_count_at_their_autoscaling_or_scheduled_minimum():
     def resource(type_: str, name: str, inputs: dict) -> PlannedResource:
         return PlannedResource(f"urn:{name}", type_, name, "urn:component", True, "aws", inputs, {})
 
-    config = resource("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "churn-config", {
-        "productionVariants": [{"variantName": "primary", "instanceType": "ml.m5.large", "initialInstanceCount": 3},
-                               {"variantName": "canary", "instanceType": "ml.m5.large", "initialInstanceCount": 1}]})
-    endpoint = resource("aws:sagemaker/endpoint:Endpoint", "churn-endpoint",
-                        {"name": "p-dev-churn", "endpointConfigName": "churn-config-1a2b3c4"})  # auto-named config
-    target = resource("aws:appautoscaling/target:Target", "churn-scaling",
-                      {"resourceId": "endpoint/p-dev-churn/variant/primary", "minCapacity": 2, "maxCapacity": 6})
-    night = resource("aws:appautoscaling/scheduledAction:ScheduledAction", "churn-night", {
-        "resourceId": "endpoint/p-dev-churn/variant/primary", "schedule": "cron(0 20 * * ? *)",
-        "scalableTargetAction": {"minCapacity": 1, "maxCapacity": 1}})
-    other = resource("aws:appautoscaling/target:Target", "other-scaling",
-                     {"resourceId": "endpoint/someone-else/variant/primary", "minCapacity": 0})
+    config = resource(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "churn-config",
+        {
+            "productionVariants": [
+                {"variantName": "primary", "instanceType": "ml.m5.large", "initialInstanceCount": 3},
+                {"variantName": "canary", "instanceType": "ml.m5.large", "initialInstanceCount": 1},
+            ]
+        },
+    )
+    endpoint = resource(
+        "aws:sagemaker/endpoint:Endpoint",
+        "churn-endpoint",
+        {"name": "p-dev-churn", "endpointConfigName": "churn-config-1a2b3c4"},
+    )  # auto-named config
+    target = resource(
+        "aws:appautoscaling/target:Target",
+        "churn-scaling",
+        {"resourceId": "endpoint/p-dev-churn/variant/primary", "minCapacity": 2, "maxCapacity": 6},
+    )
+    night = resource(
+        "aws:appautoscaling/scheduledAction:ScheduledAction",
+        "churn-night",
+        {
+            "resourceId": "endpoint/p-dev-churn/variant/primary",
+            "schedule": "cron(0 20 * * ? *)",
+            "scalableTargetAction": {"minCapacity": 1, "maxCapacity": 1},
+        },
+    )
+    other = resource(
+        "aws:appautoscaling/target:Target",
+        "other-scaling",
+        {"resourceId": "endpoint/someone-else/variant/primary", "minCapacity": 0},
+    )
     plan = Plan("mlops-platform", "unit", [config, endpoint, target, night, other])
 
     assert cost.endpoint_floors(plan) == {("churn-config", "primary"): (1, "scheduled minCapacity, cron(0 20 * * ? *)")}
@@ -188,8 +250,13 @@ def test_eks_extended_support_costs_six_times_standard():
 
 
 def test_unknown_instance_types_and_types_are_listed_not_guessed():
-    result = cost.estimate(one("aws:eks/nodeGroup:NodeGroup",
-                               {"instanceTypes": ["x9.huge"], "scalingConfig": {"desiredSize": 1}}, name="odd"))
+    result = cost.estimate(
+        one(
+            "aws:eks/nodeGroup:NodeGroup",
+            {"instanceTypes": ["x9.huge"], "scalingConfig": {"desiredSize": 1}},
+            name="odd",
+        )
+    )
     assert result.lines == []
     assert result.not_priced == [("aws:eks/nodeGroup:NodeGroup", "odd", "no ec2 price for instance type 'x9.huge'")]
     assert "`odd` (`aws:eks/nodeGroup:NodeGroup`): no ec2 price" in cost.markdown(result)
@@ -250,13 +317,15 @@ def test_every_stack_resource_is_priced_or_known_free(stack):
 
 
 KNOWN_OVER_TARGET = {
-    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer":
+    "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": (
         "the managed MLflow tracking server bills every hour it runs (Small: ~$469/month), alone 3x the target; "
-        "stopping it off-hours or a serverless tracking option is a decision for the registry owners",
-    "aws:eks/cluster:Cluster":
+    )
+    + "stopping it off-hours or a serverless tracking option is a decision for the registry owners",
+    "aws:eks/cluster:Cluster": (
         "the EKS control plane is a fixed $0.10/h (~$73/month) per cluster with no cheaper tier; dev keeps its "
         "training cluster to exercise the GPU platform, whose GPU nodes scale to zero and whose system nodes are "
-        "one t4g.medium",
+        "one t4g.medium"
+    ),
 }
 """Resource types that the dev target knowingly excludes, and why (reported in the cost section)."""
 
@@ -282,8 +351,9 @@ def test_kubernetes_objects_are_free_except_load_balancers_and_volume_claims():
     assert line(claim("100G")).monthly_usd == pytest.approx(100 * 0.08)
     assert line(claim("1Ti")).monthly_usd == pytest.approx(2**40 / 1e9 * 0.08)
     odd = cost.estimate(one("kubernetes:core/v1:PersistentVolumeClaim", {"spec": {}}, name="pvc"))
-    assert odd.not_priced == [("kubernetes:core/v1:PersistentVolumeClaim", "pvc",
-                               "storage request '' is not a Kubernetes quantity")]
+    assert odd.not_priced == [
+        ("kubernetes:core/v1:PersistentVolumeClaim", "pvc", "storage request '' is not a Kubernetes quantity")
+    ]
 
 
 def test_mlflow_tracking_servers_and_dashboards_are_priced():
@@ -299,8 +369,9 @@ def test_cost_command_prints_the_breakdown_and_writes_markdown_and_json(tmp_path
     baseline = tmp_path / "main-plan.json"
     baseline.write_text(plan_for("dev").to_json())
     md, js = tmp_path / "cost.md", tmp_path / "cost.json"
-    assert cli.main(["cost", "--stack", "dev", "--baseline", str(baseline), "--markdown", str(md),
-                     "--json", str(js)]) == 0
+    assert (
+        cli.main(["cost", "--stack", "dev", "--baseline", str(baseline), "--markdown", str(md), "--json", str(js)]) == 0
+    )
     out = capsys.readouterr().out
     expected = cost.estimate(plan_for("dev"))
     assert f"{cost.usd(expected.total)}/month idle estimate for stack dev (±$0.00 against" in out

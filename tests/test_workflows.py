@@ -48,8 +48,9 @@ def _load(path: Path) -> dict:
 
 
 def _uses_lines(path: Path) -> list[str]:
-    return [line.split("uses:", 1)[1].strip() for line in path.read_text().splitlines()
-            if re.match(r"^\s*(- )?uses:", line)]
+    return [
+        line.split("uses:", 1)[1].strip() for line in path.read_text().splitlines() if re.match(r"^\s*(- )?uses:", line)
+    ]
 
 
 def _tool(name: str) -> str:
@@ -61,9 +62,11 @@ def _tool(name: str) -> str:
 
 def _zizmor(target: Path) -> list[dict]:
     result = subprocess.run(
-        [_tool("zizmor"), "--offline", "--persona", "auditor", "--format", "json", "--no-progress",
-         str(target)],
-        capture_output=True, text=True, check=False, timeout=120,
+        [_tool("zizmor"), "--offline", "--persona", "auditor", "--format", "json", "--no-progress", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode in (0, *range(10, 20)), result.stderr  # 1x: findings of some severity
     return json.loads(result.stdout)
@@ -80,8 +83,11 @@ def test_workflow_files_exist():
 
 def test_zizmor_finds_nothing_above_informational():
     findings = _zizmor(WORKFLOWS)
-    serious = [f"{f['ident']} ({_severity(f)}): {f['desc']}" for f in findings
-               if SEVERITIES.index(_severity(f)) > SEVERITIES.index("informational")]
+    serious = [
+        f"{f['ident']} ({_severity(f)}): {f['desc']}"
+        for f in findings
+        if SEVERITIES.index(_severity(f)) > SEVERITIES.index("informational")
+    ]
     assert serious == []
 
 
@@ -96,7 +102,10 @@ def test_zizmor_catches_injection_and_unpinned_actions(tmp_path):
 def test_workflows_match_the_github_workflow_schema():
     result = subprocess.run(
         [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, FILES)],
-        capture_output=True, text=True, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -106,7 +115,10 @@ def test_schema_rejects_a_malformed_workflow(tmp_path):
     bad.write_text("name: bad\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    timeout-minutes: soon\n")
     result = subprocess.run(
         [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(bad)],
-        capture_output=True, text=True, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode == 1
 
@@ -114,7 +126,11 @@ def test_schema_rejects_a_malformed_workflow(tmp_path):
 def _actionlint(*paths: Path, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run(
         [_tool("actionlint"), "-shellcheck", _tool("shellcheck"), "-format", "{{json .}}", *map(str, paths)],
-        capture_output=True, text=True, check=False, timeout=120, cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=cwd,
     )
 
 

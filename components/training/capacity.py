@@ -112,6 +112,9 @@ class GpuCapacityArgs(TypedDict):
     """GPU node pools."""
     depends_on: NotRequired[Sequence[pulumi.Resource]]
     """Resources that must exist before the charts install (system nodes, core add-ons)."""
+    permissions_boundary_arn: NotRequired[pulumi.Input[str] | None]
+    """Permission boundary of the controller and node roles (e.g. `components.boundaries.ServiceRoleBoundary`).
+    None leaves them unbounded."""
     ami_alias: NotRequired[str]
     """EC2NodeClass AMI alias; `al2023@latest` (default) or a pinned `al2023@vYYYYMMDD`. Karpenter picks the
     NVIDIA variant of the AL2023 EKS AMI for GPU instance types."""
@@ -151,6 +154,7 @@ class GpuCapacity(pulumi.ComponentResource):
             f"{name}-node-role",
             name=f"{cluster_name}-karpenter-node",
             description=f"GPU nodes Karpenter launches for {cluster_name}",
+            permissions_boundary=args.get("permissions_boundary_arn"),
             assume_role_policy=_iam.render(
                 [
                     {
@@ -217,6 +221,7 @@ class GpuCapacity(pulumi.ComponentResource):
             "Karpenter controller",
             namespace=KARPENTER_NAMESPACE,
             service_account=KARPENTER_SERVICE_ACCOUNT,
+            permissions_boundary=args.get("permissions_boundary_arn"),
         )
         controller_policy = aws.iam.RolePolicy(
             f"{name}-controller-policy",

@@ -114,6 +114,9 @@ class TrainingClusterArgs(TypedDict):
     deletion_protection: NotRequired[bool]
     """EKS refuses `DeleteCluster` and Pulumi refuses to delete or replace the cluster (`protect`) until this is
     turned off. Default True."""
+    permissions_boundary_arn: NotRequired[pulumi.Input[str] | None]
+    """Permission boundary of the cluster's service roles (control plane, system nodes, EBS CSI driver), e.g.
+    `components.boundaries.ServiceRoleBoundary`. None leaves them unbounded."""
     support_type: NotRequired[str]
     """EKS upgrade policy, `STANDARD` (default: upgraded when standard support ends) or `EXTENDED`."""
     discovery_tag: NotRequired[str | None]
@@ -156,6 +159,7 @@ class TrainingCluster(pulumi.ComponentResource):
             f"{name}-cluster-role",
             name=f"{cluster_name}-cluster",
             description=f"EKS control plane of {cluster_name}",
+            permissions_boundary=args.get("permissions_boundary_arn"),
             assume_role_policy=_iam.render(
                 [
                     {
@@ -326,6 +330,7 @@ class TrainingCluster(pulumi.ComponentResource):
             args["account_id"],
             self.arn,
             "EBS CSI driver (volume provisioning)",
+            permissions_boundary=args.get("permissions_boundary_arn"),
         )
         attach = aws.iam.RolePolicyAttachment(
             f"{name}-ebs-csi-policy",
@@ -360,6 +365,7 @@ class TrainingCluster(pulumi.ComponentResource):
             f"{name}-system-node-role",
             name=f"{args['cluster_name']}-system-node",
             description=f"System nodes of {args['cluster_name']}",
+            permissions_boundary=args.get("permissions_boundary_arn"),
             assume_role_policy=_iam.render(
                 [
                     {

@@ -25,9 +25,12 @@ VariantName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](-*[A-Za-z0
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")]
 """An s3://bucket/key URI."""
 
-EcrImage = Annotated[str, StringConstraints(
-    pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})$"
-)]
+EcrImage = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})$"
+    ),
+]
 """An ECR image URI with a tag or a digest."""
 
 
@@ -47,15 +50,19 @@ def _check_processing_instance_type(value: str) -> str:
 
 def _check_model_package_arn(value: str) -> str:
     if not catalog.MODEL_PACKAGE_ARN.match(value):
-        raise ValueError("not a versioned model package ARN; expected "
-                         "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>")
+        raise ValueError(
+            "not a versioned model package ARN; expected "
+            "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
+        )
     return value
 
 
 def _check_cron(value: str) -> str:
     if not re.fullmatch(r"cron\((\S+ ){5}\S+\)", value):
-        raise ValueError("not a cron expression; expected cron(<min> <hour> <day> <month> <weekday> <year>), "
-                         "e.g. cron(0 19 ? * MON-FRI *)")
+        raise ValueError(
+            "not a cron expression; expected cron(<min> <hour> <day> <month> <weekday> <year>), "
+            "e.g. cron(0 19 ? * MON-FRI *)"
+        )
     return value
 
 
@@ -92,8 +99,10 @@ class AutoscalingSettings(StrictModel):
     @model_validator(mode="after")
     def _min_le_max(self) -> AutoscalingSettings:
         if self.min_instances > self.max_instances:
-            raise ValueError(f"min_instances ({self.min_instances}) is greater than max_instances "
-                             f"({self.max_instances}); need min_instances <= max_instances")
+            raise ValueError(
+                f"min_instances ({self.min_instances}) is greater than max_instances "
+                f"({self.max_instances}); need min_instances <= max_instances"
+            )
         return self
 
 
@@ -137,7 +146,8 @@ class VariantSettings(StrictModel):
         if scaling and not scaling.min_instances <= self.initial_instance_count <= scaling.max_instances:
             raise ValueError(
                 f"variant {self.name!r}: initial_instance_count ({self.initial_instance_count}) is outside "
-                f"autoscaling.min_instances..max_instances ({scaling.min_instances}..{scaling.max_instances})")
+                f"autoscaling.min_instances..max_instances ({scaling.min_instances}..{scaling.max_instances})"
+            )
         return self
 
     @property
@@ -160,8 +170,10 @@ class ServerlessSettings(StrictModel):
     @model_validator(mode="after")
     def _provisioned_le_max(self) -> ServerlessSettings:
         if self.provisioned_concurrency and self.provisioned_concurrency > self.max_concurrency:
-            raise ValueError(f"provisioned_concurrency ({self.provisioned_concurrency}) exceeds max_concurrency "
-                             f"({self.max_concurrency})")
+            raise ValueError(
+                f"provisioned_concurrency ({self.provisioned_concurrency}) exceeds max_concurrency "
+                f"({self.max_concurrency})"
+            )
         return self
 
 
@@ -207,13 +219,15 @@ class RolloutSettings(StrictModel):
             if key != wanted and getattr(self, key) is not None:
                 raise ValueError(f"{key} does not apply to type {self.type.value}; remove it")
         shifts = {RolloutType.ALL_AT_ONCE: 1, RolloutType.CANARY: 2}.get(
-            self.type, -(-100 // (self.linear_step_percent or 100)))
+            self.type, -(-100 // (self.linear_step_percent or 100))
+        )
         needed = shifts * self.wait_interval_seconds + self.termination_wait_seconds
         if needed > self.max_execution_timeout_seconds:
             raise ValueError(
                 f"max_execution_timeout_seconds ({self.max_execution_timeout_seconds}) is shorter than the rollout "
                 f"itself ({shifts} shift(s) x wait_interval_seconds {self.wait_interval_seconds} + "
-                f"termination_wait_seconds {self.termination_wait_seconds} = {needed})")
+                f"termination_wait_seconds {self.termination_wait_seconds} = {needed})"
+            )
         return self
 
     @property
@@ -243,8 +257,10 @@ class AlarmSettings(StrictModel):
     @model_validator(mode="after")
     def _datapoints_le_periods(self) -> AlarmSettings:
         if self.datapoints_to_alarm > self.evaluation_periods:
-            raise ValueError(f"datapoints_to_alarm ({self.datapoints_to_alarm}) exceeds evaluation_periods "
-                             f"({self.evaluation_periods})")
+            raise ValueError(
+                f"datapoints_to_alarm ({self.datapoints_to_alarm}) exceeds evaluation_periods "
+                f"({self.evaluation_periods})"
+            )
         return self
 
 
@@ -306,13 +322,18 @@ class EndpointSettings(StrictModel):
         names = [v.name for v in variants]
         if duplicates := sorted({n for n in names if names.count(n) > 1}):
             raise ValueError(
-                f"variant names must be unique (shadow_variant included); repeated: {', '.join(duplicates)}")
+                f"variant names must be unique (shadow_variant included); repeated: {', '.join(duplicates)}"
+            )
         if sum(v.weight for v in self.variants) <= 0:
-            raise ValueError(f"variants[*].weight are all zero ({[v.weight for v in self.variants]}); "
-                             "at least one production variant needs a weight above 0")
+            raise ValueError(
+                f"variants[*].weight are all zero ({[v.weight for v in self.variants]}); "
+                "at least one production variant needs a weight above 0"
+            )
         if self.shadow_variant and len(self.variants) != 1:
-            raise ValueError(f"shadow_variant needs exactly one production variant, found {len(self.variants)}; "
-                             "SageMaker does not combine A/B variants with a shadow (use two endpoints)")
+            raise ValueError(
+                f"shadow_variant needs exactly one production variant, found {len(self.variants)}; "
+                "SageMaker does not combine A/B variants with a shadow (use two endpoints)"
+            )
         if self.serverless:
             self._check_serverless(variants)
         else:
@@ -327,19 +348,23 @@ class EndpointSettings(StrictModel):
 
     def _check_serverless(self, variants: list[VariantSettings]) -> None:
         unsupported = [
-            key for key, present in (
+            key
+            for key, present in (
                 ("a second variant", len(self.variants) > 1),
                 ("shadow_variant", self.shadow_variant is not None),
                 ("variants[0].instance_type", any(v.instance_type for v in variants)),
-                ("variants[0].initial_instance_count", any("initial_instance_count" in v.model_fields_set
-                                                           for v in variants)),
+                (
+                    "variants[0].initial_instance_count",
+                    any("initial_instance_count" in v.model_fields_set for v in variants),
+                ),
                 ("variants[0].autoscaling", any(v.autoscaling for v in variants)),
                 ("variants[0].network_isolation: true (write false)", any(v.network_isolation for v in variants)),
                 ("data_capture.enabled: true (write false)", self.data_capture.enabled),
                 ("rollout", self.rollout is not None),
                 ("off_hours", self.off_hours is not None),
                 ("data_quality", self.data_quality is not None),
-            ) if present
+            )
+            if present
         ]
         if unsupported:
             raise ValueError(f"serverless endpoints do not support {'; '.join(unsupported)}")
@@ -371,16 +396,21 @@ def check_endpoints(
                 continue
             where = f"{key}.model_package_arn = {variant.model_package_arn!r}"
             if match["account"] != account or match["region"] != region:
-                raise ValueError(f"{where}: the package is in account {match['account']} / {match['region']}, "
-                                 f"but this stack deploys to account {account} / {region}; promote (copy) the "
-                                 "approved version into this stack's registry and use that ARN")
+                raise ValueError(
+                    f"{where}: the package is in account {match['account']} / {match['region']}, "
+                    f"but this stack deploys to account {account} / {region}; promote (copy) the "
+                    "approved version into this stack's registry and use that ARN"
+                )
             if groups is not None and match["group"] not in groups:
                 known = ", ".join(sorted(groups)) or "none"
-                raise ValueError(f"{where}: model package group {match['group']!r} is not in registry.models "
-                                 f"(configured: {known})")
+                raise ValueError(
+                    f"{where}: model package group {match['group']!r} is not in registry.models (configured: {known})"
+                )
         if environment == "prod" and endpoint.off_hours and not endpoint.off_hours.override_reason:
-            raise ValueError(f"endpoints.{i}.off_hours: prod endpoint {endpoint.name!r} would scale down outside "
-                             "office hours; remove off_hours or explain why in off_hours.override_reason")
+            raise ValueError(
+                f"endpoints.{i}.off_hours: prod endpoint {endpoint.name!r} would scale down outside "
+                "office hours; remove off_hours or explain why in off_hours.override_reason"
+            )
 
 
 def _variant_keys(i: int, endpoint: EndpointSettings) -> list[tuple[str, VariantSettings]]:

@@ -37,18 +37,6 @@ def test_suppressed_failures_are_exactly_the_listed_exceptions_and_every_suppres
         ("MLOPS-S3-001", "datalake-access-logs-bucket"),
         ("MLOPS-S3-005", "datalake-access-logs-bucket"),
         ("MLOPS-S3-006", "datalake-access-logs-bucket"),
-        ("MLOPS-IAM-003", "network-flow-logs-role"),  # an open finding, see policies/suppressions.yaml
-        # Open findings too: the training platform's AWS service roles (see policies/suppressions.yaml).
-        *(
-            ("MLOPS-IAM-003", role)
-            for role in (
-                "training-cluster-role",
-                "training-system-node-role",
-                "training-ebs-csi",
-                "gpu-controller-role",
-                "gpu-node-role",
-            )
-        ),
     }
     sse = next(f for f in evaluation.suppressed if f.rule.id == "MLOPS-S3-001")
     assert "AES256" in sse.verdict.reason

@@ -215,3 +215,31 @@ def test_pull_request_summary_has_a_gpu_training_table():
     assert "| cluster `training-cluster` | k8s 1.35, private endpoint, secrets KMS" in table
     assert "| pool `gpu-large` | p5.48xlarge, on-demand, ≤ 64 GPUs" in table
     assert "| team `nlp` | cohort gpu-training, gpu-large: 32 GPUs (borrow ≤ 0) |" in table
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_training_role_carries_a_boundary_the_ci_deployer_may_attach(stack):
+    plan = plan_for(stack)
+    account = stack_config(stack)["mlops-platform:account"]
+    prefix = f"mlops-platform-{stack}"
+    service = f"arn:aws:iam::{account}:policy/{prefix}-service-boundary"
+    persona = f"arn:aws:iam::{account}:policy/{prefix}-persona-boundary"
+    roles = {
+        r.name: r.inputs.get("permissionsBoundary")
+        for r in plan.of_type("aws:iam/role:Role")
+        if r.name.startswith(("training-", "gpu-", "tenancy-"))
+    }
+    teams = {f"tenancy-{t['name']}-training-role" for t in training_config(stack)["teams"]}
+    assert {name for name, boundary in roles.items() if boundary == persona} == teams
+    assert {name for name, boundary in roles.items() if boundary == service} == set(roles) - teams
+    deployer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ci-deployer-deploy-policy")))
+    create = next(s for s in deployer if s["Sid"] == "CreateRolesOnlyWithBoundary")
+    assert {service, persona} <= set(as_list(create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]))
+
+
+def test_service_boundary_lets_nodes_hand_out_pod_identity_credentials():
+    plan = plan_for("dev")
+    [boundary] = [p for p in plan.of_type("aws:iam/policy:Policy") if p.inputs["name"].endswith("-service-boundary")]
+    allowed = {a for s in statements(policy(boundary)) if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+    # AmazonEKSWorkerNodePolicy's eks-auth:AssumeRoleForPodIdentity is how the Pod Identity agent works.
+    assert "eks-auth:*" in allowed and "eks:*" in allowed and "iam:PassRole" in allowed

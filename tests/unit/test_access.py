@@ -145,13 +145,12 @@ def test_missing_bucket_zone_is_refused_before_registration():
         PersonaRoles("personas", args)
 
 
-def test_deployer_creates_roles_only_with_the_persona_boundary(plan):
+def test_deployer_creates_roles_only_with_a_boundary(plan):
     by_sid = {s["Sid"]: s for s in deploy_policy(plan)}
     create = by_sid["CreateRolesOnlyWithBoundary"]
     assert "iam:CreateRole" in create["Action"] and create["Resource"] == "arn:aws:iam::123456789012:role/p-dev-*"
-    assert create["Condition"] == {
-        "StringEquals": {"iam:PermissionsBoundary": "arn:aws:iam::123456789012:policy/p-dev-persona-boundary"}
-    }
+    assert set(create["Condition"]) == {"StringEquals"}
+    assert set(create["Condition"]["StringEquals"]) == {"iam:PermissionsBoundary"}
     creating = [
         s["Sid"] for s in deploy_policy(plan) if s["Effect"] == "Allow" and "iam:CreateRole" in as_list(s["Action"])
     ]
@@ -164,6 +163,7 @@ def test_deployer_cannot_widen_itself_or_the_boundaries(plan):
     assert set(deny["Resource"]) == {
         "arn:aws:iam::123456789012:role/p-dev-ci-deployer",
         "arn:aws:iam::123456789012:policy/p-dev-persona-boundary",
+        "arn:aws:iam::123456789012:policy/p-dev-service-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-deployer-boundary",
     }
     boundary = statements(policy(plan.get("aws:iam/policy:Policy", "personas-deployer-boundary")))
@@ -184,3 +184,38 @@ def test_deployer_manages_keys_only_with_the_env_tag(plan):
     by_sid = {s["Sid"]: s for s in deploy_policy(plan)}
     assert by_sid["CreateEnvKeys"]["Condition"] == {"StringEquals": {"aws:RequestTag/env": "dev"}}
     assert by_sid["ManageEnvKeys"]["Condition"] == {"StringEquals": {"aws:ResourceTag/env": "dev"}}
+
+
+def test_service_role_boundary_lets_services_through_but_no_identity_writes_or_data():
+    from components.boundaries import ServiceRoleBoundary
+
+    plan = record(
+        lambda: (
+            ServiceRoleBoundary("svc", {"account_id": "123456789012", "region": "eu-west-1", "name_prefix": "p-dev"})
+            and None
+        )
+    )
+    document = policy(plan.get("aws:iam/policy:Policy", "svc-policy"))
+    by_sid = {s["Sid"]: s for s in statements(document)}
+    allowed = by_sid["ServicesInEnvRegion"]["Action"]
+    assert "ec2:*" in allowed and "eks:*" in allowed
+    assert not {"s3:*", "iam:*", "*"} & set(allowed)
+    assert {"iam:CreateRole", "iam:PutRolePolicy", "iam:CreateUser"} <= set(by_sid["DenyIdentityWrites"]["Action"])
+    assert plan.get("aws:iam/policy:Policy", "svc-policy").inputs["name"] == "p-dev-service-boundary"
+
+
+def test_service_role_boundary_refuses_iam_or_s3_as_a_service():
+    from components.boundaries import ServiceRoleBoundary
+
+    with pytest.raises(ValueError, match="'iam' and 's3' are not allowed"):
+        ServiceRoleBoundary("svc", {"account_id": "1", "region": "eu-west-1", "name_prefix": "p", "services": ["s3"]})
+
+
+def test_deployer_may_attach_either_boundary_and_not_edit_them(plan):
+    create = next(s for s in deploy_policy(plan) if s["Sid"] == "CreateRolesOnlyWithBoundary")
+    assert create["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == [
+        "arn:aws:iam::123456789012:policy/p-dev-persona-boundary",
+        "arn:aws:iam::123456789012:policy/p-dev-service-boundary",
+    ]
+    deny = next(s for s in deploy_policy(plan) if s["Sid"] == "DenySelfAndBoundaryChanges")
+    assert "arn:aws:iam::123456789012:policy/p-dev-service-boundary" in deny["Resource"]

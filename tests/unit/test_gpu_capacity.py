@@ -40,6 +40,7 @@ def capacity(pools=POOLS, **overrides):
             "region": "us-east-1",
             "kms_key_arn": KEY,
             "discovery_tag": "p-dev",
+            "permissions_boundary_arn": f"arn:aws:iam::{ACCOUNT}:policy/p-dev-service-boundary",
             "k8s_provider": provider,
             "pools": list(pools),
             **overrides,
@@ -134,6 +135,8 @@ def test_controller_writes_are_scoped_no_wildcard_action_and_no_star_resource_on
 
 def test_controller_role_trusts_only_its_service_account_through_pod_identity():
     plan = default_plan()
+    boundaries = {r.inputs["permissionsBoundary"] for r in plan.of_type("aws:iam/role:Role")}
+    assert boundaries == {f"arn:aws:iam::{ACCOUNT}:policy/p-dev-service-boundary"}
     [trust] = statements(policy(plan.get("aws:iam/role:Role", "gpu-controller-role"), "assumeRolePolicy"))
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert trust["Condition"]["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == "karpenter"

@@ -315,3 +315,21 @@ def test_readme_example_builds_a_three_az_vpc():
     subnets = sorted(s.inputs["cidrBlock"] for s in plan.of_type(SUBNET) if s.name.startswith("team-net-private"))
     assert subnets == ["10.42.0.0/19", "10.42.32.0/19", "10.42.64.0/19"]
     assert len(plan.of_type(NAT)) == 3
+
+
+def test_flow_log_role_carries_the_given_boundary():
+    from components.network import Network as _Network
+
+    boundary = "arn:aws:iam::123456789012:policy/p-dev-service-boundary"
+    args = {
+        "cidr_block": "10.0.0.0/16",
+        "availability_zones": ["us-east-1a", "us-east-1b"],
+        "region": "us-east-1",
+        "account_id": "123456789012",
+        "flow_log_kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/k",
+        "flow_log_retention_days": 30,
+        "permissions_boundary_arn": boundary,
+    }
+    plan = record(lambda: _Network("net", args) and None)
+    [role] = plan.of_type("aws:iam/role:Role")
+    assert role.inputs["permissionsBoundary"] == boundary

@@ -17,6 +17,7 @@ ACCOUNT = "123456789012"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abcd"
 CLUSTER = "aws:eks/cluster:Cluster"
 ENGINEER = f"arn:aws:iam::{ACCOUNT}:role/ml-engineer"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/p-dev-service-boundary"
 
 
 def cluster_args(**overrides):
@@ -28,6 +29,7 @@ def cluster_args(**overrides):
         "subnet_ids": ["subnet-a", "subnet-b"],
         "kms_key_arn": KEY,
         "discovery_tag": "p-dev",
+        "permissions_boundary_arn": BOUNDARY,
         "access": [
             ClusterAccess(
                 "ml-engineer",
@@ -159,3 +161,9 @@ def test_bad_cluster_args_fail_before_anything_is_registered(overrides, message)
 
     plan = record(program)
     assert message in errors[0] and plan.resources == []
+
+
+def test_every_service_role_carries_the_given_boundary():
+    roles = default_plan().of_type("aws:iam/role:Role")
+    assert sorted(r.name for r in roles) == ["training-cluster-role", "training-ebs-csi", "training-system-node-role"]
+    assert {r.inputs["permissionsBoundary"] for r in roles} == {BOUNDARY}
