@@ -373,9 +373,14 @@ def _image_statements(repositories: list[str], actions: list[str]) -> list[_iam.
 
 
 def _bucket_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:
+    return grant_statements(BUCKET_GRANTS[persona], args["bucket_arns"])
+
+
+def grant_statements(grants: Sequence[Grant], bucket_arns: Mapping[str, pulumi.Input[str]]) -> list[_iam.Statement]:
+    """Object and listing statements for `grants` (listing limited to the grant's prefix)."""
     statements: list[_iam.Statement] = []
-    for index, grant in enumerate(BUCKET_GRANTS[persona]):
-        bucket = args["bucket_arns"][grant.zone]
+    for index, grant in enumerate(grants):
+        bucket = bucket_arns[grant.zone]
         sid = f"{grant.access.value.title()}{grant.zone.title()}{index}"
         actions = READ_ACTIONS + (WRITE_ACTIONS if grant.access is Access.WRITE else [])
         statements.append(

@@ -214,6 +214,8 @@ class Network(pulumi.ComponentResource):
     """NAT gateway IDs: one (SINGLE) or one per AZ (PER_AZ)."""
     flow_log_group_arn: pulumi.Output[str]
     """ARN of the CloudWatch log group receiving the flow logs."""
+    s3_cidr_blocks: pulumi.Output[list[str]]
+    """Public CIDRs of S3 in the region, reached privately through the gateway endpoint (for egress rules)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         layout, nat_mode, services = _check_network_args(name, args)
@@ -314,6 +316,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         self.s3_prefix_list_id = s3_endpoint.prefix_list_id
+        self.s3_cidr_blocks = s3_endpoint.cidr_blocks
         endpoint_sg = aws.ec2.SecurityGroup(
             f"{name}-endpoints-sg",
             vpc_id=vpc.id,

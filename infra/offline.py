@@ -25,6 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STACKS_DIR = REPO_ROOT / "stacks"
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
+MOCK_GATEWAY_CIDRS = ("192.0.2.0/24", "203.0.113.0/24")
+"""What a mocked gateway VPC endpoint reports as its service's ranges (documentation prefixes, not S3's)."""
 
 
 @dataclass
@@ -137,6 +139,29 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", name)).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{account}:oidc-provider/{host}"}
+        if type_ == "aws:eks/cluster:Cluster":
+            physical = inputs.get("name") or name
+            digest = uuid.uuid5(uuid.NAMESPACE_URL, physical).hex
+            return {
+                "arn": f"arn:aws:eks:{region}:{account}:cluster/{physical}",
+                "endpoint": f"https://{digest[:32].upper()}.gr7.{region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": "TU9DSy1DQQ=="},
+                "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{digest[:17]}"},
+            }
+        if type_ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Gateway":
+            # Stand-ins for the service's published ranges (documentation prefixes, never real S3 addresses).
+            return {
+                "prefixListId": f"pl-{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:8]}",
+                "cidrBlocks": list(MOCK_GATEWAY_CIDRS),
+            }
+        if type_ == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"latestVersion": 1, "arn": f"arn:aws:ec2:{region}:{account}:launch-template/lt-{name}"}
+        if type_ == "aws:sqs/queue:Queue":
+            physical = inputs.get("name") or name
+            return {
+                "arn": f"arn:aws:sqs:{region}:{account}:{physical}",
+                "url": f"https://sqs.{region}.amazonaws.com/{account}/{physical}",
+            }
         if type_ == "aws:cloudwatch/logGroup:LogGroup":
             group = inputs.get("name") or f"{inputs.get('namePrefix') or name + '-'}0000"
             return {"name": group, "arn": f"arn:aws:logs:{region}:{account}:log-group:{group}"}

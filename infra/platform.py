@@ -15,7 +15,7 @@ from components.serving import EndpointVpc
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
 from infra.monitoring import build_alerting, build_dashboard
-from infra.network import build_network
+from infra.network import build_network, discovery_tag
 from infra.pipelines import (
     build_pipelines,
     job_security_group,
@@ -32,6 +32,7 @@ from infra.serving import (
     serving_deployer_statements,
     serving_inference_statements,
 )
+from infra.training import build_training, key_user_role_arns
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
@@ -60,7 +61,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "alias": f"{prefix}-data",
             "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]
             + registry_key_users(settings)
-            + pipeline_role_arns(settings),
+            + pipeline_role_arns(settings)
+            + key_user_role_arns(settings),
             "service_principals": [f"logs.{settings.region}.amazonaws.com"],
             "sns_publisher_principals": list(PUBLISHER_SERVICES),
         },
@@ -149,6 +151,21 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             permissions_boundary_arn=personas.boundary.arn,
             base=base,
         )
+    outputs: dict[str, Any] = {}
+    if settings.training is not None:
+        outputs["training"] = build_training(
+            settings,
+            subnet_ids=network.private_subnet_ids,
+            discovery_tag=discovery_tag(settings),
+            vpc_cidr=network.vpc_cidr,
+            s3_cidr_blocks=network.s3_cidr_blocks,
+            kms_key_arn=key.arn,
+            bucket_arns={zone: bucket.arn for zone, bucket in lake.buckets.items()},
+            persona_role_arns={persona: role.arn for persona, role in personas.roles.items()},
+            service_boundary_arn=service_boundary.arn,
+            persona_boundary_arn=personas.boundary.arn,
+            opts=base,
+        )
     return {
         "environment": settings.environment.value,
         "vpc_id": network.vpc_id,
@@ -166,4 +183,5 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "model_package_groups": {name: group.arn for name, group in registry.model_groups.items()},
         "model_package_group_names": {name: g.group_name for name, g in registry.model_groups.items()},
         "mlflow_tracking_server_arn": registry.tracking.arn if registry.tracking else None,
+        **outputs,
     }

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from infra import report_serving
 from infra.offline import Plan, PlannedResource
 from infra.report_pipelines import PIPELINE_EXTRACTORS
+from infra.report_training import EXTRACTORS as TRAINING_EXTRACTORS
+from infra.report_training import markdown_lines as training_lines
 
 STATEFUL_TYPES = (
     "aws:s3/bucket:Bucket",
@@ -242,6 +244,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
 }
 _EXTRACTORS.update(report_serving.EXTRACTORS)
 _EXTRACTORS.update(PIPELINE_EXTRACTORS)
+_EXTRACTORS.update(TRAINING_EXTRACTORS)
 
 
 def _network_lines(plan: Plan) -> list[str]:
@@ -269,6 +272,7 @@ def markdown(plan: Plan) -> str:
         "",
         *_network_lines(plan),
         *report_serving.markdown_section(plan),
+        *training_lines(plan),
         "<details><summary>Resources by type</summary>",
         "",
         "| type | count |",

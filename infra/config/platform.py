@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, ModelWrapValidatorHandler, StringConstraints, model_validator
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
@@ -15,6 +15,8 @@ from .pipelines import PipelineList
 from .registry import RegistrySettings
 from .serving import EndpointSettings, check_endpoints
 from .storage import StorageSettings
+from .training import TrainingSettings
+from .training import environment as _environment
 
 PROJECT = "mlops-platform"
 """The Pulumi project name; also the config namespace and the prefix of physical names."""
@@ -75,6 +77,21 @@ class PlatformSettings(StrictModel):
     """The VPC: address range, availability zones, NAT gateways, VPC endpoints and flow logs."""
     pipelines: PipelineList = []
     """SageMaker training pipelines (see pipelines/): one entry per pipeline, none by default."""
+    training: TrainingSettings | None = None
+    """The EKS GPU training cluster and its teams; unset builds no cluster."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _environment_in_context(
+        cls, data: object, handler: ModelWrapValidatorHandler[PlatformSettings]
+    ) -> PlatformSettings:
+        # Nested sections validate before this model exists; rules that depend on the environment (no spot
+        # capacity in prod) read it from this context variable, so their errors keep the nested key path.
+        token = _environment.set(data.get("environment") if isinstance(data, dict) else None)
+        try:
+            return handler(data)
+        finally:
+            _environment.reset(token)
 
     @model_validator(mode="after")
     def _zones_in_region(self) -> PlatformSettings:

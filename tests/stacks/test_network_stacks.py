@@ -97,7 +97,7 @@ def test_preview_shows_flow_logs_endpoints_and_nat_mode():
     assert labels["dev"] == [
         "10.10.0.0/16",
         "flow logs ALL",
-        "5 interface + 1 gateway endpoints",
+        "0 interface + 1 gateway endpoints",
         "2 AZs, NAT single (1)",
     ]
     group = plan_for("prod").get("aws:cloudwatch/logGroup:LogGroup", "network-flow-logs")
@@ -108,6 +108,6 @@ def test_pull_request_summary_has_a_network_row():
     from infra.report import markdown
 
     assert (
-        "| `network-vpc` | 10.10.0.0/16, flow logs ALL, 5 interface + 1 gateway endpoints, 2 AZs, NAT single (1) |"
+        "| `network-vpc` | 10.10.0.0/16, flow logs ALL, 0 interface + 1 gateway endpoints, 2 AZs, NAT single (1) |"
         in markdown(plan_for("dev"))
     )
