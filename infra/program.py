@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.config import settings_from_pulumi
-from infra.platform import build_platform
+from infra.composition import build_platform
 
 
 def main() -> dict[str, Any]:

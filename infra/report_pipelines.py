@@ -24,8 +24,10 @@ def _pipeline(resource: PlannedResource, plan: Plan) -> list[str]:
     steps = {s["Name"]: s for s in _steps(definition)}
     labels = [" → ".join(s["Name"] for s in definition.get("Steps", []))]
     jobs = [s["Arguments"] for s in steps.values() if s["Type"] in ("Training", "Processing")]
-    keys = {j.get("ResourceConfig", j.get("ProcessingResources", {}).get("ClusterConfig", {})).get("VolumeKmsKeyId")
-            for j in jobs}
+    keys = {
+        j.get("ResourceConfig", j.get("ProcessingResources", {}).get("ClusterConfig", {})).get("VolumeKmsKeyId")
+        for j in jobs
+    }
     labels.append("volumes KMS" if None not in keys else "VOLUME WITHOUT KMS")
     in_vpc = all(j.get("VpcConfig") or j.get("NetworkConfig", {}).get("VpcConfig") for j in jobs)
     labels.append("VPC" if in_vpc else "NOT IN VPC")
@@ -36,8 +38,10 @@ def _pipeline(resource: PlannedResource, plan: Plan) -> list[str]:
     for step in steps.values():
         if step["Type"] == "RegisterModel":
             arguments = step["Arguments"]
-            labels.append(f"registers into {arguments.get('ModelPackageGroupName')} "
-                          f"({arguments.get('ModelApprovalStatus', 'no approval status')})")
+            labels.append(
+                f"registers into {arguments.get('ModelPackageGroupName')} "
+                f"({arguments.get('ModelApprovalStatus', 'no approval status')})"
+            )
     if "MetricThreshold" in defaults:
         labels.append(f"gate ≥ {defaults['MetricThreshold']}")
     return labels

@@ -10,7 +10,11 @@ import botocore.session
 from botocore.validate import ParamValidator
 
 EXECUTION_VARIABLES = {
-    "PipelineExecutionId", "PipelineExecutionArn", "PipelineName", "PipelineArn", "StartDateTime",
+    "PipelineExecutionId",
+    "PipelineExecutionArn",
+    "PipelineName",
+    "PipelineArn",
+    "StartDateTime",
     "CurrentDateTime",
 }
 """`Execution.*` variables of SageMaker Pipelines."""

@@ -58,3 +58,38 @@ def test_stack_files_exist_for_each_environment():
         "Pulumi.prod.yaml",
         "Pulumi.staging.yaml",
     ]
+
+
+def test_program_modules_shadow_no_other_module():
+    """Pulumi runs `main: infra/` with runpy, which puts infra/ first on sys.path: an `infra/platform.py` would
+    replace the stdlib `platform`, an `infra/pipelines.py` this project's `pipelines` package, for every import."""
+    import sys
+    from importlib.metadata import packages_distributions
+
+    taken = set(sys.stdlib_module_names) | set(packages_distributions()) | {"components", "pipelines", "policies"}
+    names = [p.stem for p in (REPO / "infra").glob("*.py")] + [p.name for p in (REPO / "infra").iterdir() if p.is_dir()]
+    assert sorted(set(names) & taken) == []
+
+
+RUN_AS_PULUMI_DOES = """
+import runpy, sys
+from infra import offline
+config = offline.stack_config("dev")
+# The language host imports none of the project before running infra/: forget it, keep only the recorder.
+for name in [m for m in sys.modules if m.split(".")[0] in ("infra", "components", "pipelines", "policies")]:
+    del sys.modules[name]
+plan = offline.record(lambda: runpy.run_path("infra", run_name="__main__"), stack="dev", config=config,
+                      account=config["mlops-platform:account"])
+print(len(plan.resources), sum(r.type == "aws:s3/bucket:Bucket" for r in plan.resources))
+"""
+
+
+def test_entry_point_runs_the_way_the_pulumi_language_host_runs_it():
+    """`runpy.run_path` on the program directory, in a fresh interpreter, as the Python language host does."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", RUN_AS_PULUMI_DOES], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    resources, buckets = map(int, done.stdout.split())
+    assert resources > 100 and buckets == 5

@@ -49,7 +49,7 @@ def is_prod(resource: Resource) -> bool:
     Level.MANDATORY,
     types=[AWS_PROVIDER],
     description="AWS providers tag every resource with env, project, team and cost-center (default_tags).",
-    remediation="Create the provider with default_tags={'tags': settings.default_tags} (infra/platform.py does); "
+    remediation="Create the provider with default_tags={'tags': settings.default_tags} (infra/composition.py does); "
     "set team and cost_center under mlops-platform:tags in the stack file.",
 )
 def provider_default_tags(provider: Resource) -> Verdict:

@@ -11,8 +11,12 @@ from infra.config.pipelines import supports_volume_kms
 from tests.config.test_bad_config import GOOD
 
 IMAGE = "012345678901.dkr.ecr.eu-west-1.amazonaws.com/mlops-platform-prod/training:v1.4.0"
-PIPELINE = {"name": "churn", "model": "churn-model", "images": {"processing": IMAGE, "training": IMAGE},
-            "threshold": 0.8}
+PIPELINE = {
+    "name": "churn",
+    "model": "churn-model",
+    "images": {"processing": IMAGE, "training": IMAGE},
+    "threshold": 0.8,
+}
 
 
 def config_with(*pipelines: dict, models=("churn-model",)) -> dict:
@@ -41,7 +45,10 @@ def error_of(config) -> str:
 def test_a_minimal_entry_gets_secure_gpu_defaults():
     [entry] = parse_settings(config_with(PIPELINE)).pipelines
     assert (entry.kind.value, entry.training_instance_type, entry.processing_instance_type) == (
-        "train-evaluate-register", "ml.p3.2xlarge", "ml.m5.xlarge")
+        "train-evaluate-register",
+        "ml.p3.2xlarge",
+        "ml.m5.xlarge",
+    )
     assert (entry.metric.value, entry.schedule, entry.images.inference) == ("auc", None, None)
 
 
@@ -58,25 +65,39 @@ def test_the_sdks_volume_kms_rule():
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        (pipeline(training_instance_type="ml.m5.xlarge"),
-         "mlops-platform:pipelines.0.training_instance_type = 'ml.m5.xlarge': has no GPU; expected a GPU family"),
-        (pipeline(training_instance_type="ml.g5.xlarge"),
-         "training_instance_type = 'ml.g5.xlarge': has local NVMe storage only, where SageMaker rejects the env key"),
-        (pipeline(training_instance_type="ml.p3.3xlarge"),
-         "training_instance_type = 'ml.p3.3xlarge': not a SageMaker training instance type (botocore's"),
-        (pipeline(processing_instance_type="ml.g4dn.xlarge"),
-         "processing_instance_type = 'ml.g4dn.xlarge': has local NVMe storage only"),
-        (pipeline(images={"processing": IMAGE, "training": "docker.io/library/python:3.12"}),
-         "mlops-platform:pipelines.0.images.training = 'docker.io/library/python:3.12': not an ECR image URI"),
+        (
+            pipeline(training_instance_type="ml.m5.xlarge"),
+            "mlops-platform:pipelines.0.training_instance_type = 'ml.m5.xlarge': has no GPU; expected a GPU family",
+        ),
+        (
+            pipeline(training_instance_type="ml.g5.xlarge"),
+            "training_instance_type = 'ml.g5.xlarge': has local NVMe storage only, where SageMaker rejects the env key",
+        ),
+        (
+            pipeline(training_instance_type="ml.p3.3xlarge"),
+            "training_instance_type = 'ml.p3.3xlarge': not a SageMaker training instance type (botocore's",
+        ),
+        (
+            pipeline(processing_instance_type="ml.g4dn.xlarge"),
+            "processing_instance_type = 'ml.g4dn.xlarge': has local NVMe storage only",
+        ),
+        (
+            pipeline(images={"processing": IMAGE, "training": "docker.io/library/python:3.12"}),
+            "mlops-platform:pipelines.0.images.training = 'docker.io/library/python:3.12': not an ECR image URI",
+        ),
         (pipeline(images={"processing": IMAGE}), "mlops-platform:pipelines.0.images.training: required key is missing"),
         (pipeline(threshold=1.5), "pipelines.0.threshold = 1.5: Input should be less than or equal to 1"),
         (pipeline(threshold=None), "mlops-platform:pipelines.0.threshold: required key is missing"),
         (pipeline(metric="rmse"), "mlops-platform:pipelines.0.metric = 'rmse': Input should be 'auc', 'accuracy'"),
         (pipeline(kind="train-only"), "pipelines.0.kind = 'train-only': Input should be 'train-evaluate-register'"),
-        (pipeline(schedule="cron(0 3 * * *)"),
-         "pipelines.0.schedule = 'cron(0 3 * * *)': not an EventBridge Scheduler expression; expected rate("),
-        (pipeline(schedule="cron(0 3 * * MON *)"),
-         "pipelines.0.schedule = 'cron(0 3 * * MON *)': cron needs '?' in day-of-month or day-of-week"),
+        (
+            pipeline(schedule="cron(0 3 * * *)"),
+            "pipelines.0.schedule = 'cron(0 3 * * *)': not an EventBridge Scheduler expression; expected rate(",
+        ),
+        (
+            pipeline(schedule="cron(0 3 * * MON *)"),
+            "pipelines.0.schedule = 'cron(0 3 * * MON *)': cron needs '?' in day-of-month or day-of-week",
+        ),
         (pipeline(schedule="rate(0 days)"), "pipelines.0.schedule = 'rate(0 days)': not an EventBridge Scheduler"),
         (pipeline(schedule="rate(1 days)"), "pipelines.0.schedule = 'rate(1 days)': not an EventBridge Scheduler"),
         (pipeline(schedule_timezone="Europe/Berlin"), "pipeline 'churn' sets schedule_timezone without a schedule"),

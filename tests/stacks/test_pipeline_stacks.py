@@ -66,8 +66,10 @@ def test_definition_carries_the_envs_key_network_role_and_buckets(stack):
             assert (vpc["Subnets"], vpc["SecurityGroupIds"]) == (subnets, [f"{jobs_sg.name}-id"])
         train = jobs[1]
         assert train["ResourceConfig"]["VolumeKmsKeyId"] == key
-        assert train["OutputDataConfig"] == {"S3OutputPath": f"s3://{buckets['artifacts']}/models/{prefix}",
-                                             "KmsKeyId": key}
+        assert train["OutputDataConfig"] == {
+            "S3OutputPath": f"s3://{buckets['artifacts']}/models/{prefix}",
+            "KmsKeyId": key,
+        }
         assert train["VpcConfig"] == {"SecurityGroupIds": [f"{jobs_sg.name}-id"], "Subnets": subnets}
         raw = next(p for p in definition["Parameters"] if p["Name"] == "InputDataUri")["DefaultValue"]
         assert raw == f"s3://{buckets['raw']}/{prefix}/"
@@ -114,8 +116,11 @@ def test_scripts_uploaded_where_the_definition_points(stack):
     plan = plan_for(stack)
     scripts_hash = source_hash(KINDS["train-evaluate-register"].scripts())
     for entry in configured(stack):
-        objects = [o for o in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
-                   if o.name.startswith(f"pipeline-{entry['name']}-code-")]
+        objects = [
+            o
+            for o in plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+            if o.name.startswith(f"pipeline-{entry['name']}-code-")
+        ]
         uris = {f"s3://{o.inputs['bucket']}/{o.inputs['key']}" for o in objects}
         text = json.dumps(deployed(stack)[entry["name"]])
         referenced = {u for u in uris if u in text}
@@ -126,8 +131,10 @@ def test_scripts_uploaded_where_the_definition_points(stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_schedules_roles_and_notifications_follow_the_config(stack):
     plan = plan_for(stack)
-    schedules = {s.name.removeprefix("pipeline-").removesuffix("-schedule"): s.inputs
-                 for s in plan.of_type("aws:scheduler/schedule:Schedule")}
+    schedules = {
+        s.name.removeprefix("pipeline-").removesuffix("-schedule"): s.inputs
+        for s in plan.of_type("aws:scheduler/schedule:Schedule")
+    }
     assert schedules.keys() == {e["name"] for e in configured(stack) if e.get("schedule")}
     for entry in configured(stack):
         if entry.get("schedule"):
@@ -136,8 +143,11 @@ def test_schedules_roles_and_notifications_follow_the_config(stack):
         role = plan.get("aws:iam/role:Role", f"pipeline-{entry['name']}-role")
         assert role.inputs["permissionsBoundary"]
     rules = plan.of_type("aws:cloudwatch/eventRule:EventRule")
-    approval_rules = {json.loads(r.inputs["eventPattern"])["detail"]["ModelPackageGroupName"][0] for r in rules
-                      if "Model Package State Change" in r.inputs["eventPattern"]}
+    approval_rules = {
+        json.loads(r.inputs["eventPattern"])["detail"]["ModelPackageGroupName"][0]
+        for r in rules
+        if "Model Package State Change" in r.inputs["eventPattern"]
+    }
     assert approval_rules == {e["model"] for e in configured(stack)}  # one per model, not per pipeline
     topic = plan.outputs["alert_topic_arn"]
     targets = [t for t in plan.of_type("aws:cloudwatch/eventTarget:EventTarget") if t.name.startswith("approvals-")]
@@ -151,8 +161,10 @@ def test_env_key_lets_the_pipeline_roles_use_it(stack):
     users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRoles")["Condition"]["ArnEquals"]
     for entry in configured(stack):
         role = plan.get("aws:iam/role:Role", f"pipeline-{entry['name']}-role")
-        assert f"arn:aws:iam::{plan_for(stack).outputs['roles']['training'].split(':')[4]}:role/{role.inputs['name']}" \
+        assert (
+            f"arn:aws:iam::{plan_for(stack).outputs['roles']['training'].split(':')[4]}:role/{role.inputs['name']}"
             in users["aws:PrincipalArn"]
+        )
 
 
 def test_prod_trains_on_a_larger_gpu_with_a_stricter_bar_than_dev():
@@ -174,11 +186,14 @@ _processes: dict[str, subprocess.Popen] = {}
 def _finished(name: str) -> tuple[int, str]:
     """Both slow subprocesses start together on first use (they take ~15 s each, and there are 2 cores)."""
     if not _processes:
-        commands = {"render": [sys.executable, "-m", "infra.cli", "pipelines", "render", "--check"],
-                    "preview": [sys.executable, "-c", PREVIEW_PROBE]}
+        commands = {
+            "render": [sys.executable, "-m", "infra.cli", "pipelines", "render", "--check"],
+            "preview": [sys.executable, "-c", PREVIEW_PROBE],
+        }
         for key, command in commands.items():
-            _processes[key] = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                               text=True)
+            _processes[key] = subprocess.Popen(
+                command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
     out, _ = _processes[name].communicate(timeout=300)
     return _processes[name].returncode, out
 
@@ -203,8 +218,14 @@ def test_preview_labels_show_the_pipelines_security_settings():
     plan = plan_for("prod")
     labels = key_settings(plan.get(PIPELINE, "pipeline-churn-pipeline"), plan)
     assert labels[0] == "Preprocess → Train → Evaluate → MetricAboveThreshold"
-    assert {"volumes KMS", "VPC", "train ml.p3.8xlarge", "spot + checkpoints",
-            "registers into churn-model (PendingManualApproval)", "gate ≥ 0.85"} <= set(labels)
+    assert {
+        "volumes KMS",
+        "VPC",
+        "train ml.p3.8xlarge",
+        "spot + checkpoints",
+        "registers into churn-model (PendingManualApproval)",
+        "gate ≥ 0.85",
+    } <= set(labels)
     schedule = plan.get("aws:scheduler/schedule:Schedule", "pipeline-churn-schedule")
     assert key_settings(schedule, plan) == ["cron(0 3 ? * MON *) Europe/Berlin"]
 
@@ -218,8 +239,10 @@ def test_pipeline_roles_fit_under_the_persona_boundary_the_deployer_enforces(sta
     training_role = plan.outputs["roles"]["training"]
     for entry in configured(stack):
         role = plan.get("aws:iam/role:Role", f"pipeline-{entry['name']}-role")
-        assert role.inputs["permissionsBoundary"] == f"arn:aws:iam::{training_role.split(':')[4]}:policy/" \
+        assert (
+            role.inputs["permissionsBoundary"] == f"arn:aws:iam::{training_role.split(':')[4]}:policy/"
             f"{boundary.inputs['name']}"
+        )
         own = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", f"pipeline-{entry['name']}-role-policy")))
         needed = {a for s in own for a in as_list(s["Action"])}
         assert needed <= allowed, needed - allowed
@@ -239,8 +262,10 @@ def test_training_role_can_run_jobs_in_the_vpc(stack):
     enis = by_sid["TrainingNetworkInterfacesInEnvVpc"]
     assert "ec2:CreateNetworkInterface" in enis["Action"]
     assert enis["Condition"]["ArnEquals"]["ec2:Vpc"] == f"arn:aws:ec2:us-east-1:{account}:vpc/{plan.outputs['vpc_id']}"
-    assert all(r.startswith(f"arn:aws:logs:us-east-1:{account}:log-group:/aws/sagemaker/")
-               for r in by_sid["TrainingJobLogs"]["Resource"])
+    assert all(
+        r.startswith(f"arn:aws:logs:us-east-1:{account}:log-group:/aws/sagemaker/")
+        for r in by_sid["TrainingJobLogs"]["Resource"]
+    )
     engineer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ml-engineer-policy")))
     operate = {s["Sid"]: s for s in engineer}
     assert "sagemaker:UpdateModelPackage" in operate["PipelineJobsAndPackages"]["Action"]

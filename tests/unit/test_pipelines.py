@@ -70,9 +70,14 @@ def test_reference_check_catches_a_dangling_reference():
 
 def test_template_has_the_four_steps_and_the_quality_gate():
     steps = {s["Name"]: s["Type"] for s in all_steps(TEMPLATE)}
-    assert steps == {"Preprocess": "Processing", "Train": "Training", "Evaluate": "Processing",
-                     "MetricAboveThreshold": "Condition", "Register": "RegisterModel",
-                     "MetricBelowThreshold": "Fail"}
+    assert steps == {
+        "Preprocess": "Processing",
+        "Train": "Training",
+        "Evaluate": "Processing",
+        "MetricAboveThreshold": "Condition",
+        "Register": "RegisterModel",
+        "MetricBelowThreshold": "Fail",
+    }
     gate = next(s for s in all_steps(TEMPLATE) if s["Type"] == "Condition")["Arguments"]
     assert [s["Name"] for s in gate["IfSteps"]] == ["Register"]
     assert [s["Name"] for s in gate["ElseSteps"]] == ["MetricBelowThreshold"]
@@ -114,12 +119,16 @@ def test_request_validation_catches_a_bad_step():
 def test_create_pipeline_request_with_the_filled_definition_is_valid():
     client = boto3.client("sagemaker", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     definition = json.dumps(fill(TEMPLATE, VALUES))
-    request = {"PipelineName": VALUES["pipeline_name"], "PipelineDefinition": definition,
-               "RoleArn": "arn:aws:iam::012345678901:role/mlops-platform-dev-pipeline-churn",
-               "ClientRequestToken": "token-0123456789abcdef0123456789abcdef"}
+    request = {
+        "PipelineName": VALUES["pipeline_name"],
+        "PipelineDefinition": definition,
+        "RoleArn": "arn:aws:iam::012345678901:role/mlops-platform-dev-pipeline-churn",
+        "ClientRequestToken": "token-0123456789abcdef0123456789abcdef",
+    }
     with Stubber(client) as stub:
-        stub.add_response("create_pipeline", {"PipelineArn": "arn:aws:sagemaker:eu-west-1:012345678901:pipeline/x"},
-                          request)
+        stub.add_response(
+            "create_pipeline", {"PipelineArn": "arn:aws:sagemaker:eu-west-1:012345678901:pipeline/x"}, request
+        )
         assert client.create_pipeline(**request)["PipelineArn"].endswith(":pipeline/x")
     assert len(definition) < 1024 * 1024
 
@@ -159,19 +168,36 @@ def test_scripts_run_end_to_end_and_resume_from_a_checkpoint(tmp_path, capsys):
     (tmp_path / "raw").mkdir()
     frame.to_csv(tmp_path / "raw" / "part-0.csv", index=False)
 
-    _script("preprocess").main(["--input-dir", str(tmp_path / "raw"), "--output-dir", str(tmp_path / "cur"),
-                                "--target", "churned"])
+    _script("preprocess").main(
+        ["--input-dir", str(tmp_path / "raw"), "--output-dir", str(tmp_path / "cur"), "--target", "churned"]
+    )
     train = _script("train")
-    common = ["--train", str(tmp_path / "cur/train"), "--validation", str(tmp_path / "cur/validation"),
-              "--model-dir", str(tmp_path / "model"), "--checkpoint-dir", str(tmp_path / "ckpt")]
+    common = [
+        "--train",
+        str(tmp_path / "cur/train"),
+        "--validation",
+        str(tmp_path / "cur/validation"),
+        "--model-dir",
+        str(tmp_path / "model"),
+        "--checkpoint-dir",
+        str(tmp_path / "ckpt"),
+    ]
     train.main([*common, "--epochs", "5"])
     train.main([*common, "--epochs", "15"])
     assert "resuming from checkpoint after epoch 4" in capsys.readouterr().out
     with tarfile.open(tmp_path / "model" / "model.tar.gz", "w:gz") as tar:
         tar.add(tmp_path / "model" / "model.joblib", arcname="model.joblib")
     (tmp_path / "model" / "model.joblib").unlink()
-    _script("evaluate").main(["--model-dir", str(tmp_path / "model"), "--test-dir", str(tmp_path / "cur/test"),
-                              "--output-dir", str(tmp_path / "eval")])
+    _script("evaluate").main(
+        [
+            "--model-dir",
+            str(tmp_path / "model"),
+            "--test-dir",
+            str(tmp_path / "cur/test"),
+            "--output-dir",
+            str(tmp_path / "eval"),
+        ]
+    )
 
     report = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
     gate_path = ["binary_classification_metrics", "auc", "value"]
@@ -184,16 +210,33 @@ def test_scripts_run_end_to_end_and_resume_from_a_checkpoint(tmp_path, capsys):
 
 def _pipeline_args(**overrides):
     return {
-        "pipeline_name": "mlops-platform-dev-churn", "template": TEMPLATE, "scripts": SCRIPTS,
-        "source_archive_base64": source_archive_base64(SCRIPTS), "source_hash": source_hash(SCRIPTS),
-        "account_id": "012345678901", "region": "eu-west-1", "role_name": "mlops-platform-dev-pipeline-churn",
-        "execution_role_arn": TRAINING_ROLE, "kms_key_arn": KEY, "raw_bucket": "raw-bucket",
-        "curated_bucket": "curated-bucket", "artifacts_bucket": "artifacts-bucket",
-        "subnet_ids": ["subnet-a", "subnet-b"], "security_group_ids": ["sg-jobs"],
+        "pipeline_name": "mlops-platform-dev-churn",
+        "template": TEMPLATE,
+        "scripts": SCRIPTS,
+        "source_archive_base64": source_archive_base64(SCRIPTS),
+        "source_hash": source_hash(SCRIPTS),
+        "account_id": "012345678901",
+        "region": "eu-west-1",
+        "role_name": "mlops-platform-dev-pipeline-churn",
+        "execution_role_arn": TRAINING_ROLE,
+        "kms_key_arn": KEY,
+        "raw_bucket": "raw-bucket",
+        "curated_bucket": "curated-bucket",
+        "artifacts_bucket": "artifacts-bucket",
+        "subnet_ids": ["subnet-a", "subnet-b"],
+        "security_group_ids": ["sg-jobs"],
         "model_package_group_name": "churn-model",
         "images": {"processing": "img-p", "training": "img-t", "inference": "img-i"},
-        "parameters": {k: VALUES[k] for k in ("processing_instance_type", "training_instance_type", "metric",
-                                               "metric_threshold", "target_column")},
+        "parameters": {
+            k: VALUES[k]
+            for k in (
+                "processing_instance_type",
+                "training_instance_type",
+                "metric",
+                "metric_threshold",
+                "target_column",
+            )
+        },
         **overrides,
     }
 
@@ -211,8 +254,12 @@ def test_pipeline_role_passes_only_the_training_role_and_reads_only_its_prefix(p
     assert passed_to == "sagemaker.amazonaws.com"
 
     def resources(service):
-        return [r for s in role_policy if any(a.startswith(service) for a in as_list(s["Action"]))
-                for r in as_list(s["Resource"])]
+        return [
+            r
+            for s in role_policy
+            if any(a.startswith(service) for a in as_list(s["Action"]))
+            for r in as_list(s["Resource"])
+        ]
 
     s3 = resources("s3:")
     assert s3 == ["arn:aws:s3:::artifacts-bucket/pipelines/mlops-platform-dev-churn/*", "arn:aws:s3:::artifacts-bucket"]
@@ -232,7 +279,8 @@ def test_pipeline_and_schedule_roles_are_capped_by_the_boundary(pipeline_plan):
     assert {r.name for r in roles} == {"p-role", "p-schedule-role"}
     assert boundary.inputs["name"] == "mlops-platform-dev-pipeline-churn-boundary"
     assert {r.inputs["permissionsBoundary"] for r in roles} == {
-        "arn:aws:iam::123456789012:policy/mlops-platform-dev-pipeline-churn-boundary"}
+        "arn:aws:iam::123456789012:policy/mlops-platform-dev-pipeline-churn-boundary"
+    }
     trusts = {r.name: statements(policy(r, "assumeRolePolicy"))[0]["Principal"]["Service"] for r in roles}
     assert trusts == {"p-role": "sagemaker.amazonaws.com", "p-schedule-role": "scheduler.amazonaws.com"}
     denies = [s for s in statements(policy(boundary)) if s["Effect"] == "Deny"]
@@ -252,7 +300,8 @@ def test_code_is_uploaded_encrypted_under_the_source_hash_before_the_pipeline(pi
     objects = pipeline_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     prefix = f"code/mlops-platform-dev-churn/{source_hash(SCRIPTS)}/"
     assert sorted(o.inputs["key"] for o in objects) == [
-        prefix + f for f in ("evaluate.py", "preprocess.py", "sourcedir.tar.gz")]
+        prefix + f for f in ("evaluate.py", "preprocess.py", "sourcedir.tar.gz")
+    ]
     assert all((o.inputs["serverSideEncryption"], o.inputs["kmsKeyId"]) == ("aws:kms", KEY) for o in objects)
     pipeline = pipeline_plan.get("aws:sagemaker/pipeline:Pipeline", "p-pipeline")
     assert {o.urn for o in objects} <= set(pipeline.options["depends_on"])
@@ -263,8 +312,12 @@ def test_code_is_uploaded_encrypted_under_the_source_hash_before_the_pipeline(pi
 
 def test_an_external_boundary_replaces_the_pipelines_own():
     boundary = "arn:aws:iam::012345678901:policy/mlops-platform-dev-persona-boundary"
-    plan = record(lambda: TrainingPipeline(
-        "p", _pipeline_args(schedule_expression="rate(1 day)", permissions_boundary_arn=boundary)) and None)
+    plan = record(
+        lambda: (
+            TrainingPipeline("p", _pipeline_args(schedule_expression="rate(1 day)", permissions_boundary_arn=boundary))
+            and None
+        )
+    )
     assert not plan.of_type("aws:iam/policy:Policy")
     assert {r.inputs["permissionsBoundary"] for r in plan.of_type("aws:iam/role:Role")} == {boundary}
 
@@ -294,26 +347,48 @@ def test_bad_args_fail_before_registering(overrides, message):
 
 def test_approval_rule_matches_the_group_and_notifies_the_topic():
     topic = "arn:aws:sns:eu-west-1:012345678901:alerts"
-    plan = record(lambda: ModelApprovalNotifications(
-        "a", {"rule_name": "p-dev-churn-model-approvals", "model_package_group_name": "churn-model",
-              "topic_arn": topic}) and None)
+    plan = record(
+        lambda: (
+            ModelApprovalNotifications(
+                "a",
+                {
+                    "rule_name": "p-dev-churn-model-approvals",
+                    "model_package_group_name": "churn-model",
+                    "topic_arn": topic,
+                },
+            )
+            and None
+        )
+    )
     rule = plan.get("aws:cloudwatch/eventRule:EventRule", "a-rule")
     assert rule.inputs["name"] == "p-dev-churn-model-approvals"
     pattern = json.loads(rule.inputs["eventPattern"])
-    assert pattern == {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"],
-                       "detail": {"ModelPackageGroupName": ["churn-model"], "ModelApprovalStatus": ["Approved"]}}
+    assert pattern == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": ["churn-model"], "ModelApprovalStatus": ["Approved"]},
+    }
     target = plan.get("aws:cloudwatch/eventTarget:EventTarget", "a-to-topic")
     assert target.inputs["arn"] == topic
     assert "<version>" in target.inputs["inputTransformer"]["inputTemplate"]
     with pytest.raises(ValueError, match="statuses"):
-        record(lambda: ModelApprovalNotifications(
-            "b", {"rule_name": "r", "model_package_group_name": "g", "topic_arn": topic, "statuses": ["Deleted"]})
-            and None)
+        record(
+            lambda: (
+                ModelApprovalNotifications(
+                    "b",
+                    {"rule_name": "r", "model_package_group_name": "g", "topic_arn": topic, "statuses": ["Deleted"]},
+                )
+                and None
+            )
+        )
 
 
 def test_job_security_group_has_no_open_ingress_and_https_only_egress():
-    plan = record(lambda: JobSecurityGroup(
-        "j", {"vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16", "s3_prefix_list_id": "pl-1"}) and None)
+    plan = record(
+        lambda: (
+            JobSecurityGroup("j", {"vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16", "s3_prefix_list_id": "pl-1"}) and None
+        )
+    )
     ingress = plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert [r.inputs["referencedSecurityGroupId"] for r in ingress] == ["j-sg-id"]
     egress = {r.name: r.inputs for r in plan.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")}

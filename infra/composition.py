@@ -16,7 +16,7 @@ from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
 from infra.monitoring import build_alerting, build_dashboard
 from infra.network import build_network, discovery_tag
-from infra.pipelines import (
+from infra.training_pipelines import (
     build_pipelines,
     job_security_group,
     pipeline_deployer_statements,

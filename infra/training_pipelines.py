@@ -104,8 +104,11 @@ def build_pipelines(
         if topic_arn is not None and config.model not in built.notifications:
             built.notifications[config.model] = ModelApprovalNotifications(
                 f"approvals-{config.model}",
-                {"rule_name": f"{settings.name_prefix}-{config.model}-approvals"[:64],
-                 "model_package_group_name": group, "topic_arn": topic_arn},
+                {
+                    "rule_name": f"{settings.name_prefix}-{config.model}-approvals"[:64],
+                    "model_package_group_name": group,
+                    "topic_arn": topic_arn,
+                },
                 base,
             )
     return built
@@ -118,20 +121,27 @@ def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, A
     if not settings.pipelines:
         return []
     account, region, prefix = settings.account, settings.region, settings.name_prefix
-    return [{
-        "Sid": "ManageEnvPipelines",
-        "Effect": "Allow",
-        "Action": [
-            *(f"sagemaker:{a}" for a in ("CreatePipeline", "UpdatePipeline", "DeletePipeline", "AddTags")),
-            *(f"scheduler:{a}Schedule" for a in ("Create", "Update", "Delete", "Get")),
-            *(f"events:{a}" for a in ("PutRule", "DeleteRule", "PutTargets", "RemoveTargets", "TagResource")),
-            # Read verbs, for refresh; the resources below keep them to the env's pipelines and rules.
-            "sagemaker:Describe*", "sagemaker:List*", "events:Describe*", "events:List*",
-        ],
-        "Resource": [f"arn:aws:sagemaker:{region}:{account}:pipeline/{prefix}-*",
-                     f"arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-*",
-                     f"arn:aws:events:{region}:{account}:rule/{prefix}-*"],
-    }]
+    return [
+        {
+            "Sid": "ManageEnvPipelines",
+            "Effect": "Allow",
+            "Action": [
+                *(f"sagemaker:{a}" for a in ("CreatePipeline", "UpdatePipeline", "DeletePipeline", "AddTags")),
+                *(f"scheduler:{a}Schedule" for a in ("Create", "Update", "Delete", "Get")),
+                *(f"events:{a}" for a in ("PutRule", "DeleteRule", "PutTargets", "RemoveTargets", "TagResource")),
+                # Read verbs, for refresh; the resources below keep them to the env's pipelines and rules.
+                "sagemaker:Describe*",
+                "sagemaker:List*",
+                "events:Describe*",
+                "events:List*",
+            ],
+            "Resource": [
+                f"arn:aws:sagemaker:{region}:{account}:pipeline/{prefix}-*",
+                f"arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-*",
+                f"arn:aws:events:{region}:{account}:rule/{prefix}-*",
+            ],
+        }
+    ]
 
 
 def job_security_group(
