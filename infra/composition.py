@@ -16,14 +16,6 @@ from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
 from infra.monitoring import build_alerting, build_dashboard
 from infra.network import build_network, discovery_tag
-from infra.training_pipelines import (
-    build_pipelines,
-    job_security_group,
-    pipeline_deployer_statements,
-    pipeline_outputs,
-    pipeline_persona_statements,
-    pipeline_role_arns,
-)
 from infra.registry import build_registry, registry_key_users, repository_arns
 from infra.serving import (
     build_endpoints,
@@ -33,6 +25,14 @@ from infra.serving import (
     serving_inference_statements,
 )
 from infra.training import build_training, key_user_role_arns
+from infra.training_pipelines import (
+    build_pipelines,
+    job_security_group,
+    pipeline_deployer_statements,
+    pipeline_outputs,
+    pipeline_persona_statements,
+    pipeline_role_arns,
+)
 
 
 def build_platform(settings: PlatformSettings) -> dict[str, Any]:
