@@ -144,7 +144,10 @@ class PersonaRolesArgs(TypedDict):
     """Value of the `env` tag on the environment's resources; scopes the CI deployer's key management.
     Default: the last part of `name_prefix`."""
     deployer_statements: NotRequired[Sequence[_iam.Statement]]
-    """Further infrastructure permissions of the CI deployer, from capabilities beyond storage and access."""
+    """Small additions to the CI deployer's inline `deploy-infrastructure` policy (10,240 characters per role)."""
+    deployer_policies: NotRequired[Mapping[str, Sequence[_iam.Statement]]]
+    """The CI deployer's permissions per capability (e.g. `network`, `training`): each becomes a managed policy
+    `<prefix>-deploy-<capability>` (6,144 characters each) attached to the deployer role."""
     extra_statements: NotRequired[Mapping[Persona, Sequence[_iam.Statement]]]
     """Further runtime permissions of the other personas, from capabilities beyond storage and access (e.g. the
     inference role's VPC network interfaces and endpoint logs); the persona boundary admits them as well."""
@@ -172,6 +175,8 @@ class PersonaRoles(pulumi.ComponentResource):
     """The permission boundary attached to every persona role but the CI deployer."""
     deployer_boundary: aws.iam.Policy
     """The CI deployer's permission boundary (see `components.deployer`)."""
+    deployer_policies: dict[str, aws.iam.Policy]
+    """The CI deployer's managed policies by capability."""
 
     def __init__(self, name: str, args: PersonaRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         _check_access_args(name, args)
@@ -232,6 +237,22 @@ class PersonaRoles(pulumi.ComponentResource):
             policy=_iam.render(deployer_statements(scope)),
             opts=child,
         )
+        self.deployer_policies = {}
+        for capability, capability_statements in sorted(args.get("deployer_policies", {}).items()):
+            managed = aws.iam.Policy(
+                f"{name}-deploy-{capability}",
+                name=f"{prefix}-deploy-{capability}",
+                description=f"What the {prefix} CI deployer may change for {capability}",
+                policy=_iam.render(list(capability_statements)),
+                opts=child,
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-deploy-{capability}-attachment",
+                role=self.roles[Persona.CI_DEPLOYER].name,
+                policy_arn=managed.arn,
+                opts=child,
+            )
+            self.deployer_policies[capability] = managed
         self.register_outputs({f"{p.value}_role_arn": r.arn for p, r in self.roles.items()})
 
 

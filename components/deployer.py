@@ -62,7 +62,7 @@ ESCALATION_ACTIONS = [
 
 BOUNDARY_SERVICES = (
     "s3", "kms", "iam", "ec2", "eks", "ecr", "sagemaker", "logs", "cloudwatch", "sns", "sqs", "events",
-    "scheduler", "budgets", "application-autoscaling",
+    "scheduler", "budgets", "application-autoscaling", "ssm",
 )  # fmt: skip
 """Services the deployer boundary lets through; its policies decide what within them."""
 
@@ -153,7 +153,8 @@ def escalation_denies(scope: DeployerScope) -> list[_iam.Statement]:
     return [
         {"Sid": "DenySelfAndBoundaryChanges", "Effect": "Deny", "Action": ESCALATION_ACTIONS,
          "Resource": [f"{iam}:role/{scope.deployer_role_name}", scope.persona_boundary_arn,
-                      scope.service_boundary_arn, f"{iam}:policy/{scope.deployer_boundary_name}"]},
+                      scope.service_boundary_arn, f"{iam}:policy/{scope.deployer_boundary_name}",
+                      f"{iam}:policy/{scope.name_prefix}-deploy-*"]},
         {"Sid": "DenyBoundaryRemoval", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary",
          "Resource": f"{iam}:role/*"},
         {"Sid": "DenyUserAndKeyCreation", "Effect": "Deny",

@@ -14,6 +14,7 @@ from components.monitoring import PUBLISHER_SERVICES
 from components.serving import EndpointVpc
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.config import PlatformSettings
+from infra.deployer_access import deployer_policies
 from infra.monitoring import build_alerting, build_dashboard
 from infra.network import build_network, discovery_tag
 from infra.registry import build_registry, registry_key_users, repository_arns
@@ -21,14 +22,12 @@ from infra.serving import (
     build_endpoints,
     endpoint_names,
     endpoint_outputs,
-    serving_deployer_statements,
     serving_inference_statements,
 )
 from infra.training import build_training, key_user_role_arns
 from infra.training_pipelines import (
     build_pipelines,
     job_security_group,
-    pipeline_deployer_statements,
     pipeline_outputs,
     pipeline_persona_statements,
     pipeline_role_arns,
@@ -105,7 +104,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "secrets_key_arn": access.secrets_key_arn,
             "environment": settings.environment.value,
             "ecr_repository_arns": repository_arns(settings),
-            "deployer_statements": serving_deployer_statements(settings) + pipeline_deployer_statements(settings),
+            "deployer_policies": deployer_policies(settings),
             "extra_statements": {
                 Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id),
                 **pipeline_persona_statements(settings, network.vpc_id),

@@ -248,7 +248,7 @@ def test_pipeline_roles_fit_under_the_persona_boundary_the_deployer_enforces(sta
         assert needed <= allowed, needed - allowed
     passes = [s for s in boundary_doc if "iam:PassRole" in as_list(s["Action"]) and s["Effect"] == "Allow"]
     assert [s["Resource"] for s in passes] == [training_role]
-    deployer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ci-deployer-deploy-policy")))
+    deployer = statements(policy(plan.get("aws:iam/policy:Policy", "personas-deploy-pipelines")))
     sids = {s["Sid"] for s in deployer}
     assert "ManageEnvPipelines" in sids
 

@@ -197,9 +197,7 @@ def test_endpoint_waits_for_its_model_groups_and_is_on_the_dashboard(stack, name
 @pytest.mark.parametrize("stack", STACKS)
 def test_deployer_may_manage_endpoints_and_each_role_stays_under_the_inline_policy_quota(stack):
     plan = plan_for(stack)
-    deploy = json.loads(
-        plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ci-deployer-deploy-policy").inputs["policy"]
-    )
+    deploy = json.loads(plan.get("aws:iam/policy:Policy", "personas-deploy-serving").inputs["policy"])
     sids = {s["Sid"] for s in deploy["Statement"]}
     assert {"CreateEnvServing", "ManageEnvServing", "ManageEnvEndpointAlarms", "ScaleEnvEndpoints"} <= sids
     sizes: dict[str, int] = {}
@@ -208,6 +206,8 @@ def test_deployer_may_manage_endpoints_and_each_role_stays_under_the_inline_poli
         text = json.dumps(json.loads(inline.inputs["policy"]), separators=(",", ":"))
         sizes[str(inline.inputs["role"])] = sizes.get(str(inline.inputs["role"]), 0) + len(text)
     assert max(sizes.values()) <= 10_240, sizes
+    managed = {p.name: len("".join(p.inputs["policy"].split())) for p in plan.of_type("aws:iam/policy:Policy")}
+    assert max(managed.values()) <= 6_144, managed  # a managed policy's own limit
 
 
 @pytest.mark.parametrize(("stack", "name"), ENDPOINTS)

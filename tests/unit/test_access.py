@@ -165,6 +165,7 @@ def test_deployer_cannot_widen_itself_or_the_boundaries(plan):
         "arn:aws:iam::123456789012:policy/p-dev-persona-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-service-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-deployer-boundary",
+        "arn:aws:iam::123456789012:policy/p-dev-deploy-*",
     }
     boundary = statements(policy(plan.get("aws:iam/policy:Policy", "personas-deployer-boundary")))
     assert deny in boundary  # the ceiling repeats the denies, so a wider inline policy would not help
@@ -219,3 +220,14 @@ def test_deployer_may_attach_either_boundary_and_not_edit_them(plan):
     ]
     deny = next(s for s in deploy_policy(plan) if s["Sid"] == "DenySelfAndBoundaryChanges")
     assert "arn:aws:iam::123456789012:policy/p-dev-service-boundary" in deny["Resource"]
+
+
+def test_deployer_capability_policies_are_attached_managed_policies():
+    extra = [{"Sid": "X", "Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"}]
+    plan = record(lambda: PersonaRoles("personas", {**ARGS, "deployer_policies": {"network": extra}}) and None)
+    managed = plan.get("aws:iam/policy:Policy", "personas-deploy-network")
+    assert managed.inputs["name"] == "p-dev-deploy-network"
+    assert statements(policy(managed)) == extra
+    attachment = plan.get("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "personas-deploy-network-attachment")
+    assert attachment.inputs["role"] == "p-dev-ci-deployer"
+    assert attachment.inputs["policyArn"].endswith(":policy/p-dev-deploy-network")
