@@ -23,8 +23,12 @@ from pipelines.template import PLACEHOLDERS, fill, placeholders_in
 from . import _iam
 
 JOB_ACTIONS = [
-    "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
-    "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+    "sagemaker:CreateProcessingJob",
+    "sagemaker:DescribeProcessingJob",
+    "sagemaker:StopProcessingJob",
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:DescribeTrainingJob",
+    "sagemaker:StopTrainingJob",
 ]
 """What SageMaker Pipelines does, as the pipeline role, to run the pipeline's jobs."""
 REGISTER_ACTIONS = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"]
@@ -118,8 +122,11 @@ class TrainingPipeline(pulumi.ComponentResource):
 
         # Upload what the definition points at: the scripts it runs directly, and the archive (script mode).
         template_text = json.dumps(args["template"])
-        files = {file: base64.b64encode(text.encode()).decode() for file, text in args["scripts"].items()
-                 if "{{source_hash}}/" + file in template_text}
+        files = {
+            file: base64.b64encode(text.encode()).decode()
+            for file, text in args["scripts"].items()
+            if "{{source_hash}}/" + file in template_text
+        }
         files["sourcedir.tar.gz"] = args["source_archive_base64"]
         self.code_objects = {
             file: aws.s3.BucketObjectv2(
@@ -209,8 +216,16 @@ class TrainingPipeline(pulumi.ComponentResource):
                 f"{name}-schedule-role-policy",
                 role=scheduler_role.id,
                 name="start-pipeline",
-                policy=_iam.render([{"Sid": "StartThisPipeline", "Effect": "Allow",
-                                     "Action": "sagemaker:StartPipelineExecution", "Resource": pipeline_arn}]),
+                policy=_iam.render(
+                    [
+                        {
+                            "Sid": "StartThisPipeline",
+                            "Effect": "Allow",
+                            "Action": "sagemaker:StartPipelineExecution",
+                            "Resource": pipeline_arn,
+                        }
+                    ]
+                ),
                 opts=child,
             )
             self.schedule = aws.scheduler.Schedule(
@@ -220,8 +235,11 @@ class TrainingPipeline(pulumi.ComponentResource):
                 schedule_expression=expression,
                 schedule_expression_timezone=args.get("schedule_timezone", "UTC"),
                 flexible_time_window={"mode": "OFF"},
-                target={"arn": self.pipeline.arn, "role_arn": scheduler_role.arn,
-                        "retry_policy": {"maximum_retry_attempts": 3, "maximum_event_age_in_seconds": 3600}},
+                target={
+                    "arn": self.pipeline.arn,
+                    "role_arn": scheduler_role.arn,
+                    "retry_policy": {"maximum_retry_attempts": 3, "maximum_event_age_in_seconds": 3600},
+                },
                 opts=child,
             )
         self.register_outputs({"arn": self.arn, "role_arn": self.role.arn, "definition": self.definition})
@@ -229,31 +247,58 @@ class TrainingPipeline(pulumi.ComponentResource):
 
 def _check_pipeline_args(name: str, args: TrainingPipelineArgs) -> None:
     if not _PIPELINE_NAME.match(args["pipeline_name"]):
-        raise ValueError(f"TrainingPipeline {name!r}: pipeline_name {args['pipeline_name']!r} must be 1-256 "
-                         "letters, digits and hyphens, starting and ending with a letter or digit")
+        raise ValueError(
+            f"TrainingPipeline {name!r}: pipeline_name {args['pipeline_name']!r} must be 1-256 "
+            "letters, digits and hyphens, starting and ending with a letter or digit"
+        )
     if not _ROLE_NAME.match(args["role_name"]):
-        raise ValueError(f"TrainingPipeline {name!r}: role_name {args['role_name']!r} must be 1-64 characters "
-                         "of letters, digits and +=,.@_-")
+        raise ValueError(
+            f"TrainingPipeline {name!r}: role_name {args['role_name']!r} must be 1-64 characters "
+            "of letters, digits and +=,.@_-"
+        )
     missing_images = sorted({"processing", "training", "inference"} - set(args["images"]))
     if missing_images:
         raise ValueError(f"TrainingPipeline {name!r}: images lacks {', '.join(missing_images)}")
-    provided = {"pipeline_name", "role_arn", "kms_key_arn", "raw_bucket", "curated_bucket", "artifacts_bucket",
-                "source_hash", "subnet_ids", "security_group_ids", "processing_image_uri", "training_image_uri",
-                "inference_image_uri", "model_package_group", *args["parameters"]}
+    provided = {
+        "pipeline_name",
+        "role_arn",
+        "kms_key_arn",
+        "raw_bucket",
+        "curated_bucket",
+        "artifacts_bucket",
+        "source_hash",
+        "subnet_ids",
+        "security_group_ids",
+        "processing_image_uri",
+        "training_image_uri",
+        "inference_image_uri",
+        "model_package_group",
+        *args["parameters"],
+    }
     used = placeholders_in(args["template"])
     if unknown := sorted(set(args["parameters"]) - set(PLACEHOLDERS)):
-        raise ValueError(f"TrainingPipeline {name!r}: parameters {unknown} are not template placeholders; "
-                         f"accepted: {', '.join(sorted(PLACEHOLDERS))}")
+        raise ValueError(
+            f"TrainingPipeline {name!r}: parameters {unknown} are not template placeholders; "
+            f"accepted: {', '.join(sorted(PLACEHOLDERS))}"
+        )
     if missing := sorted(used - provided):
-        raise ValueError(f"TrainingPipeline {name!r}: the template needs values for {', '.join(missing)} "
-                         "(pass them in parameters)")
+        raise ValueError(
+            f"TrainingPipeline {name!r}: the template needs values for {', '.join(missing)} (pass them in parameters)"
+        )
     if not args["scripts"]:
         raise ValueError(f"TrainingPipeline {name!r}: scripts is empty; the template's steps run uploaded scripts")
 
 
 def _service_trust(service: str, account: str) -> list[_iam.Statement]:
-    return [{"Sid": "AssumeByService", "Effect": "Allow", "Principal": {"Service": service},
-             "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]
+    return [
+        {
+            "Sid": "AssumeByService",
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }
+    ]
 
 
 def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]:
@@ -284,8 +329,10 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
             "Sid": "RegisterIntoModelGroup",
             "Effect": "Allow",
             "Action": [*REGISTER_ACTIONS, *TAG_ACTIONS],
-            "Resource": [pulumi.Output.concat(sagemaker, ":model-package/", group, "/*"),
-                         pulumi.Output.concat(sagemaker, ":model-package-group/", group)],
+            "Resource": [
+                pulumi.Output.concat(sagemaker, ":model-package/", group, "/*"),
+                pulumi.Output.concat(sagemaker, ":model-package-group/", group),
+            ],
         },
         {
             "Sid": "PassExecutionRole",
@@ -331,22 +378,51 @@ def pipeline_boundary_statements(args: TrainingPipelineArgs, pipeline_arn: str) 
     sagemaker = f"arn:aws:sagemaker:{region}:{account}"
     artifacts = pulumi.Output.concat("arn:aws:s3:::", args["artifacts_bucket"])
     return [
-        {"Sid": "SageMakerJobsAndPackages", "Effect": "Allow",
-         "Action": [*JOB_ACTIONS, *REGISTER_ACTIONS, *TAG_ACTIONS],
-         "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*",
-                      f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},
-        {"Sid": "StartThisPipeline", "Effect": "Allow", "Action": "sagemaker:StartPipelineExecution",
-         "Resource": pipeline_arn},
-        {"Sid": "PassExecutionRole", "Effect": "Allow", "Action": "iam:PassRole",
-         "Resource": args["execution_role_arn"]},
-        {"Sid": "ArtifactsBucket", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"],
-         "Resource": [artifacts, pulumi.Output.concat(artifacts, "/*")]},
+        {
+            "Sid": "SageMakerJobsAndPackages",
+            "Effect": "Allow",
+            "Action": [*JOB_ACTIONS, *REGISTER_ACTIONS, *TAG_ACTIONS],
+            "Resource": [
+                f"{sagemaker}:processing-job/*",
+                f"{sagemaker}:training-job/*",
+                f"{sagemaker}:model-package/*",
+                f"{sagemaker}:model-package-group/*",
+            ],
+        },
+        {
+            "Sid": "StartThisPipeline",
+            "Effect": "Allow",
+            "Action": "sagemaker:StartPipelineExecution",
+            "Resource": pipeline_arn,
+        },
+        {
+            "Sid": "PassExecutionRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": args["execution_role_arn"],
+        },
+        {
+            "Sid": "ArtifactsBucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"],
+            "Resource": [artifacts, pulumi.Output.concat(artifacts, "/*")],
+        },
         {"Sid": "EnvKey", "Effect": "Allow", "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"], "Resource": key},
-        {"Sid": "DenyIdentityAndKeyChanges", "Effect": "Deny",
-         "Action": ["iam:Create*", "iam:Delete*", "iam:Put*", "iam:Attach*", "iam:Update*",
-                    "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"],
-         "Resource": "*"},
+        {
+            "Sid": "DenyIdentityAndKeyChanges",
+            "Effect": "Deny",
+            "Action": [
+                "iam:Create*",
+                "iam:Delete*",
+                "iam:Put*",
+                "iam:Attach*",
+                "iam:Update*",
+                "kms:ScheduleKeyDeletion",
+                "kms:DisableKey",
+                "kms:PutKeyPolicy",
+            ],
+            "Resource": "*",
+        },
     ]
 
 
@@ -369,16 +445,21 @@ class ModelApprovalNotifications(pulumi.ComponentResource):
     rule: aws.cloudwatch.EventRule
     """The rule."""
 
-    def __init__(self, name: str, args: ModelApprovalNotificationsArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: ModelApprovalNotificationsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         statuses = list(args.get("statuses", ["Approved"]))
         allowed = {"Approved", "Rejected", "PendingManualApproval"}
         if not re.fullmatch(r"[\w.-]{1,64}", args["rule_name"]):
-            raise ValueError(f"ModelApprovalNotifications {name!r}: rule_name {args['rule_name']!r} must be 1-64 "
-                             "letters, digits, '.', '-' or '_'")
+            raise ValueError(
+                f"ModelApprovalNotifications {name!r}: rule_name {args['rule_name']!r} must be 1-64 "
+                "letters, digits, '.', '-' or '_'"
+            )
         if not statuses or set(statuses) - allowed:
-            raise ValueError(f"ModelApprovalNotifications {name!r}: statuses={statuses!r}; expected a non-empty "
-                             f"list of {', '.join(sorted(allowed))}")
+            raise ValueError(
+                f"ModelApprovalNotifications {name!r}: statuses={statuses!r}; expected a non-empty "
+                f"list of {', '.join(sorted(allowed))}"
+            )
         super().__init__("mlops:pipelines:ModelApprovalNotifications", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         group = args["model_package_group_name"]
@@ -386,11 +467,13 @@ class ModelApprovalNotifications(pulumi.ComponentResource):
             f"{name}-rule",
             name=args["rule_name"],
             description=pulumi.Output.concat("Model package approvals in ", group),
-            event_pattern=pulumi.Output.json_dumps({
-                "source": ["aws.sagemaker"],
-                "detail-type": ["SageMaker Model Package State Change"],
-                "detail": {"ModelPackageGroupName": [group], "ModelApprovalStatus": statuses},
-            }),
+            event_pattern=pulumi.Output.json_dumps(
+                {
+                    "source": ["aws.sagemaker"],
+                    "detail-type": ["SageMaker Model Package State Change"],
+                    "detail": {"ModelPackageGroupName": [group], "ModelApprovalStatus": statuses},
+                }
+            ),
             opts=child,
         )
         aws.cloudwatch.EventTarget(
@@ -398,8 +481,12 @@ class ModelApprovalNotifications(pulumi.ComponentResource):
             rule=self.rule.name,
             arn=args["topic_arn"],
             input_transformer={
-                "input_paths": {"group": "$.detail.ModelPackageGroupName", "version": "$.detail.ModelPackageVersion",
-                                "status": "$.detail.ModelApprovalStatus", "arn": "$.detail.ModelPackageArn"},
+                "input_paths": {
+                    "group": "$.detail.ModelPackageGroupName",
+                    "version": "$.detail.ModelPackageVersion",
+                    "status": "$.detail.ModelApprovalStatus",
+                    "arn": "$.detail.ModelPackageArn",
+                },
                 "input_template": '"Model <group> version <version> is now <status> (<arn>)."',
             },
             opts=child,
@@ -431,25 +518,46 @@ class JobSecurityGroup(pulumi.ComponentResource):
         super().__init__("mlops:pipelines:JobSecurityGroup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg", vpc_id=args["vpc_id"],
+            f"{name}-sg",
+            vpc_id=args["vpc_id"],
             description="SageMaker jobs: HTTPS to VPC endpoints and S3, traffic between the job's instances",
             opts=child,
         )
         self.id = self.security_group.id
         aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-self", security_group_id=self.id, referenced_security_group_id=self.id,
-            ip_protocol="-1", description="Between the instances of one job (distributed training)", opts=child,
+            f"{name}-from-self",
+            security_group_id=self.id,
+            referenced_security_group_id=self.id,
+            ip_protocol="-1",
+            description="Between the instances of one job (distributed training)",
+            opts=child,
         )
         aws.vpc.SecurityGroupEgressRule(
-            f"{name}-to-self", security_group_id=self.id, referenced_security_group_id=self.id,
-            ip_protocol="-1", description="Between the instances of one job (distributed training)", opts=child,
+            f"{name}-to-self",
+            security_group_id=self.id,
+            referenced_security_group_id=self.id,
+            ip_protocol="-1",
+            description="Between the instances of one job (distributed training)",
+            opts=child,
         )
         aws.vpc.SecurityGroupEgressRule(
-            f"{name}-https-vpc", security_group_id=self.id, cidr_ipv4=args["vpc_cidr"], ip_protocol="tcp",
-            from_port=443, to_port=443, description="HTTPS to the interface VPC endpoints", opts=child,
+            f"{name}-https-vpc",
+            security_group_id=self.id,
+            cidr_ipv4=args["vpc_cidr"],
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to the interface VPC endpoints",
+            opts=child,
         )
         aws.vpc.SecurityGroupEgressRule(
-            f"{name}-https-s3", security_group_id=self.id, prefix_list_id=args["s3_prefix_list_id"],
-            ip_protocol="tcp", from_port=443, to_port=443, description="HTTPS to S3 (gateway endpoint)", opts=child,
+            f"{name}-https-s3",
+            security_group_id=self.id,
+            prefix_list_id=args["s3_prefix_list_id"],
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to S3 (gateway endpoint)",
+            opts=child,
         )
         self.register_outputs({"id": self.id})

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .. import _iam
-from .cluster import MANAGED_POLICY, NODE_POLICIES, pod_identity_role
+from .cluster import node_role, pod_identity_role
 from .instance_types import EFA_FAMILIES, architectures, family_of, gpu_family_problem, gpu_type_problem
 from .karpenter_iam import controller_statements, queue_statements
 
@@ -151,28 +151,13 @@ class GpuCapacity(pulumi.ComponentResource):
         # Physical names derive from the cluster ARN, a plain string, so they are known in the preview.
         cluster_name = args["cluster_arn"].rsplit("/", 1)[-1]
 
-        self.node_role = aws.iam.Role(
-            f"{name}-node-role",
-            name=f"{cluster_name}-karpenter-node",
+        self.node_role, node_policies = node_role(
+            f"{name}-node",
+            physical_name=f"{cluster_name}-karpenter-node",
             description=f"GPU nodes Karpenter launches for {cluster_name}",
-            permissions_boundary=args.get("permissions_boundary_arn"),
-            assume_role_policy=_iam.render(
-                [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "ec2.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ]
-            ),
+            boundary_arn=args.get("permissions_boundary_arn"),
             opts=child,
         )
-        node_policies = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}", role=self.node_role.name, policy_arn=f"{MANAGED_POLICY}{policy}", opts=child
-            )
-            for policy in NODE_POLICIES
-        ]
         node_access = aws.eks.AccessEntry(
             f"{name}-node-access",
             cluster_name=args["cluster_name"],

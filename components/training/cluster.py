@@ -27,6 +27,36 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 
 MANAGED_POLICY = "arn:aws:iam::aws:policy/"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly")
+
+
+def node_role(
+    prefix: str,
+    *,
+    physical_name: str,
+    description: str,
+    boundary_arn: pulumi.Input[str] | None,
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """An EC2 node role with the EKS worker policies: `<prefix>-role` and `<prefix>-<policy>` attachments."""
+    role = aws.iam.Role(
+        f"{prefix}-role",
+        name=physical_name,
+        description=description,
+        permissions_boundary=boundary_arn,
+        assume_role_policy=_iam.render(
+            [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+        ),
+        opts=opts,
+    )
+    attachments = [
+        aws.iam.RolePolicyAttachment(
+            f"{prefix}-{policy}", role=role.name, policy_arn=f"{MANAGED_POLICY}{policy}", opts=opts
+        )
+        for policy in NODE_POLICIES
+    ]
+    return role, attachments
+
+
 """AWS managed policies every worker node role carries (join, pod networking, image pulls). No SSM access:
 nodes are not meant to be shelled into."""
 
@@ -361,28 +391,13 @@ class TrainingCluster(pulumi.ComponentResource):
     ) -> aws.eks.NodeGroup:
         spec = args.get("system_nodes", SystemNodes())
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{name}-system-node-role",
-            name=f"{args['cluster_name']}-system-node",
+        role, attachments = node_role(
+            f"{name}-system-node",
+            physical_name=f"{args['cluster_name']}-system-node",
             description=f"System nodes of {args['cluster_name']}",
-            permissions_boundary=args.get("permissions_boundary_arn"),
-            assume_role_policy=_iam.render(
-                [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "ec2.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ]
-            ),
+            boundary_arn=args.get("permissions_boundary_arn"),
             opts=child,
         )
-        attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-system-node-{policy}", role=role.name, policy_arn=f"{MANAGED_POLICY}{policy}", opts=child
-            )
-            for policy in NODE_POLICIES
-        ]
         template = aws.ec2.LaunchTemplate(
             f"{name}-system-nodes",
             description=f"System nodes of {args['cluster_name']}: IMDSv2 only, encrypted gp3 root volume",
