@@ -31,6 +31,8 @@ class Persona(StrEnum):
     TRAINING = "training"
     INFERENCE = "inference"
     CI_DEPLOYER = "ci-deployer"
+    CI_PREVIEWER = "ci-previewer"
+    """Read-only: `pulumi preview` on pull requests and nightly drift detection."""
 
 
 class Access(StrEnum):
@@ -93,6 +95,7 @@ BUCKET_GRANTS: Mapping[Persona, tuple[Grant, ...]] = {
     ),
     Persona.INFERENCE: (Grant("artifacts", "models/", _r), Grant("artifacts", "data-capture/", _w)),
     Persona.CI_DEPLOYER: (Grant("artifacts", "code/", _w),),
+    Persona.CI_PREVIEWER: (),
 }
 """Who may read or write which prefix of which zone."""
 
@@ -115,6 +118,9 @@ class GitHubTrust:
     """Exact `sub` claim, e.g. `repo:org/repo:ref:refs/heads/main` or `repo:org/repo:environment:prod`."""
     oidc_provider_arn: str | None = None
     """The account's GitHub OIDC provider; None creates it (one per account)."""
+    preview_subjects: tuple[str, ...] = ()
+    """`sub` claims of the runs that may assume the read-only CI previewer: pull requests
+    (`repo:org/repo:pull_request`) and the default branch's scheduled drift checks. Empty: nobody."""
 
 
 class PersonaRolesArgs(TypedDict):
@@ -153,6 +159,25 @@ class PersonaRolesArgs(TypedDict):
     inference role's VPC network interfaces and endpoint logs); the persona boundary admits them as well."""
     ecr_repository_arns: NotRequired[Sequence[str]]
     """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
+
+
+CI_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER)
+"""Personas capped by the deployer boundary (infrastructure services) rather than the persona boundary."""
+
+PREVIEW_READ_ACTIONS = [
+    "ec2:Describe*", "ec2:GetManagedPrefixListEntries", "eks:Describe*", "eks:List*", "iam:Get*", "iam:List*",
+    "kms:Describe*", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:List*", "ecr:Describe*",
+    "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource", "sagemaker:Describe*",
+    "sagemaker:List*", "sagemaker:GetModelPackageGroupPolicy", "logs:Describe*", "logs:ListTagsForResource",
+    "cloudwatch:Describe*", "cloudwatch:GetDashboard", "cloudwatch:List*", "sns:GetTopicAttributes",
+    "sns:GetSubscriptionAttributes", "sns:List*", "sqs:GetQueueAttributes", "sqs:ListQueueTags",
+    "events:Describe*", "events:List*", "scheduler:Get*", "scheduler:List*", "budgets:ViewBudget",
+    "application-autoscaling:Describe*", "s3:GetBucket*", "s3:GetEncryptionConfiguration",
+    "s3:GetLifecycleConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
+    "s3:ListBucket",
+]  # fmt: skip
+"""What `pulumi preview --refresh` reads: configuration, never data (no s3:GetObject on the data lake, no log
+events, no image layers, no decryption with the data key)."""
 
 
 def role_name(name_prefix: str, persona: Persona) -> str:
@@ -212,7 +237,7 @@ class PersonaRoles(pulumi.ComponentResource):
         )
         self.roles = {}
         for persona in Persona:
-            boundary = self.deployer_boundary if persona is Persona.CI_DEPLOYER else self.boundary
+            boundary = self.deployer_boundary if persona in CI_PERSONAS else self.boundary
             hours = args.get("max_session_hours", 4) if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER) else 1
             self.roles[persona] = aws.iam.Role(
                 f"{name}-{persona.value}",
@@ -328,6 +353,7 @@ def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.
                 "Condition": same_account,
             }
         ]
+    subjects = args["github"].preview_subjects if persona is Persona.CI_PREVIEWER else [args["github"].subject]
     return [
         {
             "Sid": "AssumeByGitHubActions",
@@ -337,7 +363,7 @@ def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.
             "Condition": {
                 "StringEquals": {
                     f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-                    f"{GITHUB_OIDC_HOST}:sub": args["github"].subject,
+                    f"{GITHUB_OIDC_HOST}:sub": sorted(subjects) if len(subjects) != 1 else subjects[0],
                 }
             },
         }
@@ -355,7 +381,8 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
         "Resource": args["kms_key_arn"],
         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"}},
     }
-    statements.append(key_use)
+    if persona is not Persona.CI_PREVIEWER:  # it reads no data
+        statements.append(key_use)
     if persona in EXECUTION_PERSONAS:
         statements.append(
             {
@@ -368,6 +395,8 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
         )
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
+    if persona is Persona.CI_PREVIEWER:
+        statements += preview_statements(args)
     if (repositories := sorted(args.get("ecr_repository_arns", []))) and persona in IMAGE_GRANTS:
         push = IMAGE_GRANTS[persona] is Access.WRITE
         statements += _image_statements(repositories, PULL_ACTIONS + (PUSH_ACTIONS if push else []))
@@ -421,6 +450,31 @@ def grant_statements(grants: Sequence[Grant], bucket_arns: Mapping[str, pulumi.I
         if grant.prefix:
             listing["Condition"] = {"StringLike": {"s3:prefix": [f"{grant.prefix}*"]}}
         statements.append(listing)
+    return statements
+
+
+def preview_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
+    """The CI previewer: read the infrastructure's configuration, read the Pulumi state and take its lock,
+    decrypt stack secrets."""
+    statements: list[_iam.Statement] = [
+        {"Sid": "ReadInfrastructureConfiguration", "Effect": "Allow", "Action": PREVIEW_READ_ACTIONS, "Resource": "*"}
+    ]
+    if bucket := args.get("state_bucket"):
+        statements += [
+            {"Sid": "PulumiStateRead", "Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*"},
+            {"Sid": "PulumiStateLock", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
+             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/locks/*"},
+        ]  # fmt: skip
+    if key := args.get("secrets_key_arn"):
+        statements.append(
+            {
+                "Sid": "PulumiSecretsDecrypt",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": key,
+            }
+        )
     return statements
 
 

@@ -58,7 +58,11 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "account_id": settings.account,
             "description": f"{prefix} data, artifacts and logs",
             "alias": f"{prefix}-data",
-            "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]
+            "user_role_arns": [
+                role_arn(settings.account, prefix, persona)
+                for persona in Persona
+                if persona is not Persona.CI_PREVIEWER
+            ]
             + registry_key_users(settings)
             + pipeline_role_arns(settings)
             + key_user_role_arns(settings),
@@ -98,7 +102,11 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "kms_key_arn": key.arn,
             "bucket_arns": {zone: bucket.arn for zone, bucket in lake.buckets.items()},
             "human_principal_arns": access.human_principal_arns,
-            "github": GitHubTrust(subject=access.github.subject, oidc_provider_arn=access.github.oidc_provider_arn),
+            "github": GitHubTrust(
+                subject=access.github.subject,
+                oidc_provider_arn=access.github.oidc_provider_arn,
+                preview_subjects=access.github.preview_subjects,
+            ),
             "max_session_hours": access.max_session_hours,
             "state_bucket": access.state_bucket,
             "secrets_key_arn": access.secrets_key_arn,

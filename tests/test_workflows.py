@@ -198,7 +198,8 @@ def test_pull_request_preview_runs_each_stack_with_policies_and_oidc():
     workflow = _load(WORKFLOWS / "pr-preview.yml")
     assert list(workflow["on"]) == ["pull_request"]
     job = workflow["jobs"]["preview"]
-    assert job["strategy"]["matrix"]["stack"] == STACKS
+    assert matrix_stacks(job) == STACKS
+    assert_preview_role_per_stack(job)
     assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
     assert job["if"] == "${{ !github.event.pull_request.head.repo.fork }}"
     steps = {step.get("uses", "").split("@")[0]: step for step in job["steps"]}
@@ -253,7 +254,8 @@ def test_drift_runs_nightly_per_stack_and_files_a_labelled_issue():
     drift = _load(WORKFLOWS / "drift.yml")
     assert "schedule" in drift["on"] and "workflow_dispatch" in drift["on"]
     job = drift["jobs"]["drift"]
-    assert job["strategy"]["matrix"]["stack"] == STACKS and job["strategy"]["fail-fast"] is False
+    assert matrix_stacks(job) == STACKS and job["strategy"]["fail-fast"] is False
+    assert_preview_role_per_stack(job)
     assert job["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"  # never alongside a deploy
     pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))["with"]
     assert pulumi["expect-no-changes"] is True and pulumi["refresh"] is True
@@ -267,3 +269,17 @@ def test_every_stack_trusts_the_environment_its_deploy_job_runs_in():
     for stack in STACKS:
         config = yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
         assert config["mlops-platform:access"]["github"].get("environment") == stack
+
+
+def matrix_stacks(job: dict) -> list[str]:
+    """The stacks a job's matrix runs, from `stack: [...]` or an `include:` list."""
+    matrix = job["strategy"]["matrix"]
+    return matrix["stack"] if "stack" in matrix else [entry["stack"] for entry in matrix["include"]]
+
+
+def assert_preview_role_per_stack(job: dict) -> None:
+    """Each stack lives in its own account: it previews with that account's ci-previewer role."""
+    roles = {entry["stack"]: entry["preview-role"] for entry in job["strategy"]["matrix"]["include"]}
+    assert roles == {stack: f"${{{{ vars.AWS_PREVIEW_ROLE_ARN_{stack.upper()} }}}}" for stack in STACKS}
+    steps = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
+    assert [s["with"]["role-to-assume"] for s in steps] == ["${{ matrix.preview-role }}"]

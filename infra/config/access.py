@@ -22,12 +22,20 @@ class GitHubDeploySettings(StrictModel):
     """Trust only jobs running in this GitHub environment (e.g. prod). Exactly one of branch or environment."""
     oidc_provider_arn: Arn | None = None
     """ARN of the account's existing token.actions.githubusercontent.com provider; unset creates one."""
+    default_branch: GitRef = "main"
+    """The repository's default branch: its scheduled drift checks, like pull requests, may assume the read-only
+    CI previewer role."""
 
     @model_validator(mode="after")
     def _exactly_one_ref(self) -> GitHubDeploySettings:
         if (self.branch is None) == (self.environment is None):
             raise ValueError("set exactly one of branch or environment to pin the OIDC trust")
         return self
+
+    @property
+    def preview_subjects(self) -> tuple[str, ...]:
+        """The `sub` claims of pull-request runs and of the default branch's runs (drift detection)."""
+        return (f"repo:{self.repository}:pull_request", f"repo:{self.repository}:ref:refs/heads/{self.default_branch}")
 
     @property
     def subject(self) -> str:

@@ -61,9 +61,14 @@ def test_prod_protection_is_judged_in_prod_only():
     assert dev == {"not-applicable"}
 
 
-def test_ci_deployer_trust_is_pinned_to_the_configured_subject():
-    [finding] = [f for f in evaluation_for("prod").findings if f.rule.id == "MLOPS-IAM-004" and f.outcome == "pass"]
-    assert finding.verdict.reason == "sub pinned to repo:example-org/mlops-platform:environment:prod"
+def test_ci_trust_is_pinned_to_the_configured_subjects():
+    passed = {
+        f.resource.name: f.verdict.reason
+        for f in evaluation_for("prod").findings
+        if f.rule.id == "MLOPS-IAM-004" and f.outcome == "pass"
+    }
+    assert passed["personas-ci-deployer"] == "sub pinned to repo:example-org/mlops-platform:environment:prod"
+    assert "repo:example-org/mlops-platform:pull_request" in passed["personas-ci-previewer"]
 
 
 def test_suppression_file_entries_are_complete_and_name_real_rules():

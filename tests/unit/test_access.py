@@ -6,7 +6,16 @@ import fnmatch
 
 import pytest
 
-from components.access import BUCKET_GRANTS, Access, GitHubTrust, Persona, PersonaRoles, persona_statements
+from components.access import (
+    BUCKET_GRANTS,
+    CI_PERSONAS,
+    PREVIEW_READ_ACTIONS,
+    Access,
+    GitHubTrust,
+    Persona,
+    PersonaRoles,
+    persona_statements,
+)
 from infra.offline import record
 from tests.conftest import as_list, policy, statements
 
@@ -19,7 +28,10 @@ ARGS = {
     "kms_key_arn": KEY,
     "bucket_arns": BUCKETS,
     "human_principal_arns": ["arn:aws:iam::123456789012:role/SSO"],
-    "github": GitHubTrust(subject="repo:org/repo:environment:prod"),
+    "github": GitHubTrust(
+        subject="repo:org/repo:environment:prod",
+        preview_subjects=("repo:org/repo:pull_request", "repo:org/repo:ref:refs/heads/main"),
+    ),
     "state_bucket": "state",
 }
 WRITE_ACTIONS = {"s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"}
@@ -47,6 +59,7 @@ def test_every_role_has_a_boundary_and_the_deployer_its_own(plan):
     assert set(roles) == {f"p-dev-{p.value}" for p in Persona}
     deployer = roles.pop("p-dev-ci-deployer")
     assert deployer.endswith(":policy/p-dev-deployer-boundary")
+    assert roles.pop("p-dev-ci-previewer") == deployer
     assert set(roles.values()) == {"arn:aws:iam::123456789012:policy/p-dev-persona-boundary"}
 
 
@@ -55,6 +68,8 @@ def test_no_wildcard_action_and_writes_only_on_granted_prefixes(plan, persona):
     writable = [f"{BUCKETS[g.zone]}/{g.prefix}*" for g in BUCKET_GRANTS[persona] if g.access is Access.WRITE]
     if persona is Persona.CI_DEPLOYER:
         writable.append("arn:aws:s3:::state/.pulumi/*")
+    if persona is Persona.CI_PREVIEWER:
+        writable.append("arn:aws:s3:::state/.pulumi/locks/*")
     for statement in role_policy(plan, persona):
         actions = as_list(statement["Action"])
         assert not any(a == "*" or a.endswith(":*") for a in actions), statement
@@ -97,7 +112,7 @@ def test_trust_is_pinned_per_persona(plan):
 
 @pytest.mark.parametrize("persona", list(Persona))
 def test_boundary_contains_every_allow_of_the_role(plan, persona):
-    name = "personas-deployer-boundary" if persona is Persona.CI_DEPLOYER else "personas-boundary"
+    name = "personas-deployer-boundary" if persona in CI_PERSONAS else "personas-boundary"
     allows = [s for s in statements(policy(plan.get("aws:iam/policy:Policy", name))) if s["Effect"] == "Allow"]
 
     def covered(action: str, resource: str) -> bool:
@@ -231,3 +246,21 @@ def test_deployer_capability_policies_are_attached_managed_policies():
     attachment = plan.get("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "personas-deploy-network-attachment")
     assert attachment.inputs["role"] == "p-dev-ci-deployer"
     assert attachment.inputs["policyArn"].endswith(":policy/p-dev-deploy-network")
+
+
+def test_ci_previewer_is_trusted_by_pull_requests_and_the_default_branch_only(plan):
+    [statement] = trust(plan, Persona.CI_PREVIEWER)
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
+        "repo:org/repo:pull_request",
+        "repo:org/repo:ref:refs/heads/main",
+    ]
+
+
+def test_ci_previewer_reads_configuration_but_no_data(plan):
+    statements_ = role_policy(plan, Persona.CI_PREVIEWER)
+    actions = {a for s in statements_ for a in as_list(s["Action"])}
+    assert set(PREVIEW_READ_ACTIONS) <= actions
+    assert not {"s3:GetObject*", "logs:GetLogEvents", "ecr:BatchGetImage", "kms:Decrypt"} & set(PREVIEW_READ_ACTIONS)
+    assert not [s for s in statements_ if s["Resource"] == KEY]  # no use of the data key at all
+    data = [r for s in statements_ for r in as_list(s["Resource"]) if any(b in str(r) for b in BUCKETS.values())]
+    assert data == []
