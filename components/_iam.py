@@ -24,3 +24,16 @@ def render(statements: list[Statement]) -> pulumi.Output[str]:
 def account_root(account_id: pulumi.Input[str], partition: str = DEFAULT_PARTITION) -> pulumi.Output[str]:
     """The `arn:<partition>:iam::<account>:root` principal, meaning "IAM policies of this account decide"."""
     return pulumi.Output.concat("arn:", partition, ":iam::", account_id, ":root")
+
+
+def service_trust(
+    sid: str, service: str, account_id: pulumi.Input[str], actions: str | list[str] = "sts:AssumeRole"
+) -> Statement:
+    """A trust statement letting an AWS service assume the role on behalf of this account only."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": actions,
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }

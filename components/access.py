@@ -315,7 +315,6 @@ def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
 
 def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.Input[str]) -> list[_iam.Statement]:
     """Who may assume the persona's role."""
-    same_account = {"StringEquals": {"aws:SourceAccount": args["account_id"]}}
     if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER):
         return [
             {
@@ -325,34 +324,14 @@ def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.
                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
             }
         ]
+    account = args["account_id"]
+    sagemaker = _iam.service_trust("AssumeBySageMaker", "sagemaker.amazonaws.com", account)
     if persona is Persona.TRAINING:
-        return [
-            {
-                "Sid": "AssumeBySageMaker",
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": same_account,
-            },
-            # EKS Pod Identity needs TagSession to pass the pod's session tags.
-            {
-                "Sid": "AssumeByEksPodIdentity",
-                "Effect": "Allow",
-                "Principal": {"Service": "pods.eks.amazonaws.com"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
-                "Condition": same_account,
-            },
-        ]
+        # EKS Pod Identity needs TagSession to pass the pod's session tags.
+        pods = ["sts:AssumeRole", "sts:TagSession"]
+        return [sagemaker, _iam.service_trust("AssumeByEksPodIdentity", "pods.eks.amazonaws.com", account, pods)]
     if persona is Persona.INFERENCE:
-        return [
-            {
-                "Sid": "AssumeBySageMaker",
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": same_account,
-            }
-        ]
+        return [sagemaker]
     subjects = args["github"].preview_subjects if persona is Persona.CI_PREVIEWER else [args["github"].subject]
     return [
         {

@@ -290,15 +290,7 @@ def _check_pipeline_args(name: str, args: TrainingPipelineArgs) -> None:
 
 
 def _service_trust(service: str, account: str) -> list[_iam.Statement]:
-    return [
-        {
-            "Sid": "AssumeByService",
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-        }
-    ]
+    return [_iam.service_trust("AssumeByService", service, account)]
 
 
 def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]:

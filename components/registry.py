@@ -377,15 +377,7 @@ def _check_tracking_args(name: str, args: ExperimentTrackingArgs) -> None:
 
 def mlflow_trust_statements(args: ExperimentTrackingArgs) -> list[_iam.Statement]:
     """Only SageMaker, on behalf of this account, assumes the role."""
-    return [
-        {
-            "Sid": "AssumeBySageMaker",
-            "Effect": "Allow",
-            "Principal": {"Service": "sagemaker.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": args["account_id"]}},
-        }
-    ]
+    return [_iam.service_trust("AssumeBySageMaker", "sagemaker.amazonaws.com", args["account_id"])]
 
 
 def mlflow_role_statements(args: ExperimentTrackingArgs) -> list[_iam.Statement]:
