@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.deployer_capabilities import monitoring_statements
 from components.monitoring import (
     AlertProtocol,
     AlertSubscription,
@@ -15,7 +16,9 @@ from components.monitoring import (
     EnvironmentDashboard,
     TeamBudget,
 )
+from infra.capability import Capability, Platform, deployer_environment
 from infra.config import PlatformSettings
+from infra.storage import Storage
 
 
 @dataclass
@@ -71,3 +74,41 @@ def build_dashboard(
         {"dashboard_name": settings.name_prefix, "region": settings.region, "endpoint_names": endpoint_names},
         base,
     )
+
+
+class MonitoringCapability(Capability):
+    """The alert topic and the budgets; built before the capabilities whose alarms notify the topic."""
+
+    name = "monitoring"
+
+    def deployer_statements(self, settings: PlatformSettings) -> list:
+        return monitoring_statements(deployer_environment(settings))
+
+    def build(self, platform: Platform) -> Alerting:
+        key = platform.result("storage", Storage).key
+        return build_alerting(platform.settings, kms_key_arn=key.arn, base=platform.base)
+
+    def outputs(self, platform: Platform) -> dict:
+        alerting = platform.result(self.name, Alerting)
+        return {
+            "alert_topic_arn": alerting.topic.topic_arn,
+            "budget_names": [b.name for b in alerting.budgets.budgets.values()] if alerting.budgets else [],
+        }
+
+
+class DashboardCapability(Capability):
+    """The environment dashboard, charting the configured endpoints."""
+
+    name = "dashboard"
+
+    def build(self, platform: Platform) -> EnvironmentDashboard:
+        settings = platform.settings
+        names = [f"{settings.name_prefix}-{e.name}" for e in settings.endpoints]
+        return build_dashboard(settings, endpoint_names=names, base=platform.base)
+
+    def outputs(self, platform: Platform) -> dict:
+        return {"dashboard_name": platform.result(self.name, EnvironmentDashboard).dashboard_name}
+
+
+CAPABILITY = MonitoringCapability()
+DASHBOARD = DashboardCapability()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.boundaries import ServiceRoleBoundary
+from components.deployer_capabilities import network_statements
 from components.network import NatGateways, Network
+from infra.capability import Capability, Platform, deployer_environment
 from infra.config import PlatformSettings
+from infra.storage import Storage
 
 
 def discovery_tag(settings: PlatformSettings) -> str:
@@ -64,3 +68,24 @@ def build_network(
         },
         opts,
     )
+
+
+class NetworkCapability(Capability):
+    """The VPC every other capability places its resources in; flow logs encrypted with the env key."""
+
+    name = "network"
+
+    def deployer_statements(self, settings: PlatformSettings) -> list:
+        return network_statements(deployer_environment(settings))
+
+    def build(self, platform: Platform) -> Network:
+        key = platform.result("storage", Storage).key
+        boundary = platform.result("service-roles", ServiceRoleBoundary)
+        return build_network(platform.settings, platform.provider, key.arn, platform.base, boundary.arn)
+
+    def outputs(self, platform: Platform) -> dict:
+        network = platform.result(self.name, Network)
+        return {"vpc_id": network.vpc_id, "private_subnet_ids": network.private_subnet_ids}
+
+
+CAPABILITY = NetworkCapability()

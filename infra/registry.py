@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.access import Persona
+from components.access import Persona, PersonaRoles
+from components.deployer_capabilities import registry_statements
 from components.registry import (
     ContainerRepository,
     ExperimentTracking,
@@ -17,7 +18,9 @@ from components.registry import (
     mlflow_role_name,
 )
 from components.storage import SecureBucket
+from infra.capability import Capability, Platform, deployer_environment
 from infra.config import PlatformSettings
+from infra.storage import Storage
 
 
 @dataclass
@@ -114,3 +117,40 @@ def build_registry(
             base,
         )
     return Registry(repositories=repositories, model_groups=model_groups, tracking=tracking)
+
+
+class RegistryCapability(Capability):
+    """Container repositories, model package groups and the MLflow tracking server."""
+
+    name = "registry"
+
+    def key_users(self, settings: PlatformSettings) -> list[str]:
+        return registry_key_users(settings)
+
+    def deployer_statements(self, settings: PlatformSettings) -> list:
+        return registry_statements(deployer_environment(settings))
+
+    def build(self, platform: Platform) -> Registry:
+        built = platform.result("storage", Storage)
+        personas = platform.result("access", PersonaRoles)
+        return build_registry(
+            platform.settings,
+            kms_key_arn=built.key.arn,
+            artifacts=built.lake.buckets["artifacts"],
+            roles=personas.roles,
+            boundary_arn=personas.boundary.arn,
+            base=platform.base,
+            stateful=platform.stateful,
+        )
+
+    def outputs(self, platform: Platform) -> dict:
+        registry = platform.result(self.name, Registry)
+        return {
+            "container_repositories": {name: repo.repository_url for name, repo in registry.repositories.items()},
+            "model_package_groups": {name: group.arn for name, group in registry.model_groups.items()},
+            "model_package_group_names": {name: g.group_name for name, g in registry.model_groups.items()},
+            "mlflow_tracking_server_arn": registry.tracking.arn if registry.tracking else None,
+        }
+
+
+CAPABILITY = RegistryCapability()

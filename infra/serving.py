@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 import pulumi
 
 from components import sagemaker_catalog as catalog
+from components.access import Persona, PersonaRoles
+from components.network import Network
 from components.serving import (
     AlarmThresholds,
     Autoscaling,
@@ -25,8 +27,12 @@ from components.serving import (
     deployer_statements,
     inference_statements,
 )
+from infra.capability import Capability, Platform
 from infra.config import PlatformSettings
 from infra.config.serving import EndpointSettings, RolloutSettings, VariantSettings
+from infra.monitoring import Alerting
+from infra.registry import Registry
+from infra.storage import Storage
 
 
 def build_endpoints(
@@ -172,3 +178,37 @@ def serving_inference_statements(settings: PlatformSettings, vpc_id: pulumi.Inpu
         return []
     in_vpc = any(e.serverless is None for e in settings.endpoints)
     return inference_statements(settings.account, settings.region, settings.name_prefix, vpc_id if in_vpc else None)
+
+
+class ServingCapability(Capability):
+    """One `ModelEndpoint` per configured endpoint, run by the inference persona inside the VPC."""
+
+    name = "serving"
+
+    def deployer_statements(self, settings: PlatformSettings) -> list:
+        return serving_deployer_statements(settings)
+
+    def persona_statements(self, platform: Platform) -> dict:
+        network = platform.result("network", Network)
+        return {Persona.INFERENCE: serving_inference_statements(platform.settings, network.vpc_id)}
+
+    def build(self, platform: Platform) -> dict[str, ModelEndpoint]:
+        built = platform.result("storage", Storage)
+        network = platform.result("network", Network)
+        personas = platform.result("access", PersonaRoles)
+        return build_endpoints(
+            platform.settings,
+            kms_key_arn=built.key.arn,
+            artifacts_bucket=built.lake.buckets["artifacts"].name,
+            execution_role_arn=personas.roles[Persona.INFERENCE].arn,
+            vpc=EndpointVpc(network.vpc_id, network.vpc_cidr, network.private_subnet_ids, network.s3_prefix_list_id),
+            alert_topic_arn=platform.result("monitoring", Alerting).topic.topic_arn,
+            model_groups=platform.result("registry", Registry).model_groups,
+            opts=pulumi.ResourceOptions.merge(platform.base, pulumi.ResourceOptions(depends_on=[personas])),
+        )
+
+    def outputs(self, platform: Platform) -> dict:
+        return {"endpoints": endpoint_outputs(platform.result(self.name, dict))}
+
+
+CAPABILITY = ServingCapability()

@@ -7,7 +7,10 @@ from typing import Any
 
 import pulumi
 
-from components.access import Persona
+from components.access import Persona, PersonaRoles
+from components.boundaries import ServiceRoleBoundary
+from components.deployer_capabilities import training_statements
+from components.network import Network
 from components.tenancy import Team, Tenancy, team_role_name
 from components.training import (
     AccessPolicy,
@@ -19,8 +22,11 @@ from components.training import (
     SystemNodes,
     TrainingCluster,
 )
+from infra.capability import Capability, Platform, deployer_environment
 from infra.config import PlatformSettings
 from infra.config.training import TrainingSettings
+from infra.network import discovery_tag
+from infra.storage import Storage
 
 AUTOSCALING_SERVICE_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 """The service-linked role EC2 Auto Scaling launches managed-node-group instances with; it needs the env key to
@@ -191,3 +197,43 @@ def build_training(
         "gpu_pools": [pool.name for pool in pools],
         "team_role_arns": {team: role.arn for team, role in tenancy.roles.items()},
     }
+
+
+class TrainingCapability(Capability):
+    """The EKS training cluster, its GPU capacity and team tenancy (opt-in: the `training` section)."""
+
+    name = "training"
+
+    def key_users(self, settings: PlatformSettings) -> list[str]:
+        return key_user_role_arns(settings)
+
+    def deployer_statements(self, settings: PlatformSettings) -> list:
+        return training_statements(deployer_environment(settings)) if settings.training else []
+
+    def build(self, platform: Platform) -> dict[str, Any] | None:
+        settings = platform.settings
+        if settings.training is None:
+            return None
+        built = platform.result("storage", Storage)
+        network = platform.result("network", Network)
+        personas = platform.result("access", PersonaRoles)
+        return build_training(
+            settings,
+            subnet_ids=network.private_subnet_ids,
+            discovery_tag=discovery_tag(settings),
+            vpc_cidr=network.vpc_cidr,
+            s3_cidr_blocks=network.s3_cidr_blocks,
+            kms_key_arn=built.key.arn,
+            bucket_arns={zone: bucket.arn for zone, bucket in built.lake.buckets.items()},
+            persona_role_arns={persona: role.arn for persona, role in personas.roles.items()},
+            service_boundary_arn=platform.result("service-roles", ServiceRoleBoundary).arn,
+            persona_boundary_arn=personas.boundary.arn,
+            opts=platform.base,
+        )
+
+    def outputs(self, platform: Platform) -> dict:
+        outputs = platform.results.get(self.name)
+        return {"training": outputs} if outputs is not None else {}
+
+
+CAPABILITY = TrainingCapability()

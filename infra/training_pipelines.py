@@ -9,10 +9,15 @@ from typing import Any
 import pulumi
 
 from components._sagemaker_jobs import pipeline_operator_statements, training_job_statements
-from components.access import Persona, role_arn
+from components.access import Persona, PersonaRoles, role_arn
+from components.network import Network
 from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
+from infra.capability import Capability, Platform
 from infra.config import PlatformSettings
 from infra.config.pipelines import PipelineSettings
+from infra.monitoring import Alerting
+from infra.registry import Registry
+from infra.storage import Storage
 from pipelines.template import KINDS, source_archive_base64, source_hash
 
 
@@ -176,3 +181,52 @@ def pipeline_persona_statements(
 def pipeline_outputs(built: Pipelines) -> dict[str, Any]:
     """Stack outputs: pipeline ARNs by config name."""
     return {"pipelines": {name: p.arn for name, p in built.pipelines.items()}}
+
+
+class PipelinesCapability(Capability):
+    """The configured SageMaker pipelines (opt-in: nothing without a `pipelines` entry), their jobs' security
+    group and the approval notifications."""
+
+    name = "pipelines"
+
+    def key_users(self, settings: PlatformSettings) -> list[str]:
+        return pipeline_role_arns(settings)
+
+    def deployer_statements(self, settings: PlatformSettings) -> list:
+        return pipeline_deployer_statements(settings)
+
+    def persona_statements(self, platform: Platform) -> dict:
+        return pipeline_persona_statements(platform.settings, platform.result("network", Network).vpc_id)
+
+    def build(self, platform: Platform) -> Pipelines:
+        settings = platform.settings
+        if not settings.pipelines:
+            return Pipelines()
+        built = platform.result("storage", Storage)
+        network = platform.result("network", Network)
+        personas = platform.result("access", PersonaRoles)
+        registry = platform.result("registry", Registry)
+        jobs_sg = job_security_group(
+            vpc_id=network.vpc_id,
+            vpc_cidr=network.vpc_cidr,
+            s3_prefix_list_id=network.s3_prefix_list_id,
+            base=platform.base,
+        )
+        return build_pipelines(
+            settings,
+            kms_key_arn=built.key.arn,
+            buckets={zone: bucket.name for zone, bucket in built.lake.buckets.items()},
+            execution_role_arn=personas.roles[Persona.TRAINING].arn,
+            subnet_ids=network.private_subnet_ids,
+            security_group_ids=[jobs_sg.id],
+            model_package_group_names={name: group.group_name for name, group in registry.model_groups.items()},
+            topic_arn=platform.result("monitoring", Alerting).topic.topic_arn,
+            permissions_boundary_arn=personas.boundary.arn,
+            base=platform.base,
+        )
+
+    def outputs(self, platform: Platform) -> dict:
+        return pipeline_outputs(platform.result(self.name, Pipelines))
+
+
+CAPABILITY = PipelinesCapability()

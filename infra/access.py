@@ -1,0 +1,52 @@
+"""Wiring of the `access` section: the persona roles, their boundary, and the CI roles' policies, with
+every capability's persona and deployer statements collected through the capability contract."""
+
+from __future__ import annotations
+
+from components.access import GitHubTrust, PersonaRoles
+from infra.capability import Capability, Platform
+from infra.registry import repository_arns
+from infra.storage import Storage
+
+
+class AccessCapability(Capability):
+    """The persona roles (data scientist, ML engineer, training, inference, CI deployer and previewer)."""
+
+    name = "access"
+
+    def build(self, platform: Platform) -> PersonaRoles:
+        settings = platform.settings
+        access = settings.access
+        built = platform.result("storage", Storage)
+        lake, key = built.lake, built.key
+        return PersonaRoles(
+            "personas",
+            {
+                "name_prefix": settings.name_prefix,
+                "account_id": settings.account,
+                "region": settings.region,
+                "kms_key_arn": key.arn,
+                "bucket_arns": {zone: bucket.arn for zone, bucket in lake.buckets.items()},
+                "human_principal_arns": access.human_principal_arns,
+                "github": GitHubTrust(
+                    subject=access.github.subject,
+                    oidc_provider_arn=access.github.oidc_provider_arn,
+                    preview_subjects=access.github.preview_subjects,
+                ),
+                "max_session_hours": access.max_session_hours,
+                "state_bucket": access.state_bucket,
+                "secrets_key_arn": access.secrets_key_arn,
+                "environment": settings.environment.value,
+                "ecr_repository_arns": repository_arns(settings),
+                "deployer_policies": platform.deployer_statements(),
+                "extra_statements": platform.persona_statements(),
+            },
+            platform.base,
+        )
+
+    def outputs(self, platform: Platform) -> dict:
+        personas = platform.result(self.name, PersonaRoles)
+        return {"roles": {persona.value: role.arn for persona, role in personas.roles.items()}}
+
+
+CAPABILITY = AccessCapability()

@@ -1,0 +1,79 @@
+"""Wiring of the environment's key and data lake from the `storage` settings (the first capability: every
+other one encrypts with this key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.access import Persona, role_arn
+from components.encryption import EncryptionKey
+from components.monitoring import PUBLISHER_SERVICES
+from components.storage import DataLake, ObjectLock, ObjectLockMode
+from infra.capability import Capability, Platform
+
+
+@dataclass
+class Storage:
+    """What the storage capability built."""
+
+    key: EncryptionKey
+    """The environment's customer-managed key (data, artifacts, logs, topics, cluster secrets)."""
+    lake: DataLake
+    """The data-lake buckets and their access-log bucket."""
+
+
+class StorageCapability(Capability):
+    """The env key, whose users are every persona but the read-only previewer plus every capability's
+    `key_users`, and the data lake encrypted with it."""
+
+    name = "storage"
+
+    def build(self, platform: Platform) -> Storage:
+        settings = platform.settings
+        prefix = settings.name_prefix
+        key = EncryptionKey(
+            "data-key",
+            {
+                "account_id": settings.account,
+                "description": f"{prefix} data, artifacts and logs",
+                "alias": f"{prefix}-data",
+                "user_role_arns": [
+                    role_arn(settings.account, prefix, persona)
+                    for persona in Persona
+                    if persona is not Persona.CI_PREVIEWER
+                ]
+                + platform.key_users(),
+                "service_principals": [f"logs.{settings.region}.amazonaws.com"],
+                "sns_publisher_principals": list(PUBLISHER_SERVICES),
+            },
+            platform.stateful,
+        )
+        storage = settings.storage
+        lock = storage.object_lock
+        lake = DataLake(
+            "datalake",
+            {
+                "kms_key_arn": key.arn,
+                "account_id": settings.account,
+                "name_prefix": prefix,
+                "noncurrent_version_expiration_days": storage.noncurrent_version_expiration_days,
+                "abort_incomplete_multipart_upload_days": storage.abort_incomplete_multipart_upload_days,
+                "intelligent_tiering_after_days": storage.intelligent_tiering_after_days,
+                "access_log_retention_days": storage.access_log_retention_days,
+                "object_lock": ObjectLock(ObjectLockMode(lock.mode.value), lock.retention_days) if lock else None,
+                "force_destroy": storage.force_destroy,
+            },
+            platform.stateful,
+        )
+        return Storage(key=key, lake=lake)
+
+    def outputs(self, platform: Platform) -> dict:
+        built = platform.result(self.name, Storage)
+        return {
+            "data_key_arn": built.key.arn,
+            "buckets": {zone: bucket.name for zone, bucket in built.lake.buckets.items()},
+            "access_log_bucket": built.lake.log_bucket.name,
+        }
+
+
+CAPABILITY = StorageCapability()
