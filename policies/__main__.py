@@ -15,5 +15,5 @@ PolicyPack(
     name=PACK_NAME,
     policies=policies(),
     enforcement_level=EnforcementLevel.ADVISORY,
-    description="Security baseline of the mlops-platform stacks (see README, 'Policy as code').",
+    description="Security baseline of the mlops-platform stacks (see docs/security-model.md, 'Policy as code').",
 )

@@ -1,7 +1,7 @@
-"""The README's policy rules table, generated from the registered rules.
+"""The policy rules table of docs/security-model.md, generated from the registered rules.
 
 python -m policies.reference           # print the Markdown table
-python -m policies.reference --write   # refresh README.md between its markers
+python -m policies.reference --write   # refresh docs/security-model.md between its markers
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from . import rules as _rules  # noqa: F401 (registers every rule)
 from .core import RULES
 
 START, END = "<!-- policy-rules:start -->", "<!-- policy-rules:end -->"
-README = Path(__file__).resolve().parent.parent / "README.md"
+DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "security-model.md"
 
 
 def markdown() -> str:
@@ -27,11 +27,11 @@ def markdown() -> str:
 
 
 def readme_block(readme: str) -> str:
-    """The current rules block of a README text."""
+    """The current rules block of the document's text."""
     return readme.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"
 
 
-def write(readme: Path = README) -> None:
+def write(readme: Path = DOCUMENT) -> None:
     """Replace the block between the markers with the current table."""
     text = readme.read_text()
     head, rest = text.split(START, 1)

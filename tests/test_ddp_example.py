@@ -93,8 +93,8 @@ def test_training_script_is_a_ddp_program():
     assert "DistributedDataParallel" in {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
-def test_readme_team_entry_is_a_valid_training_config():
-    readme = (REPO / "README.md").read_text()
+def test_operator_guide_team_entry_is_a_valid_training_config():
+    readme = (REPO / "docs" / "operator-guide.md").read_text()
     section = readme.split("### How a team gets GPUs and submits a job", 1)[1]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     entry = yaml.safe_load(textwrap.dedent(block))["mlops-platform:training"]
@@ -110,10 +110,10 @@ def test_readme_team_entry_is_a_valid_training_config():
     assert (team.name, team.gpu_pool, team.gpu_quota, team.borrowing_limit_gpus) == ("vision", "gpu-small", 8, 4)
 
 
-def test_readme_component_example_builds_a_cluster_with_gpu_pools_and_a_team():
-    section = (REPO / "README.md").read_text().split("## GPU training on EKS", 1)[1]
+def test_operator_guide_component_example_builds_a_cluster_with_gpu_pools_and_a_team():
+    section = (REPO / "docs" / "operator-guide.md").read_text().split("## GPU training on EKS", 1)[1]
     [example] = [b for b in re.findall(r"```python\n(.*?)```", section, re.S) if "TrainingCluster(" in b]
-    plan = record(lambda: exec(compile(example, "README.md", "exec"), {}))
+    plan = record(lambda: exec(compile(example, "docs/operator-guide.md", "exec"), {}))
     assert plan.get("aws:eks/cluster:Cluster", "ml-cluster").inputs["vpcConfig"]["endpointPublicAccess"] is False
     pool = plan.get("kubernetes:karpenter.sh/v1:NodePool", "ml-gpu-pool-a10g").inputs["spec"]
     assert pool["limits"] == {"nvidia.com/gpu": "8"}

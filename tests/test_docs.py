@@ -1,4 +1,4 @@
-"""The README's examples run and its config reference matches the models."""
+"""The documentation's examples run, and its generated tables match the code."""
 
 from __future__ import annotations
 
@@ -9,19 +9,22 @@ from infra.offline import record
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
+DOCS = REPO / "docs"
 
 
 def test_config_reference_is_current_and_every_key_is_described():
-    assert reference.readme_block(README) == reference.markdown(), (
-        "README config reference is stale: uv run python -m infra.config.reference --write"
+    document = (DOCS / "config-reference.md").read_text()
+    assert reference.readme_block(document) == reference.markdown(), (
+        "docs/config-reference.md is stale: uv run python -m infra.config.reference --write"
     )
     undocumented = [key for key, _, _, description in reference.rows() if not description]
     assert undocumented == []
 
 
 def test_component_example_runs_and_builds_hardened_buckets():
-    [example] = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "SecureBucket" in b]
-    plan = record(lambda: exec(compile(example, "README.md", "exec"), {}))
+    document = (DOCS / "components.md").read_text()
+    [example] = [b for b in re.findall(r"```python\n(.*?)```", document, re.S) if "SecureBucket(" in b]
+    plan = record(lambda: exec(compile(example, "docs/components.md", "exec"), {}))
     data = plan.get("aws:s3/bucket:Bucket", "team-data-bucket")
     assert data.options["protect"] and data.options["retain_on_delete"]
     sse = plan.get(
@@ -44,8 +47,9 @@ def test_quick_start_commands_are_the_ones_ci_runs():
 def test_policy_rules_table_is_current():
     from policies import reference as rules_reference
 
-    assert rules_reference.readme_block(README) == rules_reference.markdown(), (
-        "README policy rules table is stale: uv run python -m policies.reference --write"
+    document = (DOCS / "security-model.md").read_text()
+    assert rules_reference.readme_block(document) == rules_reference.markdown(), (
+        "docs/security-model.md policy rules table is stale: uv run python -m policies.reference --write"
     )
 
 
@@ -54,7 +58,33 @@ def test_readme_suppression_example_is_the_real_first_entry():
 
     from policies.suppressions import SUPPRESSIONS_FILE
 
-    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", README, re.S) if "suppressions:" in b]
+    document = (DOCS / "security-model.md").read_text()
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", document, re.S) if "suppressions:" in b]
     entry = yaml.safe_load(example)["suppressions"][0]
     real = yaml.safe_load(SUPPRESSIONS_FILE.read_text())["suppressions"][0]
     assert (entry["rule"], entry["resource"]) == (real["rule"], real["resource"])
+
+
+def test_every_relative_link_in_the_docs_resolves():
+    """README and docs/ link to each other and to the repository's files; a moved file breaks no link."""
+    broken = []
+    for document in [REPO / "README.md", *DOCS.glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+?)(?:#[^)]*)?\)", document.read_text()):
+            if not (document.parent / target).exists():
+                broken.append(f"{document.relative_to(REPO)} -> {target}")
+    assert broken == []
+
+
+def test_component_reference_is_current_and_complete():
+    from infra import component_reference
+
+    document = (DOCS / "components.md").read_text()
+    assert component_reference.current_block(document) == component_reference.markdown(), (
+        "docs/components.md is stale: uv run python -m infra.component_reference --write"
+    )
+    found = component_reference.components()
+    assert {"EncryptionKey", "SecureBucket", "ModelEndpoint", "TrainingCluster"} <= {c.name for c in found}
+    undocumented = [f"{c.name}.{f.name}" for c in found for f in (*c.args, *c.outputs) if not f.description] + [
+        c.name for c in found if not c.description or not c.type_token.startswith("mlops:")
+    ]
+    assert undocumented == []

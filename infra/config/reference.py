@@ -1,7 +1,7 @@
-"""The README's config reference, generated from the models' field docstrings.
+"""The config reference (docs/config-reference.md), generated from the models' field docstrings.
 
 python -m infra.config.reference           # print the Markdown table
-python -m infra.config.reference --write   # refresh README.md between its markers
+python -m infra.config.reference --write   # refresh docs/config-reference.md between its markers
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic_core import PydanticUndefined
 from .platform import PROJECT, PlatformSettings
 
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "config-reference.md"
 
 
 def rows(model: type[BaseModel] = PlatformSettings, prefix: str = "") -> list[tuple[str, str, str, str]]:
@@ -44,7 +44,7 @@ def markdown() -> str:
 
 
 def readme_block(readme: str) -> str:
-    """The current reference block of a README text."""
+    """The current reference block of the document's text."""
     return readme.split(START, 1)[1].split(END, 1)[0].strip("\n") + "\n"
 
 
@@ -92,15 +92,15 @@ def _default(value) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Print the reference, or write it into README.md with --write."""
+    """Print the reference, or write it into the document with --write."""
     table = markdown()
     if "--write" not in argv:
         sys.stdout.write(table)
         return 0
-    text = README.read_text()
+    text = DOCUMENT.read_text()
     head, rest = text.split(START, 1)
     tail = rest.split(END, 1)[1]
-    README.write_text(f"{head}{START}\n{table}{END}{tail}")
+    DOCUMENT.write_text(f"{head}{START}\n{table}{END}{tail}")
     return 0
 
 

@@ -246,7 +246,8 @@ def test_readme_endpoint_example_is_valid_config():
 
     from tests.conftest import REPO
 
-    section = (REPO / "README.md").read_text().split("## Model endpoints and promotion", 1)[1].split("\n## ", 1)[0]
+    guide = (REPO / "docs" / "operator-guide.md").read_text()
+    section = guide.split("## Model endpoints and promotion", 1)[1].split("\n## ", 1)[0]
     [example] = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if "mlops-platform:endpoints" in b]
     endpoints = yaml.safe_load(example)["mlops-platform:endpoints"]
     raw = {

@@ -309,9 +309,9 @@ def test_readme_example_builds_a_three_az_vpc():
 
     from tests.conftest import REPO
 
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "operator-guide.md").read_text()
     [example] = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "Network(" in b]
-    plan = record(lambda: exec(compile(example, "README.md", "exec"), {}))
+    plan = record(lambda: exec(compile(example, "docs/operator-guide.md", "exec"), {}))
     subnets = sorted(s.inputs["cidrBlock"] for s in plan.of_type(SUBNET) if s.name.startswith("team-net-private"))
     assert subnets == ["10.42.0.0/19", "10.42.32.0/19", "10.42.64.0/19"]
     assert len(plan.of_type(NAT)) == 3
