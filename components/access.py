@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from . import _iam
 from .boundaries import service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
+from .pulumi_backend import PulumiBackend, backend_statements
 from .registry import PULL_ACTIONS, PUSH_ACTIONS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -143,9 +144,12 @@ class PersonaRolesArgs(TypedDict):
     max_session_hours: NotRequired[int]
     """Session limit of the human roles, 1-12 hours (default 4)."""
     state_bucket: NotRequired[str | None]
-    """Pulumi state bucket the CI deployer reads and writes, if any."""
+    """Pulumi state bucket; the CI deployer reads and writes, the CI previewer reads, only the environment's
+    prefix `<environment>/` of it (see `components.pulumi_backend`)."""
+    state_key_arn: NotRequired[str | None]
+    """KMS key the state bucket encrypts with; the CI roles use it through S3 only."""
     secrets_key_arn: NotRequired[str | None]
-    """KMS key of Pulumi's secrets provider the CI deployer uses, if any."""
+    """The environment's own stack-secrets key (a `key/` ARN: IAM does not match a key by alias ARN)."""
     environment: NotRequired[str]
     """Value of the `env` tag on the environment's resources; scopes the CI deployer's key management.
     Default: the last part of `name_prefix`."""
@@ -438,52 +442,52 @@ def preview_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     statements: list[_iam.Statement] = [
         {"Sid": "ReadInfrastructureConfiguration", "Effect": "Allow", "Action": PREVIEW_READ_ACTIONS, "Resource": "*"}
     ]
-    if bucket := args.get("state_bucket"):
-        statements += [
-            {"Sid": "PulumiStateRead", "Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*"},
-            {"Sid": "PulumiStateLock", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
-             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/locks/*"},
-        ]  # fmt: skip
-    if key := args.get("secrets_key_arn"):
-        statements.append(
-            {
-                "Sid": "PulumiSecretsDecrypt",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                "Resource": key,
-            }
-        )
+    statements += refresh_read_statements(args)
+    if backend := pulumi_backend(args):
+        statements += backend_statements(backend, write=False)
     return statements
+
+
+def pulumi_backend(args: PersonaRolesArgs) -> PulumiBackend | None:
+    """The environment's Pulumi backend, when the stack names its state bucket or secrets key."""
+    if not (args.get("state_bucket") or args.get("secrets_key_arn")):
+        return None
+    return PulumiBackend(
+        state_bucket=args.get("state_bucket") or "",
+        environment=deployer_scope(args).environment,
+        state_key_arn=args.get("state_key_arn"),
+        secrets_key_arn=args.get("secrets_key_arn"),
+    )
 
 
 def _pulumi_backend_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
-    statements: list[_iam.Statement] = []
-    if bucket := args.get("state_bucket"):
-        statements += [
-            {
-                "Sid": "PulumiStateObjects",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*",
+    backend = pulumi_backend(args)
+    return [] if backend is None else backend_statements(backend, write=True)
+
+
+def refresh_read_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
+    """What `pulumi preview --refresh` reads beyond configuration: the pipeline scripts the stack uploads
+    (`artifacts/code/`, whose text bodies the provider reads back), decrypted with the data key through S3 for
+    the artifacts bucket only (bucket keys make the bucket ARN the encryption context)."""
+    artifacts = args["bucket_arns"]["artifacts"]
+    return [
+        {
+            "Sid": "RefreshUploadedCode",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+            "Resource": pulumi.Output.concat(artifacts, "/code/*"),
+        },
+        {
+            "Sid": "RefreshUploadedCodeKey",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": args["kms_key_arn"],
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"},
+                "ArnEquals": {"kms:EncryptionContext:aws:s3:arn": artifacts},
             },
-            {
-                "Sid": "PulumiStateList",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": f"arn:aws:s3:::{bucket}",
-            },
-        ]
-    if key := args.get("secrets_key_arn"):
-        statements.append(
-            {
-                "Sid": "PulumiSecretsProvider",
-                "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                "Resource": key,
-            }
-        )
-    return statements
+        },
+    ]
 
 
 def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:

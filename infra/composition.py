@@ -59,9 +59,10 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "description": f"{prefix} data, artifacts and logs",
             "alias": f"{prefix}-data",
             "user_role_arns": [
+                # The CI previewer too: refresh reads the uploaded pipeline scripts (its IAM policy limits it to
+                # decrypting the artifacts bucket's objects through S3).
                 role_arn(settings.account, prefix, persona)
                 for persona in Persona
-                if persona is not Persona.CI_PREVIEWER
             ]
             + registry_key_users(settings)
             + pipeline_role_arns(settings)
@@ -109,6 +110,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             ),
             "max_session_hours": access.max_session_hours,
             "state_bucket": access.state_bucket,
+            "state_key_arn": access.state_key_arn,
             "secrets_key_arn": access.secrets_key_arn,
             "environment": settings.environment.value,
             "ecr_repository_arns": repository_arns(settings),

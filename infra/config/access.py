@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from .base import Arn, GitHubRepository, RoleArn, StrictModel
 
 GitRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,100}$")]
+
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$")
+
+
+def _check_key_arn(value: str) -> str:
+    if re.match(r"^arn:aws[a-z-]*:kms:[a-z0-9-]*:\d{12}:alias/", value):
+        raise ValueError(
+            "an alias ARN; IAM does not match a KMS key by its alias ARN in a policy's Resource, so the CI roles "
+            "would get AccessDenied. Use the key ARN arn:aws:kms:<region>:<account>:key/<key-id> (the bootstrap "
+            "stack's output, or `aws kms describe-key --key-id alias/<name> --query KeyMetadata.Arn`)"
+        )
+    if not _KEY_ARN.match(value):
+        raise ValueError("not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key-id>")
+    return value
+
+
+KmsKeyArn = Annotated[str, AfterValidator(_check_key_arn)]
+"""A KMS key ARN (`key/<id>`), never an alias."""
 
 
 class GitHubDeploySettings(StrictModel):
@@ -56,6 +75,12 @@ class AccessSettings(StrictModel):
     github: GitHubDeploySettings
     """OIDC trust of the CI deployer role."""
     state_bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
-    """Name of the S3 bucket holding Pulumi state; the CI deployer may read and write it."""
-    secrets_key_arn: Arn | None = None
-    """KMS key of Pulumi's secrets provider; the CI deployer may encrypt and decrypt with it."""
+    """Name of the S3 bucket holding Pulumi state (the bootstrap program's `state_bucket` output). The stack logs
+    in to its own prefix, `pulumi login s3://<state_bucket>/<environment>`; the CI deployer reads and writes, the CI
+    previewer reads, only that prefix."""
+    state_key_arn: KmsKeyArn | None = None
+    """KMS key ARN (`key/...`) the state bucket encrypts objects with (bootstrap output `state_key_arn`); the CI
+    roles may use it through S3 only."""
+    secrets_key_arn: KmsKeyArn | None = None
+    """KMS key ARN (`key/...`, not an alias) of this environment's Pulumi secrets provider (bootstrap output
+    `secrets_key_arns.<environment>`); the CI deployer encrypts and decrypts with it, the previewer decrypts."""
