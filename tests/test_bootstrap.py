@@ -36,7 +36,10 @@ def test_state_bucket_is_kms_encrypted_versioned_locked_logged_and_protected():
     versioning = plan.get("aws:s3/bucketVersioning:BucketVersioning", "state-versioning").inputs
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
     lock = plan.get("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "state-object-lock").inputs
-    assert lock["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": bootstrap_settings().state.lock_retention_days}
+    assert lock["rule"]["defaultRetention"] == {
+        "mode": "GOVERNANCE",
+        "days": bootstrap_settings().state.lock_retention_days,
+    }
     logging = plan.get("aws:s3/bucketLogging:BucketLogging", "state-logging").inputs
     assert logging["targetBucket"] == plan.outputs["access_log_bucket"]
     policy = statements(json.loads(plan.get("aws:s3/bucketPolicy:BucketPolicy", "state-policy").inputs["policy"]))

@@ -13,8 +13,8 @@ import yaml
 
 from infra.config import ConfigError, parse_settings
 from tests.bootstrap_plan import bootstrap_plan, bootstrap_settings
-from tests.conftest import REPO, STACKS, as_list, plan_for, policy, statements
 from tests.config.test_bad_config import GOOD
+from tests.conftest import REPO, STACKS, as_list, plan_for, policy, statements
 
 CI_ROLES = ("ci-deployer", "ci-previewer")
 STATE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
@@ -48,7 +48,7 @@ def test_an_alias_arn_is_refused_with_the_reason():
     with pytest.raises(ConfigError) as caught:
         parse_settings(config)
     message = str(caught.value)
-    assert "mlops-platform:access.secrets_key_arn = 'arn:aws:kms:eu-west-1:012345678901:alias/pulumi-secrets'" in message
+    assert "access.secrets_key_arn = 'arn:aws:kms:eu-west-1:012345678901:alias/pulumi-secrets'" in message
     assert "IAM does not match a KMS key by its alias ARN" in message and "key/<key-id>" in message
 
 
@@ -106,9 +106,12 @@ def _bucket_policy_allows(principal: str, action: str, resource: str) -> bool:
         if statement["Effect"] != "Allow":
             continue
         arns = statement.get("Condition", {}).get("ArnEquals", {}).get("aws:PrincipalArn", [])
-        if principal in arns and action in as_list(statement["Action"]):
-            if any(fnmatch.fnmatchcase(resource, r) for r in as_list(statement["Resource"])):
-                return True
+        if (
+            principal in arns
+            and action in as_list(statement["Action"])
+            and any(fnmatch.fnmatchcase(resource, r) for r in as_list(statement["Resource"]))
+        ):
+            return True
     return False
 
 

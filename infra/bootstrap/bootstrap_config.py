@@ -73,7 +73,9 @@ class EnvironmentSettings(StrictModel):
     @model_validator(mode="after")
     def _admin_role_in_account(self) -> EnvironmentSettings:
         if self.admin_role_arn and f":{self.account}:" not in self.admin_role_arn:
-            raise ValueError(f"admin_role_arn {self.admin_role_arn!r} is not in the environment's account {self.account}")
+            raise ValueError(
+                f"admin_role_arn {self.admin_role_arn!r} is not in the environment's account {self.account}"
+            )
         return self
 
 

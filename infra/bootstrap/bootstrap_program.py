@@ -48,7 +48,10 @@ def writers(env: EnvironmentSettings) -> list[str]:
 
 
 def _principal(env: EnvironmentSettings, roles: list[str]) -> dict[str, Any]:
-    return {"Principal": {"AWS": f"arn:aws:iam::{env.account}:root"}, "Condition": {"ArnEquals": {"aws:PrincipalArn": roles}}}
+    return {
+        "Principal": {"AWS": f"arn:aws:iam::{env.account}:root"},
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": roles}},
+    }
 
 
 def state_bucket_statements(settings: BootstrapSettings) -> list[_iam.Statement]:
@@ -70,7 +73,13 @@ def state_bucket_statements(settings: BootstrapSettings) -> list[_iam.Statement]
         listing = _principal(env, sorted([*writers(env), previewer]))
         listing["Condition"]["StringLike"] = {"s3:prefix": [env.name, f"{env.name}/*"]}
         statements.append(
-            {"Sid": f"{sid}StateList", "Effect": "Allow", **listing, "Action": "s3:ListBucket", "Resource": "{bucket_arn}"}
+            {
+                "Sid": f"{sid}StateList",
+                "Effect": "Allow",
+                **listing,
+                "Action": "s3:ListBucket",
+                "Resource": "{bucket_arn}",
+            }
         )
     statements.append(
         {"Sid": "DenyBucketDeletion", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket",
@@ -112,7 +121,10 @@ def secrets_key_statements(env: EnvironmentSettings) -> list[_iam.Statement]:
 def build_bootstrap(settings: BootstrapSettings) -> dict[str, Any]:
     """Register the bootstrap's resources and return its outputs."""
     provider = aws.Provider(
-        "aws", region=settings.region, allowed_account_ids=[settings.account], default_tags={"tags": settings.default_tags}
+        "aws",
+        region=settings.region,
+        allowed_account_ids=[settings.account],
+        default_tags={"tags": settings.default_tags},
     )
     # The state outlives every stack: protected and retained, whatever the environment.
     stateful = pulumi.ResourceOptions(provider=provider, protect=True, retain_on_delete=True)
@@ -138,10 +150,15 @@ def build_bootstrap(settings: BootstrapSettings) -> dict[str, Any]:
             "expiration_days": settings.state.access_log_retention_days,
             "noncurrent_version_expiration_days": 30,
             "extra_policy_statements": [
-                {"Sid": "AllowServerAccessLogDelivery", "Effect": "Allow",
-                 "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-                 "Resource": "{bucket_arn}/*", "Condition": {"StringEquals": {"aws:SourceAccount": settings.account}}}
-            ],  # fmt: skip
+                {
+                    "Sid": "AllowServerAccessLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": "{bucket_arn}/*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": settings.account}},
+                }
+            ],
         },
         stateful,
     )
