@@ -121,7 +121,8 @@ class GitHubTrust:
     """The account's GitHub OIDC provider; None creates it (one per account)."""
     preview_subjects: tuple[str, ...] = ()
     """`sub` claims of the runs that may assume the read-only CI previewer: pull requests
-    (`repo:org/repo:pull_request`) and the default branch's scheduled drift checks. Empty: nobody."""
+    (`repo:org/repo:pull_request`) and the default branch's scheduled drift checks; `*` matches any characters
+    (StringLike), e.g. the pull request number in a pinned `job_workflow_ref`. Empty: nobody."""
 
 
 class PersonaRolesArgs(TypedDict):
@@ -337,20 +338,28 @@ def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.
     if persona is Persona.INFERENCE:
         return [sagemaker]
     subjects = args["github"].preview_subjects if persona is Persona.CI_PREVIEWER else [args["github"].subject]
-    return [
-        {
-            "Sid": "AssumeByGitHubActions",
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-                    f"{GITHUB_OIDC_HOST}:sub": sorted(subjects) if len(subjects) != 1 else subjects[0],
-                }
-            },
-        }
-    ]
+    exact = sorted(s for s in subjects if "*" not in s)
+    # A `*` (a pull request's number in a pinned workflow ref) needs StringLike, in a statement of its own so the
+    # exact subjects stay StringEquals.
+    patterns = sorted(s for s in subjects if "*" in s)
+    aud = {f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com"}
+    trusts = []
+    for sid, test, values in (("AssumeByGitHubActions", "StringEquals", exact),
+                              ("AssumeByGitHubPullRequests", "StringLike", patterns)):  # fmt: skip
+        if not values and test == "StringLike":
+            continue
+        sub = {f"{GITHUB_OIDC_HOST}:sub": values if len(values) != 1 else values[0]}
+        condition = {"StringEquals": {**aud, **sub}} if test == "StringEquals" else {"StringEquals": aud, test: sub}
+        trusts.append(
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": condition,
+            }
+        )
+    return trusts
 
 
 def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:

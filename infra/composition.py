@@ -13,6 +13,7 @@ from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
 from components.serving import EndpointVpc
 from components.storage import DataLake, ObjectLock, ObjectLockMode
+from infra.ci_runner import build_ci_runner, runner_key_users
 from infra.config import PlatformSettings
 from infra.deployer_access import deployer_policies
 from infra.monitoring import build_alerting, build_dashboard
@@ -66,7 +67,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             ]
             + registry_key_users(settings)
             + pipeline_role_arns(settings)
-            + key_user_role_arns(settings),
+            + key_user_role_arns(settings)
+            + runner_key_users(settings),
             "service_principals": [f"logs.{settings.region}.amazonaws.com"],
             "sns_publisher_principals": list(PUBLISHER_SERVICES),
         },
@@ -175,6 +177,15 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             persona_boundary_arn=personas.boundary.arn,
             opts=base,
         )
+    outputs |= build_ci_runner(
+        settings,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        kms_key_arn=key.arn,
+        service_boundary_arn=service_boundary.arn,
+        cluster_security_group_id=outputs["training"]["cluster_security_group_id"] if "training" in outputs else None,
+        base=base,
+    )
     return {
         "environment": settings.environment.value,
         "vpc_id": network.vpc_id,

@@ -10,6 +10,7 @@ from components.deployer_capabilities import (
     registry_statements,
     training_statements,
 )
+from infra.ci_runner import runner_deployer_statements
 from infra.config import PlatformSettings
 from infra.serving import serving_deployer_statements
 from infra.training_pipelines import pipeline_deployer_statements
@@ -25,5 +26,6 @@ def deployer_policies(settings: PlatformSettings) -> dict[str, list[_iam.Stateme
         "monitoring": monitoring_statements(env),
         "serving": serving_deployer_statements(settings) if settings.endpoints else [],
         "pipelines": pipeline_deployer_statements(settings),
+        "ci": runner_deployer_statements(settings),
     }
     return {capability: statements for capability, statements in policies.items() if statements}
