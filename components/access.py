@@ -500,8 +500,9 @@ def refresh_read_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
 
 
 def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
-    """The permission boundary: object access to the env's buckets, use of the env key and the Pulumi backend,
-    and nothing else; plus denies that keep persona roles from editing roles, boundaries or the key.
+    """The permission boundary of the non-CI personas: object access to the env's buckets, use of the env key, and
+    nothing else (the Pulumi backend is the CI roles' business, under the deployer boundary);
+    plus denies that keep persona roles from editing roles, boundaries or the key.
 
     It is coarser than the persona policies (whole buckets, not prefixes) because a managed policy is
     limited to 6,144 characters; a test checks that every persona's allows stay inside it.
@@ -527,7 +528,6 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
             "Resource": args["kms_key_arn"],
         },
-        *_pulumi_backend_statements(args),
         *(
             _image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
             if (repos := args.get("ecr_repository_arns"))

@@ -16,6 +16,7 @@ from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.ci_runner import build_ci_runner, runner_key_users
 from infra.config import PlatformSettings
 from infra.deployer_access import deployer_policies
+from infra.model_sharing import artifacts_bucket_statements, data_key_statements, promoted_model_read_statements
 from infra.monitoring import build_alerting, build_dashboard
 from infra.network import build_network, discovery_tag
 from infra.registry import build_registry, registry_key_users, repository_arns
@@ -71,6 +72,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             + runner_key_users(settings),
             "service_principals": [f"logs.{settings.region}.amazonaws.com"],
             "sns_publisher_principals": list(PUBLISHER_SERVICES),
+            "extra_policy_statements": data_key_statements(settings),
         },
         stateful,
     )
@@ -88,6 +90,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "access_log_retention_days": storage.access_log_retention_days,
             "object_lock": ObjectLock(ObjectLockMode(lock.mode.value), lock.retention_days) if lock else None,
             "force_destroy": storage.force_destroy,
+            "artifacts_policy_statements": artifacts_bucket_statements(settings),
         },
         stateful,
     )
@@ -118,7 +121,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "ecr_repository_arns": repository_arns(settings),
             "deployer_policies": deployer_policies(settings),
             "extra_statements": {
-                Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id),
+                Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id)
+                + promoted_model_read_statements(settings),
                 **pipeline_persona_statements(settings, network.vpc_id),
             },
         },

@@ -155,6 +155,12 @@ def _check_model(model: str, source: str, src: PlatformSettings, target: str, ds
         )
     if model not in {m.name for m in dst.registry.models}:
         raise PromotionError(f"model {model!r} is not in {target}'s registry.models: add its group there first")
+    if dst.account != src.account and src.account not in dst.registry.promote_from_accounts:
+        raise PromotionError(
+            f"{target} does not read models from {source}'s account {src.account}: add it to "
+            f"registry.promote_from_accounts in Pulumi.{target}.yaml (its endpoints must be able to read the "
+            "artifact and the image)"
+        )
     if dst.account != src.account and dst.account not in source_models[model].share_with_accounts:
         raise PromotionError(
             f"{source}'s model group {model!r} is not shared with {target}'s account {dst.account}: add it to "
