@@ -42,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     preview.add_argument("--markdown", type=Path, metavar="FILE", help="write a pull-request summary")
     preview.add_argument("--stacks-dir", type=Path, default=None, help="folder of stack files (default: stacks/)")
     preview.add_argument("--baseline", type=Path, metavar="FILE", help="plan JSON to compare the cost against")
+    preview.add_argument(
+        "--project",
+        choices=["platform", "bootstrap"],
+        default="platform",
+        help="bootstrap: the state bucket/keys/OIDC program in infra/bootstrap (stack files there)",
+    )
     cost = commands.add_parser("cost", help="estimate a stack's monthly cost from the dated price table")
     cost.add_argument("--stack", required=True, help="stack name: a stacks/Pulumi.<stack>.yaml file")
     cost.add_argument("--baseline", type=Path, metavar="FILE", help="plan JSON (preview --json) to compare against")
@@ -118,8 +124,14 @@ def _preview(args: argparse.Namespace) -> int:
     console = Console(stderr=False, highlight=False)
     started = time.perf_counter()
     try:
-        plan = offline.preview_stack(args.stack, **({"stacks_dir": args.stacks_dir} if args.stacks_dir else {}))
-    except (ConfigError, FileNotFoundError) as exc:
+        where = {"stacks_dir": args.stacks_dir} if args.stacks_dir else {}
+        if args.project == "bootstrap":
+            from infra.bootstrap import preview_bootstrap
+
+            plan = preview_bootstrap(args.stack, **where)
+        else:
+            plan = offline.preview_stack(args.stack, **where)
+    except (ConfigError, FileNotFoundError, pulumi_run_error()) as exc:
         Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
         return EXIT_CONFIG_ERROR
     elapsed = time.perf_counter() - started
@@ -160,6 +172,13 @@ def _preview(args: argparse.Namespace) -> int:
         )
         return EXIT_POLICY_VIOLATION
     return 0
+
+
+def pulumi_run_error() -> type[Exception]:
+    """`pulumi.RunError`, the base of every config error (the bootstrap's too), imported when needed."""
+    import pulumi
+
+    return pulumi.RunError
 
 
 def _cost(args: argparse.Namespace) -> int:

@@ -29,9 +29,7 @@ def bootstrap_settings() -> BootstrapSettings:
 
 @functools.cache
 def bootstrap_plan() -> offline.Plan:
-    """What the bootstrap program registers for `Pulumi.org.yaml`."""
-    from infra.bootstrap import bootstrap_program
+    """What the bootstrap program registers for `Pulumi.org.yaml` (the offline preview's own entry point)."""
+    from infra.bootstrap import preview_bootstrap
 
-    return offline.record(
-        bootstrap_program.main, stack="org", config=stack_config(), account=bootstrap_settings().account
-    )
+    return preview_bootstrap("org")

@@ -131,3 +131,15 @@ def test_bad_bootstrap_config_names_the_key(change, expected):
     with pytest.raises(BootstrapConfigError) as caught:
         parse_bootstrap(config)
     assert expected in str(caught.value)
+
+
+def test_the_offline_preview_runs_the_bootstrap_and_refuses_a_bad_config_with_exit_2(tmp_path, capsys):
+    from infra import cli
+
+    assert cli.main(["preview", "--project", "bootstrap", "--stack", "org"]) == 0
+    assert "stack org" in capsys.readouterr().out
+    text = STACK_FILE.read_text().replace("lock_retention_days: 30", "lock_retention_days: 0")
+    (tmp_path / "Pulumi.org.yaml").write_text(text)
+    code = cli.main(["preview", "--project", "bootstrap", "--stack", "org", "--stacks-dir", str(tmp_path)])
+    assert code == 2
+    assert "mlops-bootstrap:state.lock_retention_days = 0" in capsys.readouterr().err
