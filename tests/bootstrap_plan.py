@@ -14,12 +14,6 @@ BOOTSTRAP_DIR = REPO / "infra" / "bootstrap"
 STACK_FILE = BOOTSTRAP_DIR / "Pulumi.org.yaml"
 
 
-def stack_config() -> dict[str, str]:
-    """The bootstrap stack file's config as the engine passes it."""
-    raw = yaml.safe_load(STACK_FILE.read_text())["config"]
-    return {key: offline._engine_text(value) for key, value in raw.items()}
-
-
 def bootstrap_settings() -> BootstrapSettings:
     """The validated bootstrap config."""
     prefix = "mlops-bootstrap:"

@@ -143,3 +143,27 @@ def test_the_offline_preview_runs_the_bootstrap_and_refuses_a_bad_config_with_ex
     code = cli.main(["preview", "--project", "bootstrap", "--stack", "org", "--stacks-dir", str(tmp_path)])
     assert code == 2
     assert "mlops-bootstrap:state.lock_retention_days = 0" in capsys.readouterr().err
+
+
+RUN_AS_PULUMI_DOES = """
+import runpy, sys
+from infra import offline
+config = offline.stack_config("org", offline.REPO_ROOT / "infra" / "bootstrap")
+for name in [m for m in sys.modules if m.split(".")[0] in ("infra", "components")]:
+    del sys.modules[name]
+plan = offline.record(lambda: runpy.run_path("infra/bootstrap", run_name="__main__"), stack="org", config=config,
+                      account=config["mlops-bootstrap:account"])
+print(len(plan.resources))
+"""
+
+
+def test_entry_point_runs_the_way_the_pulumi_language_host_runs_it():
+    """`runpy.run_path` on the bootstrap project's folder in a fresh interpreter, as the Python language host does
+    for `infra/bootstrap/Pulumi.yaml`."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", RUN_AS_PULUMI_DOES], cwd=BOOTSTRAP_DIR.parents[1], capture_output=True,
+                          text=True, check=False, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) == len(bootstrap_plan().resources)  # the same program as the offline preview runs

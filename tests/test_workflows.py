@@ -23,6 +23,7 @@ BIN = Path(sys.executable).parent
 STACKS = ["dev", "staging", "prod"]
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 SEVERITIES = ("unknown", "informational", "low", "medium", "high")
+BACKEND_QUERY = "?region=${{ vars.AWS_REGION || 'us-east-1' }}&awssdk=v2"
 
 BAD_WORKFLOW = """\
 name: bad
@@ -250,7 +251,8 @@ def test_deploy_runs_the_checks_then_promotes_dev_then_staging_then_prod_in_envi
     assert job["concurrency"] == {"group": "pulumi-${{ inputs.stack }}", "cancel-in-progress": False}
     pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))["with"]
     assert (pulumi["command"], pulumi["stack-name"]) == ("up", "${{ inputs.stack }}")
-    assert pulumi["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}/${{ inputs.stack }}"  # the stack's own prefix
+    # the stack's own prefix; SDK v2 sends the checksums the bucket's Object Lock requires
+    assert pulumi["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}/${{ inputs.stack }}" + BACKEND_QUERY
     assert "continue-on-error" not in yaml.safe_dump(job)  # a failed stage stops the chain
 
 
@@ -308,7 +310,7 @@ def test_drift_runs_nightly_per_stack_and_files_an_issue_naming_the_drifted_reso
     assert matrix_stacks(job) == STACKS and job["strategy"]["fail-fast"] is False
     assert_preview_role_per_stack(job)
     assert job["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"  # never alongside a deploy
-    assert job["env"]["BACKEND"] == "${{ vars.PULUMI_BACKEND_URL }}/${{ matrix.stack }}"
+    assert job["env"]["BACKEND"] == "${{ vars.PULUMI_BACKEND_URL }}/${{ matrix.stack }}" + BACKEND_QUERY
     preview = next(s["run"] for s in job["steps"] if "pulumi preview" in s.get("run", ""))
     assert "--refresh --expect-no-changes" in preview and "--json" in preview
     script = job["steps"][-1]["run"]
