@@ -6,8 +6,6 @@ stack checkpoints, history, backups and lock files. A role limited to that prefi
 environment's state (which holds its resource IDs and encrypted secrets) nor overwrite it.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 from . import _iam
