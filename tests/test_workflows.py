@@ -313,9 +313,16 @@ def test_drift_runs_nightly_per_stack_and_files_an_issue_naming_the_drifted_reso
     assert job["env"]["BACKEND"] == "${{ vars.PULUMI_BACKEND_URL }}/${{ matrix.stack }}" + BACKEND_QUERY
     preview = next(s["run"] for s in job["steps"] if "pulumi preview" in s.get("run", ""))
     assert "--refresh --expect-no-changes" in preview and "--json" in preview
-    script = job["steps"][-1]["run"]
-    assert "uv run python -m infra.drift" in script  # the body lists the drifted resources (tests/test_drift.py)
+    report = next(s["run"] for s in job["steps"] if s.get("name") == "Drift report")
+    assert "uv run python -m infra.drift" in report  # the body lists the drifted resources (tests/test_drift.py)
+    # The VPC runner holds no GitHub write token; a GitHub-hosted job files the issue, also when the check died.
+    assert "issues" not in job["permissions"]
+    issue = drift["jobs"]["issue"]
+    assert (issue["needs"], issue["if"], issue["runs-on"]) == ("drift", "${{ always() }}", "ubuntu-24.04")
+    assert issue["permissions"] == {"issues": "write"} and matrix_stacks(issue) == STACKS
+    script = issue["steps"][-1]["run"]
     assert "--label drift" in script and "gh issue create" in script and "gh issue comment" in script
+    assert "did not finish" in script  # no report uploaded counts as a failure, never as clean
 
 
 def test_every_stack_trusts_only_the_deploy_workflow_at_main_in_its_environment():
