@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from . import _iam
 from .boundaries import service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
+from .pulumi_backend import PulumiBackend, backend_statements
 from .registry import PULL_ACTIONS, PUSH_ACTIONS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -120,7 +121,8 @@ class GitHubTrust:
     """The account's GitHub OIDC provider; None creates it (one per account)."""
     preview_subjects: tuple[str, ...] = ()
     """`sub` claims of the runs that may assume the read-only CI previewer: pull requests
-    (`repo:org/repo:pull_request`) and the default branch's scheduled drift checks. Empty: nobody."""
+    (`repo:org/repo:pull_request`) and the default branch's scheduled drift checks; `*` matches any characters
+    (StringLike), e.g. the pull request number in a pinned `job_workflow_ref`. Empty: nobody."""
 
 
 class PersonaRolesArgs(TypedDict):
@@ -143,9 +145,12 @@ class PersonaRolesArgs(TypedDict):
     max_session_hours: NotRequired[int]
     """Session limit of the human roles, 1-12 hours (default 4)."""
     state_bucket: NotRequired[str | None]
-    """Pulumi state bucket the CI deployer reads and writes, if any."""
+    """Pulumi state bucket; the CI deployer reads and writes, the CI previewer reads, only the environment's
+    prefix `<environment>/` of it (see `components.pulumi_backend`)."""
+    state_key_arn: NotRequired[str | None]
+    """KMS key the state bucket encrypts with; the CI roles use it through S3 only."""
     secrets_key_arn: NotRequired[str | None]
-    """KMS key of Pulumi's secrets provider the CI deployer uses, if any."""
+    """The environment's own stack-secrets key (a `key/` ARN: IAM does not match a key by alias ARN)."""
     environment: NotRequired[str]
     """Value of the `env` tag on the environment's resources; scopes the CI deployer's key management.
     Default: the last part of `name_prefix`."""
@@ -174,7 +179,7 @@ PREVIEW_READ_ACTIONS = [
     "events:Describe*", "events:List*", "scheduler:Get*", "scheduler:List*", "budgets:ViewBudget",
     "application-autoscaling:Describe*", "s3:GetBucket*", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
-    "s3:ListBucket",
+    "s3:ListBucket", "codebuild:BatchGetProjects",
 ]  # fmt: skip
 """What `pulumi preview --refresh` reads: configuration, never data (no s3:GetObject on the data lake, no log
 events, no image layers, no decryption with the data key)."""
@@ -333,20 +338,28 @@ def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.
     if persona is Persona.INFERENCE:
         return [sagemaker]
     subjects = args["github"].preview_subjects if persona is Persona.CI_PREVIEWER else [args["github"].subject]
-    return [
-        {
-            "Sid": "AssumeByGitHubActions",
-            "Effect": "Allow",
-            "Principal": {"Federated": oidc_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-                    f"{GITHUB_OIDC_HOST}:sub": sorted(subjects) if len(subjects) != 1 else subjects[0],
-                }
-            },
-        }
-    ]
+    exact = sorted(s for s in subjects if "*" not in s)
+    # A `*` (a pull request's number in a pinned workflow ref) needs StringLike, in a statement of its own so the
+    # exact subjects stay StringEquals.
+    patterns = sorted(s for s in subjects if "*" in s)
+    aud = {f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com"}
+    trusts = []
+    for sid, test, values in (("AssumeByGitHubActions", "StringEquals", exact),
+                              ("AssumeByGitHubPullRequests", "StringLike", patterns)):  # fmt: skip
+        if not values and test == "StringLike":
+            continue
+        sub = {f"{GITHUB_OIDC_HOST}:sub": values if len(values) != 1 else values[0]}
+        condition = {"StringEquals": {**aud, **sub}} if test == "StringEquals" else {"StringEquals": aud, test: sub}
+        trusts.append(
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": condition,
+            }
+        )
+    return trusts
 
 
 def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.Statement]:
@@ -438,57 +451,58 @@ def preview_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     statements: list[_iam.Statement] = [
         {"Sid": "ReadInfrastructureConfiguration", "Effect": "Allow", "Action": PREVIEW_READ_ACTIONS, "Resource": "*"}
     ]
-    if bucket := args.get("state_bucket"):
-        statements += [
-            {"Sid": "PulumiStateRead", "Effect": "Allow", "Action": "s3:GetObject",
-             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*"},
-            {"Sid": "PulumiStateLock", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
-             "Resource": f"arn:aws:s3:::{bucket}/.pulumi/locks/*"},
-        ]  # fmt: skip
-    if key := args.get("secrets_key_arn"):
-        statements.append(
-            {
-                "Sid": "PulumiSecretsDecrypt",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                "Resource": key,
-            }
-        )
+    statements += refresh_read_statements(args)
+    if backend := pulumi_backend(args):
+        statements += backend_statements(backend, write=False)
     return statements
+
+
+def pulumi_backend(args: PersonaRolesArgs) -> PulumiBackend | None:
+    """The environment's Pulumi backend, when the stack names its state bucket or secrets key."""
+    if not (args.get("state_bucket") or args.get("secrets_key_arn")):
+        return None
+    return PulumiBackend(
+        state_bucket=args.get("state_bucket") or "",
+        environment=deployer_scope(args).environment,
+        state_key_arn=args.get("state_key_arn"),
+        secrets_key_arn=args.get("secrets_key_arn"),
+    )
 
 
 def _pulumi_backend_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
-    statements: list[_iam.Statement] = []
-    if bucket := args.get("state_bucket"):
-        statements += [
-            {
-                "Sid": "PulumiStateObjects",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": f"arn:aws:s3:::{bucket}/.pulumi/*",
+    backend = pulumi_backend(args)
+    return [] if backend is None else backend_statements(backend, write=True)
+
+
+def refresh_read_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
+    """What `pulumi preview --refresh` reads beyond configuration: the pipeline scripts the stack uploads
+    (`artifacts/code/`, whose text bodies the provider reads back), decrypted with the data key through S3 for
+    the artifacts bucket only (bucket keys make the bucket ARN the encryption context)."""
+    artifacts = args["bucket_arns"]["artifacts"]
+    return [
+        {
+            "Sid": "RefreshUploadedCode",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+            "Resource": pulumi.Output.concat(artifacts, "/code/*"),
+        },
+        {
+            "Sid": "RefreshUploadedCodeKey",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": args["kms_key_arn"],
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"},
+                "ArnEquals": {"kms:EncryptionContext:aws:s3:arn": artifacts},
             },
-            {
-                "Sid": "PulumiStateList",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": f"arn:aws:s3:::{bucket}",
-            },
-        ]
-    if key := args.get("secrets_key_arn"):
-        statements.append(
-            {
-                "Sid": "PulumiSecretsProvider",
-                "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                "Resource": key,
-            }
-        )
-    return statements
+        },
+    ]
 
 
 def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
-    """The permission boundary: object access to the env's buckets, use of the env key and the Pulumi backend,
-    and nothing else; plus denies that keep persona roles from editing roles, boundaries or the key.
+    """The permission boundary of the non-CI personas: object access to the env's buckets, use of the env key, and
+    nothing else (the Pulumi backend is the CI roles' business, under the deployer boundary);
+    plus denies that keep persona roles from editing roles, boundaries or the key.
 
     It is coarser than the persona policies (whole buckets, not prefixes) because a managed policy is
     limited to 6,144 characters; a test checks that every persona's allows stay inside it.
@@ -514,7 +528,6 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
             "Resource": args["kms_key_arn"],
         },
-        *_pulumi_backend_statements(args),
         *(
             _image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
             if (repos := args.get("ecr_repository_arns"))

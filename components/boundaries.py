@@ -19,11 +19,12 @@ from . import _iam
 
 SERVICE_ROLE_SERVICES = (
     "ec2", "eks", "eks-auth", "ecr", "logs", "sqs", "events", "ssm", "kms", "sts", "autoscaling",
-    "elasticloadbalancing", "cloudwatch", "pricing",
+    "elasticloadbalancing", "cloudwatch", "pricing", "codeconnections",
 )  # fmt: skip
 """Services a service role may ever use (EKS, its nodes and add-ons, Karpenter, flow logs). `eks-auth` is the
 Pod Identity agent's call on the node role (`eks-auth:AssumeRoleForPodIdentity`, in AmazonEKSWorkerNodePolicy):
-without it no pod on the node gets credentials."""
+without it no pod on the node gets credentials. `codeconnections`: the CI runner's CodeBuild role fetches its
+GitHub connection's token."""
 
 INSTANCE_PROFILE_ACTIONS = [
     "iam:GetInstanceProfile", "iam:ListInstanceProfiles", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",

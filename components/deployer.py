@@ -62,7 +62,7 @@ ESCALATION_ACTIONS = [
 
 BOUNDARY_SERVICES = (
     "s3", "kms", "iam", "ec2", "eks", "ecr", "sagemaker", "logs", "cloudwatch", "sns", "sqs", "events",
-    "scheduler", "budgets", "application-autoscaling", "ssm",
+    "scheduler", "budgets", "application-autoscaling", "ssm", "codebuild", "codeconnections",
 )  # fmt: skip
 """Services the deployer boundary lets through; its policies decide what within them."""
 

@@ -64,6 +64,9 @@ class EncryptionKeyArgs(TypedDict):
     """Alias name without the `alias/` prefix."""
     deletion_window_days: NotRequired[int]
     """Waiting period before a scheduled deletion completes, 7-30 days. Default 30."""
+    extra_policy_statements: NotRequired[Sequence[_iam.Statement]]
+    """More key-policy statements, e.g. use by roles of other accounts (`Principal` their account root with an
+    `aws:PrincipalArn` condition, so the roles need not exist yet)."""
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -165,7 +168,7 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
                 "Condition": {"StringLike": {"kms:EncryptionContext:aws:sns:topicArn": account_topics}},
             }
         )
-    return statements
+    return statements + list(args.get("extra_policy_statements", ()))
 
 
 _LOGS_PRINCIPAL = re.compile(r"^logs\.([a-z0-9-]+)\.amazonaws\.com$")

@@ -330,6 +330,9 @@ class DataLakeArgs(TypedDict):
     """Object Lock for the raw and artifacts buckets (default: none)."""
     force_destroy: NotRequired[bool]
     """Allow deleting non-empty buckets (default False)."""
+    artifacts_policy_statements: NotRequired[Sequence[_iam.Statement]]
+    """More statements for the artifacts bucket's policy (`{bucket_arn}` is substituted), e.g. other accounts
+    reading promoted models."""
 
 
 class DataLake(pulumi.ComponentResource):
@@ -376,6 +379,9 @@ class DataLake(pulumi.ComponentResource):
                     "intelligent_tiering_after_days": args.get("intelligent_tiering_after_days"),
                     "object_lock": args.get("object_lock") if zone in LOCKED_BUCKETS else None,
                     "force_destroy": force_destroy,
+                    "extra_policy_statements": list(args.get("artifacts_policy_statements", []))
+                    if zone == "artifacts"
+                    else [],
                 },
                 retain,
             )

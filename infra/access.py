@@ -35,6 +35,7 @@ class AccessCapability(Capability):
                 ),
                 "max_session_hours": access.max_session_hours,
                 "state_bucket": access.state_bucket,
+                "state_key_arn": access.state_key_arn,
                 "secrets_key_arn": access.secrets_key_arn,
                 "environment": settings.environment.value,
                 "ecr_repository_arns": repository_arns(settings),

@@ -3,10 +3,12 @@
     mlops-platform preview --stack dev [--json plan.json] [--markdown summary.md] [--baseline main-plan.json]
     mlops-platform cost --stack dev [--baseline main-plan.json] [--markdown cost.md] [--json cost.json]
     mlops-platform pipelines render [--check]   (needs `uv sync --extra pipelines`: imports the sagemaker SDK)
+    mlops-platform promote MODEL VERSION --to ENV [--from ENV] [--endpoint E --variant V] [--dry-run]
 
 Exit codes:
   0  plan printed, no mandatory policy violation
-  2  invalid stack config (the message names the key), unknown stack or unreadable baseline
+  2  invalid stack config (the message names the key), unknown stack or unreadable baseline; a refused
+     promotion (not approved, foreign package, model not shared with the target, ambiguous variant)
   3  plan printed, but a mandatory policy rule failed and no suppression covers it
      (the --json and --markdown files are still written, with the verdicts)
 """
@@ -40,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     preview.add_argument("--markdown", type=Path, metavar="FILE", help="write a pull-request summary")
     preview.add_argument("--stacks-dir", type=Path, default=None, help="folder of stack files (default: stacks/)")
     preview.add_argument("--baseline", type=Path, metavar="FILE", help="plan JSON to compare the cost against")
+    preview.add_argument(
+        "--project",
+        choices=["platform", "bootstrap"],
+        default="platform",
+        help="bootstrap: the state bucket/keys/OIDC program in infra/bootstrap (stack files there)",
+    )
     cost = commands.add_parser("cost", help="estimate a stack's monthly cost from the dated price table")
     cost.add_argument("--stack", required=True, help="stack name: a stacks/Pulumi.<stack>.yaml file")
     cost.add_argument("--baseline", type=Path, metavar="FILE", help="plan JSON (preview --json) to compare against")
@@ -50,12 +58,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     pipeline_commands = pipelines.add_subparsers(dest="pipelines_command", required=True)
     render = pipeline_commands.add_parser("render", help="re-render the checked-in definition templates offline")
     render.add_argument("--check", action="store_true", help="exit 1 if a checked-in template is stale")
+    _add_promote(commands)
     args = parser.parse_args(argv)
+    if args.command == "promote":
+        return _promote(args)
     if args.command == "pipelines":
         from pipelines.render import main as render_main  # imports sagemaker only when rendering
 
         return render_main(["--check"] if args.check else [])
     return _cost(args) if args.command == "cost" else _preview(args)
+
+
+def _add_promote(commands) -> None:
+    promote = commands.add_parser(
+        "promote",
+        help="serve an approved model version in another environment: registers it there and rewrites "
+        "its stack file (commit the change and open a pull request)",
+    )
+    promote.add_argument("model", help="model package group, e.g. churn-model")
+    promote.add_argument("version", type=int, help="version approved in the source environment, e.g. 15")
+    promote.add_argument("--to", required=True, help="target environment (its stack file is rewritten)")
+    promote.add_argument("--from", dest="source", help="source environment (default: the one before --to)")
+    promote.add_argument("--endpoint", help="endpoint whose variant to change, when several serve the model")
+    promote.add_argument("--variant", help="variant to change, when several serve the model")
+    promote.add_argument("--stacks-dir", type=Path, default=None, help="folder of stack files (default: stacks/)")
+    promote.add_argument("--dry-run", action="store_true", help="check and print the diff; register and write nothing")
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from infra.promote import PromotionError, promote
+
+    console = Console(stderr=False, highlight=False)
+    try:
+        done = promote(
+            args.model,
+            args.version,
+            to=args.to,
+            source=args.source,
+            endpoint=args.endpoint,
+            variant=args.variant,
+            dry_run=args.dry_run,
+            **({"stacks_dir": args.stacks_dir} if args.stacks_dir else {}),
+        )
+    except PromotionError as exc:
+        Console(stderr=True, highlight=False).print(f"[bold red]refused:[/] {exc}", markup=True, soft_wrap=True)
+        return EXIT_CONFIG_ERROR
+    sys.stdout.write(done.diff)  # a plain unified diff, as `git diff` would show it
+    if done.written:
+        console.print(
+            f"{done.source_arn} is registered as {done.target_arn}; {done.stack_file} rewritten. "
+            "Commit it and open a pull request: the merge deploys it.",
+            markup=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"dry run: {done.source_arn} is Approved; {done.target_arn} would be registered (predicted).",
+                      markup=False, soft_wrap=True)  # fmt: skip
+    return 0
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -65,8 +124,14 @@ def _preview(args: argparse.Namespace) -> int:
     console = Console(stderr=False, highlight=False)
     started = time.perf_counter()
     try:
-        plan = offline.preview_stack(args.stack, **({"stacks_dir": args.stacks_dir} if args.stacks_dir else {}))
-    except (ConfigError, FileNotFoundError) as exc:
+        where = {"stacks_dir": args.stacks_dir} if args.stacks_dir else {}
+        if args.project == "bootstrap":
+            from infra.bootstrap import preview_bootstrap
+
+            plan = preview_bootstrap(args.stack, **where)
+        else:
+            plan = offline.preview_stack(args.stack, **where)
+    except (ConfigError, FileNotFoundError, pulumi_run_error()) as exc:
         Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
         return EXIT_CONFIG_ERROR
     elapsed = time.perf_counter() - started
@@ -107,6 +172,13 @@ def _preview(args: argparse.Namespace) -> int:
         )
         return EXIT_POLICY_VIOLATION
     return 0
+
+
+def pulumi_run_error() -> type[Exception]:
+    """`pulumi.RunError`, the base of every config error (the bootstrap's too), imported when needed."""
+    import pulumi
+
+    return pulumi.RunError
 
 
 def _cost(args: argparse.Namespace) -> int:

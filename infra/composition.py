@@ -11,7 +11,18 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra import access, network, registry, service_roles, serving, storage, training, training_pipelines
+from infra import (
+    access,
+    ci_runner,
+    model_sharing,
+    network,
+    registry,
+    service_roles,
+    serving,
+    storage,
+    training,
+    training_pipelines,
+)
 from infra.capability import Capability, Platform
 from infra.config import PlatformSettings
 from infra.monitoring import CAPABILITY as MONITORING
@@ -25,9 +36,11 @@ CAPABILITIES: tuple[Capability, ...] = (
     registry.CAPABILITY,
     MONITORING,  # the alert topic, before the alarms and rules that notify it
     serving.CAPABILITY,
+    model_sharing.CAPABILITY,
     DASHBOARD,
     training_pipelines.CAPABILITY,
     training.CAPABILITY,
+    ci_runner.CAPABILITY,  # after training: the runners reach the cluster's private API
 )
 """Every capability, in build order: a capability may use the results of those before it."""
 

@@ -20,6 +20,7 @@ from components.registry import (
 from components.storage import SecureBucket
 from infra.capability import Capability, Platform, deployer_environment
 from infra.config import PlatformSettings
+from infra.model_sharing import image_pull_principals
 from infra.storage import Storage
 
 
@@ -75,7 +76,11 @@ def build_registry(
                 "repository_name": repository_name(settings, repo.name),
                 "kms_key_arn": kms_key_arn,
                 "push_principal_arns": [roles[Persona.CI_DEPLOYER].arn],
-                "pull_principal_arns": [roles[Persona.TRAINING].arn, roles[Persona.INFERENCE].arn],
+                "pull_principal_arns": [
+                    roles[Persona.TRAINING].arn,
+                    roles[Persona.INFERENCE].arn,
+                    *image_pull_principals(settings),
+                ],
                 "untagged_expiry_days": repo.untagged_expiry_days,
                 "keep_releases": repo.keep_releases,
                 "release_tag_patterns": repo.release_tag_patterns,

@@ -10,6 +10,7 @@ from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.capability import Capability, Platform
+from infra.model_sharing import artifacts_bucket_statements, data_key_statements
 
 
 @dataclass
@@ -23,7 +24,7 @@ class Storage:
 
 
 class StorageCapability(Capability):
-    """The env key, whose users are every persona but the read-only previewer plus every capability's
+    """The env key, whose users are every persona plus every capability's
     `key_users`, and the data lake encrypted with it."""
 
     name = "storage"
@@ -37,14 +38,13 @@ class StorageCapability(Capability):
                 "account_id": settings.account,
                 "description": f"{prefix} data, artifacts and logs",
                 "alias": f"{prefix}-data",
-                "user_role_arns": [
-                    role_arn(settings.account, prefix, persona)
-                    for persona in Persona
-                    if persona is not Persona.CI_PREVIEWER
-                ]
+                # Every persona, the CI previewer too: refresh reads the uploaded pipeline scripts (its IAM policy
+                # limits it to decrypting the artifacts bucket's objects through S3).
+                "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]
                 + platform.key_users(),
                 "service_principals": [f"logs.{settings.region}.amazonaws.com"],
                 "sns_publisher_principals": list(PUBLISHER_SERVICES),
+                "extra_policy_statements": data_key_statements(settings),
             },
             platform.stateful,
         )
@@ -62,6 +62,7 @@ class StorageCapability(Capability):
                 "access_log_retention_days": storage.access_log_retention_days,
                 "object_lock": ObjectLock(ObjectLockMode(lock.mode.value), lock.retention_days) if lock else None,
                 "force_destroy": storage.force_destroy,
+                "artifacts_policy_statements": artifacts_bucket_statements(settings),
             },
             platform.stateful,
         )

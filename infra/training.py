@@ -23,6 +23,7 @@ from components.training import (
     TrainingCluster,
 )
 from infra.capability import Capability, Platform, deployer_environment
+from infra.ci_runner import ci_cluster_access
 from infra.config import PlatformSettings
 from infra.config.training import TrainingSettings
 from infra.network import discovery_tag
@@ -132,7 +133,7 @@ def build_training(
             "kms_key_arn": kms_key_arn,
             "public_access_cidrs": training.public_access_cidrs,
             "log_retention_days": training.control_plane_log_retention_days,
-            "access": persona_access(training, persona_role_arns),
+            "access": persona_access(training, persona_role_arns) + ci_cluster_access(persona_role_arns),
             "system_nodes": SystemNodes(
                 instance_types=tuple(nodes.instance_types),
                 min_size=nodes.min_size,
@@ -154,6 +155,7 @@ def build_training(
             "cluster_name": cluster.name,
             "cluster_arn": cluster.arn,
             "cluster_endpoint": cluster.endpoint,
+        "cluster_security_group_id": cluster.security_group_id,
             "account_id": account,
             "region": region,
             "kms_key_arn": kms_key_arn,
@@ -193,6 +195,7 @@ def build_training(
     return {
         "cluster_name": cluster.name,
         "cluster_endpoint": cluster.endpoint,
+        "cluster_security_group_id": cluster.security_group_id,
         "karpenter_node_role_arn": capacity.node_role.arn,
         "gpu_pools": [pool.name for pool in pools],
         "team_role_arns": {team: role.arn for team, role in tenancy.roles.items()},

@@ -65,13 +65,24 @@ def test_readme_suppression_example_is_the_real_first_entry():
     assert (entry["rule"], entry["resource"]) == (real["rule"], real["resource"])
 
 
-def test_every_relative_link_in_the_docs_resolves():
-    """README and docs/ link to each other and to the repository's files; a moved file breaks no link."""
+def _anchor(heading: str) -> str:
+    """GitHub's heading slug: lowercase, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^a-z0-9 _-]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_relative_link_in_the_docs_resolves_to_a_file_and_heading():
+    """README and docs/ link to each other and to the repository's files; a moved file or a renamed heading
+    breaks no link."""
     broken = []
     for document in [REPO / "README.md", *DOCS.glob("*.md")]:
-        for target in re.findall(r"\]\(([^)#:]+?)(?:#[^)]*)?\)", document.read_text()):
-            if not (document.parent / target).exists():
+        for target, anchor in re.findall(r"\]\(([^)#:\s]*)(?:#([^)\s]*))?\)", document.read_text()):
+            path = (document.parent / target) if target else document
+            if not path.exists():
                 broken.append(f"{document.relative_to(REPO)} -> {target}")
+            elif anchor and path.suffix == ".md":
+                headings = {_anchor(h) for h in re.findall(r"^#+ (.+)$", path.read_text(), re.M)}
+                if anchor not in headings:
+                    broken.append(f"{document.relative_to(REPO)} -> {target}#{anchor}")
     assert broken == []
 
 

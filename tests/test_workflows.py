@@ -23,6 +23,7 @@ BIN = Path(sys.executable).parent
 STACKS = ["dev", "staging", "prod"]
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 SEVERITIES = ("unknown", "informational", "low", "medium", "high")
+BACKEND_QUERY = "?region=${{ vars.AWS_REGION || 'us-east-1' }}&awssdk=v2"
 
 BAD_WORKFLOW = """\
 name: bad
@@ -78,7 +79,7 @@ def _severity(finding: dict) -> str:
 
 def test_workflow_files_exist():
     names = {path.name for path in FILES}
-    assert {"pr-preview.yml", "pr-comment.yml", "deploy.yml", "pulumi-up.yml", "drift.yml"} <= names
+    assert {"checks.yml", "pr-preview.yml", "pr-comment.yml", "deploy.yml", "pulumi-up.yml", "drift.yml"} <= names
 
 
 def test_zizmor_finds_nothing_above_informational():
@@ -232,43 +233,115 @@ def test_forks_get_an_offline_preview_without_secrets_or_write_tokens():
     assert "head_sha" in script and "/^[0-9]{1,9}$/" in script
 
 
-def test_deploy_promotes_dev_then_staging_then_prod_in_environments():
+def test_deploy_runs_the_checks_then_promotes_dev_then_staging_then_prod_in_environments():
     deploy = _load(WORKFLOWS / "deploy.yml")
+    assert list(deploy["on"]) == ["push"]  # no workflow_dispatch: a reviewed merge is the only way to deploy
     assert deploy["on"]["push"]["branches"] == ["main"]
     jobs = deploy["jobs"]
-    assert [job["with"]["stack"] for job in jobs.values()] == STACKS
-    assert "needs" not in jobs["dev"]
-    assert (jobs["staging"]["needs"], jobs["prod"]["needs"]) == ("dev", "staging")
-    assert {job["uses"] for job in jobs.values()} == {"$/.github/workflows/pulumi-up.yml"}
+    assert jobs["checks"]["uses"] == "$/.github/workflows/checks.yml"
+    stages = {name: job for name, job in jobs.items() if name != "checks"}
+    assert [job["with"]["stack"] for job in stages.values()] == STACKS
+    assert (jobs["dev"]["needs"], jobs["staging"]["needs"], jobs["prod"]["needs"]) == ("checks", "dev", "staging")
+    assert {job["uses"] for job in stages.values()} == {"$/.github/workflows/pulumi-up.yml"}
 
     up = _load(WORKFLOWS / "pulumi-up.yml")
+    assert list(up["on"]) == ["workflow_call"]
     job = up["jobs"]["up"]
     assert job["environment"] == {"name": "${{ inputs.stack }}"}
     assert job["concurrency"] == {"group": "pulumi-${{ inputs.stack }}", "cancel-in-progress": False}
     pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))["with"]
     assert (pulumi["command"], pulumi["stack-name"]) == ("up", "${{ inputs.stack }}")
+    # the stack's own prefix; SDK v2 sends the checksums the bucket's Object Lock requires
+    assert pulumi["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}/${{ inputs.stack }}" + BACKEND_QUERY
     assert "continue-on-error" not in yaml.safe_dump(job)  # a failed stage stops the chain
 
 
-def test_drift_runs_nightly_per_stack_and_files_a_labelled_issue():
+def test_checks_run_the_readme_test_command_and_the_linters_on_every_pull_request():
+    checks = _load(WORKFLOWS / "checks.yml")
+    assert set(checks["on"]) == {"pull_request", "workflow_call"}
+    runs = [step.get("run", "") for step in checks["jobs"]["tests"]["steps"]]
+    assert "uv run --locked ruff check ." in runs
+    assert "bash .ci/run" in runs  # .ci/run ends with the README's `uv run pytest` (tests/test_docs.py checks)
+
+
+def runner_label(stack_expression: str) -> str:
+    """The CodeBuild runner label of a stack's project (AWS's documented `codebuild-<project>-<run>-<attempt>`)."""
+    run = "${{ github.run_id }}-${{ github.run_attempt }}"
+    return f"codebuild-mlops-platform-{stack_expression}-ci-runner-{run}"
+
+
+def stack_settings(stack: str):
+    """The stack file's validated settings."""
+    from infra.config import parse_settings
+    from infra.offline import stack_config
+
+    raw = {
+        key.split(":", 1)[1]: yaml.safe_load(value) if value[:1] in "{[" else value
+        for key, value in stack_config(stack).items()
+        if key.startswith("mlops-platform:")
+    }
+    return parse_settings(raw, stack=stack)
+
+
+def test_deploy_and_drift_jobs_run_on_the_stacks_runner_inside_the_vpc():
+    from infra.ci_runner import runner_project_name
+
+    assert _load(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]["runs-on"] == runner_label("${{ inputs.stack }}")
+    assert _load(WORKFLOWS / "drift.yml")["jobs"]["drift"]["runs-on"] == runner_label("${{ matrix.stack }}")
+    for stack in STACKS:
+        settings = stack_settings(stack)
+        assert settings.ci_runner is not None, f"{stack} has no ci_runner: its deploy job would never start"
+        assert runner_label(stack).startswith(f"codebuild-{runner_project_name(settings)}-")
+        assert {"Deploy", "Drift"} <= set(settings.ci_runner.workflows)
+    names = {_load(WORKFLOWS / f)["name"] for f in ("deploy.yml", "drift.yml")}
+    assert names == {"Deploy", "Drift"}  # the webhook's WORKFLOW_NAME filter starts runners for these only
+
+
+def test_pull_request_workflows_never_run_inside_the_vpc():
+    for name in ("pr-preview.yml", "checks.yml", "pr-comment.yml"):
+        for job in _load(WORKFLOWS / name)["jobs"].values():
+            assert "codebuild-" not in str(job.get("runs-on", "")), name
+
+
+def test_drift_runs_nightly_per_stack_and_files_an_issue_naming_the_drifted_resources():
     drift = _load(WORKFLOWS / "drift.yml")
-    assert "schedule" in drift["on"] and "workflow_dispatch" in drift["on"]
+    assert "schedule" in drift["on"]
     job = drift["jobs"]["drift"]
     assert matrix_stacks(job) == STACKS and job["strategy"]["fail-fast"] is False
     assert_preview_role_per_stack(job)
     assert job["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"  # never alongside a deploy
-    pulumi = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))["with"]
-    assert pulumi["expect-no-changes"] is True and pulumi["refresh"] is True
-    script = job["steps"][-1]["run"]
+    assert job["env"]["BACKEND"] == "${{ vars.PULUMI_BACKEND_URL }}/${{ matrix.stack }}" + BACKEND_QUERY
+    preview = next(s["run"] for s in job["steps"] if "pulumi preview" in s.get("run", ""))
+    assert "--refresh --expect-no-changes" in preview and "--json" in preview
+    report = next(s["run"] for s in job["steps"] if s.get("name") == "Drift report")
+    assert "uv run python -m infra.drift" in report  # the body lists the drifted resources (tests/test_drift.py)
+    # The VPC runner holds no GitHub write token; a GitHub-hosted job files the issue, also when the check died.
+    assert "issues" not in job["permissions"]
+    issue = drift["jobs"]["issue"]
+    assert (issue["needs"], issue["if"], issue["runs-on"]) == ("drift", "${{ always() }}", "ubuntu-24.04")
+    assert issue["permissions"] == {"issues": "write"} and matrix_stacks(issue) == STACKS
+    script = issue["steps"][-1]["run"]
     assert "--label drift" in script and "gh issue create" in script and "gh issue comment" in script
+    assert "did not finish" in script  # no report uploaded counts as a failure, never as clean
 
 
-def test_every_stack_trusts_the_environment_its_deploy_job_runs_in():
-    # deploy jobs run in the GitHub environment named after the stack, so the OIDC `sub` claim is
-    # repo:<owner>/<repo>:environment:<stack>; the ci-deployer role must trust exactly that.
+def test_every_stack_trusts_only_the_deploy_workflow_at_main_in_its_environment():
+    # deploy jobs run pulumi-up.yml (called from deploy.yml on main) in the GitHub environment named after the
+    # stack; with the repository's subject template `repo, context, job_workflow_ref` their OIDC `sub` is exactly
+    # this, and the ci-deployer role trusts exactly that: another workflow, branch or environment gets nothing.
+    up = _load(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]
+    assert up["environment"] == {"name": "${{ inputs.stack }}"}
     for stack in STACKS:
-        config = yaml.safe_load((REPO / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
-        assert config["mlops-platform:access"]["github"].get("environment") == stack
+        github = stack_settings(stack).access.github
+        repo, workflows = github.repository, f"{github.repository}/.github/workflows"
+        assert github.environment == stack
+        assert github.subject == (
+            f"repo:{repo}:environment:{stack}:job_workflow_ref:{workflows}/pulumi-up.yml@refs/heads/main"
+        )
+        assert github.preview_subjects == (
+            f"repo:{repo}:pull_request:job_workflow_ref:{workflows}/pr-preview.yml@refs/pull/*/merge",
+            f"repo:{repo}:ref:refs/heads/main:job_workflow_ref:{workflows}/drift.yml@refs/heads/main",
+        )
 
 
 def matrix_stacks(job: dict) -> list[str]:

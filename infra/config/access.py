@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from .base import Arn, GitHubRepository, RoleArn, StrictModel
 
 GitRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,100}$")]
+WorkflowFile = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,100}\.ya?ml$")]
+
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$")
+
+
+def _check_key_arn(value: str) -> str:
+    if re.match(r"^arn:aws[a-z-]*:kms:[a-z0-9-]*:\d{12}:alias/", value):
+        raise ValueError(
+            "an alias ARN; IAM does not match a KMS key by its alias ARN in a policy's Resource, so the CI roles "
+            "would get AccessDenied. Use the key ARN arn:aws:kms:<region>:<account>:key/<key-id> (the bootstrap "
+            "stack's output, or `aws kms describe-key --key-id alias/<name> --query KeyMetadata.Arn`)"
+        )
+    if not _KEY_ARN.match(value):
+        raise ValueError("not a KMS key ARN; expected arn:aws:kms:<region>:<12-digit account>:key/<key-id>")
+    return value
+
+
+KmsKeyArn = Annotated[str, AfterValidator(_check_key_arn)]
+"""A KMS key ARN (`key/<id>`), never an alias."""
 
 
 class GitHubDeploySettings(StrictModel):
@@ -25,6 +45,16 @@ class GitHubDeploySettings(StrictModel):
     default_branch: GitRef = "main"
     """The repository's default branch: its scheduled drift checks, like pull requests, may assume the read-only
     CI previewer role."""
+    pin_workflows: bool = True
+    """Pin each role to the workflow file that may assume it, through `job_workflow_ref` in the OIDC subject. Needs
+    the repository's subject template customised to `repo`, `context`, `job_workflow_ref` (docs/operations.md);
+    false trusts any workflow of the repository in the environment (GitHub's default subject)."""
+    deploy_workflow: WorkflowFile = "pulumi-up.yml"
+    """Workflow file (in .github/workflows/) whose jobs may assume the CI deployer."""
+    preview_workflow: WorkflowFile = "pr-preview.yml"
+    """Workflow file whose pull-request jobs may assume the CI previewer."""
+    drift_workflow: WorkflowFile = "drift.yml"
+    """Workflow file whose default-branch jobs may assume the CI previewer (nightly drift)."""
 
     @model_validator(mode="after")
     def _exactly_one_ref(self) -> GitHubDeploySettings:
@@ -32,17 +62,26 @@ class GitHubDeploySettings(StrictModel):
             raise ValueError("set exactly one of branch or environment to pin the OIDC trust")
         return self
 
+    def _workflow_ref(self, workflow: str, ref: str) -> str:
+        return f":job_workflow_ref:{self.repository}/.github/workflows/{workflow}@{ref}" if self.pin_workflows else ""
+
     @property
     def preview_subjects(self) -> tuple[str, ...]:
-        """The `sub` claims of pull-request runs and of the default branch's runs (drift detection)."""
-        return (f"repo:{self.repository}:pull_request", f"repo:{self.repository}:ref:refs/heads/{self.default_branch}")
+        """The `sub` claims of pull-request runs and of the default branch's runs (drift detection); `*` stands for
+        the pull request's number."""
+        main = f"refs/heads/{self.default_branch}"
+        return (
+            f"repo:{self.repository}:pull_request{self._workflow_ref(self.preview_workflow, 'refs/pull/*/merge')}",
+            f"repo:{self.repository}:ref:{main}{self._workflow_ref(self.drift_workflow, main)}",
+        )
 
     @property
     def subject(self) -> str:
-        """The `sub` claim GitHub puts in the OIDC token for the trusted workflow runs."""
-        if self.branch:
-            return f"repo:{self.repository}:ref:refs/heads/{self.branch}"
-        return f"repo:{self.repository}:environment:{self.environment}"
+        """The `sub` claim GitHub puts in the OIDC token for the trusted deploy runs: the environment (or branch)
+        and, pinned, the deploy workflow at the default branch."""
+        context = f"ref:refs/heads/{self.branch}" if self.branch else f"environment:{self.environment}"
+        ref = f"refs/heads/{self.branch or self.default_branch}"
+        return f"repo:{self.repository}:{context}{self._workflow_ref(self.deploy_workflow, ref)}"
 
 
 class AccessSettings(StrictModel):
@@ -56,6 +95,12 @@ class AccessSettings(StrictModel):
     github: GitHubDeploySettings
     """OIDC trust of the CI deployer role."""
     state_bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
-    """Name of the S3 bucket holding Pulumi state; the CI deployer may read and write it."""
-    secrets_key_arn: Arn | None = None
-    """KMS key of Pulumi's secrets provider; the CI deployer may encrypt and decrypt with it."""
+    """Name of the S3 bucket holding Pulumi state (the bootstrap program's `state_bucket` output). The stack logs
+    in to its own prefix, `pulumi login s3://<state_bucket>/<environment>`; the CI deployer reads and writes, the CI
+    previewer reads, only that prefix."""
+    state_key_arn: KmsKeyArn | None = None
+    """KMS key ARN (`key/...`) the state bucket encrypts objects with (bootstrap output `state_key_arn`); the CI
+    roles may use it through S3 only."""
+    secrets_key_arn: KmsKeyArn | None = None
+    """KMS key ARN (`key/...`, not an alias) of this environment's Pulumi secrets provider (bootstrap output
+    `secrets_key_arns.<environment>`); the CI deployer encrypts and decrypts with it, the previewer decrypts."""

@@ -9,6 +9,7 @@ from pydantic import Field, ModelWrapValidatorHandler, StringConstraints, model_
 
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
+from .ci import CiRunnerSettings
 from .monitoring import MonitoringSettings
 from .network import NatGateways, NetworkSettings
 from .pipelines import PipelineList
@@ -79,6 +80,9 @@ class PlatformSettings(StrictModel):
     """SageMaker training pipelines (see pipelines/): one entry per pipeline, none by default."""
     training: TrainingSettings | None = None
     """The EKS GPU training cluster and its teams; unset builds no cluster."""
+    ci_runner: CiRunnerSettings | None = None
+    """CodeBuild-hosted GitHub Actions runners in the private subnets, for deploy and drift jobs; unset builds none
+    (CI then can't reach a private cluster API)."""
 
     @model_validator(mode="wrap")
     @classmethod

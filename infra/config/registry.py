@@ -105,6 +105,10 @@ class RegistrySettings(StrictModel):
     """Experiment tracking."""
     force_delete: bool = False
     """Let `pulumi destroy` delete repositories that still hold images. Only for throw-away dev stacks."""
+    promote_from_accounts: list[AccountId] = []
+    """Accounts whose approved model versions this environment serves (`mlops-platform promote`): its inference role
+    may read their `models/` artifacts, decrypt them through S3 and pull their images; they share with it in turn
+    (`models[].share_with_accounts` in their stack files)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> RegistrySettings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..core import Level, Resource, Stack, Verdict, as_list, failed, not_applicable, passed, resource_rule, stack_rule
 from ._iam import principals, statements, wildcard_write_actions, writes_on_any_resource
 
@@ -110,13 +112,20 @@ def role_has_permission_boundary(role: Resource) -> Verdict:
 
 
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+_PULL_REQUEST_OF_PINNED_WORKFLOW = re.compile(
+    r"repo:[\w.-]+/[\w.-]+:pull_request:job_workflow_ref:[\w.-]+/[\w.-]+/\.github/workflows/[\w.-]+@refs/pull/\*/merge"
+)
+"""The one wildcard allowed in a subject: the pull request's number, in the pinned workflow ref of a pull-request run
+(a customised subject with `job_workflow_ref` carries `@refs/pull/<number>/merge`). Repository, event and workflow
+stay exact, so it admits no more than GitHub's default `repo:<org>/<repo>:pull_request`."""
 
 
 @resource_rule(
     "MLOPS-IAM-004",
     Level.MANDATORY,
     types=[ROLE],
-    description="Roles trusting an OIDC provider pin the exact `sub` (and `aud`) with StringEquals.",
+    description="Roles trusting an OIDC provider pin the exact `sub` (and `aud`) with StringEquals "
+    "(StringLike only for the pull-request number of a pinned workflow).",
     remediation="Add Condition StringEquals {'<host>:sub': 'repo:<org>/<repo>:environment:<env>', "
     "'<host>:aud': 'sts.amazonaws.com'}; never StringLike with wildcards.",
 )
@@ -132,11 +141,19 @@ def oidc_trust_pinned(role: Resource) -> Verdict:
     pinned: list[str] = []
     for index, statement in enumerate(federated):
         equals = (statement.get("Condition") or {}).get("StringEquals") or {}
+        like = (statement.get("Condition") or {}).get("StringLike") or {}
         subs = [str(v) for k, vs in equals.items() if k.endswith(":sub") for v in as_list(vs)]
+        pull_requests = [str(v) for k, vs in like.items() if k.endswith(":sub") for v in as_list(vs)]
         label = _label(statement, index)
+        if bad := [v for v in pull_requests if not _PULL_REQUEST_OF_PINNED_WORKFLOW.fullmatch(v)]:
+            return failed(
+                f"{label}: StringLike sub {bad} is not the pull-request number of one pinned workflow; "
+                "no StringEquals condition on the token's sub"
+            )
+        subs += pull_requests
         if not subs:
             return failed(f"{label}: no StringEquals condition on the token's sub")
-        if any("*" in v or "?" in v for v in subs):
+        if any("*" in v or "?" in v for v in subs if v not in pull_requests):
             return failed(f"{label}: sub {subs} has a wildcard")
         if not any(k.endswith(":aud") for k in equals):
             return failed(f"{label}: no StringEquals condition on the token's aud")

@@ -68,7 +68,7 @@ def test_the_baseline_config_is_valid():
         ),
         (
             with_("access.secrets_key_arn", "alias/pulumi"),
-            "mlops-platform:access.secrets_key_arn = 'alias/pulumi': not an ARN",
+            "mlops-platform:access.secrets_key_arn = 'alias/pulumi': not a KMS key ARN",
         ),
         (
             with_("access.github", {"repository": "org/repo"}),

@@ -313,7 +313,24 @@ COMPLIANT: dict[str, list[Build]] = {
             {"assumeRolePolicy": SERVICE_TRUST, "permissionsBoundary": "arn:aws:iam::111111111111:policy/boundary"},
         )
     ],
-    "MLOPS-IAM-004": [one(ROLE, {"assumeRolePolicy": github_trust(PINNED)})],
+    "MLOPS-IAM-004": [
+        one(ROLE, {"assumeRolePolicy": github_trust(PINNED)}),
+        # A customised subject pinning the workflow: only the pull request's number varies.
+        one(
+            ROLE,
+            {
+                "assumeRolePolicy": github_trust(
+                    {
+                        "StringEquals": {f"{OIDC}:aud": "sts.amazonaws.com"},
+                        "StringLike": {
+                            f"{OIDC}:sub": "repo:org/repo:pull_request:job_workflow_ref:"
+                            "org/repo/.github/workflows/pr-preview.yml@refs/pull/*/merge"
+                        },
+                    }
+                )
+            },
+        ),
+    ],
     "MLOPS-IAM-006": [
         one(
             ROLE,
@@ -640,6 +657,24 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
         (
             one(ROLE, {"assumeRolePolicy": github_trust({"StringEquals": {f"{OIDC}:sub": "repo:org/repo:ref:x"}})}),
             "aud",
+        ),
+        (
+            # Any workflow file of any pull request: the wildcard is wider than the pull request's number.
+            one(
+                ROLE,
+                {
+                    "assumeRolePolicy": github_trust(
+                        {
+                            "StringEquals": {f"{OIDC}:aud": "sts.amazonaws.com"},
+                            "StringLike": {
+                                f"{OIDC}:sub": "repo:org/repo:pull_request:job_workflow_ref:"
+                                "org/repo/.github/workflows/*@refs/pull/*/merge"
+                            },
+                        }
+                    )
+                },
+            ),
+            "is not the pull-request number of one pinned workflow",
         ),
     ],
     "MLOPS-IAM-005": [

@@ -67,8 +67,12 @@ def test_ci_trust_is_pinned_to_the_configured_subjects():
         for f in evaluation_for("prod").findings
         if f.rule.id == "MLOPS-IAM-004" and f.outcome == "pass"
     }
-    assert passed["personas-ci-deployer"] == "sub pinned to repo:example-org/mlops-platform:environment:prod"
-    assert "repo:example-org/mlops-platform:pull_request" in passed["personas-ci-previewer"]
+    workflows = "example-org/mlops-platform/.github/workflows"
+    assert passed["personas-ci-deployer"] == (
+        f"sub pinned to repo:example-org/mlops-platform:environment:prod:job_workflow_ref:{workflows}/pulumi-up.yml"
+        "@refs/heads/main"
+    )
+    assert "repo:example-org/mlops-platform:pull_request:job_workflow_ref:" in passed["personas-ci-previewer"]
 
 
 def test_suppression_file_entries_are_complete_and_name_real_rules():

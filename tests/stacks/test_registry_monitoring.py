@@ -13,8 +13,8 @@ from infra.config import parse_settings
 from infra.offline import stack_config
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 
-SHARED_WITH = {"dev": {"222222222222", "333333333333"}, "staging": set(), "prod": set()}
-"""What the stack files say: dev's models are promoted to staging and prod, nothing is shared further."""
+SHARED_WITH = {"dev": {"222222222222", "333333333333"}, "staging": {"333333333333"}, "prod": set()}
+"""What the stack files say: dev's models are promoted to staging and prod, staging's to prod; prod shares nothing."""
 
 
 def raw_config(stack: str) -> dict:
@@ -53,9 +53,11 @@ def test_every_repository_is_hardened_with_the_env_key_and_persona_principals(st
         principals = {s["Sid"]: set(as_list(s["Principal"]["AWS"])) for s in statements(policy(repo_policy))}
         assert principals == {
             "PushByDeployers": {role_arn(account, prefix, Persona.CI_DEPLOYER)},
+            # The accounts its model versions are promoted to pull the images those versions run (infra.model_sharing).
             "PullByWorkloads": {
                 role_arn(account, prefix, Persona.TRAINING),
                 role_arn(account, prefix, Persona.INFERENCE),
+                *(f"arn:aws:iam::{target}:root" for target in SHARED_WITH[stack]),
             },
         }
     urls = plan.outputs["container_repositories"]

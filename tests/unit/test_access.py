@@ -67,9 +67,9 @@ def test_every_role_has_a_boundary_and_the_deployer_its_own(plan):
 def test_no_wildcard_action_and_writes_only_on_granted_prefixes(plan, persona):
     writable = [f"{BUCKETS[g.zone]}/{g.prefix}*" for g in BUCKET_GRANTS[persona] if g.access is Access.WRITE]
     if persona is Persona.CI_DEPLOYER:
-        writable.append("arn:aws:s3:::state/.pulumi/*")
+        writable.append("arn:aws:s3:::state/dev/.pulumi/*")  # its environment's prefix only
     if persona is Persona.CI_PREVIEWER:
-        writable.append("arn:aws:s3:::state/.pulumi/locks/*")
+        writable.append("arn:aws:s3:::state/dev/.pulumi/locks/*")
     for statement in role_policy(plan, persona):
         actions = as_list(statement["Action"])
         assert not any(a == "*" or a.endswith(":*") for a in actions), statement
@@ -256,11 +256,18 @@ def test_ci_previewer_is_trusted_by_pull_requests_and_the_default_branch_only(pl
     ]
 
 
-def test_ci_previewer_reads_configuration_but_no_data(plan):
+def test_ci_previewer_reads_configuration_and_the_uploaded_code_but_no_data(plan):
     statements_ = role_policy(plan, Persona.CI_PREVIEWER)
     actions = {a for s in statements_ for a in as_list(s["Action"])}
     assert set(PREVIEW_READ_ACTIONS) <= actions
     assert not {"s3:GetObject*", "logs:GetLogEvents", "ecr:BatchGetImage", "kms:Decrypt"} & set(PREVIEW_READ_ACTIONS)
-    assert not [s for s in statements_ if s["Resource"] == KEY]  # no use of the data key at all
+    # Refresh reads back the pipeline scripts the stack uploads (text bodies): code/ of the artifacts bucket, and
+    # nothing else of the lake.
     data = [r for s in statements_ for r in as_list(s["Resource"]) if any(b in str(r) for b in BUCKETS.values())]
-    assert data == []
+    assert data == [f"{BUCKETS['artifacts']}/code/*"]
+    [key_use] = [s for s in statements_ if s["Resource"] == KEY]
+    assert key_use["Action"] == "kms:Decrypt"
+    assert key_use["Condition"] == {
+        "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+        "ArnEquals": {"kms:EncryptionContext:aws:s3:arn": BUCKETS["artifacts"]},
+    }

@@ -1,0 +1,56 @@
+"""The `ci_runner` section: the CodeBuild-hosted GitHub Actions runner inside the environment's VPC."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from .base import LogRetentionDays, StrictModel
+
+_CONNECTION_ARN = re.compile(
+    r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}"
+)
+
+
+def _check_connection_arn(value: str) -> str:
+    if not _CONNECTION_ARN.fullmatch(value):
+        raise ValueError(
+            "not a CodeConnections connection ARN; expected arn:aws:codeconnections:<region>:<account>:connection/<id> "
+            "(create it once in the console and complete the GitHub App handshake, see docs/operations.md)"
+        )
+    return value
+
+
+ConnectionArn = Annotated[str, AfterValidator(_check_connection_arn)]
+"""An AWS CodeConnections (formerly CodeStar Connections) connection ARN."""
+
+
+class RunnerCompute(StrEnum):
+    """CodeBuild compute types offered for the runner (Linux containers)."""
+
+    SMALL = "BUILD_GENERAL1_SMALL"
+    MEDIUM = "BUILD_GENERAL1_MEDIUM"
+    LARGE = "BUILD_GENERAL1_LARGE"
+
+
+class CiRunnerSettings(StrictModel):
+    """A CodeBuild project whose webhook starts a GitHub Actions runner in the VPC's private subnets for each
+    queued deploy or drift job, so CI reaches the private EKS API without opening it."""
+
+    connection_arn: ConnectionArn
+    """The account's CodeConnections connection to GitHub (the GitHub App installed on the repository); CodeBuild
+    registers the webhook and the runners through it."""
+    compute_type: RunnerCompute = RunnerCompute.MEDIUM
+    """Size of the runner container (MEDIUM: 4 vCPU, 7 GB, enough for `pulumi up` of the whole stack)."""
+    build_timeout_minutes: Annotated[int, Field(ge=5, le=480)] = 90
+    """Longest a runner lives; keep it above the deploy job's `timeout-minutes`."""
+    log_retention_days: LogRetentionDays = 90
+    """Retention of the runner's CloudWatch log group (KMS-encrypted)."""
+    workflows: Annotated[
+        list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ._-]{1,80}$")]], Field(min_length=1)
+    ] = ["Deploy", "Drift"]
+    """Names of the workflows whose queued jobs may start a runner (the webhook's WORKFLOW_NAME filter): a pull
+    request's workflows never get a runner inside the VPC."""

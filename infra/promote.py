@@ -1,0 +1,300 @@
+"""Model promotion: make an approved model version of one environment the one a stack serves, as a reviewed
+change of the target stack file.
+
+    mlops-platform promote churn-model 15 --to staging [--from dev] [--endpoint churn --variant primary] [--dry-run]
+
+1. Reads the source version `arn:aws:sagemaker:<region>:<source account>:model-package/<model>/<version>` from the
+   source environment's registry (the target account may read it: the source group shares it with the accounts in
+   `registry.models[].share_with_accounts`) and refuses it unless it is `Approved`, belongs to that model's group and
+   to the source environment's account.
+2. Registers it in the target environment's own group (same container image and artifact; the metadata records
+   where it came from), approved, because an endpoint serves only packages of its own account.
+3. Rewrites `stacks/Pulumi.<target>.yaml` in place, only the `model_package_arn` value(s) of the variant(s) serving
+   the model, keeping every comment and the formatting, and prints the diff. Commit it and open a pull request: the
+   preview on the PR and its review are the gate; merging deploys it (blue/green, with rollback alarms).
+
+`--dry-run` does step 1 and prints the diff without registering anything or writing the file (the new version
+number is predicted from the target group's latest version).
+
+boto3 is imported only when the command runs, with the caller's credentials for the target account.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.config import PROJECT, ConfigError, Environment, PlatformSettings, parse_settings
+from infra.offline import STACKS_DIR
+
+PROMOTION_ORDER = [e.value for e in Environment]
+"""dev → staging → prod: the default source of a target is the environment before it."""
+
+_PACKAGE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"model-package/(?P<group>[^/]+)/(?P<version>\d+)$"
+)
+
+
+class PromotionError(Exception):
+    """The promotion is refused or impossible; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class VariantSlot:
+    """A `model_package_arn` value in the target stack file that serves the model."""
+
+    endpoint: str
+    variant: str
+    arn: str
+    start: int
+    """Character offsets of the value in the file's text."""
+    end: int
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """What a promotion did (or, dry, would do)."""
+
+    source_arn: str
+    target_arn: str
+    stack_file: Path
+    diff: str
+    registered: bool
+    written: bool
+
+
+ClientFactory = Callable[[str], Any]
+"""region → a boto3 SageMaker client (credentials of the target account)."""
+
+
+def promote(
+    model: str,
+    version: int,
+    *,
+    to: str,
+    source: str | None = None,
+    endpoint: str | None = None,
+    variant: str | None = None,
+    stacks_dir: Path = STACKS_DIR,
+    dry_run: bool = False,
+    sagemaker: ClientFactory | None = None,
+) -> Promotion:
+    """Promote `model` version `version` of the source environment to the `to` stack (see the module docs)."""
+    source = source or _previous(to)
+    target_settings, target_text, target_path = _load(to, stacks_dir)
+    source_settings, _, _ = _load(source, stacks_dir)
+    _check_model(model, source, source_settings, to, target_settings)
+    slots = _slots(target_text, model, endpoint, variant, to)
+
+    source_arn = f"arn:aws:sagemaker:{source_settings.region}:{source_settings.account}:model-package/{model}/{version}"
+    client = (sagemaker or _boto3_client)(source_settings.region)
+    package = _approved_package(client, source_arn, model, source_settings.account)
+
+    target_client = (
+        client
+        if target_settings.region == source_settings.region
+        else (sagemaker or _boto3_client)(target_settings.region)
+    )
+    if dry_run:
+        target_arn = _predicted_arn(target_client, model, target_settings)
+    else:
+        target_arn = target_client.create_model_package(**_registration(model, package, source_arn, source))[
+            "ModelPackageArn"
+        ]
+    new_text = _rewrite(target_text, slots, target_arn)
+    _validate(new_text, to, target_path)
+    diff = "".join(
+        difflib.unified_diff(
+            target_text.splitlines(keepends=True),
+            new_text.splitlines(keepends=True),
+            fromfile=f"a/{target_path.name}",
+            tofile=f"b/{target_path.name}",
+        )
+    )
+    if not dry_run:
+        target_path.write_text(new_text)
+    return Promotion(source_arn, target_arn, target_path, diff, registered=not dry_run, written=not dry_run)
+
+
+def _previous(target: str) -> str:
+    if target not in PROMOTION_ORDER:
+        raise PromotionError(f"--to {target!r}: not an environment; expected one of {', '.join(PROMOTION_ORDER)}")
+    index = PROMOTION_ORDER.index(target)
+    if index == 0:
+        raise PromotionError(f"--to {target}: nothing comes before {target}; models are registered there by pipelines")
+    return PROMOTION_ORDER[index - 1]
+
+
+def _load(stack: str, stacks_dir: Path) -> tuple[PlatformSettings, str, Path]:
+    path = stacks_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise PromotionError(f"no stack file {path}")
+    text = path.read_text()
+    config = (yaml.safe_load(text) or {}).get("config") or {}
+    prefix = f"{PROJECT}:"
+    try:
+        settings = parse_settings({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}, stack)
+    except ConfigError as exc:
+        raise PromotionError(f"{path.name}: {exc}") from None
+    return settings, text, path
+
+
+def _check_model(model: str, source: str, src: PlatformSettings, target: str, dst: PlatformSettings) -> None:
+    source_models = {m.name: m for m in src.registry.models}
+    if model not in source_models:
+        raise PromotionError(
+            f"model {model!r} is not in {source}'s registry.models ({', '.join(sorted(source_models)) or 'none'})"
+        )
+    if model not in {m.name for m in dst.registry.models}:
+        raise PromotionError(f"model {model!r} is not in {target}'s registry.models: add its group there first")
+    if dst.account != src.account and src.account not in dst.registry.promote_from_accounts:
+        raise PromotionError(
+            f"{target} does not read models from {source}'s account {src.account}: add it to "
+            f"registry.promote_from_accounts in Pulumi.{target}.yaml (its endpoints must be able to read the "
+            "artifact and the image)"
+        )
+    if dst.account != src.account and dst.account not in source_models[model].share_with_accounts:
+        raise PromotionError(
+            f"{source}'s model group {model!r} is not shared with {target}'s account {dst.account}: add it to "
+            f"registry.models[name={model}].share_with_accounts in Pulumi.{source}.yaml and deploy {source} first"
+        )
+
+
+def _slots(text: str, model: str, endpoint: str | None, variant: str | None, stack: str) -> list[VariantSlot]:
+    """The variant values serving `model`, with their exact position in the text (YAML node marks)."""
+    offsets = [0]
+    for line in text.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    found: list[VariantSlot] = []
+    root = yaml.compose(text)
+    config = _child(root, "config")
+    endpoints = _child(config, f"{PROJECT}:endpoints") if config is not None else None
+    for endpoint_node in getattr(endpoints, "value", []):
+        name = _scalar(_child(endpoint_node, "name"))
+        variant_nodes = list(getattr(_child(endpoint_node, "variants"), "value", []))
+        if (shadow := _child(endpoint_node, "shadow_variant")) is not None:
+            variant_nodes.append(shadow)
+        for variant_node in variant_nodes:
+            arn_node = _child(variant_node, "model_package_arn")
+            match = _PACKAGE_ARN.match(_scalar(arn_node) or "")
+            if not match or match["group"] != model.lower():
+                continue
+            start = offsets[arn_node.start_mark.line] + arn_node.start_mark.column
+            end = offsets[arn_node.end_mark.line] + arn_node.end_mark.column
+            found.append(VariantSlot(name, _scalar(_child(variant_node, "name")), _scalar(arn_node), start, end))
+    chosen = [s for s in found if (endpoint in (None, s.endpoint)) and (variant in (None, s.variant))]
+    serving = ", ".join(f"{s.endpoint}/{s.variant} ({s.arn.rsplit('/', 1)[-1]})" for s in found) or "none"
+    if not chosen:
+        raise PromotionError(
+            f"no variant of Pulumi.{stack}.yaml serves {model!r}"
+            + (f" as --endpoint {endpoint} --variant {variant}" if endpoint or variant else "")
+            + f"; variants serving it: {serving}"
+        )
+    if len(chosen) > 1:
+        raise PromotionError(
+            f"{len(chosen)} variants of Pulumi.{stack}.yaml serve {model!r} ({serving}); choose one with "
+            "--endpoint and --variant (an A/B challenger, for example)"
+        )
+    return chosen
+
+
+def _child(node: Any, key: str) -> Any:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((value for k, value in node.value if getattr(k, "value", None) == key), None)
+
+
+def _scalar(node: Any) -> str:
+    return node.value if isinstance(node, yaml.ScalarNode) else ""
+
+
+def _approved_package(client: Any, arn: str, model: str, account: str) -> dict[str, Any]:
+    from botocore.exceptions import ClientError
+
+    try:
+        package = client.describe_model_package(ModelPackageName=arn)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        raise PromotionError(
+            f"cannot read {arn}: {code} ({exc.response.get('Error', {}).get('Message', '')}); it does not exist, or "
+            "the source group does not share it with this account"
+        ) from None
+    actual = _PACKAGE_ARN.match(package.get("ModelPackageArn", ""))
+    group = package.get("ModelPackageGroupName", "")
+    if actual is None or actual["account"] != account or group.lower() != model.lower():
+        raise PromotionError(
+            f"{package.get('ModelPackageArn')} (group {group!r}) is not a version of {model!r} registered in the "
+            f"source account {account}: refusing a foreign package"
+        )
+    status = package.get("ModelApprovalStatus", "PendingManualApproval")
+    if status != "Approved":
+        raise PromotionError(
+            f"{arn} is {status}, not Approved: a reviewer approves it first "
+            f"(aws sagemaker update-model-package --model-package-arn {arn} --model-approval-status Approved)"
+        )
+    if not (package.get("InferenceSpecification") or {}).get("Containers"):
+        raise PromotionError(f"{arn} has no inference containers: it cannot be served")
+    return package
+
+
+def _registration(model: str, package: dict[str, Any], source_arn: str, source: str) -> dict[str, Any]:
+    spec = package["InferenceSpecification"]
+    containers = [
+        {k: c[k] for k in ("Image", "ModelDataUrl", "Environment", "Framework", "FrameworkVersion") if k in c}
+        for c in spec["Containers"]
+    ]
+    inference = {"Containers": containers}
+    for key in (
+        "SupportedContentTypes",
+        "SupportedResponseMIMETypes",
+        "SupportedRealtimeInferenceInstanceTypes",
+        "SupportedTransformInstanceTypes",
+    ):
+        if spec.get(key):
+            inference[key] = spec[key]
+    return {
+        "ModelPackageGroupName": model,
+        "ModelPackageDescription": f"Promoted from {source}: {source_arn}",
+        "InferenceSpecification": inference,
+        "ModelApprovalStatus": "Approved",  # approved in the source; the pull request reviews its use here
+        "CustomerMetadataProperties": {"promoted_from": source_arn, "source_environment": source},
+        # The same promotion run twice (a retry after a failed write) registers one version, not two.
+        "ClientToken": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source_arn}->{model}")),
+    }
+
+
+def _predicted_arn(client: Any, model: str, target: PlatformSettings) -> str:
+    latest = client.list_model_packages(
+        ModelPackageGroupName=model, SortBy="CreationTime", SortOrder="Descending", MaxResults=1
+    ).get("ModelPackageSummaryList", [])
+    version = (latest[0].get("ModelPackageVersion", 0) if latest else 0) + 1
+    return f"arn:aws:sagemaker:{target.region}:{target.account}:model-package/{model}/{version}"
+
+
+def _rewrite(text: str, slots: Sequence[VariantSlot], new_arn: str) -> str:
+    for slot in sorted(slots, key=lambda s: s.start, reverse=True):
+        text = text[: slot.start] + new_arn + text[slot.end :]
+    return text
+
+
+def _validate(text: str, stack: str, path: Path) -> None:
+    config = (yaml.safe_load(text) or {}).get("config") or {}
+    prefix = f"{PROJECT}:"
+    try:
+        parse_settings({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}, stack)
+    except ConfigError as exc:
+        raise PromotionError(f"the rewritten {path.name} would not validate: {exc}") from None
+
+
+def _boto3_client(region: str) -> Any:
+    import boto3
+
+    return boto3.client("sagemaker", region_name=region)
