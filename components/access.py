@@ -182,7 +182,8 @@ PREVIEW_READ_ACTIONS = [
     "s3:ListBucket", "codebuild:BatchGetProjects",
 ]  # fmt: skip
 """What `pulumi preview --refresh` reads: configuration, never data (no s3:GetObject on the data lake, no log
-events, no image layers, no decryption with the data key)."""
+events, no image layers, no decryption with the data key). The pipeline code the stack uploads is read back
+separately (`refresh_read_statements`)."""
 
 
 def role_name(name_prefix: str, persona: Persona) -> str:
@@ -446,8 +447,8 @@ def grant_statements(grants: Sequence[Grant], bucket_arns: Mapping[str, pulumi.I
 
 
 def preview_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
-    """The CI previewer: read the infrastructure's configuration, read the Pulumi state and take its lock,
-    decrypt stack secrets."""
+    """The CI previewer: read the infrastructure's configuration and the code the stack uploads, read its environment's
+    Pulumi state and take its lock, decrypt its stack secrets."""
     statements: list[_iam.Statement] = [
         {"Sid": "ReadInfrastructureConfiguration", "Effect": "Allow", "Action": PREVIEW_READ_ACTIONS, "Resource": "*"}
     ]
