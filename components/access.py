@@ -5,7 +5,6 @@ The grants are data (`BUCKET_GRANTS`), so reviewers read who can touch what in o
 boundary is derived from the same table: no persona can be granted more later without it showing here.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

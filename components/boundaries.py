@@ -7,7 +7,6 @@ use, no S3 (service roles never touch the data lake), and no way to create or wi
 CI deployer may create roles only with one of the two boundaries attached.
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict

@@ -1,6 +1,5 @@
 """Customer-managed KMS keys with rotation and an explicit, least-privilege key policy."""
 
-from __future__ import annotations
 
 import re
 from collections.abc import Sequence

@@ -5,7 +5,6 @@ components take its `topic_arn`. `EnvironmentDashboard` takes the endpoint names
 alert at 80 % and 100 % of a monthly cost limit, per environment and per team.
 """
 
-from __future__ import annotations
 
 import json
 import re

@@ -13,7 +13,6 @@ Defaults: private = VPC prefix + 3 (a /16 gives /19s, 8,190 addresses each, room
 public = VPC prefix + 8 capped at /28 (a /16 gives /24s; public subnets hold only NAT gateways).
 """
 
-from __future__ import annotations
 
 import ipaddress
 import re

@@ -7,7 +7,6 @@ boundary) and an optional EventBridge Scheduler schedule. `ModelApprovalNotifica
 package group's approvals to an SNS topic. Neither imports the sagemaker SDK.
 """
 
-from __future__ import annotations
 
 import base64
 import json

@@ -2,7 +2,6 @@
 shared read-only with the accounts models are promoted to, and a managed MLflow tracking server.
 """
 
-from __future__ import annotations
 
 import json
 import re

@@ -9,7 +9,6 @@ say so explicitly (`vpc=None`, `network_isolation=False`, `data_capture=None`) a
 default replacement.
 """
 
-from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field

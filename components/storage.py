@@ -1,6 +1,5 @@
 """S3 storage hardened to the security baseline, and the per-environment data lake built from it."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass

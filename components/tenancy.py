@@ -7,7 +7,6 @@ toleration), one ClusterQueue per team (nominal GPU quota on the team's pool, a 
 one cohort so idle quota is lent out) and a LocalQueue `training` in each team namespace.
 """
 
-from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence

@@ -6,7 +6,6 @@ check them field by field, and registered as `CustomResource`s after the Karpent
 CRDs).
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass

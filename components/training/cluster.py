@@ -5,7 +5,6 @@ Kubernetes provider it exposes is built from the cluster's own outputs and authe
 `aws eks get-token`, so no static credential ever lands in the state.
 """
 
-from __future__ import annotations
 
 import ipaddress
 import json
