@@ -1,6 +1,5 @@
 """Small helpers for IAM policy documents kept as plain dicts (rendered with `Output.json_dumps`)."""
 
-
 from typing import Any
 
 import pulumi

@@ -1,6 +1,5 @@
 """CloudWatch Logs facts shared by the components and the config: the retention periods AWS accepts."""
 
-
 import functools
 import gzip
 import json

@@ -1,6 +1,5 @@
 """Resource-option helpers shared by the components."""
 
-
 import pulumi
 
 

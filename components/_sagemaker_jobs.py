@@ -1,7 +1,6 @@
 """Permissions around SageMaker pipelines beyond data and key access, for `PersonaRolesArgs.extra_statements`
 (the persona boundary admits them too, which is also the ceiling of the pipeline and schedule roles)."""
 
-
 import pulumi
 
 from . import _iam

@@ -5,7 +5,6 @@ The grants are data (`BUCKET_GRANTS`), so reviewers read who can touch what in o
 boundary is derived from the same table: no persona can be granted more later without it showing here.
 """
 
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 from .boundaries import service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
 from .registry import PULL_ACTIONS, PUSH_ACTIONS
@@ -203,6 +203,7 @@ class PersonaRoles(pulumi.ComponentResource):
     """The CI deployer's managed policies by capability."""
 
     def __init__(self, name: str, args: PersonaRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(PersonaRoles, name, args)
         _check_access_args(name, args)
         super().__init__("mlops:access:PersonaRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -1,6 +1,5 @@
 """Customer-managed KMS keys with rotation and an explicit, least-privilege key policy."""
 
-
 import re
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
@@ -10,6 +9,7 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._options import stateful
+from ._validation import check_args
 
 ADMIN_ACTIONS = [
     "kms:Create*",
@@ -80,6 +80,7 @@ class EncryptionKey(pulumi.ComponentResource):
     """The alias, when one was requested."""
 
     def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(EncryptionKey, name, args)
         window = args.get("deletion_window_days", 30)
         if not 7 <= window <= 30:
             raise ValueError(f"EncryptionKey {name!r}: deletion_window_days={window} must be between 7 and 30")

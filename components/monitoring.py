@@ -5,7 +5,6 @@ components take its `topic_arn`. `EnvironmentDashboard` takes the endpoint names
 alert at 80 % and 100 % of a monthly cost limit, per environment and per team.
 """
 
-
 import json
 import re
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 
 
 class AlertProtocol(StrEnum):
@@ -98,6 +98,7 @@ class AlertTopic(pulumi.ComponentResource):
     """ARN of the topic: the alarm action of every alarm of the environment."""
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(AlertTopic, name, args)
         _check_topic_args(name, args)
         super().__init__("mlops:monitoring:AlertTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -262,6 +263,7 @@ class EnvironmentDashboard(pulumi.ComponentResource):
     """Its name."""
 
     def __init__(self, name: str, args: EnvironmentDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(EnvironmentDashboard, name, args)
         period = args.get("period_seconds", 300)
         if period < 60 or period % 60:
             raise ValueError(
@@ -336,6 +338,7 @@ class Budgets(pulumi.ComponentResource):
     """Budgets by scope: `env`, then `team:<team>`."""
 
     def __init__(self, name: str, args: BudgetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(Budgets, name, args)
         _check_budget_args(name, args)
         super().__init__("mlops:monitoring:Budgets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -2,7 +2,6 @@
 few facts about instance types the service model does not carry (vCPUs, GPUs, local storage).
 """
 
-
 import functools
 import gzip
 import json

@@ -9,7 +9,6 @@ say so explicitly (`vpc=None`, `network_isolation=False`, `data_capture=None`) a
 default replacement.
 """
 
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import sagemaker_catalog as catalog
+from ._validation import check_args
 
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 """Application Auto Scaling's dimension for a variant's instance count."""
@@ -250,6 +250,7 @@ class ModelEndpoint(pulumi.ComponentResource):
     """Endpoint ARN."""
 
     def __init__(self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(ModelEndpoint, name, args)
         check_endpoint_args(name, args)
         super().__init__("mlops:serving:ModelEndpoint", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -1,6 +1,5 @@
 """S3 storage hardened to the security baseline, and the per-environment data lake built from it."""
 
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -11,6 +10,7 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._options import stateful
+from ._validation import check_args
 
 
 class BucketEncryption(StrEnum):
@@ -83,6 +83,7 @@ class SecureBucket(pulumi.ComponentResource):
     """Bucket ARN."""
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(SecureBucket, name, args)
         _check_bucket_args(name, args)
         super().__init__("mlops:storage:SecureBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -345,6 +346,7 @@ class DataLake(pulumi.ComponentResource):
     """The server-access-log bucket."""
 
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(DataLake, name, args)
         super().__init__("mlops:storage:DataLake", name, None, opts)
         retain = pulumi.ResourceOptions(parent=self, retain_on_delete=opts.retain_on_delete if opts else None)
         prefix = args.get("name_prefix")

@@ -7,7 +7,6 @@ toleration), one ClusterQueue per team (nominal GPU quota on the team's pool, a 
 one cohort so idle quota is lent out) and a LocalQueue `training` in each team namespace.
 """
 
-
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import _iam
+from ._validation import check_args
 from .access import KEY_USE_ACTIONS, READ_ACTIONS, WRITE_ACTIONS, Access, Grant, grant_statements
 from .training.capacity import GPU_RESOURCE, GPU_TOLERATION, POOL_LABEL
 from .training.cluster import pod_identity_role
@@ -130,6 +130,7 @@ class Tenancy(pulumi.ComponentResource):
     """The Kueue release."""
 
     def __init__(self, name: str, args: TenancyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(Tenancy, name, args)
         _check_tenancy_args(name, args)
         super().__init__("mlops:tenancy:Tenancy", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -161,8 +161,8 @@ RetentionDays = Annotated[int, Field(ge=1, le=3650)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")]
 """A lowercase name usable in AWS resource names: letters, digits and hyphens, 2-32 characters."""
 
-NamePrefix = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")]
-"""A physical-name prefix such as `mlops-platform-dev`: lowercase letters, digits and hyphens, 2-40 characters."""
+NamePrefix = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")]
+"""A physical-name prefix such as `mlops-platform-dev`: lowercase letters, digits and hyphens, 1-40 characters."""
 
 GitHubRepository = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
 """A GitHub repository as owner/name."""
@@ -223,3 +223,12 @@ Seconds = Annotated[int, Field(ge=0)]
 
 Percent = Annotated[float, Field(ge=0, le=100)]
 """A percentage, 0-100."""
+
+MultipartAbortDays = Annotated[int, Field(ge=1, le=30)]
+"""Days before an unfinished multipart upload is aborted: 1-30 (its parts are billed until then)."""
+
+TieringDays = Annotated[int, Field(ge=0, le=3650)]
+"""Days before objects move to S3 Intelligent-Tiering: 0 (at once) to 3650."""
+
+DeletionWindowDays = Annotated[int, Field(ge=7, le=30)]
+"""A KMS key's deletion waiting period: 7-30 days (KMS's limits)."""

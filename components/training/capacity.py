@@ -6,7 +6,6 @@ check them field by field, and registered as `CustomResource`s after the Karpent
 CRDs).
 """
 
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .. import _iam
+from .._validation import check_args
 from .cluster import node_role, pod_identity_role
 from .instance_types import EFA_FAMILIES, architectures, family_of, gpu_family_problem, gpu_type_problem
 from .karpenter_iam import controller_statements, queue_statements
@@ -143,6 +143,7 @@ class GpuCapacity(pulumi.ComponentResource):
     """Cluster placement groups of the EFA pools, by pool name."""
 
     def __init__(self, name: str, args: GpuCapacityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(GpuCapacity, name, args)
         _check_capacity_args(name, args)
         super().__init__("mlops:training:GpuCapacity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

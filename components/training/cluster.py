@@ -5,7 +5,6 @@ Kubernetes provider it exposes is built from the cluster's own outputs and authe
 `aws eks get-token`, so no static credential ever lands in the state.
 """
 
-
 import ipaddress
 import json
 import re
@@ -19,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .. import _iam
+from .._validation import check_args
 from .instance_types import ec2_instance_types
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -177,6 +177,7 @@ class TrainingCluster(pulumi.ComponentResource):
     """Resources that must exist before workloads are installed (nodes and core add-ons)."""
 
     def __init__(self, name: str, args: TrainingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(TrainingCluster, name, args)
         _check_cluster_args(name, args)
         super().__init__("mlops:training:TrainingCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -2,7 +2,6 @@
 every write scoped to this account, region and the cluster's tagged resources) and the interruption queue's
 policy."""
 
-
 from collections.abc import Sequence
 
 import pulumi
