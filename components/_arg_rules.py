@@ -72,6 +72,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     "SecureBucketArgs": {
         "kms_key_arn": KmsKeyArn,
         "access_log_bucket": BucketName,
+        "log_source_account_id": AccountId,
         "noncurrent_version_expiration_days": Days,
         "abort_incomplete_multipart_upload_days": MultipartAbortDays,
         "intelligent_tiering_after_days": TieringDays,
@@ -88,7 +89,9 @@ FIELDS: dict[str, dict[str, Any]] = {
         "access_log_retention_days": Days,
     },
     "PersonaRolesArgs": {
-        **_COMMON,
+        "account_id": AccountId,
+        "region": AwsRegion,
+        "kms_key_arn": KmsKeyArn,
         "name_prefix": NamePrefix,
         "bucket_arns": Annotated[
             str, StringConstraints(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -100,7 +103,7 @@ FIELDS: dict[str, dict[str, Any]] = {
     },
     "GitHubTrust": {"subject": Annotated[str, StringConstraints(pattern=r"^repo:[^:\s]+/[^:\s]+:\S+$")]},
     "ServiceRoleBoundaryArgs": {"account_id": AccountId, "region": AwsRegion, "name_prefix": NamePrefix},
-    "AlertTopicArgs": {**_COMMON, "topic_name": SnsName},
+    "AlertTopicArgs": {"account_id": AccountId, "region": AwsRegion, "kms_key_arn": KmsKeyArn, "topic_name": SnsName},
     "EnvironmentDashboardArgs": {"region": AwsRegion, "period_seconds": Annotated[int, Field(ge=60)]},
     "BudgetsArgs": {
         "name_prefix": NamePrefix,
@@ -209,7 +212,13 @@ FIELDS: dict[str, dict[str, Any]] = {
     },
     "ClusterAccess": {"principal_arn": PrincipalArn},
     "SystemNodes": {"min_size": Annotated[int, Field(ge=0)], "desired_size": Positive, "max_size": Positive},
-    "ExecutionRoleArgs": {"service": ServicePrincipal, "account_id": AccountId, "permissions_boundary_arn": PolicyArn},
+    "ExecutionRoleArgs": {
+        "service": ServicePrincipal,
+        "account_id": AccountId,
+        "permissions_boundary_arn": PolicyArn,
+        "role_name": Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,64}$")],
+        "max_session_hours": Annotated[int, Field(ge=1, le=12)],
+    },
 }
 
 
@@ -229,7 +238,28 @@ def _system_nodes_bounds(nodes: Any) -> None:
         )
 
 
+def _log_target(args: Any) -> None:
+    if not args.get("log_target"):
+        return
+    if "log_source_account_id" not in args:
+        raise ValueError("log_target needs log_source_account_id (the account whose buckets deliver logs here)")
+    if args.get("encryption", "AES256") != "AES256":
+        raise ValueError(
+            f"log_target with encryption={args['encryption']!r}: S3 server access logging delivers only to "
+            "buckets encrypted with SSE-S3 (AES256); leave encryption unset"
+        )
+
+
+def _no_allow_star(args: Any) -> None:
+    for index, statement in enumerate(args.get("statements", [])):
+        actions = statement.get("Action", [])
+        if statement.get("Effect") == "Allow" and "*" in ([actions] if isinstance(actions, str) else actions):
+            raise ValueError(f"statements[{index}] allows Action '*'; name the actions the service needs")
+
+
 CHECKS: dict[str, tuple[Callable[[Any], None], ...]] = {
+    "ExecutionRoleArgs": (_no_allow_star,),
+    "SecureBucketArgs": (_log_target,),
     "AlarmThresholds": (_datapoints_within_periods,),
     "SystemNodes": (_system_nodes_bounds,),
 }

@@ -91,6 +91,9 @@ def _message(label: str, args: Any, error: ValidationError) -> str:
         if item["type"] == "missing":
             problems.append(f"missing required argument {path}")
             continue
+        if not item["loc"]:
+            problems.append(item["msg"].removeprefix("Value error, "))
+            continue
         if item["type"] in ("unknown_keys", "structure") and not isinstance(item["input"], str):
             problems.append(f"{path}: {item['msg']}")
             continue

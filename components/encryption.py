@@ -45,9 +45,10 @@ class EncryptionKeyArgs(TypedDict):
 
     account_id: pulumi.Input[str]
     """The account owning the key; its root principal administers it (through IAM policies)."""
-    user_role_arns: NotRequired[Sequence[str]]
-    """Role ARNs allowed to use the key. Only these roles (and `service_principals`) can encrypt or decrypt;
-    plain strings, so roles that do not exist yet can be named without a dependency cycle."""
+    user_role_arns: NotRequired[Sequence[pulumi.Input[str]]]
+    """Role ARNs allowed to use the key. Only these roles (and `service_principals`) can encrypt or decrypt.
+    Prefer plain strings, so roles that do not exist yet can be named without a dependency cycle; `Output`s
+    are accepted too (listed after the plain ARNs, in the given order)."""
     service_principals: NotRequired[Sequence[str]]
     """AWS service principals allowed to use the key for this account (condition aws:SourceAccount);
     `logs.<region>.amazonaws.com` is limited to this account's log groups in that region instead
@@ -118,7 +119,7 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
             "Resource": "*",
         }
     ]
-    if roles := sorted(args.get("user_role_arns", [])):
+    if roles := _sorted_inputs(args.get("user_role_arns", [])):
         in_roles = {"ArnEquals": {"aws:PrincipalArn": roles}}
         statements += [
             {
@@ -166,6 +167,12 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
             }
         )
     return statements
+
+
+def _sorted_inputs(values: Sequence[pulumi.Input[str]]) -> list[pulumi.Input[str]]:
+    """Plain strings sorted (a stable policy whatever the caller's order), then unknown values as given."""
+    plain = sorted(v for v in values if isinstance(v, str))
+    return [*plain, *(v for v in values if not isinstance(v, str))]
 
 
 _LOGS_PRINCIPAL = re.compile(r"^logs\.([a-z0-9-]+)\.amazonaws\.com$")

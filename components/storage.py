@@ -64,6 +64,13 @@ class SecureBucketArgs(TypedDict):
     """Default Object Lock retention; None (default) creates the bucket without Object Lock."""
     force_destroy: NotRequired[bool]
     """Allow deleting a non-empty bucket (default False)."""
+    log_target: NotRequired[bool]
+    """This bucket receives S3 server access logs (default False): its policy lets the S3 logging service
+    (`logging.s3.amazonaws.com`) put objects, only for buckets of `log_source_account_id`, and its default
+    encryption becomes SSE-S3, since server access logging cannot deliver to an SSE-KMS bucket."""
+    log_source_account_id: NotRequired[pulumi.Input[str]]
+    """The account whose buckets may deliver access logs here (condition aws:SourceAccount); required with
+    `log_target`."""
     extra_policy_statements: NotRequired[Sequence[_iam.Statement]]
     """More bucket-policy statements, e.g. a service principal allowed to write. `{bucket_arn}` in a
     Resource string is replaced with the bucket's ARN."""
@@ -184,7 +191,8 @@ def _check_bucket_args(name: str, args: SecureBucketArgs) -> None:
 
 
 def _encryption(args: SecureBucketArgs) -> BucketEncryption:
-    return BucketEncryption(args.get("encryption", BucketEncryption.KMS))
+    default = BucketEncryption.S3_MANAGED if args.get("log_target") else BucketEncryption.KMS
+    return BucketEncryption(args.get("encryption", default))
 
 
 def _encryption_rule(args: SecureBucketArgs) -> dict:
@@ -237,6 +245,8 @@ def bucket_policy_statements(bucket_arn: pulumi.Input[str], args: SecureBucketAr
                 "Condition": {"StringNotEquals": {key_id: args["kms_key_arn"]}, "Null": {key_id: "false"}},
             },
         ]
+    if args.get("log_target"):
+        statements.append(_with_bucket_arn(_log_delivery_statement(args["log_source_account_id"]), bucket_arn))
     for statement in args.get("extra_policy_statements", []):
         statements.append(_with_bucket_arn(statement, bucket_arn))
     return statements
@@ -355,13 +365,13 @@ class DataLake(pulumi.ComponentResource):
         self.log_bucket = SecureBucket(
             f"{name}-access-logs",
             {
-                "encryption": BucketEncryption.S3_MANAGED,
+                "log_target": True,
+                "log_source_account_id": args["account_id"],
                 "access_logging": False,
                 "bucket_prefix": f"{prefix}-access-logs-" if prefix else None,
                 "expiration_days": args.get("access_log_retention_days", 365),
                 "noncurrent_version_expiration_days": 30,
                 "force_destroy": force_destroy,
-                "extra_policy_statements": [_log_delivery_statement(args["account_id"])],
             },
             retain,
         )
