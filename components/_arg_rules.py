@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import pulumi
 from pydantic import AfterValidator, Field, StringConstraints
 
 from .types import (
@@ -143,8 +144,7 @@ FIELDS: dict[str, dict[str, Any]] = {
         "region": AwsRegion,
     },
     "ExperimentTrackingArgs": {**_COMMON, "name_prefix": NamePrefix, "artifacts_bucket_name": BucketName},
-    "ModelPackage": {"arn": ModelPackageArn},
-    "ContainerModel": {"image": EcrImage, "model_data_url": S3Uri},
+    "ModelSource": {"arn": ModelPackageArn, "image": EcrImage, "model_data_url": S3Uri},
     "Autoscaling": {
         "min_instances": Positive,
         "max_instances": Positive,
@@ -257,7 +257,31 @@ def _no_allow_star(args: Any) -> None:
             raise ValueError(f"statements[{index}] allows Action '*'; name the actions the service needs")
 
 
+def _one_model_kind(model: Any) -> None:
+    container = model.image is not None or model.model_data_url is not None
+    if (model.arn is not None) == container or (container and (model.image is None or model.model_data_url is None)):
+        raise ValueError("give either arn (a model package) or both image and model_data_url (a container model)")
+
+
+def _resources(args: Any) -> None:
+    for index, resource in enumerate(args.get("depends_on", [])):
+        if not isinstance(resource, pulumi.Resource):
+            raise ValueError(f"depends_on[{index}]={resource!r} is not a pulumi.Resource")
+
+
+def _personas(args: Any) -> None:
+    from .access import Persona  # imported late: components.access imports the validation
+
+    accepted = {p.value for p in Persona}
+    if unknown := sorted(set(args.get("extra_statements", {})) - accepted):
+        raise ValueError(f"extra_statements has unknown personas {unknown}; expected {', '.join(sorted(accepted))}")
+
+
 CHECKS: dict[str, tuple[Callable[[Any], None], ...]] = {
+    "TenancyArgs": (_resources,),
+    "GpuCapacityArgs": (_resources,),
+    "PersonaRolesArgs": (_personas,),
+    "ModelSource": (_one_model_kind,),
     "ExecutionRoleArgs": (_no_allow_star,),
     "SecureBucketArgs": (_log_target,),
     "AlarmThresholds": (_datapoints_within_periods,),

@@ -143,13 +143,19 @@ def _structured(cls: type) -> Any:
     """The pydantic type validating a TypedDict or dataclass: unknown keys refused, fields converted."""
     rules = _arg_rules.FIELDS.get(cls.__name__, {})
     fields = _fields(cls)
+    is_dataclass = dataclasses.is_dataclass(cls)
+
+    def field_type(key: str, hint: Any) -> Any:
+        converted = _convert(hint, rules.get(key))
+        # Dataclasses are frozen (hashable): their sequences are kept as tuples.
+        return Annotated[converted, AfterValidator(_freeze)] if is_dataclass else converted
+
     model = create_model(
         f"{cls.__name__}Validator",
         __config__=ConfigDict(arbitrary_types_allowed=True, extra="forbid"),
-        **{key: (_convert(hint, rules.get(key)), default) for key, (hint, default) in fields.items()},
+        **{key: (field_type(key, hint), default) for key, (hint, default) in fields.items()},
     )
     accepted = ", ".join(fields)
-    is_dataclass = dataclasses.is_dataclass(cls)
 
     def to_mapping(value: Any) -> Any:
         if is_dataclass and isinstance(value, cls):
@@ -177,6 +183,10 @@ def _structured(cls: type) -> Any:
         return result
 
     return Annotated[model, BeforeValidator(to_mapping), AfterValidator(build)]
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _pass_unknown(value: Any, handler: Any) -> Any:

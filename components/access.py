@@ -117,7 +117,7 @@ class GitHubTrust:
     """Exact `sub` claim, e.g. `repo:org/repo:ref:refs/heads/main` or `repo:org/repo:environment:prod`."""
     oidc_provider_arn: str | None = None
     """The account's GitHub OIDC provider; None creates it (one per account)."""
-    preview_subjects: tuple[str, ...] = ()
+    preview_subjects: Sequence[str] = ()
     """`sub` claims of the runs that may assume the read-only CI previewer: pull requests
     (`repo:org/repo:pull_request`) and the default branch's scheduled drift checks. Empty: nobody."""
 
@@ -153,9 +153,10 @@ class PersonaRolesArgs(TypedDict):
     deployer_policies: NotRequired[Mapping[str, Sequence[_iam.Statement]]]
     """The CI deployer's permissions per capability (e.g. `network`, `training`): each becomes a managed policy
     `<prefix>-deploy-<capability>` (6,144 characters each) attached to the deployer role."""
-    extra_statements: NotRequired[Mapping[Persona, Sequence[_iam.Statement]]]
-    """Further runtime permissions of the other personas, from capabilities beyond storage and access (e.g. the
-    inference role's VPC network interfaces and endpoint logs); the persona boundary admits them as well."""
+    extra_statements: NotRequired[Mapping[str, Sequence[_iam.Statement]]]
+    """Further runtime permissions of the other personas (keyed by `Persona` value), from capabilities beyond
+    storage and access (e.g. the inference role's VPC network interfaces and endpoint logs); the persona boundary
+    admits them as well."""
     ecr_repository_arns: NotRequired[Sequence[str]]
     """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
 
@@ -193,7 +194,7 @@ class PersonaRoles(pulumi.ComponentResource):
     """One IAM role per `Persona`, with inline policies scoped to the environment's buckets, prefixes and
     key, and a shared permission boundary that caps all of them at exactly those grants."""
 
-    roles: dict[Persona, aws.iam.Role]
+    roles: dict[str, aws.iam.Role]
     """Roles by persona."""
     boundary: aws.iam.Policy
     """The permission boundary attached to every persona role but the CI deployer."""

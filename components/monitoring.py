@@ -24,9 +24,13 @@ class AlertProtocol(StrEnum):
     closed set the platform supports (SMS and application push are deliberately left out)."""
 
     EMAIL = "email"
+    """An email address (the recipient confirms the subscription)."""
     HTTPS = "https"
+    """An https:// URL (a chat or paging webhook)."""
     SQS = "sqs"
+    """An SQS queue ARN."""
     LAMBDA = "lambda"
+    """A Lambda function ARN."""
 
 
 _ENDPOINT_SHAPES: dict[AlertProtocol, tuple[re.Pattern[str], str]] = {

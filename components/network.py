@@ -197,8 +197,6 @@ class Network(pulumi.ComponentResource):
     """ID of the VPC."""
     vpc_cidr: str
     """The VPC's IPv4 CIDR."""
-    layout: SubnetLayout
-    """The derived subnet CIDRs."""
     private_subnet_ids: list[pulumi.Output[str]]
     """Private (workload) subnet IDs, one per AZ, in AZ order."""
     public_subnet_ids: list[pulumi.Output[str]]
@@ -223,7 +221,8 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         zones = list(args["availability_zones"])
         region = args["region"]
-        self.layout = layout
+        self.layout: SubnetLayout = layout
+        """The derived subnet CIDRs."""
         self.vpc_cidr = str(layout.vpc)
 
         vpc = aws.ec2.Vpc(

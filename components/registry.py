@@ -279,8 +279,11 @@ class TrackingServerSize(StrEnum):
     """Managed MLflow sizes (`TrackingServerSize` in botocore's SageMaker model)."""
 
     SMALL = "Small"
+    """Up to 25 users (AWS's sizing guidance)."""
     MEDIUM = "Medium"
+    """Up to 50 users."""
     LARGE = "Large"
+    """Up to 100 users."""
 
 
 MLFLOW_PREFIX = "mlflow/"

@@ -36,23 +36,34 @@ class RolloutType(StrEnum):
 
 
 @dataclass(frozen=True)
-class ModelPackage:
+class ModelSource:
+    """What a variant serves: a registered model package (`arn`), or an inference image with its model artifact
+    (`image` and `model_data_url`). In Python, build one with `ModelPackage(arn)` or `ContainerModel(...)`."""
+
+    arn: pulumi.Input[str] | None = None
+    """A versioned model package: arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."""
+    image: pulumi.Input[str] | None = None
+    """ECR image URI of the inference container (with `model_data_url`, instead of `arn`)."""
+    model_data_url: pulumi.Input[str] | None = None
+    """S3 URI of the model.tar.gz (with `image`)."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables of the container (with `image`)."""
+
+
+class ModelPackage(ModelSource):
     """An approved model package version from the SageMaker Model Registry."""
 
-    arn: pulumi.Input[str]
-    """arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."""
+    def __init__(self, arn: pulumi.Input[str]) -> None:
+        super().__init__(arn=arn)
 
 
-@dataclass(frozen=True)
-class ContainerModel:
+class ContainerModel(ModelSource):
     """An inference image and its model artifact."""
 
-    image: pulumi.Input[str]
-    """ECR image URI of the inference container."""
-    model_data_url: pulumi.Input[str]
-    """S3 URI of the model.tar.gz."""
-    environment: Mapping[str, str] = field(default_factory=dict)
-    """Environment variables of the container."""
+    def __init__(
+        self, image: pulumi.Input[str], model_data_url: pulumi.Input[str], environment: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(image=image, model_data_url=model_data_url, environment=dict(environment or {}))
 
 
 @dataclass(frozen=True)
@@ -77,8 +88,8 @@ class Variant:
 
     name: str
     """Variant name; keep it stable across updates (blue/green matches variants by name)."""
-    model: ModelPackage | ContainerModel
-    """What the variant serves."""
+    model: ModelSource
+    """What the variant serves: `ModelPackage(arn)` or `ContainerModel(image, model_data_url)`."""
     instance_type: str | None = None
     """Instance type (botocore `ProductionVariantInstanceType`); None for a serverless endpoint."""
     initial_instance_count: int = 1
@@ -311,7 +322,7 @@ class ModelEndpoint(pulumi.ComponentResource):
 
     def _model(self, name: str, variant: Variant, args: ModelEndpointArgs, child: pulumi.ResourceOptions):
         model = variant.model
-        if isinstance(model, ModelPackage):
+        if model.arn is not None:
             container: dict = {"model_package_name": model.arn}
         else:
             container = {

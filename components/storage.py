@@ -26,7 +26,9 @@ class ObjectLockMode(StrEnum):
     """S3 Object Lock retention modes."""
 
     GOVERNANCE = "GOVERNANCE"
+    """Users with s3:BypassGovernanceRetention may shorten or lift the lock."""
     COMPLIANCE = "COMPLIANCE"
+    """Nobody, the root user included, can delete a locked version before the retention ends."""
 
 
 @dataclass(frozen=True)
@@ -350,10 +352,12 @@ class DataLake(pulumi.ComponentResource):
     encryption is SSE-KMS. It is otherwise hardened like the others and does not log to itself.
     """
 
-    buckets: dict[str, SecureBucket]
-    """Data buckets by zone: raw, curated, features, artifacts."""
-    log_bucket: SecureBucket
-    """The server-access-log bucket."""
+    bucket_names: dict[str, pulumi.Output[str]]
+    """Physical names of the data buckets by zone: raw, curated, features, artifacts."""
+    bucket_arns: dict[str, pulumi.Output[str]]
+    """ARNs of the data buckets by zone."""
+    log_bucket_name: pulumi.Output[str]
+    """Physical name of the server-access-log bucket."""
 
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = check_args(DataLake, name, args)
@@ -362,7 +366,7 @@ class DataLake(pulumi.ComponentResource):
         prefix = args.get("name_prefix")
         force_destroy = args.get("force_destroy", False)
 
-        self.log_bucket = SecureBucket(
+        self.log_bucket: SecureBucket = SecureBucket(
             f"{name}-access-logs",
             {
                 "log_target": True,
@@ -375,7 +379,7 @@ class DataLake(pulumi.ComponentResource):
             },
             retain,
         )
-        self.buckets = {
+        self.buckets: dict[str, SecureBucket] = {
             zone: SecureBucket(
                 f"{name}-{zone}",
                 {
@@ -392,9 +396,10 @@ class DataLake(pulumi.ComponentResource):
             )
             for zone in DATA_BUCKETS
         }
-        self.register_outputs(
-            {"buckets": {zone: b.name for zone, b in self.buckets.items()}, "log_bucket": self.log_bucket.name}
-        )
+        self.bucket_names = {zone: b.name for zone, b in self.buckets.items()}
+        self.bucket_arns = {zone: b.arn for zone, b in self.buckets.items()}
+        self.log_bucket_name = self.log_bucket.name
+        self.register_outputs({"buckets": self.bucket_names, "log_bucket": self.log_bucket_name})
 
 
 def _log_delivery_statement(account_id: pulumi.Input[str]) -> _iam.Statement:

@@ -64,7 +64,7 @@ class Team:
     """GPUs the team may borrow from the cohort beyond its quota when others leave them idle."""
     s3_prefix: str | None = None
     """Prefix of the team's data in every zone; default `teams/<name>/`."""
-    member_role_arns: tuple[str, ...] = ()
+    member_role_arns: Sequence[str] = ()
     """IAM roles of the team's members; mapped to the team's Kubernetes group."""
 
     @property
@@ -113,8 +113,9 @@ class TenancyArgs(TypedDict):
     """More destinations pods may reach on 443 (e.g. the region's S3 ranges behind the gateway endpoint)."""
     kueue_version: NotRequired[str]
     """Kueue chart version. Default `KUEUE_VERSION`."""
-    depends_on: NotRequired[Sequence[pulumi.Resource]]
-    """Resources that must exist before the Kueue chart installs."""
+    depends_on: NotRequired[Sequence[Any]]
+    """Resources that must exist before the Kueue chart installs. Python `pulumi.Resource`s;
+    other languages use the `dependsOn` resource option instead."""
 
 
 class Tenancy(pulumi.ComponentResource):

@@ -54,7 +54,9 @@ class CapacityType(StrEnum):
     """Karpenter capacity types (`karpenter.sh/capacity-type`)."""
 
     SPOT = "spot"
+    """Spare capacity at a discount; may be reclaimed with two minutes' notice."""
     ON_DEMAND = "on-demand"
+    """Regular capacity, not interrupted."""
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,11 @@ class GpuPool:
     """NodePool name (a DNS-1123 label); also the Kueue ResourceFlavor name."""
     max_gpus: int
     """Upper bound of `nvidia.com/gpu` across the pool's nodes (the NodePool limit)."""
-    instance_families: tuple[str, ...] = ()
+    instance_families: Sequence[str] = ()
     """EC2 families (g5, g6, p4d, ...). Exactly one of instance_families or instance_types."""
-    instance_types: tuple[str, ...] = ()
+    instance_types: Sequence[str] = ()
     """Exact EC2 instance types (g6.12xlarge, ...)."""
-    capacity_types: tuple[CapacityType, ...] = (CapacityType.ON_DEMAND,)
+    capacity_types: Sequence[CapacityType] = (CapacityType.ON_DEMAND,)
     """Spot and/or on-demand."""
     consolidate_after: str = "10m"
     """How long a node must be empty or underutilized before Karpenter removes or replaces it."""
@@ -79,7 +81,7 @@ class GpuPool:
     """Root EBS volume size (images of CUDA stacks are large)."""
     efa: bool = False
     """Multi-node pool: launched into a cluster placement group, EFA-capable families only."""
-    zones: tuple[str, ...] = ()
+    zones: Sequence[str] = ()
     """Availability zones to restrict the pool to; a placement group lives in one AZ."""
 
     @property
@@ -110,8 +112,9 @@ class GpuCapacityArgs(TypedDict):
     """Provider of the cluster."""
     pools: Sequence[GpuPool]
     """GPU node pools."""
-    depends_on: NotRequired[Sequence[pulumi.Resource]]
-    """Resources that must exist before the charts install (system nodes, core add-ons)."""
+    depends_on: NotRequired[Sequence[Any]]
+    """Resources that must exist before the charts install (system nodes, core add-ons). Python `pulumi.Resource`s;
+    other languages use the `dependsOn` resource option instead."""
     permissions_boundary_arn: NotRequired[pulumi.Input[str] | None]
     """Permission boundary of the controller and node roles (e.g. `components.boundaries.ServiceRoleBoundary`).
     None leaves them unbounded."""
@@ -137,8 +140,6 @@ class GpuCapacity(pulumi.ComponentResource):
     """Interruption queue."""
     karpenter: k8s.helm.v3.Release
     """The Karpenter release."""
-    node_pools: dict[str, k8s.apiextensions.CustomResource]
-    """NodePools by pool name."""
     placement_groups: dict[str, aws.ec2.PlacementGroup]
     """Cluster placement groups of the EFA pools, by pool name."""
 
@@ -281,7 +282,8 @@ class GpuCapacity(pulumi.ComponentResource):
             if pool.efa
         }
         classes: dict[str, k8s.apiextensions.CustomResource] = {}
-        self.node_pools = {}
+        self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}
+        """NodePools by pool name (Python only: the schema has no type for a Kubernetes custom resource)."""
         for pool in args["pools"]:
             class_name = node_class_name(pool)
             if class_name not in classes:
