@@ -185,6 +185,11 @@ def _structured(cls: type) -> Any:
     return Annotated[model, BeforeValidator(to_mapping), AfterValidator(build)]
 
 
+def _whole_number(value: Any) -> Any:
+    # Pulumi's component provider passes integers from other languages as floats (3.0).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
@@ -236,6 +241,8 @@ def _convert(hint: Any, leaf: Any = None) -> Any:
         return Annotated[hint, PlainValidator(_enum_member(hint))]
     if hint is float:
         return Annotated[float, PlainValidator(_number(leaf))]
+    if hint is int:
+        return Annotated[leaf if leaf is not None else int, Strict(), BeforeValidator(_whole_number)]
     if hint in _SCALARS:
         return Annotated[leaf if leaf is not None else hint, Strict()]
     if isinstance(hint, type):
