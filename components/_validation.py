@@ -185,11 +185,6 @@ def _structured(cls: type) -> Any:
     return Annotated[model, BeforeValidator(to_mapping), AfterValidator(build)]
 
 
-def _whole_number(value: Any) -> Any:
-    # Pulumi's component provider passes integers from other languages as floats (3.0).
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def _freeze(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
@@ -239,32 +234,32 @@ def _convert(hint: Any, leaf: Any = None) -> Any:
         return _structured(hint)
     if isinstance(hint, type) and issubclass(hint, Enum):
         return Annotated[hint, PlainValidator(_enum_member(hint))]
-    if hint is float:
-        return Annotated[float, PlainValidator(_number(leaf))]
-    if hint is int:
-        return Annotated[leaf if leaf is not None else int, Strict(), BeforeValidator(_whole_number)]
     if hint in _SCALARS:
-        return Annotated[leaf if leaf is not None else hint, Strict()]
+        return Annotated[hint, PlainValidator(_scalar(hint, leaf))]
     if isinstance(hint, type):
         return InstanceOf[hint]
     raise TypeError(f"components._validation cannot validate the annotation {hint!r}")
 
 
-def _number(leaf: Any):
-    """A float field: an int is a fine float and stays an int (messages and plans show what the caller wrote)."""
-    check = TypeAdapter(leaf) if leaf is not None else None
+def _scalar(hint: type, leaf: Any):
+    """Check a str/int/float/bool strictly (and against `leaf`), returning the caller's value unchanged: a StrEnum
+    member stays a member, an int given for a float stays an int (messages and plans show what was written).
+    The one conversion: a whole float for an int, as Pulumi's component provider passes integers (3.0)."""
+    check = TypeAdapter(Annotated[leaf if leaf is not None else hint, Strict()])
 
-    def number(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise PydanticCustomError("float_type", "expected a number")
-        if check is not None:
-            try:
-                check.validate_python(float(value))
-            except ValidationError as error:
-                raise ValueError(error.errors()[0]["msg"]) from None
+    def scalar(value: Any) -> Any:
+        if hint is int and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        probe = value
+        if hint is float and isinstance(value, int) and not isinstance(value, bool):
+            probe = float(value)
+        try:
+            check.validate_python(probe)
+        except ValidationError as error:
+            raise ValueError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
         return value
 
-    return number
+    return scalar
 
 
 def _enum_member(enum: type[Enum]):

@@ -298,3 +298,16 @@ def test_every_rule_names_a_real_field():
         assert set(table) <= set(classes), set(table) - set(classes)
     for name, rules in _arg_rules.FIELDS.items():
         assert set(rules) <= set(_validation._fields(classes[name])), name
+
+
+def test_valid_values_are_returned_as_given():
+    # A StrEnum key stays a member (code compares personas by identity), an int stays an int for a float field.
+    from components.access import Persona
+
+    statement = {"Sid": "X", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    args = check_args(
+        PersonaRoles, "p", {**BASES[PersonaRoles](), "extra_statements": {Persona.CI_DEPLOYER: [statement]}}
+    )
+    assert [type(k) for k in args["extra_statements"]] == [Persona]
+    budget = check_args(Budgets, "b", BASES[Budgets]())
+    assert type(budget["monthly_limit_usd"]) is int
