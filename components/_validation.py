@@ -152,7 +152,7 @@ def _structured(cls: type) -> Any:
 
     model = create_model(
         f"{cls.__name__}Validator",
-        __config__=ConfigDict(arbitrary_types_allowed=True, extra="forbid"),
+        __config__=ConfigDict(arbitrary_types_allowed=True, extra="forbid", defer_build=True),
         **{key: (field_type(key, hint), default) for key, (hint, default) in fields.items()},
     )
     accepted = ", ".join(fields)
@@ -235,31 +235,27 @@ def _convert(hint: Any, leaf: Any = None) -> Any:
     if isinstance(hint, type) and issubclass(hint, Enum):
         return Annotated[hint, PlainValidator(_enum_member(hint))]
     if hint in _SCALARS:
-        return Annotated[hint, PlainValidator(_scalar(hint, leaf))]
+        return Annotated[leaf if leaf is not None else hint, Strict(), _as_given(hint)]
     if isinstance(hint, type):
         return InstanceOf[hint]
     raise TypeError(f"components._validation cannot validate the annotation {hint!r}")
 
 
-def _scalar(hint: type, leaf: Any):
-    """Check a str/int/float/bool strictly (and against `leaf`), returning the caller's value unchanged: a StrEnum
-    member stays a member, an int given for a float stays an int (messages and plans show what was written).
-    The one conversion: a whole float for an int, as Pulumi's component provider passes integers (3.0)."""
-    check = TypeAdapter(Annotated[leaf if leaf is not None else hint, Strict()])
+def _as_given(hint: type) -> WrapValidator:
+    """Check a str/int/float/bool strictly but return the caller's value unchanged: a StrEnum member stays a
+    member, an int given for a float stays an int (messages and plans show what was written). The one
+    conversion: a whole float for an int, as Pulumi's component provider passes integers (3.0)."""
 
-    def scalar(value: Any) -> Any:
+    def keep(value: Any, handler: Any) -> Any:
         if hint is int and isinstance(value, float) and value.is_integer():
             value = int(value)
-        probe = value
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
-            probe = float(value)
-        try:
-            check.validate_python(probe)
-        except ValidationError as error:
-            raise ValueError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+            handler(float(value))
+        else:
+            handler(value)
         return value
 
-    return scalar
+    return WrapValidator(keep)
 
 
 def _enum_member(enum: type[Enum]):
