@@ -13,7 +13,7 @@
 - enum values may be given as their strings, nested dataclasses as dicts (as multi-language programs send
   them): the result holds the enum members and dataclass instances.
 
-The error is a `ComponentArgumentError` (a `TypeError` and a `ValueError`) naming the component, the argument
+The error is a `ComponentArgumentError` (a `pulumi.RunError`, `TypeError` and `ValueError`) naming the component, the argument
 path, the value and what is accepted.
 """
 
@@ -56,8 +56,11 @@ _SEQUENCES = (abc.Sequence, list, tuple, typing.Sequence, abc.MutableSequence)
 _MAPPINGS = (abc.Mapping, dict, typing.Mapping, abc.MutableMapping)
 
 
-class ComponentArgumentError(TypeError, ValueError):
-    """A component was given arguments it cannot accept. Raised before any resource is registered."""
+class ComponentArgumentError(pulumi.RunError, TypeError, ValueError):
+    """A component was given arguments it cannot accept. Raised before any resource is registered.
+
+    A `pulumi.RunError`, so the Pulumi CLI prints the message without a stack trace; also a `TypeError` and a
+    `ValueError`, the exceptions Python code expects for bad arguments."""
 
 
 def check_args(component: type, name: str, args: T) -> T:

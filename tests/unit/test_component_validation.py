@@ -161,7 +161,8 @@ BAD: list[tuple[type, dict, str]] = [
     (EncryptionKey, {"account_id": "12345"}, "account_id='12345': not an AWS account ID"),
     (EncryptionKey, {"user_role_arns": ROLE}, "user_role_arns='arn:aws:iam::"),
     (EncryptionKey, {"user_role_arns": ["ml-engineer"]}, "user_role_arns[0]='ml-engineer': not an IAM principal ARN"),
-    (DataLake, {"account_id": None}, "account_id=None"),
+    (DataLake, {"account_id": _validation._UNSET}, "missing required argument account_id"),
+    (DataLake, {"account_id": 123456789012}, "account_id=123456789012: Input should be a valid string"),
     (DataLake, {"kms_key_arn": None, "name_prefix": "P"}, "name_prefix='P'"),
     (PersonaRoles, {"region": "eu-west-9"}, "region='eu-west-9': not an AWS region"),
     (PersonaRoles, {"human_principal_arns": ROLE}, "human_principal_arns="),
@@ -178,7 +179,7 @@ BAD: list[tuple[type, dict, str]] = [
     (ModelApprovalNotifications, {"topic_arn": "bad"}, "topic_arn='bad'"),
     (JobSecurityGroup, {"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr='10.0.0.0/33'"),
     (ContainerRepository, {"push_principal_arns": ROLE}, "push_principal_arns='arn:aws:iam::"),
-    (ContainerRepository, {"pull_principal_arns": None}, "pull_principal_arns=None"),
+    (ContainerRepository, {"pull_principal_arns": _validation._UNSET}, "missing required argument pull_principal_arns"),
     (ModelPackageGroup, {"region": "eu-west-9"}, "region='eu-west-9'"),
     (ExperimentTracking, {"account_id": "12345"}, "account_id='12345'"),
     (ModelEndpoint, {"variants": [Variant("blue", ModelPackage("bad-arn"), "ml.m5.large")]}, "model.arn='bad-arn'"),
@@ -311,3 +312,8 @@ def test_valid_values_are_returned_as_given():
     assert [type(k) for k in args["extra_statements"]] == [Persona]
     budget = check_args(Budgets, "b", BASES[Budgets]())
     assert type(budget["monthly_limit_usd"]) is int
+
+
+def test_the_error_is_a_run_error_the_cli_prints_without_a_traceback():
+    with pytest.raises(pulumi.RunError, match="SecureBucket 'b': kms_key_arn='k'"):
+        check_args(SecureBucket, "b", {"kms_key_arn": "k", "access_log_bucket": "p-dev-logs"})
