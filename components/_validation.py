@@ -13,8 +13,8 @@
 - enum values may be given as their strings, nested dataclasses as dicts (as multi-language programs send
   them): the result holds the enum members and dataclass instances.
 
-The error is a `ComponentArgumentError` (a `pulumi.RunError`, `TypeError` and `ValueError`) naming the component, the argument
-path, the value and what is accepted.
+The error is a `ComponentArgumentError` (a `pulumi.RunError`, `TypeError` and `ValueError`) naming the
+component, the argument path, the value and what is accepted.
 """
 
 import dataclasses
