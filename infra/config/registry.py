@@ -40,7 +40,6 @@ ModelGroupName = Annotated[str, AfterValidator(_check_group_name)]
 """A SageMaker model package group name (botocore's EntityName pattern)."""
 
 
-
 class RepositorySettings(StrictModel):
     """One ECR repository: immutable tags, scan on push and KMS are always on."""
 
