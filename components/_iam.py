@@ -1,7 +1,5 @@
 """Small helpers for IAM policy documents kept as plain dicts (rendered with `Output.json_dumps`)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import pulumi

@@ -1,7 +1,5 @@
 """CloudWatch Logs facts shared by the components and the config: the retention periods AWS accepts."""
 
-from __future__ import annotations
-
 import functools
 import gzip
 import json

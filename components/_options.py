@@ -1,7 +1,5 @@
 """Resource-option helpers shared by the components."""
 
-from __future__ import annotations
-
 import pulumi
 
 

@@ -1,8 +1,6 @@
 """Permissions around SageMaker pipelines beyond data and key access, for `PersonaRolesArgs.extra_statements`
 (the persona boundary admits them too, which is also the ceiling of the pipeline and schedule roles)."""
 
-from __future__ import annotations
-
 import pulumi
 
 from . import _iam

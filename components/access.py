@@ -5,8 +5,6 @@ The grants are data (`BUCKET_GRANTS`), so reviewers read who can touch what in o
 boundary is derived from the same table: no persona can be granted more later without it showing here.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 from .boundaries import service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
 from .pulumi_backend import PulumiBackend, backend_statements
@@ -119,7 +118,7 @@ class GitHubTrust:
     """Exact `sub` claim, e.g. `repo:org/repo:ref:refs/heads/main` or `repo:org/repo:environment:prod`."""
     oidc_provider_arn: str | None = None
     """The account's GitHub OIDC provider; None creates it (one per account)."""
-    preview_subjects: tuple[str, ...] = ()
+    preview_subjects: Sequence[str] = ()
     """`sub` claims of the runs that may assume the read-only CI previewer: pull requests
     (`repo:org/repo:pull_request`) and the default branch's scheduled drift checks; `*` matches any characters
     (StringLike), e.g. the pull request number in a pinned `job_workflow_ref`. Empty: nobody."""
@@ -159,9 +158,10 @@ class PersonaRolesArgs(TypedDict):
     deployer_policies: NotRequired[Mapping[str, Sequence[_iam.Statement]]]
     """The CI deployer's permissions per capability (e.g. `network`, `training`): each becomes a managed policy
     `<prefix>-deploy-<capability>` (6,144 characters each) attached to the deployer role."""
-    extra_statements: NotRequired[Mapping[Persona, Sequence[_iam.Statement]]]
-    """Further runtime permissions of the other personas, from capabilities beyond storage and access (e.g. the
-    inference role's VPC network interfaces and endpoint logs); the persona boundary admits them as well."""
+    extra_statements: NotRequired[Mapping[str, Sequence[_iam.Statement]]]
+    """Further runtime permissions of the other personas (keyed by `Persona` value), from capabilities beyond
+    storage and access (e.g. the inference role's VPC network interfaces and endpoint logs); the persona boundary
+    admits them as well."""
     ecr_repository_arns: NotRequired[Sequence[str]]
     """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
 
@@ -200,7 +200,7 @@ class PersonaRoles(pulumi.ComponentResource):
     """One IAM role per `Persona`, with inline policies scoped to the environment's buckets, prefixes and
     key, and a shared permission boundary that caps all of them at exactly those grants."""
 
-    roles: dict[Persona, aws.iam.Role]
+    roles: dict[str, aws.iam.Role]
     """Roles by persona."""
     boundary: aws.iam.Policy
     """The permission boundary attached to every persona role but the CI deployer."""
@@ -210,6 +210,7 @@ class PersonaRoles(pulumi.ComponentResource):
     """The CI deployer's managed policies by capability."""
 
     def __init__(self, name: str, args: PersonaRolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(PersonaRoles, name, args)
         _check_access_args(name, args)
         super().__init__("mlops:access:PersonaRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

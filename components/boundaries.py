@@ -7,8 +7,6 @@ use, no S3 (service roles never touch the data lake), and no way to create or wi
 CI deployer may create roles only with one of the two boundaries attached.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
@@ -16,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 
 SERVICE_ROLE_SERVICES = (
     "ec2", "eks", "eks-auth", "ecr", "logs", "sqs", "events", "ssm", "kms", "sts", "autoscaling",
@@ -67,6 +66,7 @@ class ServiceRoleBoundary(pulumi.ComponentResource):
     """Its ARN, for `permissions_boundary`."""
 
     def __init__(self, name: str, args: ServiceRoleBoundaryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(ServiceRoleBoundary, name, args)
         services = list(args.get("services", SERVICE_ROLE_SERVICES))
         if not services or any(s in ("*", "iam", "s3") or not s.replace("-", "").isalnum() for s in services):
             raise ValueError(

@@ -10,8 +10,6 @@ Guards against privilege escalation, the classic hole of deployment roles:
 Capabilities beyond storage and access contribute their statements through `extra_statements`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 

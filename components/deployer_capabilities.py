@@ -5,8 +5,6 @@ Attribute-based: a resource may be created only when the request tags it with th
 services' Describe/List/Get verbs. Where a service names resources predictably, the prefix scopes them too.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 from . import _iam

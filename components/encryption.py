@@ -1,7 +1,5 @@
 """Customer-managed KMS keys with rotation and an explicit, least-privilege key policy."""
 
-from __future__ import annotations
-
 import re
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
@@ -11,6 +9,7 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._options import stateful
+from ._validation import check_args
 
 ADMIN_ACTIONS = [
     "kms:Create*",
@@ -46,9 +45,10 @@ class EncryptionKeyArgs(TypedDict):
 
     account_id: pulumi.Input[str]
     """The account owning the key; its root principal administers it (through IAM policies)."""
-    user_role_arns: NotRequired[Sequence[str]]
-    """Role ARNs allowed to use the key. Only these roles (and `service_principals`) can encrypt or decrypt;
-    plain strings, so roles that do not exist yet can be named without a dependency cycle."""
+    user_role_arns: NotRequired[Sequence[pulumi.Input[str]]]
+    """Role ARNs allowed to use the key. Only these roles (and `service_principals`) can encrypt or decrypt.
+    Prefer plain strings, so roles that do not exist yet can be named without a dependency cycle; `Output`s
+    are accepted too (listed after the plain ARNs, in the given order)."""
     service_principals: NotRequired[Sequence[str]]
     """AWS service principals allowed to use the key for this account (condition aws:SourceAccount);
     `logs.<region>.amazonaws.com` is limited to this account's log groups in that region instead
@@ -84,6 +84,7 @@ class EncryptionKey(pulumi.ComponentResource):
     """The alias, when one was requested."""
 
     def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(EncryptionKey, name, args)
         window = args.get("deletion_window_days", 30)
         if not 7 <= window <= 30:
             raise ValueError(f"EncryptionKey {name!r}: deletion_window_days={window} must be between 7 and 30")
@@ -121,7 +122,7 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
             "Resource": "*",
         }
     ]
-    if roles := sorted(args.get("user_role_arns", [])):
+    if roles := _sorted_inputs(args.get("user_role_arns", [])):
         in_roles = {"ArnEquals": {"aws:PrincipalArn": roles}}
         statements += [
             {
@@ -169,6 +170,12 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
             }
         )
     return statements + list(args.get("extra_policy_statements", ()))
+
+
+def _sorted_inputs(values: Sequence[pulumi.Input[str]]) -> list[pulumi.Input[str]]:
+    """Plain strings sorted (a stable policy whatever the caller's order), then unknown values as given."""
+    plain = sorted(v for v in values if isinstance(v, str))
+    return [*plain, *(v for v in values if not isinstance(v, str))]
 
 
 _LOGS_PRINCIPAL = re.compile(r"^logs\.([a-z0-9-]+)\.amazonaws\.com$")

@@ -5,8 +5,6 @@ components take its `topic_arn`. `EnvironmentDashboard` takes the endpoint names
 alert at 80 % and 100 % of a monthly cost limit, per environment and per team.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Sequence
@@ -18,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 
 
 class AlertProtocol(StrEnum):
@@ -25,9 +24,13 @@ class AlertProtocol(StrEnum):
     closed set the platform supports (SMS and application push are deliberately left out)."""
 
     EMAIL = "email"
+    """An email address (the recipient confirms the subscription)."""
     HTTPS = "https"
+    """An https:// URL (a chat or paging webhook)."""
     SQS = "sqs"
+    """An SQS queue ARN."""
     LAMBDA = "lambda"
+    """A Lambda function ARN."""
 
 
 _ENDPOINT_SHAPES: dict[AlertProtocol, tuple[re.Pattern[str], str]] = {
@@ -99,6 +102,7 @@ class AlertTopic(pulumi.ComponentResource):
     """ARN of the topic: the alarm action of every alarm of the environment."""
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(AlertTopic, name, args)
         _check_topic_args(name, args)
         super().__init__("mlops:monitoring:AlertTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -263,6 +267,7 @@ class EnvironmentDashboard(pulumi.ComponentResource):
     """Its name."""
 
     def __init__(self, name: str, args: EnvironmentDashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(EnvironmentDashboard, name, args)
         period = args.get("period_seconds", 300)
         if period < 60 or period % 60:
             raise ValueError(
@@ -337,6 +342,7 @@ class Budgets(pulumi.ComponentResource):
     """Budgets by scope: `env`, then `team:<team>`."""
 
     def __init__(self, name: str, args: BudgetsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(Budgets, name, args)
         _check_budget_args(name, args)
         super().__init__("mlops:monitoring:Budgets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -13,8 +13,6 @@ Defaults: private = VPC prefix + 3 (a /16 gives /19s, 8,190 addresses each, room
 public = VPC prefix + 8 capped at /28 (a /16 gives /24s; public subnets hold only NAT gateways).
 """
 
-from __future__ import annotations
-
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -28,6 +26,7 @@ import pulumi_aws as aws
 from . import _iam
 from ._logs import check_retention_days
 from ._options import stateful
+from ._validation import check_args
 
 MIN_AZS = 2
 """A VPC for this platform spans at least two availability zones."""
@@ -198,8 +197,6 @@ class Network(pulumi.ComponentResource):
     """ID of the VPC."""
     vpc_cidr: str
     """The VPC's IPv4 CIDR."""
-    layout: SubnetLayout
-    """The derived subnet CIDRs."""
     private_subnet_ids: list[pulumi.Output[str]]
     """Private (workload) subnet IDs, one per AZ, in AZ order."""
     public_subnet_ids: list[pulumi.Output[str]]
@@ -218,12 +215,14 @@ class Network(pulumi.ComponentResource):
     """Public CIDRs of S3 in the region, reached privately through the gateway endpoint (for egress rules)."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(Network, name, args)
         layout, nat_mode, services = _check_network_args(name, args)
         super().__init__("mlops:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         zones = list(args["availability_zones"])
         region = args["region"]
-        self.layout = layout
+        self.layout: SubnetLayout = layout
+        """The derived subnet CIDRs."""
         self.vpc_cidr = str(layout.vpc)
 
         vpc = aws.ec2.Vpc(

@@ -7,8 +7,6 @@ boundary) and an optional EventBridge Scheduler schedule. `ModelApprovalNotifica
 package group's approvals to an SNS topic. Neither imports the sagemaker SDK.
 """
 
-from __future__ import annotations
-
 import base64
 import json
 import re
@@ -21,6 +19,7 @@ import pulumi_aws as aws
 from pipelines.template import PLACEHOLDERS, fill, placeholders_in
 
 from . import _iam
+from ._validation import check_args
 
 JOB_ACTIONS = [
     "sagemaker:CreateProcessingJob",
@@ -112,6 +111,7 @@ class TrainingPipeline(pulumi.ComponentResource):
     """The schedule, when one was configured."""
 
     def __init__(self, name: str, args: TrainingPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(TrainingPipeline, name, args)
         _check_pipeline_args(name, args)
         super().__init__("mlops:pipelines:TrainingPipeline", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -440,6 +440,7 @@ class ModelApprovalNotifications(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ModelApprovalNotificationsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        args = check_args(ModelApprovalNotifications, name, args)
         statuses = list(args.get("statuses", ["Approved"]))
         allowed = {"Approved", "Rejected", "PendingManualApproval"}
         if not re.fullmatch(r"[\w.-]{1,64}", args["rule_name"]):
@@ -507,6 +508,7 @@ class JobSecurityGroup(pulumi.ComponentResource):
     """ID of the group."""
 
     def __init__(self, name: str, args: JobSecurityGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(JobSecurityGroup, name, args)
         super().__init__("mlops:pipelines:JobSecurityGroup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.security_group = aws.ec2.SecurityGroup(

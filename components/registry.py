@@ -2,8 +2,6 @@
 shared read-only with the accounts models are promoted to, and a managed MLflow tracking server.
 """
 
-from __future__ import annotations
-
 import json
 import re
 from collections.abc import Sequence
@@ -15,6 +13,7 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._options import stateful
+from ._validation import check_args
 
 REPOSITORY_NAME = re.compile(r"^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$")
 """botocore's ECR `RepositoryName` pattern (2-256 characters)."""
@@ -68,6 +67,7 @@ class ContainerRepository(pulumi.ComponentResource):
     """Repository ARN."""
 
     def __init__(self, name: str, args: ContainerRepositoryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(ContainerRepository, name, args)
         _check_repository_args(name, args)
         super().__init__("mlops:registry:ContainerRepository", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -208,6 +208,7 @@ class ModelPackageGroup(pulumi.ComponentResource):
     """The cross-account read policy, when accounts are listed."""
 
     def __init__(self, name: str, args: ModelPackageGroupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(ModelPackageGroup, name, args)
         _check_group_args(name, args)
         super().__init__("mlops:registry:ModelPackageGroup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -278,8 +279,11 @@ class TrackingServerSize(StrEnum):
     """Managed MLflow sizes (`TrackingServerSize` in botocore's SageMaker model)."""
 
     SMALL = "Small"
+    """Up to 25 users (AWS's sizing guidance)."""
     MEDIUM = "Medium"
+    """Up to 50 users."""
     LARGE = "Large"
+    """Up to 100 users."""
 
 
 MLFLOW_PREFIX = "mlflow/"
@@ -326,6 +330,7 @@ class ExperimentTracking(pulumi.ComponentResource):
     """Tracking server ARN: what MLflow clients set as the tracking URI."""
 
     def __init__(self, name: str, args: ExperimentTrackingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(ExperimentTracking, name, args)
         _check_tracking_args(name, args)
         super().__init__("mlops:registry:ExperimentTracking", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

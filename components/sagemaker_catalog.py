@@ -2,8 +2,6 @@
 few facts about instance types the service model does not carry (vCPUs, GPUs, local storage).
 """
 
-from __future__ import annotations
-
 import functools
 import gzip
 import json

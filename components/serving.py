@@ -9,8 +9,6 @@ say so explicitly (`vpc=None`, `network_isolation=False`, `data_capture=None`) a
 default replacement.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -20,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import sagemaker_catalog as catalog
+from ._validation import check_args
 
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 """Application Auto Scaling's dimension for a variant's instance count."""
@@ -37,23 +36,34 @@ class RolloutType(StrEnum):
 
 
 @dataclass(frozen=True)
-class ModelPackage:
+class ModelSource:
+    """What a variant serves: a registered model package (`arn`), or an inference image with its model artifact
+    (`image` and `model_data_url`). In Python, build one with `ModelPackage(arn)` or `ContainerModel(...)`."""
+
+    arn: pulumi.Input[str] | None = None
+    """A versioned model package: arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."""
+    image: pulumi.Input[str] | None = None
+    """ECR image URI of the inference container (with `model_data_url`, instead of `arn`)."""
+    model_data_url: pulumi.Input[str] | None = None
+    """S3 URI of the model.tar.gz (with `image`)."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables of the container (with `image`)."""
+
+
+class ModelPackage(ModelSource):
     """An approved model package version from the SageMaker Model Registry."""
 
-    arn: pulumi.Input[str]
-    """arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>."""
+    def __init__(self, arn: pulumi.Input[str]) -> None:
+        super().__init__(arn=arn)
 
 
-@dataclass(frozen=True)
-class ContainerModel:
+class ContainerModel(ModelSource):
     """An inference image and its model artifact."""
 
-    image: pulumi.Input[str]
-    """ECR image URI of the inference container."""
-    model_data_url: pulumi.Input[str]
-    """S3 URI of the model.tar.gz."""
-    environment: Mapping[str, str] = field(default_factory=dict)
-    """Environment variables of the container."""
+    def __init__(
+        self, image: pulumi.Input[str], model_data_url: pulumi.Input[str], environment: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(image=image, model_data_url=model_data_url, environment=dict(environment or {}))
 
 
 @dataclass(frozen=True)
@@ -78,8 +88,8 @@ class Variant:
 
     name: str
     """Variant name; keep it stable across updates (blue/green matches variants by name)."""
-    model: ModelPackage | ContainerModel
-    """What the variant serves."""
+    model: ModelSource
+    """What the variant serves: `ModelPackage(arn)` or `ContainerModel(image, model_data_url)`."""
     instance_type: str | None = None
     """Instance type (botocore `ProductionVariantInstanceType`); None for a serverless endpoint."""
     initial_instance_count: int = 1
@@ -251,6 +261,7 @@ class ModelEndpoint(pulumi.ComponentResource):
     """Endpoint ARN."""
 
     def __init__(self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(ModelEndpoint, name, args)
         check_endpoint_args(name, args)
         super().__init__("mlops:serving:ModelEndpoint", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -311,7 +322,7 @@ class ModelEndpoint(pulumi.ComponentResource):
 
     def _model(self, name: str, variant: Variant, args: ModelEndpointArgs, child: pulumi.ResourceOptions):
         model = variant.model
-        if isinstance(model, ModelPackage):
+        if model.arn is not None:
             container: dict = {"model_package_name": model.arn}
         else:
             container = {

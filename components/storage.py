@@ -1,7 +1,5 @@
 """S3 storage hardened to the security baseline, and the per-environment data lake built from it."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,6 +10,7 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._options import stateful
+from ._validation import check_args
 
 
 class BucketEncryption(StrEnum):
@@ -27,7 +26,9 @@ class ObjectLockMode(StrEnum):
     """S3 Object Lock retention modes."""
 
     GOVERNANCE = "GOVERNANCE"
+    """Users with s3:BypassGovernanceRetention may shorten or lift the lock."""
     COMPLIANCE = "COMPLIANCE"
+    """Nobody, the root user included, can delete a locked version before the retention ends."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,13 @@ class SecureBucketArgs(TypedDict):
     """Default Object Lock retention; None (default) creates the bucket without Object Lock."""
     force_destroy: NotRequired[bool]
     """Allow deleting a non-empty bucket (default False)."""
+    log_target: NotRequired[bool]
+    """This bucket receives S3 server access logs (default False): its policy lets the S3 logging service
+    (`logging.s3.amazonaws.com`) put objects, only for buckets of `log_source_account_id`, and its default
+    encryption becomes SSE-S3, since server access logging cannot deliver to an SSE-KMS bucket."""
+    log_source_account_id: NotRequired[pulumi.Input[str]]
+    """The account whose buckets may deliver access logs here (condition aws:SourceAccount); required with
+    `log_target`."""
     extra_policy_statements: NotRequired[Sequence[_iam.Statement]]
     """More bucket-policy statements, e.g. a service principal allowed to write. `{bucket_arn}` in a
     Resource string is replaced with the bucket's ARN."""
@@ -84,6 +92,7 @@ class SecureBucket(pulumi.ComponentResource):
     """Bucket ARN."""
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(SecureBucket, name, args)
         _check_bucket_args(name, args)
         super().__init__("mlops:storage:SecureBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -184,7 +193,8 @@ def _check_bucket_args(name: str, args: SecureBucketArgs) -> None:
 
 
 def _encryption(args: SecureBucketArgs) -> BucketEncryption:
-    return BucketEncryption(args.get("encryption", BucketEncryption.KMS))
+    default = BucketEncryption.S3_MANAGED if args.get("log_target") else BucketEncryption.KMS
+    return BucketEncryption(args.get("encryption", default))
 
 
 def _encryption_rule(args: SecureBucketArgs) -> dict:
@@ -237,6 +247,8 @@ def bucket_policy_statements(bucket_arn: pulumi.Input[str], args: SecureBucketAr
                 "Condition": {"StringNotEquals": {key_id: args["kms_key_arn"]}, "Null": {key_id: "false"}},
             },
         ]
+    if args.get("log_target"):
+        statements.append(_with_bucket_arn(_log_delivery_statement(args["log_source_account_id"]), bucket_arn))
     for statement in args.get("extra_policy_statements", []):
         statements.append(_with_bucket_arn(statement, bucket_arn))
     return statements
@@ -343,31 +355,34 @@ class DataLake(pulumi.ComponentResource):
     encryption is SSE-KMS. It is otherwise hardened like the others and does not log to itself.
     """
 
-    buckets: dict[str, SecureBucket]
-    """Data buckets by zone: raw, curated, features, artifacts."""
-    log_bucket: SecureBucket
-    """The server-access-log bucket."""
+    bucket_names: dict[str, pulumi.Output[str]]
+    """Physical names of the data buckets by zone: raw, curated, features, artifacts."""
+    bucket_arns: dict[str, pulumi.Output[str]]
+    """ARNs of the data buckets by zone."""
+    log_bucket_name: pulumi.Output[str]
+    """Physical name of the server-access-log bucket."""
 
     def __init__(self, name: str, args: DataLakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(DataLake, name, args)
         super().__init__("mlops:storage:DataLake", name, None, opts)
         retain = pulumi.ResourceOptions(parent=self, retain_on_delete=opts.retain_on_delete if opts else None)
         prefix = args.get("name_prefix")
         force_destroy = args.get("force_destroy", False)
 
-        self.log_bucket = SecureBucket(
+        self.log_bucket: SecureBucket = SecureBucket(
             f"{name}-access-logs",
             {
-                "encryption": BucketEncryption.S3_MANAGED,
+                "log_target": True,
+                "log_source_account_id": args["account_id"],
                 "access_logging": False,
                 "bucket_prefix": f"{prefix}-access-logs-" if prefix else None,
                 "expiration_days": args.get("access_log_retention_days", 365),
                 "noncurrent_version_expiration_days": 30,
                 "force_destroy": force_destroy,
-                "extra_policy_statements": [_log_delivery_statement(args["account_id"])],
             },
             retain,
         )
-        self.buckets = {
+        self.buckets: dict[str, SecureBucket] = {
             zone: SecureBucket(
                 f"{name}-{zone}",
                 {
@@ -387,9 +402,10 @@ class DataLake(pulumi.ComponentResource):
             )
             for zone in DATA_BUCKETS
         }
-        self.register_outputs(
-            {"buckets": {zone: b.name for zone, b in self.buckets.items()}, "log_bucket": self.log_bucket.name}
-        )
+        self.bucket_names = {zone: b.name for zone, b in self.buckets.items()}
+        self.bucket_arns = {zone: b.arn for zone, b in self.buckets.items()}
+        self.log_bucket_name = self.log_bucket.name
+        self.register_outputs({"buckets": self.bucket_names, "log_bucket": self.log_bucket_name})
 
 
 def _log_delivery_statement(account_id: pulumi.Input[str]) -> _iam.Statement:

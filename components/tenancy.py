@@ -7,8 +7,6 @@ toleration), one ClusterQueue per team (nominal GPU quota on the team's pool, a 
 one cohort so idle quota is lent out) and a LocalQueue `training` in each team namespace.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from . import _iam
+from ._validation import check_args
 from .access import KEY_USE_ACTIONS, READ_ACTIONS, WRITE_ACTIONS, Access, Grant, grant_statements
 from .training.capacity import GPU_RESOURCE, GPU_TOLERATION, POOL_LABEL
 from .training.cluster import pod_identity_role
@@ -65,7 +64,7 @@ class Team:
     """GPUs the team may borrow from the cohort beyond its quota when others leave them idle."""
     s3_prefix: str | None = None
     """Prefix of the team's data in every zone; default `teams/<name>/`."""
-    member_role_arns: tuple[str, ...] = ()
+    member_role_arns: Sequence[str] = ()
     """IAM roles of the team's members; mapped to the team's Kubernetes group."""
 
     @property
@@ -114,8 +113,9 @@ class TenancyArgs(TypedDict):
     """More destinations pods may reach on 443 (e.g. the region's S3 ranges behind the gateway endpoint)."""
     kueue_version: NotRequired[str]
     """Kueue chart version. Default `KUEUE_VERSION`."""
-    depends_on: NotRequired[Sequence[pulumi.Resource]]
-    """Resources that must exist before the Kueue chart installs."""
+    depends_on: NotRequired[Sequence[Any]]
+    """Resources that must exist before the Kueue chart installs. Python `pulumi.Resource`s;
+    other languages use the `dependsOn` resource option instead."""
 
 
 class Tenancy(pulumi.ComponentResource):
@@ -131,6 +131,7 @@ class Tenancy(pulumi.ComponentResource):
     """The Kueue release."""
 
     def __init__(self, name: str, args: TenancyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(Tenancy, name, args)
         _check_tenancy_args(name, args)
         super().__init__("mlops:tenancy:Tenancy", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -155,7 +155,6 @@ def build_training(
             "cluster_name": cluster.name,
             "cluster_arn": cluster.arn,
             "cluster_endpoint": cluster.endpoint,
-        "cluster_security_group_id": cluster.security_group_id,
             "account_id": account,
             "region": region,
             "kms_key_arn": kms_key_arn,

@@ -6,8 +6,6 @@ check them field by field, and registered as `CustomResource`s after the Karpent
 CRDs).
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .. import _iam
+from .._validation import check_args
 from .cluster import node_role, pod_identity_role
 from .instance_types import EFA_FAMILIES, architectures, family_of, gpu_family_problem, gpu_type_problem
 from .karpenter_iam import controller_statements, queue_statements
@@ -55,7 +54,9 @@ class CapacityType(StrEnum):
     """Karpenter capacity types (`karpenter.sh/capacity-type`)."""
 
     SPOT = "spot"
+    """Spare capacity at a discount; may be reclaimed with two minutes' notice."""
     ON_DEMAND = "on-demand"
+    """Regular capacity, not interrupted."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,11 @@ class GpuPool:
     """NodePool name (a DNS-1123 label); also the Kueue ResourceFlavor name."""
     max_gpus: int
     """Upper bound of `nvidia.com/gpu` across the pool's nodes (the NodePool limit)."""
-    instance_families: tuple[str, ...] = ()
+    instance_families: Sequence[str] = ()
     """EC2 families (g5, g6, p4d, ...). Exactly one of instance_families or instance_types."""
-    instance_types: tuple[str, ...] = ()
+    instance_types: Sequence[str] = ()
     """Exact EC2 instance types (g6.12xlarge, ...)."""
-    capacity_types: tuple[CapacityType, ...] = (CapacityType.ON_DEMAND,)
+    capacity_types: Sequence[CapacityType] = (CapacityType.ON_DEMAND,)
     """Spot and/or on-demand."""
     consolidate_after: str = "10m"
     """How long a node must be empty or underutilized before Karpenter removes or replaces it."""
@@ -80,7 +81,7 @@ class GpuPool:
     """Root EBS volume size (images of CUDA stacks are large)."""
     efa: bool = False
     """Multi-node pool: launched into a cluster placement group, EFA-capable families only."""
-    zones: tuple[str, ...] = ()
+    zones: Sequence[str] = ()
     """Availability zones to restrict the pool to; a placement group lives in one AZ."""
 
     @property
@@ -111,8 +112,9 @@ class GpuCapacityArgs(TypedDict):
     """Provider of the cluster."""
     pools: Sequence[GpuPool]
     """GPU node pools."""
-    depends_on: NotRequired[Sequence[pulumi.Resource]]
-    """Resources that must exist before the charts install (system nodes, core add-ons)."""
+    depends_on: NotRequired[Sequence[Any]]
+    """Resources that must exist before the charts install (system nodes, core add-ons). Python `pulumi.Resource`s;
+    other languages use the `dependsOn` resource option instead."""
     permissions_boundary_arn: NotRequired[pulumi.Input[str] | None]
     """Permission boundary of the controller and node roles (e.g. `components.boundaries.ServiceRoleBoundary`).
     None leaves them unbounded."""
@@ -138,12 +140,11 @@ class GpuCapacity(pulumi.ComponentResource):
     """Interruption queue."""
     karpenter: k8s.helm.v3.Release
     """The Karpenter release."""
-    node_pools: dict[str, k8s.apiextensions.CustomResource]
-    """NodePools by pool name."""
     placement_groups: dict[str, aws.ec2.PlacementGroup]
     """Cluster placement groups of the EFA pools, by pool name."""
 
     def __init__(self, name: str, args: GpuCapacityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(GpuCapacity, name, args)
         _check_capacity_args(name, args)
         super().__init__("mlops:training:GpuCapacity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -281,7 +282,8 @@ class GpuCapacity(pulumi.ComponentResource):
             if pool.efa
         }
         classes: dict[str, k8s.apiextensions.CustomResource] = {}
-        self.node_pools = {}
+        self.node_pools: dict[str, k8s.apiextensions.CustomResource] = {}
+        """NodePools by pool name (Python only: the schema has no type for a Kubernetes custom resource)."""
         for pool in args["pools"]:
             class_name = node_class_name(pool)
             if class_name not in classes:

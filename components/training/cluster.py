@@ -5,8 +5,6 @@ Kubernetes provider it exposes is built from the cluster's own outputs and authe
 `aws eks get-token`, so no static credential ever lands in the state.
 """
 
-from __future__ import annotations
-
 import ipaddress
 import json
 import re
@@ -20,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .. import _iam
+from .._validation import check_args
 from .instance_types import ec2_instance_types
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -71,10 +70,15 @@ class AccessPolicy(StrEnum):
     """EKS access policies (the access-entry API's managed Kubernetes permissions)."""
 
     CLUSTER_ADMIN = "AmazonEKSClusterAdminPolicy"
+    """cluster-admin: everything, cluster-wide."""
     ADMIN = "AmazonEKSAdminPolicy"
+    """admin: most resources, including RBAC within namespaces."""
     ADMIN_VIEW = "AmazonEKSAdminViewPolicy"
+    """Read everything, Secrets included."""
     EDIT = "AmazonEKSEditPolicy"
+    """edit: create and change most namespaced resources, no RBAC."""
     VIEW = "AmazonEKSViewPolicy"
+    """view: read most namespaced resources, not Secrets."""
 
     @property
     def arn(self) -> str:
@@ -87,7 +91,8 @@ class PolicyGrant:
     """One access policy, cluster-wide or limited to namespaces."""
 
     policy: AccessPolicy
-    namespaces: tuple[str, ...] = ()
+    """The EKS access policy."""
+    namespaces: Sequence[str] = ()
     """Namespaces the policy applies in; empty means the whole cluster."""
 
 
@@ -99,9 +104,9 @@ class ClusterAccess:
     """Short stable name of the entry, used in resource names (e.g. `ml-engineer`)."""
     principal_arn: pulumi.Input[str]
     """IAM role ARN that authenticates to the cluster."""
-    grants: tuple[PolicyGrant, ...] = ()
+    grants: Sequence[PolicyGrant] = ()
     """Access policies associated with the principal."""
-    kubernetes_groups: tuple[str, ...] = ()
+    kubernetes_groups: Sequence[str] = ()
     """Kubernetes groups the principal is mapped to (bound by Roles/ClusterRoles elsewhere)."""
 
 
@@ -109,11 +114,16 @@ class ClusterAccess:
 class SystemNodes:
     """The small on-demand managed node group running cluster add-ons and controllers."""
 
-    instance_types: tuple[str, ...] = ("m6i.large",)
+    instance_types: Sequence[str] = ("m6i.large",)
+    """EC2 instance types of the group (one architecture)."""
     min_size: int = 2
+    """Fewest nodes."""
     desired_size: int = 2
+    """Nodes at creation."""
     max_size: int = 3
+    """Most nodes."""
     disk_size_gib: int = 50
+    """Root volume size of each node, GiB."""
     metadata_hop_limit: int = 1
     """IMDS PUT response hop limit; 1 keeps pods (not on the host network) away from the node's role."""
 
@@ -174,10 +184,9 @@ class TrainingCluster(pulumi.ComponentResource):
     """Kubernetes provider for this cluster; pass it explicitly to every Kubernetes resource."""
     system_node_group: aws.eks.NodeGroup
     """The system node group."""
-    ready: list[pulumi.Resource]
-    """Resources that must exist before workloads are installed (nodes and core add-ons)."""
 
     def __init__(self, name: str, args: TrainingClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(TrainingCluster, name, args)
         _check_cluster_args(name, args)
         super().__init__("mlops:training:TrainingCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -283,7 +292,7 @@ class TrainingCluster(pulumi.ComponentResource):
         early = self._network_addons(name)
         self.system_node_group = self._system_nodes(name, args, early)
         late = self._workload_addons(name, args)
-        self.ready = [self.system_node_group, *early, *late, *discovery]
+        self.ready: list[pulumi.Resource] = [self.system_node_group, *early, *late, *discovery]
 
         self.kubeconfig = kubeconfig(self.cluster, region)
         self.provider = k8s.Provider(f"{name}-k8s", kubeconfig=self.kubeconfig, opts=child)

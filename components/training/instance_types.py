@@ -7,8 +7,6 @@ https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html). A family is accep
 table *and* botocore knows at least one type of it, so a typo or a family botocore has never heard of fails.
 """
 
-from __future__ import annotations
-
 import functools
 import gzip
 import json

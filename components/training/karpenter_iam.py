@@ -2,8 +2,6 @@
 every write scoped to this account, region and the cluster's tagged resources) and the interruption queue's
 policy."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import pulumi

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
+from components.types import TagPattern
 
 from .base import AccountId, StrictModel
 
@@ -37,9 +38,6 @@ RepositoryName = Annotated[str, AfterValidator(_check_repository_name)]
 
 ModelGroupName = Annotated[str, AfterValidator(_check_group_name)]
 """A SageMaker model package group name (botocore's EntityName pattern)."""
-
-TagPattern = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._*-]{1,128}$")]
-"""An image tag with optional `*` wildcards, e.g. `v*`."""
 
 
 class RepositorySettings(StrictModel):

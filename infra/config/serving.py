@@ -7,8 +7,6 @@ account and region, the registry's model groups, prod-only limits) are in `check
 
 from __future__ import annotations
 
-import re
-import zoneinfo
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Annotated
@@ -16,70 +14,15 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from components import sagemaker_catalog as catalog
+from components.types import Cron, EcrImage, EndpointInstanceType, ModelPackageArn, S3Uri, TimeZone, VariantName
 
 from .base import Identifier, StrictModel
-
-VariantName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")]
-"""A SageMaker variant name: letters, digits and single hyphens, at most 63 characters."""
-
-S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")]
-"""An s3://bucket/key URI."""
-
-EcrImage = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})$"
-    ),
-]
-"""An ECR image URI with a tag or a digest."""
-
-
-def _check_instance_type(value: str) -> str:
-    if value not in catalog.endpoint_instance_types():
-        close = sorted(t for t in catalog.endpoint_instance_types() if t.split(".")[1:2] == value.split(".")[1:2])
-        hint = f"; this family has {', '.join(close[:6])}" if close else "; e.g. ml.m5.large, ml.c6i.xlarge"
-        raise ValueError(f"not a SageMaker endpoint instance type (botocore ProductionVariantInstanceType){hint}")
-    return value
 
 
 def _check_processing_instance_type(value: str) -> str:
     if value not in catalog.processing_instance_types():
         raise ValueError("not a SageMaker processing instance type (botocore ProcessingInstanceType), e.g. ml.m5.large")
     return value
-
-
-def _check_model_package_arn(value: str) -> str:
-    if not catalog.MODEL_PACKAGE_ARN.match(value):
-        raise ValueError(
-            "not a versioned model package ARN; expected "
-            "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>"
-        )
-    return value
-
-
-def _check_cron(value: str) -> str:
-    if not re.fullmatch(r"cron\((\S+ ){5}\S+\)", value):
-        raise ValueError(
-            "not a cron expression; expected cron(<min> <hour> <day> <month> <weekday> <year>), "
-            "e.g. cron(0 19 ? * MON-FRI *)"
-        )
-    return value
-
-
-def _check_timezone(value: str) -> str:
-    if value not in zoneinfo.available_timezones():
-        raise ValueError("not an IANA time zone, e.g. Europe/Berlin, America/New_York, UTC")
-    return value
-
-
-EndpointInstanceType = Annotated[str, AfterValidator(_check_instance_type)]
-"""An instance type in botocore's `ProductionVariantInstanceType` enum."""
-ModelPackageArn = Annotated[str, AfterValidator(_check_model_package_arn)]
-"""A versioned model package ARN."""
-Cron = Annotated[str, AfterValidator(_check_cron)]
-"""An Application Auto Scaling / EventBridge cron expression with six fields."""
-TimeZone = Annotated[str, AfterValidator(_check_timezone)]
-"""An IANA time zone."""
 
 
 class AutoscalingSettings(StrictModel):

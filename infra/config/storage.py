@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
+
+from components.types import MultipartAbortDays, TieringDays
 
 from .base import RetentionDays, StrictModel
 
@@ -31,9 +32,9 @@ class StorageSettings(StrictModel):
 
     noncurrent_version_expiration_days: RetentionDays = 90
     """Days a superseded object version is kept before S3 expires it."""
-    abort_incomplete_multipart_upload_days: Annotated[int, Field(ge=1, le=30)] = 7
+    abort_incomplete_multipart_upload_days: MultipartAbortDays = 7
     """Days after which unfinished multipart uploads are aborted (1-30)."""
-    intelligent_tiering_after_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    intelligent_tiering_after_days: TieringDays | None = None
     """Move current versions to S3 Intelligent-Tiering after this many days; unset keeps STANDARD."""
     access_log_retention_days: RetentionDays = 365
     """Days the server access logs are kept in the log bucket."""

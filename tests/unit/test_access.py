@@ -224,7 +224,9 @@ def test_service_role_boundary_refuses_iam_or_s3_as_a_service():
     from components.boundaries import ServiceRoleBoundary
 
     with pytest.raises(ValueError, match="'iam' and 's3' are not allowed"):
-        ServiceRoleBoundary("svc", {"account_id": "1", "region": "eu-west-1", "name_prefix": "p", "services": ["s3"]})
+        ServiceRoleBoundary(
+            "svc", {"account_id": "123456789012", "region": "eu-west-1", "name_prefix": "p", "services": ["s3"]}
+        )
 
 
 def test_deployer_may_attach_either_boundary_and_not_edit_them(plan):

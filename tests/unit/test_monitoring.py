@@ -121,7 +121,7 @@ def test_bad_subscription_fails_before_anything_is_registered():
                 "alerts",
                 {
                     "topic_name": "t",
-                    "account_id": "1",
+                    "account_id": "123456789012",
                     "region": "us-east-1",
                     "kms_key_arn": KEY,
                     "subscriptions": [AlertSubscription(AlertProtocol.HTTPS, "ftp://x")],

@@ -273,7 +273,7 @@ def test_outputs_list_one_private_subnet_per_az_in_order():
         ({"cidr_block": "10.0.0.0/24", "private_subnet_prefix_length": 25}, "10.0.0.0/24 is too small"),
         ({"interface_endpoints": ["s3"]}, "interface_endpoints has unknown services ['s3']"),
         ({"interface_endpoints": ["sts", "sts"]}, "lists a service twice"),
-        ({"nat_gateways": "none"}, "nat_gateways='none'; expected one of single, per_az"),
+        ({"nat_gateways": "none"}, "nat_gateways='none': expected one of single, per_az"),
         ({"name_prefix": "x" * 49}, "name_prefix='xxxx"),
     ],
 )

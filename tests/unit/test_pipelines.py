@@ -53,6 +53,9 @@ VALUES = {
     "target_column": "churned",
 }
 
+IMAGE = "012345678901.dkr.ecr.eu-west-1.amazonaws.com/p-dev/{}:1"
+"""An ECR image URI (the components accept only image URIs)."""
+
 
 def test_template_uses_only_declared_placeholders_and_all_of_them():
     assert placeholders_in(TEMPLATE) == set(PLACEHOLDERS)
@@ -226,7 +229,11 @@ def _pipeline_args(**overrides):
         "subnet_ids": ["subnet-a", "subnet-b"],
         "security_group_ids": ["sg-jobs"],
         "model_package_group_name": "churn-model",
-        "images": {"processing": "img-p", "training": "img-t", "inference": "img-i"},
+        "images": {
+            "processing": IMAGE.format("processing"),
+            "training": IMAGE.format("training"),
+            "inference": IMAGE.format("inference"),
+        },
         "parameters": {
             k: VALUES[k]
             for k in (
@@ -333,7 +340,15 @@ def test_no_schedule_without_an_expression():
     [
         ({"pipeline_name": "bad_name"}, "pipeline_name 'bad_name' must be 1-256 letters, digits and hyphens"),
         ({"role_name": "r" * 65}, "role_name"),
-        ({"images": {"processing": "a", "training": "b"}}, "images lacks inference"),
+        (
+            {
+                "images": {
+                    "processing": IMAGE.format("processing"),
+                    "training": IMAGE.format("training"),
+                }
+            },
+            "images lacks inference",
+        ),
         ({"parameters": {"metric": "auc"}}, "the template needs values for metric_threshold, "),
         ({"parameters": {**_pipeline_args()["parameters"], "colour": "x"}}, "parameters ['colour'] are not"),
         ({"scripts": {}}, "scripts is empty"),

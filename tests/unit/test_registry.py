@@ -232,9 +232,9 @@ def test_bad_model_group_args_fail_before_anything_is_registered(args, message):
 def test_bad_maintenance_window_fails():
     base = {
         "name_prefix": "p-dev",
-        "account_id": "1",
+        "account_id": "123456789012",
         "region": "us-east-1",
-        "artifacts_bucket_name": "b",
+        "artifacts_bucket_name": "p-dev-artifacts",
         "artifacts_bucket_arn": "arn:aws:s3:::b",
         "kms_key_arn": KEY,
         "weekly_maintenance_window_start": "TUE 3am",

@@ -33,6 +33,9 @@ ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
+IMAGE = "012345678901.dkr.ecr.eu-west-1.amazonaws.com/p-dev/{}:1"
+"""An ECR image URI (the components accept only image URIs)."""
+
 
 def variant(name="a", version=1, **kwargs):
     return Variant(name, ModelPackage(PACKAGE.format(version)), **{"instance_type": "ml.m5.large", **kwargs})
@@ -135,7 +138,10 @@ def test_models_run_isolated_in_the_vpc_behind_a_group_without_ingress():
 
 def test_container_model_and_shadow_variant():
     shadow = Variant(
-        "shadow", ContainerModel("1.dkr.ecr/x:1", "s3://m/model.tar.gz", {"A": "1"}), "ml.m5.large", weight=0.5
+        "shadow",
+        ContainerModel(IMAGE.format("x"), "s3://p-dev-models/model.tar.gz", {"A": "1"}),
+        "ml.m5.large",
+        weight=0.5,
     )
     plan = endpoint_plan(shadow_variant=shadow)
     config = plan.get(CONFIG, "churn-config").inputs
@@ -143,8 +149,8 @@ def test_container_model_and_shadow_variant():
     assert config["shadowProductionVariants"][0]["initialVariantWeight"] == 0.5
     container = plan.get("aws:sagemaker/model:Model", "churn-shadow-model").inputs["primaryContainer"]
     assert container == {
-        "image": "1.dkr.ecr/x:1",
-        "modelDataUrl": "s3://m/model.tar.gz",
+        "image": IMAGE.format("x"),
+        "modelDataUrl": "s3://p-dev-models/model.tar.gz",
         "mode": "SingleModel",
         "environment": {"A": "1"},
     }
@@ -193,9 +199,9 @@ def test_serverless_endpoint_has_no_instances_guardrails_vpc_or_capture():
 
 def test_data_quality_monitor_is_encrypted_isolated_and_scheduled():
     monitor = DataQualityMonitor(
-        "s3://a/models/b/statistics.json",
-        "s3://a/models/b/constraints.json",
-        "s3://a/data-capture/churn/monitoring-reports/",
+        "s3://p-dev-artifacts/models/b/statistics.json",
+        "s3://p-dev-artifacts/models/b/constraints.json",
+        "s3://p-dev-artifacts/data-capture/churn/monitoring-reports/",
         catalog.model_monitor_image("us-east-1"),
     )
     plan = endpoint_plan(data_quality_monitor=monitor)
@@ -248,7 +254,7 @@ def test_catalog_reads_instance_types_from_botocore_and_knows_local_storage():
         (
             {
                 "serverless": Serverless(1500, 5),
-                "variants": [Variant("a", ModelPackage("x"), network_isolation=False)],
+                "variants": [Variant("a", ModelPackage(PACKAGE.format(1)), network_isolation=False)],
                 "vpc": None,
                 "data_capture": None,
             },
@@ -256,7 +262,15 @@ def test_catalog_reads_instance_types_from_botocore_and_knows_local_storage():
         ),
         ({"rollout": Rollout(RolloutType.CANARY)}, "rollout.step_percent=None is required for CANARY"),
         (
-            {"data_capture": None, "data_quality_monitor": DataQualityMonitor("s3://s", "s3://c", "s3://o", "img")},
+            {
+                "data_capture": None,
+                "data_quality_monitor": DataQualityMonitor(
+                    "s3://p-dev-s",
+                    "s3://p-dev-c",
+                    "s3://p-dev-o",
+                    IMAGE.format("monitor"),
+                ),
+            },
             "data_quality_monitor needs data_capture",
         ),
         ({"off_hours": OffHours("UTC", "cron(0 19 * * ? *)", "cron(0 7 * * ? *)")}, "off_hours needs autoscaling"),

@@ -104,12 +104,12 @@ def test_retain_on_delete_reaches_the_bucket_but_not_its_configuration():
         ({"access_log_bucket": "logs"}, "kms_key_arn is required"),
         ({"kms_key_arn": KEY}, "access_log_bucket is required; set access_logging=False"),
         (
-            {"kms_key_arn": KEY, "access_log_bucket": "l", "bucket_prefix": "Upper-"},
+            {"kms_key_arn": KEY, "access_log_bucket": "logs", "bucket_prefix": "Upper-"},
             "bucket_prefix='Upper-' must be lowercase",
         ),
         (
-            {"kms_key_arn": KEY, "access_log_bucket": "l", "noncurrent_version_expiration_days": 0},
-            "noncurrent_version_expiration_days=0 must be at least 1 day",
+            {"kms_key_arn": KEY, "access_log_bucket": "logs", "noncurrent_version_expiration_days": 0},
+            "noncurrent_version_expiration_days=0: Input should be greater than or equal to 1",
         ),
     ],
 )

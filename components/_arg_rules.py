@@ -1,0 +1,289 @@
+"""What each component argument accepts beyond its annotation: value types per field and cross-field checks.
+
+Keyed by class name (the names are unique across `components`, as Pulumi's schema requires), so this module
+imports no component module. `FIELDS[cls][field]` is a `components.types` type refining the scalars of that
+field (inside `Input`, `Sequence`, `Mapping`, `Optional`); `CHECKS[cls]` are functions run on the validated
+value, raising ValueError. `tests/unit/test_component_validation.py` checks that every entry names a real field.
+"""
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import pulumi
+from pydantic import AfterValidator, Field, StringConstraints
+
+from .types import (
+    AccountId,
+    AwsRegion,
+    BucketName,
+    Cron,
+    Days,
+    EcrImage,
+    Ipv4Cidr,
+    KmsKeyArn,
+    LogRetentionDays,
+    ModelPackageArn,
+    MultipartAbortDays,
+    NamePrefix,
+    Percent,
+    PolicyArn,
+    PrincipalArn,
+    ProcessingInstanceType,
+    RoleArn,
+    S3Uri,
+    SageMakerName,
+    Seconds,
+    ServicePrincipal,
+    TieringDays,
+    TimeZone,
+    TopicArn,
+    VariantName,
+)
+
+Positive = Annotated[int, Field(ge=1)]
+NotNegative = Annotated[float, Field(ge=0)]
+
+
+def _check_alias(value: str) -> str:
+    if value.startswith("aws/") or not re.fullmatch(r"[a-zA-Z0-9/_-]{1,250}", value):
+        raise ValueError("not a KMS alias name; expected 1-250 letters, digits, '/', '_', '-', without alias/ or aws/")
+    return value
+
+
+AliasName = Annotated[str, AfterValidator(_check_alias)]
+SnsName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,256}$")]
+RuleName = Annotated[str, StringConstraints(pattern=r"^[.\-_A-Za-z0-9]{1,64}$")]
+
+_COMMON = {
+    "account_id": AccountId,
+    "region": AwsRegion,
+    "kms_key_arn": KmsKeyArn,
+    "permissions_boundary_arn": PolicyArn,
+}
+
+FIELDS: dict[str, dict[str, Any]] = {
+    "EncryptionKeyArgs": {
+        "account_id": AccountId,
+        "user_role_arns": PrincipalArn,
+        "service_principals": ServicePrincipal,
+        "sns_publisher_principals": ServicePrincipal,
+        "alias": AliasName,
+    },
+    "SecureBucketArgs": {
+        "kms_key_arn": KmsKeyArn,
+        "access_log_bucket": BucketName,
+        "log_source_account_id": AccountId,
+        "noncurrent_version_expiration_days": Days,
+        "abort_incomplete_multipart_upload_days": MultipartAbortDays,
+        "intelligent_tiering_after_days": TieringDays,
+        "expiration_days": Days,
+    },
+    "ObjectLock": {"retention_days": Days},
+    "DataLakeArgs": {
+        "kms_key_arn": KmsKeyArn,
+        "account_id": AccountId,
+        "name_prefix": NamePrefix,
+        "noncurrent_version_expiration_days": Days,
+        "abort_incomplete_multipart_upload_days": MultipartAbortDays,
+        "intelligent_tiering_after_days": TieringDays,
+        "access_log_retention_days": Days,
+    },
+    "PersonaRolesArgs": {
+        "account_id": AccountId,
+        "region": AwsRegion,
+        "kms_key_arn": KmsKeyArn,
+        "name_prefix": NamePrefix,
+        "bucket_arns": Annotated[
+            str, StringConstraints(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+        ],
+        "human_principal_arns": RoleArn,
+        "max_session_hours": Annotated[int, Field(ge=1, le=12)],
+        "state_bucket": BucketName,
+        "secrets_key_arn": KmsKeyArn,
+    },
+    "GitHubTrust": {"subject": Annotated[str, StringConstraints(pattern=r"^repo:[^:\s]+/[^:\s]+:\S+$")]},
+    "ServiceRoleBoundaryArgs": {"account_id": AccountId, "region": AwsRegion, "name_prefix": NamePrefix},
+    "AlertTopicArgs": {"account_id": AccountId, "region": AwsRegion, "kms_key_arn": KmsKeyArn, "topic_name": SnsName},
+    "EnvironmentDashboardArgs": {"region": AwsRegion, "period_seconds": Annotated[int, Field(ge=60)]},
+    "BudgetsArgs": {
+        "name_prefix": NamePrefix,
+        "topic_arn": TopicArn,
+    },
+    "NetworkArgs": {
+        "cidr_block": Ipv4Cidr,
+        "region": AwsRegion,
+        "flow_log_kms_key_arn": KmsKeyArn,
+        "account_id": AccountId,
+        "name_prefix": NamePrefix,
+        "permissions_boundary_arn": PolicyArn,
+    },
+    "TrainingPipelineArgs": {
+        **_COMMON,
+        "execution_role_arn": RoleArn,
+        "raw_bucket": BucketName,
+        "curated_bucket": BucketName,
+        "artifacts_bucket": BucketName,
+        "model_package_group_name": SageMakerName,
+        "images": EcrImage,
+        "max_parallel_steps": Positive,
+    },
+    "ModelApprovalNotificationsArgs": {
+        "rule_name": RuleName,
+        "model_package_group_name": SageMakerName,
+        "topic_arn": TopicArn,
+    },
+    "JobSecurityGroupArgs": {"vpc_cidr": Ipv4Cidr},
+    "ContainerRepositoryArgs": {
+        "kms_key_arn": KmsKeyArn,
+        "push_principal_arns": PrincipalArn,
+        "pull_principal_arns": PrincipalArn,
+    },
+    "ModelPackageGroupArgs": {
+        "account_id": AccountId,
+        "region": AwsRegion,
+    },
+    "ExperimentTrackingArgs": {**_COMMON, "name_prefix": NamePrefix, "artifacts_bucket_name": BucketName},
+    "ModelSource": {"arn": ModelPackageArn, "image": EcrImage, "model_data_url": S3Uri},
+    "Autoscaling": {
+        "min_instances": Positive,
+        "max_instances": Positive,
+        "invocations_per_instance": Positive,
+        "scale_in_cooldown_seconds": Seconds,
+        "scale_out_cooldown_seconds": Seconds,
+    },
+    "Variant": {
+        "name": VariantName,
+        "initial_instance_count": Positive,
+        "weight": NotNegative,
+    },
+    "EndpointVpc": {"vpc_cidr": Ipv4Cidr},
+    "DataCapture": {"destination_s3_uri": S3Uri, "sampling_percentage": Annotated[int, Field(ge=0, le=100)]},
+    "Rollout": {
+        "step_percent": Annotated[int, Field(ge=1, le=99)],
+        "wait_interval_seconds": Annotated[int, Field(ge=0, le=3600)],
+        "termination_wait_seconds": Annotated[int, Field(ge=0, le=3600)],
+        "max_execution_timeout_seconds": Annotated[int, Field(ge=600, le=28800)],
+    },
+    "AlarmThresholds": {
+        "latency_p99_ms": Annotated[float, Field(gt=0)],
+        "errors_5xx": Positive,
+        "error_4xx_rate_percent": Percent,
+        "cpu_utilization_percent": Annotated[float, Field(gt=0)],
+        "gpu_utilization_percent": Percent,
+        "evaluation_periods": Positive,
+        "datapoints_to_alarm": Positive,
+    },
+    "OffHours": {"timezone": TimeZone, "scale_down_cron": Cron, "scale_up_cron": Cron, "instances": Positive},
+    "DataQualityMonitor": {
+        "statistics_s3_uri": S3Uri,
+        "constraints_s3_uri": S3Uri,
+        "output_s3_uri": S3Uri,
+        "image_uri": Annotated[
+            str, StringConstraints(pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\S+$")
+        ],
+        "instance_type": ProcessingInstanceType,
+        "max_runtime_seconds": Annotated[int, Field(ge=1, le=86400)],
+    },
+    "ModelEndpointArgs": {
+        "endpoint_name": SageMakerName,
+        "execution_role_arn": RoleArn,
+        "kms_key_arn": KmsKeyArn,
+        "alert_topic_arn": TopicArn,
+    },
+    "Serverless": {"memory_size_mb": Positive, "max_concurrency": Positive, "provisioned_concurrency": Positive},
+    "TenancyArgs": {
+        "account_id": AccountId,
+        "region": AwsRegion,
+        "name_prefix": NamePrefix,
+        "kms_key_arn": KmsKeyArn,
+        "vpc_cidr": Ipv4Cidr,
+        "s3_cidr_blocks": Ipv4Cidr,
+        "extra_egress_cidrs": Ipv4Cidr,
+        "permissions_boundary_arn": PolicyArn,
+    },
+    "Team": {"member_role_arns": RoleArn, "gpu_quota": Annotated[int, Field(ge=0)]},
+    "GpuCapacityArgs": {**_COMMON, "controller_replicas": Positive},
+    "GpuPool": {"max_gpus": Positive, "root_volume_gib": Positive},
+    "TrainingClusterArgs": {
+        **_COMMON,
+        "public_access_cidrs": Ipv4Cidr,
+        "log_retention_days": LogRetentionDays,
+    },
+    "ClusterAccess": {"principal_arn": PrincipalArn},
+    "SystemNodes": {"min_size": Annotated[int, Field(ge=0)], "desired_size": Positive, "max_size": Positive},
+    "ExecutionRoleArgs": {
+        "service": ServicePrincipal,
+        "account_id": AccountId,
+        "permissions_boundary_arn": PolicyArn,
+        "role_name": Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,64}$")],
+        "max_session_hours": Annotated[int, Field(ge=1, le=12)],
+    },
+}
+
+
+def _datapoints_within_periods(alarms: Any) -> None:
+    if alarms.datapoints_to_alarm > alarms.evaluation_periods:
+        raise ValueError(
+            f"datapoints_to_alarm={alarms.datapoints_to_alarm} exceeds evaluation_periods={alarms.evaluation_periods}; "
+            "an alarm fires when datapoints_to_alarm of the evaluation_periods breach, so it must be at most that"
+        )
+
+
+def _system_nodes_bounds(nodes: Any) -> None:
+    if not nodes.min_size <= nodes.desired_size <= nodes.max_size:
+        raise ValueError(
+            f"min_size={nodes.min_size}, desired_size={nodes.desired_size}, max_size={nodes.max_size}: "
+            "need min_size <= desired_size <= max_size"
+        )
+
+
+def _log_target(args: Any) -> None:
+    if not args.get("log_target"):
+        return
+    if "log_source_account_id" not in args:
+        raise ValueError("log_target needs log_source_account_id (the account whose buckets deliver logs here)")
+    if args.get("encryption", "AES256") != "AES256":
+        raise ValueError(
+            f"log_target with encryption={args['encryption']!r}: S3 server access logging delivers only to "
+            "buckets encrypted with SSE-S3 (AES256); leave encryption unset"
+        )
+
+
+def _no_allow_star(args: Any) -> None:
+    for index, statement in enumerate(args.get("statements", [])):
+        actions = statement.get("Action", [])
+        if statement.get("Effect") == "Allow" and "*" in ([actions] if isinstance(actions, str) else actions):
+            raise ValueError(f"statements[{index}] allows Action '*'; name the actions the service needs")
+
+
+def _one_model_kind(model: Any) -> None:
+    container = model.image is not None or model.model_data_url is not None
+    if (model.arn is not None) == container or (container and (model.image is None or model.model_data_url is None)):
+        raise ValueError("give either arn (a model package) or both image and model_data_url (a container model)")
+
+
+def _resources(args: Any) -> None:
+    for index, resource in enumerate(args.get("depends_on", [])):
+        if not isinstance(resource, pulumi.Resource):
+            raise ValueError(f"depends_on[{index}]={resource!r} is not a pulumi.Resource")
+
+
+def _personas(args: Any) -> None:
+    from .access import Persona  # imported late: components.access imports the validation
+
+    accepted = {p.value for p in Persona}
+    if unknown := sorted(set(args.get("extra_statements", {})) - accepted):
+        raise ValueError(f"extra_statements has unknown personas {unknown}; expected {', '.join(sorted(accepted))}")
+
+
+CHECKS: dict[str, tuple[Callable[[Any], None], ...]] = {
+    "TenancyArgs": (_resources,),
+    "GpuCapacityArgs": (_resources,),
+    "PersonaRolesArgs": (_personas,),
+    "ModelSource": (_one_model_kind,),
+    "ExecutionRoleArgs": (_no_allow_star,),
+    "SecureBucketArgs": (_log_target,),
+    "AlarmThresholds": (_datapoints_within_periods,),
+    "SystemNodes": (_system_nodes_bounds,),
+}

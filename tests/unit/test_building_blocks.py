@@ -1,0 +1,108 @@
+"""Building blocks usable without the platform: ExecutionRole, a SecureBucket that receives access logs,
+tags through a provider, and Output-valued inputs."""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components.encryption import EncryptionKey
+from components.roles import ExecutionRole
+from components.storage import SecureBucket
+from infra.offline import record
+from tests.conftest import policy, statements
+
+ACCOUNT = "123456789012"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/team-boundary"
+
+
+def test_execution_role_trusts_one_service_for_one_account_under_a_boundary():
+    read = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::team-data/*"}
+    plan = record(
+        lambda: (
+            ExecutionRole(
+                "jobs",
+                {
+                    "service": "sagemaker.amazonaws.com",
+                    "account_id": ACCOUNT,
+                    "permissions_boundary_arn": BOUNDARY,
+                    "statements": [read],
+                },
+            )
+            and None
+        )
+    )
+    role = plan.get("aws:iam/role:Role", "jobs-role")
+    [trust] = statements(policy(role, "assumeRolePolicy"))
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    assert role.inputs["permissionsBoundary"] == BOUNDARY
+    assert statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "jobs-policy"))) == [read]
+
+
+def _log_bucket_plan():
+    return record(
+        lambda: (
+            SecureBucket("logs", {"log_target": True, "log_source_account_id": ACCOUNT, "access_logging": False})
+            and None
+        )
+    )
+
+
+def test_log_target_grants_delivery_to_this_accounts_buckets_only_and_uses_sse_s3():
+    plan = _log_bucket_plan()
+    by_sid = {s["Sid"]: s for s in statements(policy(plan.get("aws:s3/bucketPolicy:BucketPolicy", "logs-policy")))}
+    delivery = by_sid["AllowServerAccessLogDelivery"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    sse = plan.get(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "logs-encryption"
+    )
+    # S3 server access logging cannot deliver to a bucket whose default encryption is SSE-KMS.
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    assert "DenyInsecureTransport" in by_sid
+
+
+def test_a_plain_bucket_grants_no_log_delivery():
+    plan = record(
+        lambda: (
+            SecureBucket("data", {"kms_key_arn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k", "access_log_bucket": "logs"})
+            and None
+        )
+    )
+    sids = {s["Sid"] for s in statements(policy(plan.get("aws:s3/bucketPolicy:BucketPolicy", "data-policy")))}
+    assert "AllowServerAccessLogDelivery" not in sids
+
+
+def test_key_users_may_be_outputs():
+    def program():
+        roles = [pulumi.Output.from_input(f"arn:aws:iam::{ACCOUNT}:role/{n}") for n in ("b", "a")]
+        EncryptionKey("key", {"account_id": ACCOUNT, "user_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/z", *roles]})
+
+    doc = policy(record(program).get("aws:kms/key:Key", "key-key"))
+    use = next(s for s in statements(doc) if s["Sid"] == "KeyUseByPlatformRoles")
+    assert use["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/z",
+        f"arn:aws:iam::{ACCOUNT}:role/b",
+        f"arn:aws:iam::{ACCOUNT}:role/a",
+    ]
+
+
+def test_tags_through_a_provider_reach_every_aws_child():
+    """The documented way to tag a component's resources (docs/components-multilanguage.md): an AWS provider
+    with `default_tags`, passed to the component; every AWS child is created through it."""
+
+    def program():
+        tagged = aws.Provider("tagged", default_tags={"tags": {"team": "vision", "cost-center": "42"}})
+        SecureBucket(
+            "data",
+            {"kms_key_arn": f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k", "access_log_bucket": "logs"},
+            pulumi.ResourceOptions(providers={"aws": tagged}),
+        )
+
+    plan = record(program)
+    provider = plan.get("pulumi:providers:aws", "tagged")
+    assert json.loads(provider.inputs["defaultTags"]) == {"tags": {"team": "vision", "cost-center": "42"}}
+    children = [r for r in plan.resources if r.type.startswith("aws:")]
+    assert children and all(r.provider == provider.name for r in children)

@@ -1,0 +1,319 @@
+"""Every public component refuses bad arguments at its edge: one error naming the component, the argument and
+the value, raised before a single resource (the component itself included) is registered."""
+
+import dataclasses
+import inspect
+import typing
+from unittest.mock import patch
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from components import _arg_rules, _validation
+from components._validation import ComponentArgumentError, check_args
+from components.access import GitHubTrust, PersonaRoles
+from components.boundaries import ServiceRoleBoundary
+from components.encryption import EncryptionKey
+from components.monitoring import AlertSubscription, AlertTopic, Budgets, EnvironmentDashboard
+from components.network import Network
+from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
+from components.registry import ContainerRepository, ExperimentTracking, ModelPackageGroup
+from components.roles import ExecutionRole
+from components.serving import (
+    AlarmThresholds,
+    ContainerModel,
+    ModelEndpoint,
+    ModelPackage,
+    Rollout,
+    RolloutType,
+    Variant,
+)
+from components.storage import DataLake, ObjectLock, ObjectLockMode, SecureBucket
+from components.tenancy import Team, Tenancy
+from components.training import GpuCapacity, GpuPool, TrainingCluster
+from infra.offline import record
+from tests.unit.test_pipelines import _pipeline_args
+
+ACCOUNT = "123456789012"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abcd"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/ml-engineer"
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/p-dev-service-boundary"
+TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"
+PACKAGE = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/churn/3"
+IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/p-dev/serving:1.0"
+BUCKETS = {zone: f"arn:aws:s3:::p-dev-{zone}" for zone in ("raw", "curated", "features", "artifacts")}
+
+
+def _provider() -> k8s.Provider:
+    return k8s.Provider("k8s", kubeconfig="{}")
+
+
+def _endpoint(**overrides):
+    return {
+        "endpoint_name": "p-dev-churn",
+        "execution_role_arn": ROLE,
+        "kms_key_arn": KEY,
+        "variants": [Variant("blue", ModelPackage(PACKAGE), "ml.m5.large")],
+        "vpc": None,
+        "data_capture": None,
+        **overrides,
+    }
+
+
+BASES: dict[type, typing.Callable[[], dict]] = {
+    EncryptionKey: lambda: {"account_id": ACCOUNT, "user_role_arns": [ROLE]},
+    SecureBucket: lambda: {"kms_key_arn": KEY, "access_log_bucket": "p-dev-logs"},
+    DataLake: lambda: {"kms_key_arn": KEY, "account_id": ACCOUNT, "name_prefix": "p-dev"},
+    PersonaRoles: lambda: {
+        "name_prefix": "p-dev",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "kms_key_arn": KEY,
+        "bucket_arns": BUCKETS,
+        "human_principal_arns": [ROLE],
+        "github": GitHubTrust("repo:acme/mlops:environment:dev"),
+    },
+    ServiceRoleBoundary: lambda: {"account_id": ACCOUNT, "region": "us-east-1", "name_prefix": "p-dev"},
+    AlertTopic: lambda: {
+        "topic_name": "p-dev-alerts",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "kms_key_arn": KEY,
+    },
+    EnvironmentDashboard: lambda: {"dashboard_name": "p-dev", "region": "us-east-1", "endpoint_names": ["p-dev-churn"]},
+    Budgets: lambda: {"name_prefix": "p-dev", "environment": "dev", "monthly_limit_usd": 100, "topic_arn": TOPIC},
+    Network: lambda: {
+        "cidr_block": "10.0.0.0/16",
+        "availability_zones": ["us-east-1a", "us-east-1b"],
+        "region": "us-east-1",
+        "flow_log_kms_key_arn": KEY,
+        "flow_log_retention_days": 90,
+    },
+    TrainingPipeline: lambda: _pipeline_args(),
+    ModelApprovalNotifications: lambda: {
+        "rule_name": "p-dev-approvals",
+        "model_package_group_name": "churn",
+        "topic_arn": TOPIC,
+    },
+    JobSecurityGroup: lambda: {"vpc_id": "vpc-1", "vpc_cidr": "10.0.0.0/16", "s3_prefix_list_id": "pl-1"},
+    ContainerRepository: lambda: {
+        "repository_name": "p-dev/serving",
+        "kms_key_arn": KEY,
+        "push_principal_arns": [ROLE],
+        "pull_principal_arns": [ROLE],
+    },
+    ModelPackageGroup: lambda: {"group_name": "churn", "account_id": ACCOUNT, "region": "us-east-1"},
+    ExperimentTracking: lambda: {
+        "name_prefix": "p-dev",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "artifacts_bucket_name": "p-dev-artifacts",
+        "artifacts_bucket_arn": BUCKETS["artifacts"],
+        "kms_key_arn": KEY,
+    },
+    ModelEndpoint: _endpoint,
+    Tenancy: lambda: {
+        "cluster_name": "p-dev-training",
+        "cluster_arn": f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/p-dev-training",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "name_prefix": "p-dev",
+        "k8s_provider": _provider(),
+        "kms_key_arn": KEY,
+        "bucket_arns": BUCKETS,
+        "vpc_cidr": "10.10.0.0/16",
+        "gpu_pools": ["small"],
+        "teams": [Team("vision", "small", 4, "64", "512Gi")],
+    },
+    GpuCapacity: lambda: {
+        "cluster_name": "p-dev-training",
+        "cluster_arn": f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/p-dev-training",
+        "cluster_endpoint": "https://example.eks.amazonaws.com",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "kms_key_arn": KEY,
+        "discovery_tag": "p-dev",
+        "k8s_provider": _provider(),
+        "pools": [GpuPool("small", 16, instance_families=("g5",))],
+    },
+    TrainingCluster: lambda: {
+        "cluster_name": "p-dev-training",
+        "kubernetes_version": "1.35",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "subnet_ids": ["subnet-a", "subnet-b"],
+        "kms_key_arn": KEY,
+    },
+    ExecutionRole: lambda: {"service": "sagemaker.amazonaws.com", "account_id": ACCOUNT},
+}
+"""Valid arguments of every public component (the bad cases below change one thing)."""
+
+BAD: list[tuple[type, dict, str]] = [
+    # the issue's cases
+    (SecureBucket, {"abort_incomplete_multipart_upload_days": 500}, "abort_incomplete_multipart_upload_days=500"),
+    (SecureBucket, {"intelligent_tiering_after_days": -1}, "intelligent_tiering_after_days=-1"),
+    (SecureBucket, {"kms_key_arn": "alias/data"}, "kms_key_arn='alias/data': not a KMS key ARN"),
+    (SecureBucket, {"object_lock": ObjectLock(ObjectLockMode.COMPLIANCE, 0)}, "object_lock.retention_days=0"),
+    (SecureBucket, {"colour": "red"}, "unknown key(s) colour; SecureBucketArgs accepts kms_key_arn"),
+    (SecureBucket, {"log_target": True, "access_logging": False}, "log_target needs log_source_account_id"),
+    (SecureBucket, {"log_target": True, "encryption": "aws:kms", "log_source_account_id": ACCOUNT}, "SSE-S3"),
+    (EncryptionKey, {"account_id": "12345"}, "account_id='12345': not an AWS account ID"),
+    (EncryptionKey, {"user_role_arns": ROLE}, "user_role_arns='arn:aws:iam::"),
+    (EncryptionKey, {"user_role_arns": ["ml-engineer"]}, "user_role_arns[0]='ml-engineer': not an IAM principal ARN"),
+    (DataLake, {"account_id": _validation._UNSET}, "missing required argument account_id"),
+    (DataLake, {"account_id": 123456789012}, "account_id=123456789012: Input should be a valid string"),
+    (DataLake, {"kms_key_arn": None, "name_prefix": "P"}, "name_prefix='P'"),
+    (PersonaRoles, {"region": "eu-west-9"}, "region='eu-west-9': not an AWS region"),
+    (PersonaRoles, {"human_principal_arns": ROLE}, "human_principal_arns="),
+    (ServiceRoleBoundary, {"account_id": "12345"}, "account_id='12345'"),
+    (AlertTopic, {"kms_key_arn": "key"}, "kms_key_arn='key'"),
+    (AlertTopic, {"subscriptions": [AlertSubscription("sms", "+4912345")]}, "subscriptions[0].protocol='sms'"),
+    (EnvironmentDashboard, {"endpoint_names": "p-dev-churn"}, "endpoint_names='p-dev-churn'"),
+    (Budgets, {"topic_arn": "alerts"}, "topic_arn='alerts': not an SNS topic ARN"),
+    (Network, {"region": "eu-west-9"}, "region='eu-west-9'"),
+    (Network, {"cidr_block": "10.0.0.1/16"}, "cidr_block='10.0.0.1/16'"),
+    (Network, {"availability_zones": "us-east-1a"}, "availability_zones='us-east-1a'"),
+    (TrainingPipeline, {"execution_role_arn": "role"}, "execution_role_arn='role': not an IAM role ARN"),
+    (TrainingPipeline, {"images": {"training": "python:3.12"}}, "images.training='python:3.12'"),
+    (ModelApprovalNotifications, {"topic_arn": "bad"}, "topic_arn='bad'"),
+    (JobSecurityGroup, {"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr='10.0.0.0/33'"),
+    (ContainerRepository, {"push_principal_arns": ROLE}, "push_principal_arns='arn:aws:iam::"),
+    (ContainerRepository, {"pull_principal_arns": _validation._UNSET}, "missing required argument pull_principal_arns"),
+    (ModelPackageGroup, {"region": "eu-west-9"}, "region='eu-west-9'"),
+    (ExperimentTracking, {"account_id": "12345"}, "account_id='12345'"),
+    (ModelEndpoint, {"variants": [Variant("blue", ModelPackage("bad-arn"), "ml.m5.large")]}, "model.arn='bad-arn'"),
+    (
+        ModelEndpoint,
+        {"variants": [Variant("blue", ContainerModel("nginx:latest", "s3://p-dev-models/m.tar.gz"), "ml.m5.large")]},
+        "variants[0].model.image='nginx:latest'",
+    ),
+    (
+        ModelEndpoint,
+        {"variants": [Variant("blue", ContainerModel(IMAGE, "p-dev-models/m.tar.gz"), "ml.m5.large")]},
+        "variants[0].model.model_data_url='p-dev-models/m.tar.gz'",
+    ),
+    (
+        ModelEndpoint,
+        {"variants": [Variant("main variant", ModelPackage(PACKAGE), "ml.m5.large")]},
+        "variants[0].name='main variant'",
+    ),
+    (ModelEndpoint, {"rollout": Rollout(wait_interval_seconds=-5)}, "rollout.wait_interval_seconds=-5"),
+    (ModelEndpoint, {"rollout": Rollout(type="CANARY")}, "rollout.step_percent=None is required for CANARY"),
+    (ModelEndpoint, {"rollout": Rollout(type="BLUE_GREEN")}, "rollout.type='BLUE_GREEN': expected one of ALL_AT_ONCE"),
+    (
+        ModelEndpoint,
+        {"alarms": AlarmThresholds(evaluation_periods=2, datapoints_to_alarm=3)},
+        "datapoints_to_alarm=3 exceeds evaluation_periods=2",
+    ),
+    (ModelEndpoint, {"vpc": _validation._UNSET}, "missing required argument vpc"),
+    (Tenancy, {"teams": [Team("vision", "small", 4, "64", "512Gi", member_role_arns=("x",))]}, "member_role_arns[0]"),
+    (Tenancy, {"k8s_provider": "kubeconfig"}, "k8s_provider='kubeconfig'"),
+    (GpuCapacity, {"account_id": None}, "account_id=None"),
+    (TrainingCluster, {"region": "eu-west-9"}, "region='eu-west-9'"),
+    (TrainingCluster, {"public_access_cidrs": "0.0.0.0/0"}, "public_access_cidrs='0.0.0.0/0'"),
+    (ExecutionRole, {"service": "sagemaker"}, "service='sagemaker'"),
+    (ExecutionRole, {"statements": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "allows Action '*'"),
+    (ExecutionRole, {"max_session_hours": True}, "max_session_hours=True"),
+]
+
+
+def _attempt(component: type, overrides: dict) -> tuple[list[str], str]:
+    """Build the component with one bad change; return what got registered on the way and the error text."""
+    registered: list[str] = []
+    original = pulumi.Resource.__init__
+
+    def counting(self, t, name, *args, **kwargs):
+        registered.append(f"{t} {name}")
+        return original(self, t, name, *args, **kwargs)
+
+    def program():
+        args = {**BASES[component](), **overrides}
+        args = {k: v for k, v in args.items() if v is not _validation._UNSET}
+        with patch.object(pulumi.Resource, "__init__", counting):
+            component("bad", args)
+
+    with pytest.raises((TypeError, ValueError)) as caught:
+        record(program)
+    return registered, str(caught.value)
+
+
+@pytest.mark.parametrize(("component", "overrides", "expected"), BAD, ids=[f"{c.__name__}-{e[:40]}" for c, _, e in BAD])
+def test_bad_argument_is_named_before_anything_is_registered(component, overrides, expected):
+    registered, message = _attempt(component, overrides)
+    assert message.startswith(f"{component.__name__} 'bad': ")
+    assert expected in message
+    assert registered == []
+
+
+def test_every_public_component_has_a_table():
+    assert {c for c, _, _ in BAD} == set(BASES)
+
+
+@pytest.mark.parametrize("component", list(BASES), ids=lambda c: c.__name__)
+def test_the_valid_base_passes(component):
+    def program():
+        check_args(component, "good", BASES[component]())
+
+    record(program)
+
+
+def test_outputs_pass_where_the_argument_says_input():
+    def program():
+        unknown = pulumi.Output.from_input("arn:aws:iam::123456789012:role/a")
+        args = check_args(
+            EncryptionKey, "k", {"account_id": pulumi.Output.from_input(ACCOUNT), "user_role_arns": [unknown]}
+        )
+        assert args["user_role_arns"][0] is unknown
+
+    record(program)
+
+
+def test_dicts_and_enum_strings_become_the_annotated_types():
+    args = check_args(ModelEndpoint, "e", _endpoint(rollout={"type": "LINEAR", "step_percent": 10}))
+    assert args["rollout"] == Rollout(RolloutType.LINEAR, step_percent=10)
+    with pytest.raises(ComponentArgumentError, match=r"rollout: unknown key\(s\) colour; Rollout accepts type"):
+        check_args(ModelEndpoint, "e", _endpoint(rollout={"colour": "blue"}))
+
+
+def _annotated_classes() -> dict[str, type]:
+    found: dict[str, type] = {}
+
+    def walk(hint):
+        structured = isinstance(hint, type) and (typing.is_typeddict(hint) or dataclasses.is_dataclass(hint))
+        if structured and hint.__name__ not in found:
+            found[hint.__name__] = hint
+            for _, (field, _) in _validation._fields(hint).items():
+                walk(field)
+        for arg in typing.get_args(hint):
+            walk(arg)
+
+    for component in BASES:
+        walk(inspect.get_annotations(component.__init__)["args"])
+    return found
+
+
+def test_every_rule_names_a_real_field():
+    classes = _annotated_classes()
+    for table in (_arg_rules.FIELDS, _arg_rules.CHECKS):
+        assert set(table) <= set(classes), set(table) - set(classes)
+    for name, rules in _arg_rules.FIELDS.items():
+        assert set(rules) <= set(_validation._fields(classes[name])), name
+
+
+def test_valid_values_are_returned_as_given():
+    # A StrEnum key stays a member (code compares personas by identity), an int stays an int for a float field.
+    from components.access import Persona
+
+    statement = {"Sid": "X", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    args = check_args(
+        PersonaRoles, "p", {**BASES[PersonaRoles](), "extra_statements": {Persona.CI_DEPLOYER: [statement]}}
+    )
+    assert [type(k) for k in args["extra_statements"]] == [Persona]
+    budget = check_args(Budgets, "b", BASES[Budgets]())
+    assert type(budget["monthly_limit_usd"]) is int
+
+
+def test_the_error_is_a_run_error_the_cli_prints_without_a_traceback():
+    with pytest.raises(pulumi.RunError, match="SecureBucket 'b': kms_key_arn='k'"):
+        check_args(SecureBucket, "b", {"kms_key_arn": "k", "access_log_bucket": "p-dev-logs"})
