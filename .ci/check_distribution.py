@@ -62,7 +62,8 @@ def check_wheel(wheel: Path) -> list[str]:
     """Only the namespaced package at the top of site-packages, with its data files and py.typed."""
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/", 1)[0] for name in names}
-    problems = [f"wheel installs a top-level {t!r}" for t in sorted(top) if t != PACKAGE and not t.endswith(".dist-info")]
+    stray = sorted(t for t in top if t != PACKAGE and not t.endswith(".dist-info"))
+    problems = [f"wheel installs a top-level {t!r}" for t in stray]
     problems += [f"wheel lacks {path}" for path in MUST_SHIP if path not in names]
     problems += [f"wheel ships {n}" for n in names if n.startswith((f"{PACKAGE}/tests/", "tests/", "stacks/"))]
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
@@ -108,7 +109,8 @@ def check_consumer(wheel: Path, workdir: Path) -> list[str]:
                     check=False)
         if typed.returncode != 0:
             problems.append(f"{example.parent.name}: mypy --strict:\n{typed.stdout[-2000:]}")
-        print(f"  example {example.parent.name}: ran under mocks, mypy --strict {'clean' if typed.returncode == 0 else 'FAILED'}")
+        verdict = "clean" if typed.returncode == 0 else "FAILED"
+        print(f"  example {example.parent.name}: ran under mocks, mypy --strict {verdict}")
     planted = workdir / "planted.py"
     planted.write_text(PLANTED_ERROR)
     typed = run(python, "-m", "mypy", "--config-file", workdir / "mypy.ini", planted, cwd=workdir, check=False)

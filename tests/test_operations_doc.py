@@ -1,4 +1,5 @@
-"""docs/operations.md says what the code does: the bootstrap outputs it tells people to copy exist, and the OIDC subject template it sets is the one the trust policies expect."""
+"""docs/operations.md says what the code does: the bootstrap outputs it tells people to copy exist, and the OIDC
+subject template it sets is the one the trust policies expect."""
 
 from __future__ import annotations
 
