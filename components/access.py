@@ -159,6 +159,12 @@ class PersonaRolesArgs(TypedDict):
     inference role's VPC network interfaces and endpoint logs); the persona boundary admits them as well."""
     ecr_repository_arns: NotRequired[Sequence[str]]
     """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
+    boundary_statements: NotRequired[Sequence[_iam.Statement]]
+    """What service roles capped by the persona boundary need beyond the personas' own rights (e.g. the feature
+    store's offline-store writes, the replication role's replication actions); the boundary admits them, no
+    persona is granted them."""
+    deployer_regions: NotRequired[Sequence[str]]
+    """Regions besides the environment's (and us-east-1) the CI deployer may work in, e.g. the replica region."""
 
 
 CI_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER)
@@ -294,6 +300,7 @@ def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
         deployer_role_name=role_name(prefix, Persona.CI_DEPLOYER),
         deployer_boundary_name=f"{prefix}-deployer-boundary",
         extra_statements=tuple(args.get("deployer_statements", ())),
+        extra_regions=tuple(args.get("deployer_regions", ())),
     )
 
 
@@ -521,6 +528,7 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             else []
         ),
         *_extra_boundary_statements(args),
+        *args.get("boundary_statements", ()),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",

@@ -62,7 +62,7 @@ ESCALATION_ACTIONS = [
 
 BOUNDARY_SERVICES = (
     "s3", "kms", "iam", "ec2", "eks", "ecr", "sagemaker", "logs", "cloudwatch", "sns", "sqs", "events",
-    "scheduler", "budgets", "application-autoscaling", "ssm",
+    "scheduler", "budgets", "application-autoscaling", "ssm", "cloudtrail", "glue",
 )  # fmt: skip
 """Services the deployer boundary lets through; its policies decide what within them."""
 
@@ -85,6 +85,8 @@ class DeployerScope:
     deployer_boundary_name: str
     extra_statements: Sequence[_iam.Statement] = field(default_factory=tuple)
     """Statements of further capabilities (network, cluster, registries, ...)."""
+    extra_regions: Sequence[str] = field(default_factory=tuple)
+    """Regions besides `region` and us-east-1 the boundary lets through (e.g. the disaster-recovery replica)."""
 
 
 def deployer_statements(scope: DeployerScope) -> list[_iam.Statement]:
@@ -169,6 +171,7 @@ def deployer_boundary_statements(scope: DeployerScope) -> list[_iam.Statement]:
     return [
         {"Sid": "PlatformServicesInEnvRegion", "Effect": "Allow",
          "Action": [f"{service}:*" for service in BOUNDARY_SERVICES], "Resource": "*",
-         "Condition": {"StringEqualsIfExists": {"aws:RequestedRegion": [scope.region, "us-east-1"]}}},
+         "Condition": {"StringEqualsIfExists": {"aws:RequestedRegion": list(
+             dict.fromkeys([scope.region, "us-east-1", *scope.extra_regions]))}}},
         *escalation_denies(scope),
     ]  # fmt: skip

@@ -64,6 +64,8 @@ class EncryptionKeyArgs(TypedDict):
     """Alias name without the `alias/` prefix."""
     deletion_window_days: NotRequired[int]
     """Waiting period before a scheduled deletion completes, 7-30 days. Default 30."""
+    extra_statements: NotRequired[Sequence[_iam.Statement]]
+    """Further key-policy statements, appended as they are (e.g. CloudTrail's, conditioned on the trail's ARN)."""
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -165,6 +167,7 @@ def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
                 "Condition": {"StringLike": {"kms:EncryptionContext:aws:sns:topicArn": account_topics}},
             }
         )
+    statements += list(args.get("extra_statements", ()))
     return statements
 
 

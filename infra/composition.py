@@ -13,8 +13,19 @@ from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
 from components.serving import EndpointVpc
 from components.storage import DataLake, ObjectLock, ObjectLockMode
+from infra.audit import audit_outputs, build_audit
 from infra.config import PlatformSettings
 from infra.deployer_access import deployer_policies
+from infra.disaster_recovery import build_disaster_recovery, dr_outputs
+from infra.features import build_features, feature_outputs
+from infra.governance import (
+    governance_boundary_statements,
+    governance_deployer_regions,
+    governance_key_statements,
+    governance_key_users,
+    governance_persona_statements,
+    merge_persona_statements,
+)
 from infra.monitoring import build_alerting, build_dashboard
 from infra.network import build_network, discovery_tag
 from infra.registry import build_registry, registry_key_users, repository_arns
@@ -65,9 +76,11 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             ]
             + registry_key_users(settings)
             + pipeline_role_arns(settings)
-            + key_user_role_arns(settings),
+            + key_user_role_arns(settings)
+            + governance_key_users(settings),
             "service_principals": [f"logs.{settings.region}.amazonaws.com"],
             "sns_publisher_principals": list(PUBLISHER_SERVICES),
+            "extra_statements": governance_key_statements(settings),
         },
         stateful,
     )
@@ -113,10 +126,13 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "environment": settings.environment.value,
             "ecr_repository_arns": repository_arns(settings),
             "deployer_policies": deployer_policies(settings),
-            "extra_statements": {
-                Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id),
-                **pipeline_persona_statements(settings, network.vpc_id),
-            },
+            "extra_statements": merge_persona_statements(
+                {Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id)},
+                pipeline_persona_statements(settings, network.vpc_id),
+                governance_persona_statements(settings, key.arn),
+            ),
+            "boundary_statements": governance_boundary_statements(settings),
+            "deployer_regions": governance_deployer_regions(settings),
         },
         base,
     )
@@ -139,6 +155,31 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         alert_topic_arn=alerting.topic.topic_arn,
         model_groups=registry.model_groups,
         opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[personas])),
+    )
+    audit = build_audit(
+        settings,
+        kms_key_arn=key.arn,
+        access_log_bucket=lake.log_bucket.name,
+        data_bucket_arns=[bucket.arn for bucket in lake.buckets.values()],
+        alert_topic_arn=alerting.topic.topic_arn,
+        logs_role_boundary_arn=service_boundary.arn,
+        opts=stateful,
+    )
+    features = build_features(
+        settings,
+        kms_key_arn=key.arn,
+        features_bucket_name=lake.buckets["features"].name,
+        features_bucket_arn=lake.buckets["features"].arn,
+        boundary_arn=personas.boundary.arn,
+        opts=stateful,
+    )
+    replication = build_disaster_recovery(
+        settings,
+        source_kms_key_arn=key.arn,
+        buckets=lake.buckets,
+        boundary_arn=personas.boundary.arn,
+        restore_role_arns=[role_arn(settings.account, prefix, Persona.ML_ENGINEER)],
+        opts=stateful,
     )
     dashboard = build_dashboard(settings, endpoint_names=endpoint_names(settings), base=base)
     pipelines = None
@@ -190,5 +231,8 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         "model_package_groups": {name: group.arn for name, group in registry.model_groups.items()},
         "model_package_group_names": {name: g.group_name for name, g in registry.model_groups.items()},
         "mlflow_tracking_server_arn": registry.tracking.arn if registry.tracking else None,
+        **feature_outputs(features),
+        **audit_outputs(audit, settings),
+        **dr_outputs(replication, settings),
         **outputs,
     }

@@ -10,7 +10,10 @@ from components.deployer_capabilities import (
     registry_statements,
     training_statements,
 )
+from infra.audit import audit_deployer_statements
 from infra.config import PlatformSettings
+from infra.disaster_recovery import dr_deployer_statements
+from infra.features import feature_deployer_statements
 from infra.serving import serving_deployer_statements
 from infra.training_pipelines import pipeline_deployer_statements
 
@@ -25,5 +28,8 @@ def deployer_policies(settings: PlatformSettings) -> dict[str, list[_iam.Stateme
         "monitoring": monitoring_statements(env),
         "serving": serving_deployer_statements(settings) if settings.endpoints else [],
         "pipelines": pipeline_deployer_statements(settings),
+        "features": feature_deployer_statements(settings),
+        "audit": audit_deployer_statements(settings),
+        "disaster-recovery": dr_deployer_statements(settings),
     }
     return {capability: statements for capability, statements in policies.items() if statements}

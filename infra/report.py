@@ -17,6 +17,7 @@ STATEFUL_TYPES = (
     "aws:kms/key:Key",
     "aws:ecr/repository:Repository",
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+    "aws:sagemaker/featureGroup:FeatureGroup",
 )
 """Resources that hold data: protected and retained in prod, and snapshotted by URN in the tests."""
 
