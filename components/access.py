@@ -7,6 +7,7 @@ boundary is derived from the same table: no persona can be granted more later wi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -163,6 +164,9 @@ class PersonaRolesArgs(TypedDict):
     """What service roles capped by the persona boundary need beyond the personas' own rights (e.g. the feature
     store's offline-store writes, the replication role's replication actions); the boundary admits them, no
     persona is granted them."""
+    extra_boundary_arns: NotRequired[Sequence[str]]
+    """Further boundaries the CI deployer may create roles with (e.g. the data-service boundary of the feature
+    store's and the replication role); it may not change them."""
     deployer_regions: NotRequired[Sequence[str]]
     """Regions besides the environment's (and us-east-1) the CI deployer may work in, e.g. the replica region."""
 
@@ -230,7 +234,7 @@ class PersonaRoles(pulumi.ComponentResource):
             f"{name}-boundary",
             name=f"{prefix}-persona-boundary",
             description=f"Permission boundary of every {prefix} persona role",
-            policy=_iam.render(boundary_statements(args)),
+            policy=_render_once_each(boundary_statements(args)),
             opts=child,
         )
         scope = deployer_scope(args)
@@ -301,6 +305,7 @@ def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
         deployer_boundary_name=f"{prefix}-deployer-boundary",
         extra_statements=tuple(args.get("deployer_statements", ())),
         extra_regions=tuple(args.get("deployer_regions", ())),
+        extra_boundary_arns=tuple(args.get("extra_boundary_arns", ())),
     )
 
 
@@ -389,6 +394,19 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
     if persona is not Persona.CI_DEPLOYER:
         statements += list(args.get("extra_statements", {}).get(persona, ()))
     return statements
+
+
+def _render_once_each(statements: list[_iam.Statement]) -> pulumi.Output[str]:
+    """Render a boundary, keeping one statement of each content: personas' extras often repeat under another Sid
+    (training and inference jobs' network statements), and a managed policy has only 6,144 characters."""
+
+    def unique(resolved: list[_iam.Statement]) -> str:
+        seen: dict[str, _iam.Statement] = {}
+        for statement in resolved:
+            seen.setdefault(json.dumps({k: v for k, v in statement.items() if k != "Sid"}, sort_keys=True), statement)
+        return json.dumps(_iam.document(list(seen.values())))
+
+    return pulumi.Output.from_input(statements).apply(unique)
 
 
 def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:

@@ -85,6 +85,8 @@ class DeployerScope:
     deployer_boundary_name: str
     extra_statements: Sequence[_iam.Statement] = field(default_factory=tuple)
     """Statements of further capabilities (network, cluster, registries, ...)."""
+    extra_boundary_arns: Sequence[str] = field(default_factory=tuple)
+    """Further boundaries roles may be created with (the data-service boundary); protected like the other two."""
     extra_regions: Sequence[str] = field(default_factory=tuple)
     """Regions besides `region` and us-east-1 the boundary lets through (e.g. the disaster-recovery replica)."""
 
@@ -128,7 +130,13 @@ def deployer_statements(scope: DeployerScope) -> list[_iam.Statement]:
             "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
             "Resource": f"{iam}:role/{prefix}-*",
             "Condition": {
-                "StringEquals": {"iam:PermissionsBoundary": [scope.persona_boundary_arn, scope.service_boundary_arn]}
+                "StringEquals": {
+                    "iam:PermissionsBoundary": [
+                        scope.persona_boundary_arn,
+                        scope.service_boundary_arn,
+                        *scope.extra_boundary_arns,
+                    ]
+                }
             },
         },
         {"Sid": "ManageEnvRoles", "Effect": "Allow", "Action": ROLE_ACTIONS, "Resource": f"{iam}:role/{prefix}-*"},
@@ -155,7 +163,8 @@ def escalation_denies(scope: DeployerScope) -> list[_iam.Statement]:
     return [
         {"Sid": "DenySelfAndBoundaryChanges", "Effect": "Deny", "Action": ESCALATION_ACTIONS,
          "Resource": [f"{iam}:role/{scope.deployer_role_name}", scope.persona_boundary_arn,
-                      scope.service_boundary_arn, f"{iam}:policy/{scope.deployer_boundary_name}",
+                      scope.service_boundary_arn, *scope.extra_boundary_arns,
+                      f"{iam}:policy/{scope.deployer_boundary_name}",
                       f"{iam}:policy/{scope.name_prefix}-deploy-*"]},
         {"Sid": "DenyBoundaryRemoval", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary",
          "Resource": f"{iam}:role/*"},

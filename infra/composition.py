@@ -19,11 +19,13 @@ from infra.deployer_access import deployer_policies
 from infra.disaster_recovery import build_disaster_recovery, dr_outputs
 from infra.features import build_features, feature_outputs
 from infra.governance import (
+    build_data_service_boundary,
+    build_governance_grants,
     governance_boundary_statements,
     governance_deployer_regions,
+    governance_extra_boundary_arns,
     governance_key_statements,
     governance_key_users,
-    governance_persona_statements,
     merge_persona_statements,
 )
 from infra.monitoring import build_alerting, build_dashboard
@@ -129,13 +131,15 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "extra_statements": merge_persona_statements(
                 {Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id)},
                 pipeline_persona_statements(settings, network.vpc_id),
-                governance_persona_statements(settings, key.arn),
             ),
             "boundary_statements": governance_boundary_statements(settings),
             "deployer_regions": governance_deployer_regions(settings),
+            "extra_boundary_arns": governance_extra_boundary_arns(settings),
         },
         base,
     )
+    build_governance_grants(settings, roles=personas.roles, kms_key_arn=key.arn, opts=base)
+    data_boundary = build_data_service_boundary(settings, base)
     registry = build_registry(
         settings,
         kms_key_arn=key.arn,
@@ -170,15 +174,14 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         kms_key_arn=key.arn,
         features_bucket_name=lake.buckets["features"].name,
         features_bucket_arn=lake.buckets["features"].arn,
-        boundary_arn=personas.boundary.arn,
+        boundary_arn=data_boundary.arn if data_boundary else None,
         opts=stateful,
     )
     replication = build_disaster_recovery(
         settings,
         source_kms_key_arn=key.arn,
         buckets=lake.buckets,
-        boundary_arn=personas.boundary.arn,
-        restore_role_arns=[role_arn(settings.account, prefix, Persona.ML_ENGINEER)],
+        boundary_arn=data_boundary.arn if data_boundary else None,
         opts=stateful,
     )
     dashboard = build_dashboard(settings, endpoint_names=endpoint_names(settings), base=base)

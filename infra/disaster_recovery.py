@@ -9,14 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.access import Persona
 from components.deployer import KEY_ADMIN_ACTIONS
 from components.replication import (
-    REPLICA_OBJECT_ACTIONS,
-    SOURCE_OBJECT_ACTIONS,
     CrossRegionReplication,
     ReplicatedBucket,
-    replica_bucket_prefix,
     replication_role_name,
 )
 from components.storage import LOCKED_BUCKETS, ObjectLock, ObjectLockMode, SecureBucket
@@ -49,44 +45,6 @@ def dr_regions(settings: PlatformSettings) -> list[str]:
 
 def _replica_key_arns(settings: PlatformSettings) -> str:
     return f"arn:aws:kms:{settings.disaster_recovery.replica_region}:{settings.account}:key/*"
-
-
-def dr_boundary_statements(settings: PlatformSettings) -> list[Statement]:
-    """What the replication role needs beyond the persona boundary: replication reads of the env's buckets, writes
-    into the replicas, and the replica region's key."""
-    if not settings.disaster_recovery.enabled:
-        return []
-    prefix = settings.name_prefix
-    return [
-        {"Sid": "ReplicationSourceReads", "Effect": "Allow",
-         "Action": ["s3:GetReplicationConfiguration", *SOURCE_OBJECT_ACTIONS],
-         "Resource": [f"arn:aws:s3:::{prefix}-*"]},
-        {"Sid": "ReplicationReplicaWrites", "Effect": "Allow", "Action": REPLICA_OBJECT_ACTIONS,
-         "Resource": f"arn:aws:s3:::{replica_bucket_prefix(prefix)}*/*"},
-        {"Sid": "ReplicaKeyUse", "Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
-         "Resource": _replica_key_arns(settings),
-         "Condition": {"StringEquals": {"aws:ResourceTag/env": settings.environment.value}}},
-    ]  # fmt: skip
-
-
-def dr_persona_statements(settings: PlatformSettings) -> dict[Persona, list[Statement]]:
-    """The ML engineer runs the restore drill: read the replicas and decrypt them through S3 in the replica region."""
-    if not settings.disaster_recovery.enabled:
-        return {}
-    replicas = f"arn:aws:s3:::{replica_bucket_prefix(settings.name_prefix)}*"
-    region = settings.disaster_recovery.replica_region
-    return {
-        Persona.ML_ENGINEER: [
-            {"Sid": "ReplicasRead", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions",
-                        "s3:GetReplicationConfiguration"],
-             "Resource": [replicas, f"{replicas}/*"]},
-            {"Sid": "ReplicaKeyDecryptThroughS3", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"],
-             "Resource": _replica_key_arns(settings),
-             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com",
-                                            "aws:ResourceTag/env": settings.environment.value}}},
-        ]
-    }  # fmt: skip
 
 
 def dr_deployer_statements(settings: PlatformSettings) -> list[Statement]:
@@ -124,7 +82,6 @@ def build_disaster_recovery(
     source_kms_key_arn: pulumi.Input[str],
     buckets: Mapping[str, SecureBucket],
     boundary_arn: pulumi.Input[str],
-    restore_role_arns: list[str],
     opts: pulumi.ResourceOptions,
 ) -> CrossRegionReplication | None:
     """Replicas of the replicated zones, when disaster recovery is on (`opts`: the stack's stateful options)."""
@@ -157,7 +114,7 @@ def build_disaster_recovery(
                 for zone in zones
             ],
             "permissions_boundary_arn": boundary_arn,
-            "restore_role_arns": restore_role_arns,
+            "restore_role_arns": recovery.restore_role_arns,
             "replication_time_control": recovery.replication_time_control,
             "storage_class": recovery.replica_storage_class.value,
             "force_destroy": storage.force_destroy,

@@ -14,8 +14,6 @@ from components.features import (
     FEATURE_READ_ACTIONS,
     FEATURE_WRITE_ACTIONS,
     GLUE_READ_ACTIONS,
-    GLUE_TABLE_ACTIONS,
-    OFFLINE_STORE_WRITE_ACTIONS,
     FeatureGroupSpec,
     FeatureStage,
     FeatureStore,
@@ -138,21 +136,6 @@ def feature_persona_statements(
             *online_key(online_production),
         ],
     }
-
-
-def feature_boundary_statements(settings: PlatformSettings) -> list[Statement]:
-    """What the offline-store role needs beyond the persona boundary's data-lake access: object ACLs on the
-    features bucket (SageMaker writes with bucket-owner-full-control) and the database's tables."""
-    if not settings.features:
-        return []
-    database = glue_database_name(settings.name_prefix)
-    return [
-        {"Sid": "FeatureStoreOfflineWrites", "Effect": "Allow",
-         "Action": [*OFFLINE_STORE_WRITE_ACTIONS, "s3:GetBucketAcl"],
-         "Resource": [f"arn:aws:s3:::{settings.name_prefix}-features-*"]},
-        {"Sid": "FeatureStoreTables", "Effect": "Allow", "Action": GLUE_TABLE_ACTIONS,
-         "Resource": glue_resources(settings.region, settings.account, database)},
-    ]  # fmt: skip
 
 
 def feature_deployer_statements(settings: PlatformSettings) -> list[Statement]:

@@ -199,6 +199,9 @@ class DisasterRecoverySettings(StrictModel):
     """S3 Replication Time Control: 99.99 % of objects within 15 minutes, with replication metrics (extra cost)."""
     replica_storage_class: ReplicaStorageClass = ReplicaStorageClass.STANDARD
     """Storage class of the replicas: STANDARD, STANDARD_IA, INTELLIGENT_TIERING or GLACIER_IR."""
+    restore_role_arns: list[RoleArn] = []
+    """Roles that run the restore drill and a real restore (e.g. a break-glass administrator): the replica key's
+    policy lets them decrypt replicas; their own permissions must allow reading the replica buckets."""
 
     @property
     def enabled(self) -> bool:

@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 
 import pytest
 
-from components.access import Persona, role_arn
+from components.access import Persona
 from components.audit import AUDIT_SIGNALS, trail_arn
 from components.features import glue_database_name
 from components.replication import REPLICA_OBJECT_ACTIONS, SOURCE_OBJECT_ACTIONS
@@ -23,7 +23,10 @@ MANAGED_POLICY = "aws:iam/policy:Policy"
 
 
 def persona_policy(plan, persona: Persona) -> list[dict]:
-    return statements(policy(plan.get(ROLE_POLICY, f"personas-{persona.value}-policy")))
+    """The persona's own inline policy and its `governance-access` policy, when it has one."""
+    found = statements(policy(plan.get(ROLE_POLICY, f"personas-{persona.value}-policy")))
+    governance = [r for r in plan.of_type(ROLE_POLICY) if r.name == f"governance-{persona.value}"]
+    return found + [s for r in governance for s in statements(policy(r))]
 
 
 def allowed(statement_list: list[dict], action: str, resource: str) -> bool:
@@ -171,7 +174,9 @@ def _identity_documents(plan) -> dict[str, list[dict]]:
     boundaries = {r.inputs.get("permissionsBoundary") for r in plan.of_type("aws:iam/role:Role")}
     documents = {p.name: statements(policy(p)) for p in plan.of_type(ROLE_POLICY)}
     for managed in plan.of_type(MANAGED_POLICY):
-        if managed.name not in {"personas-boundary", "personas-deployer-boundary", "service-roles-policy"}:
+        boundary_names = {"personas-boundary", "personas-deployer-boundary", "service-roles-policy",
+                          "data-service-roles-policy"}  # fmt: skip
+        if managed.name not in boundary_names:
             documents[managed.name] = statements(policy(managed))
     assert boundaries  # the roles carry boundaries; the boundary policies are excluded above by name
     return documents
@@ -320,20 +325,53 @@ def test_no_mlflow_grants_where_mlflow_is_off():
         )
 
 
-def test_restore_drill_reads_of_replicas_belong_to_the_ml_engineer_only():
-    plan = plan_for("prod")
+def test_restore_drill_roles_and_the_replication_role_alone_may_decrypt_replicas():
+    plan, settings = plan_for("prod"), settings_for("prod")
     replica = plan.outputs["disaster_recovery"]["replicas"]["artifacts"]
     obj = f"arn:aws:s3:::{replica}/models/churn/model.tar.gz"
-    readers = {p for p in Persona if allowed(persona_policy(plan, p), "s3:GetObject", obj)}
-    assert readers == {Persona.ML_ENGINEER}
-    assert json.loads(plan.get("aws:kms/key:Key", "disaster-recovery-key-key").inputs["policy"])  # a policy is set
-    key_users = next(
-        s
-        for s in statements(policy(plan.get("aws:kms/key:Key", "disaster-recovery-key-key")))
-        if s["Sid"] == "KeyUseByPlatformRoles"
-    )["Condition"]["ArnEquals"]["aws:PrincipalArn"]
-    settings = settings_for("prod")
-    assert sorted(key_users) == sorted(
-        [role_arn(settings.account, settings.name_prefix, Persona.ML_ENGINEER),
+    assert not [p for p in Persona if allowed(persona_policy(plan, p), "s3:GetObject", obj)]
+    key_policy = statements(policy(plan.get("aws:kms/key:Key", "disaster-recovery-key-key")))
+    key_users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRoles")["Condition"]["ArnEquals"]
+    assert sorted(key_users["aws:PrincipalArn"]) == sorted(
+        [*settings.disaster_recovery.restore_role_arns,
          f"arn:aws:iam::{settings.account}:role/{settings.name_prefix}-replication"]
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_governance_grants_fit_under_the_persona_boundary(stack):
+    plan = plan_for(stack)
+    boundary = [s for s in statements(policy(plan.get(MANAGED_POLICY, "personas-boundary"))) if s["Effect"] == "Allow"]
+    assert len(json.dumps({"Version": "2012-10-17", "Statement": boundary}, separators=(",", ":"))) <= 6_144
+    for persona in Persona:
+        for grant in [r for r in plan.of_type(ROLE_POLICY) if r.name == f"governance-{persona.value}"]:
+            for statement in statements(policy(grant)):
+                for action in as_list(statement["Action"]):
+                    for resource in as_list(statement["Resource"]):
+                        assert allowed(boundary, action, resource), (persona, action, resource)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_data_moving_roles_sit_under_the_data_service_boundary_which_admits_their_rights(stack):
+    plan = plan_for(stack)
+    boundary_policy = plan.get(MANAGED_POLICY, "data-service-roles-policy")
+    ceiling = [s for s in statements(policy(boundary_policy)) if s["Effect"] == "Allow"]
+    roles = {"features-role": "features-role-policy", "disaster-recovery-role": "disaster-recovery-role-policy"}
+    checked = 0
+    for role_name, policy_name in roles.items():
+        role = [r for r in plan.of_type("aws:iam/role:Role") if r.name == role_name]
+        if not role:
+            continue
+        # the boundary input was computed from the data-service boundary policy, nothing else
+        assert role[0].property_dependencies["permissionsBoundary"] == [boundary_policy.urn]
+        for statement in statements(policy(plan.get(ROLE_POLICY, policy_name))):
+            for action in as_list(statement["Action"]):
+                assert any(fnmatchcase(action, a) for s in ceiling for a in as_list(s["Action"])), action
+        checked += 1
+    assert checked == (2 if stack == "prod" else 1)
+    deploy = statements(policy(plan.get(ROLE_POLICY, "personas-ci-deployer-deploy-policy")))
+    create = next(s for s in deploy if s["Sid"] == "CreateRolesOnlyWithBoundary")
+    allowed_boundaries = create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]
+    assert any(b.endswith(":policy/" + boundary_policy.inputs["name"]) for b in allowed_boundaries)
+    denied = next(s for s in deploy if s["Sid"] == "DenySelfAndBoundaryChanges")["Resource"]
+    assert any(b.endswith(":policy/" + boundary_policy.inputs["name"]) for b in denied)
