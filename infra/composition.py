@@ -138,7 +138,13 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         },
         base,
     )
-    build_governance_grants(settings, roles=personas.roles, kms_key_arn=key.arn, opts=base)
+    build_governance_grants(
+        settings,
+        roles=personas.roles,
+        kms_key_arn=key.arn,
+        artifacts_bucket_arn=lake.buckets["artifacts"].arn,
+        opts=base,
+    )
     data_boundary = build_data_service_boundary(settings, base)
     registry = build_registry(
         settings,

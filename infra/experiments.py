@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
+
 from components.access import Persona
-from components.registry import TRACKING_SERVER_NAME
+from components.registry import MLFLOW_PREFIX, TRACKING_SERVER_NAME
 from infra.config import PlatformSettings
 
 Statement = dict[str, Any]
@@ -57,12 +59,23 @@ def tracking_server_arn(settings: PlatformSettings) -> str:
     return f"arn:aws:sagemaker:{settings.region}:{settings.account}:mlflow-tracking-server/{settings.name_prefix}"
 
 
-def mlflow_persona_statements(settings: PlatformSettings) -> dict[Persona, list[Statement]]:
+def mlflow_persona_statements(
+    settings: PlatformSettings, artifacts_bucket_arn: pulumi.Input[str]
+) -> dict[Persona, list[Statement]]:
     """Data scientists and ML engineers open the UI and track; training jobs track and register; only the ML
-    engineer promotes. Nothing when MLflow is off."""
+    engineer promotes. MLflow clients upload run artifacts straight to the artifact store
+    (`s3://<artifacts>/mlflow/`), so whoever tracks also reads and writes that prefix. Nothing when MLflow is off."""
     if not settings.registry.mlflow.enabled:
         return {}
     server = tracking_server_arn(settings)
+    artifact_store = [
+        {"Sid": "MlflowArtifactStore", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:AbortMultipartUpload",
+                    "s3:ListMultipartUploadParts"],
+         "Resource": pulumi.Output.concat(artifacts_bucket_arn, "/", MLFLOW_PREFIX, "*")},
+        {"Sid": "MlflowArtifactStoreList", "Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": artifacts_bucket_arn, "Condition": {"StringLike": {"s3:prefix": [f"{MLFLOW_PREFIX}*"]}}},
+    ]  # fmt: skip
 
     def allow(sid: str, actions: list[str]) -> Statement:
         return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": server}
@@ -73,9 +86,9 @@ def mlflow_persona_statements(settings: PlatformSettings) -> dict[Persona, list[
         {"Sid": "MlflowUiAccess", "Effect": "Allow", "Action": "sagemaker-mlflow:AccessUI", "Resource": "*"},
         allow("MlflowUiUrl", HUMAN_ACCESS),
     ]
-    tracking = allow("MlflowTracking", MLFLOW_READ + MLFLOW_TRACK)
+    tracking = [allow("MlflowTracking", MLFLOW_READ + MLFLOW_TRACK), *artifact_store]
     return {
-        Persona.DATA_SCIENTIST: [*humans, tracking],
-        Persona.ML_ENGINEER: [*humans, tracking, allow("MlflowPromotion", MLFLOW_PROMOTE)],
-        Persona.TRAINING: [tracking, allow("MlflowServerLookup", ["sagemaker:DescribeMlflowTrackingServer"])],
+        Persona.DATA_SCIENTIST: [*humans, *tracking],
+        Persona.ML_ENGINEER: [*humans, *tracking, allow("MlflowPromotion", MLFLOW_PROMOTE)],
+        Persona.TRAINING: [*tracking, allow("MlflowServerLookup", ["sagemaker:DescribeMlflowTrackingServer"])],
     }

@@ -35,7 +35,7 @@ def governance_key_statements(settings: PlatformSettings) -> list[Statement]:
 
 
 def governance_persona_statements(
-    settings: PlatformSettings, kms_key_arn: pulumi.Input[str]
+    settings: PlatformSettings, kms_key_arn: pulumi.Input[str], artifacts_bucket_arn: pulumi.Input[str]
 ) -> dict[Persona, list[Statement]]:
     """Persona grants of the feature store and MLflow, merged per persona. (The restore drill runs with the roles
     named in `disaster_recovery.restore_role_arns`, not a persona: the persona boundary has no room left.)"""
@@ -110,6 +110,7 @@ def build_governance_grants(
     *,
     roles: Mapping[Persona, aws.iam.Role],
     kms_key_arn: pulumi.Input[str],
+    artifacts_bucket_arn: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
 ) -> dict[Persona, aws.iam.RolePolicy]:
     """One `governance-access` inline policy per persona that has governance grants."""
@@ -121,7 +122,7 @@ def build_governance_grants(
             policy=_iam.render(statements),
             opts=opts,
         )
-        for persona, statements in governance_persona_statements(settings, kms_key_arn).items()
+        for persona, statements in governance_persona_statements(settings, kms_key_arn, artifacts_bucket_arn).items()
         if statements
     }
 

@@ -58,3 +58,22 @@ def test_readme_suppression_example_is_the_real_first_entry():
     entry = yaml.safe_load(example)["suppressions"][0]
     real = yaml.safe_load(SUPPRESSIONS_FILE.read_text())["suppressions"][0]
     assert (entry["rule"], entry["resource"]) == (real["rule"], real["resource"])
+
+
+def test_governance_doc_config_examples_are_valid_config():
+    """Every stack-file snippet of docs/governance.md validates (in a prod config, the strictest)."""
+    import copy
+
+    import yaml
+
+    from infra.config import parse_settings
+    from tests.config.test_bad_config import GOOD
+
+    text = (REPO / "docs" / "governance.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    assert len(blocks) >= 3
+    for block in blocks:
+        config = copy.deepcopy(GOOD)
+        for key, value in block.items():
+            config[key.removeprefix("mlops-platform:")] = value
+        parse_settings(config)

@@ -306,6 +306,11 @@ def test_mlflow_humans_open_the_ui_jobs_log_runs_and_only_ml_engineers_promote(s
     for action in ("sagemaker-mlflow:CreateRun", "sagemaker-mlflow:LogBatch", "sagemaker-mlflow:CreateModelVersion"):
         assert allowed(policies[Persona.TRAINING], action, server)
     assert not allowed(policies[Persona.TRAINING], "sagemaker:CreatePresignedMlflowTrackingServerUrl", server)
+    # MLflow clients upload run artifacts straight to the artifact store: everyone who tracks may write it
+    artifact = f"arn:aws:s3:::{plan.outputs['buckets']['artifacts']}/mlflow/1/abc/artifacts/model.pkl"
+    for persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER, Persona.TRAINING):
+        assert allowed(policies[persona], "s3:PutObject", artifact), persona
+    assert not allowed(policies[Persona.INFERENCE], "s3:PutObject", artifact)
     for persona in Persona:
         promotes = allowed(policies[persona], "sagemaker-mlflow:TransitionModelVersionStage", server)
         assert promotes is (persona is Persona.ML_ENGINEER), persona
