@@ -34,7 +34,7 @@ class DataServiceBoundaryArgs(TypedDict):
 
     account_id: str
     name_prefix: str
-    """Prefix of the environment's names: buckets `<prefix>-*`, the policy `<prefix>-data-service-boundary`."""
+    """Prefix of the environment's names: buckets `<prefix>-*`, the policy `<prefix>-data-role-boundary`."""
     environment: str
     """Value of the `env` tag on the environment's keys (the replica region's included)."""
     regions: Sequence[str]
@@ -45,7 +45,7 @@ class DataServiceBoundaryArgs(TypedDict):
 
 def data_service_boundary_name(name_prefix: str) -> str:
     """Physical name of the boundary policy."""
-    return f"{name_prefix}-data-service-boundary"
+    return f"{name_prefix}-data-role-boundary"
 
 
 class DataServiceBoundary(pulumi.ComponentResource):

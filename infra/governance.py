@@ -40,7 +40,7 @@ def governance_persona_statements(
     """Persona grants of the feature store and MLflow, merged per persona. (The restore drill runs with the roles
     named in `disaster_recovery.restore_role_arns`, not a persona: the persona boundary has no room left.)"""
     return merge_persona_statements(
-        feature_persona_statements(settings, kms_key_arn), mlflow_persona_statements(settings)
+        feature_persona_statements(settings, kms_key_arn), mlflow_persona_statements(settings, artifacts_bucket_arn)
     )
 
 
