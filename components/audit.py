@@ -109,6 +109,9 @@ def cloudtrail_key_statements(
          "Condition": {"StringEquals": source, "StringLike": context}},
         {"Sid": "CloudTrailDescribeKey", "Effect": "Allow", "Principal": {"Service": CLOUDTRAIL},
          "Action": "kms:DescribeKey", "Resource": "*", "Condition": {"StringEquals": source}},
+        # AWS documents kms:Decrypt as required to create or update a trail whose bucket uses an S3 Bucket Key.
+        {"Sid": "CloudTrailBucketKeyDecrypt", "Effect": "Allow", "Principal": {"Service": CLOUDTRAIL},
+         "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": source}},
     ]  # fmt: skip
     if readers := sorted(reader_role_arns):
         statements.append(

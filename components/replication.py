@@ -32,6 +32,8 @@ class ReplicatedBucket:
     """The source's Object Lock; the replica gets the same (S3 replicates locked objects only into a locked
     bucket)."""
     noncurrent_version_expiration_days: int = 90
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What must exist before replication is configured (the source bucket's versioning: pass its SecureBucket)."""
 
 
 REPLICA_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR")
@@ -175,7 +177,7 @@ class CrossRegionReplication(pulumi.ComponentResource):
                 bucket=source.bucket_name,
                 role=self.role.arn,
                 rules=[replication_rule(replica.arn, self.replica_key.arn, args)],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, replica]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, replica, *source.depends_on]),
             )
         self.register_outputs(
             {"replicas": {zone: b.name for zone, b in self.replicas.items()}, "replica_key_arn": self.replica_key.arn}

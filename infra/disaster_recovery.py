@@ -110,6 +110,7 @@ def build_disaster_recovery(
                         else None
                     ),
                     noncurrent_version_expiration_days=storage.noncurrent_version_expiration_days,
+                    depends_on=[buckets[zone]],
                 )
                 for zone in zones
             ],

@@ -3,7 +3,9 @@ cross-region replication that keeps objects encrypted in the replica region."""
 
 from __future__ import annotations
 
-from ..core import Level, Resource, Verdict, failed, first, passed, resource_rule, truthy
+from collections.abc import Mapping
+
+from ..core import Level, Resource, Verdict, as_list, failed, first, passed, resource_rule, truthy
 
 FEATURE_GROUP = "aws:sagemaker/featureGroup:FeatureGroup"
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -75,7 +77,7 @@ def trail_kms(trail: Resource) -> Verdict:
 )
 def replication_encrypted(config: Resource) -> Verdict:
     """Every enabled rule: SSE-KMS objects selected, a replica key named."""
-    rules = [r for r in config.get("rules") or [] if isinstance(r, dict)]
+    rules = [r for r in as_list(config.get("rules")) if isinstance(r, Mapping)]
     if not rules:
         return failed("the replication configuration has no rules")
     problems = []

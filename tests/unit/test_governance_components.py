@@ -80,7 +80,7 @@ def test_audit_trail_refuses_bad_arguments(changes, message):
 
 def test_cloudtrail_may_use_the_key_only_for_this_trail_and_readers_only_decrypt_log_files():
     plain = cloudtrail_key_statements("us-east-1", "123456789012", "p-dev")
-    assert [s["Sid"] for s in plain] == ["CloudTrailEncryptLogs", "CloudTrailDescribeKey"]
+    assert [s["Sid"] for s in plain] == ["CloudTrailEncryptLogs", "CloudTrailDescribeKey", "CloudTrailBucketKeyDecrypt"]
     assert all(
         s["Condition"]["StringEquals"]
         == {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:123456789012:trail/p-dev-audit"}
