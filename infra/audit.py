@@ -41,6 +41,10 @@ def audit_deployer_statements(settings: PlatformSettings) -> list[Statement]:
         {"Sid": "ManageEnvAuditFilters", "Effect": "Allow",
          "Action": ["logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:DescribeMetricFilters"],
          "Resource": f"arn:aws:logs:{region}:{account}:log-group:/aws/cloudtrail/{prefix}*"},
+        {"Sid": "ManageEnvAuditAlarms", "Effect": "Allow",
+         "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
+                    "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"],
+         "Resource": f"arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}-audit-*"},
     ]  # fmt: skip
 
 

@@ -380,3 +380,20 @@ def test_data_moving_roles_sit_under_the_data_service_boundary_which_admits_thei
     assert any(b.endswith(":policy/" + boundary_policy.inputs["name"]) for b in allowed_boundaries)
     denied = next(s for s in deploy if s["Sid"] == "DenySelfAndBoundaryChanges")["Resource"]
     assert any(b.endswith(":policy/" + boundary_policy.inputs["name"]) for b in denied)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deployer_manages_the_trail_but_never_stops_it_and_deletes_it_only_unprotected(stack):
+    plan, settings = plan_for(stack), settings_for(stack)
+    deploy = statements(policy(plan.get(MANAGED_POLICY, "personas-deploy-audit")))
+    trail = trail_arn(settings.region, settings.account, settings.name_prefix)
+    assert allowed(deploy, "cloudtrail:UpdateTrail", trail)
+    assert not allowed(deploy, "cloudtrail:StopLogging", trail)
+    assert allowed(deploy, "cloudtrail:DeleteTrail", trail) is (not settings.protection.protect_stateful)
+    alarm = (
+        f"arn:aws:cloudwatch:{settings.region}:{settings.account}:alarm:{settings.name_prefix}-audit-root-account-use"
+    )
+    assert allowed(deploy, "cloudwatch:PutMetricAlarm", alarm)
+    previewer = persona_policy(plan, Persona.CI_PREVIEWER)
+    assert allowed(previewer, "cloudtrail:GetEventSelectors", trail)
+    assert not allowed(previewer, "s3:GetObject", f"arn:aws:s3:::{plan.outputs['audit']['bucket']}/AWSLogs/x")
