@@ -236,7 +236,9 @@ class AuditTrail(pulumi.ComponentResource):
             enable_log_file_validation=True,
             enable_logging=True,
             is_multi_region_trail=args.get("multi_region", True),
-            include_global_service_events=management,
+            # CloudTrail refuses a multi-region trail without global service events; without a management
+            # selector they are not recorded anyway.
+            include_global_service_events=True,
             cloud_watch_logs_group_arn=pulumi.Output.concat(self.log_group.arn, ":*"),
             cloud_watch_logs_role_arn=role.arn,
             advanced_event_selectors=event_selectors(

@@ -151,7 +151,8 @@ def feature_deployer_statements(settings: PlatformSettings) -> list[Statement]:
          "Resource": f"arn:aws:sagemaker:{region}:{account}:feature-group/{prefix}-*"},
         {"Sid": "ManageEnvFeatureDatabase", "Effect": "Allow",
          "Action": ["glue:CreateDatabase", "glue:DeleteDatabase", "glue:UpdateDatabase", "glue:GetDatabase",
-                    "glue:GetTable", "glue:GetTags", "glue:TagResource", "glue:UntagResource"],
+                    "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
+                    "glue:GetTags", "glue:TagResource", "glue:UntagResource"],
          "Resource": glue_resources(region, account, glue_database_name(prefix))},
     ]  # fmt: skip
     if any(g.online_store for g in settings.features):

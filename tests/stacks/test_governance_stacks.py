@@ -397,3 +397,18 @@ def test_deployer_manages_the_trail_but_never_stops_it_and_deletes_it_only_unpro
     previewer = persona_policy(plan, Persona.CI_PREVIEWER)
     assert allowed(previewer, "cloudtrail:GetEventSelectors", trail)
     assert not allowed(previewer, "s3:GetObject", f"arn:aws:s3:::{plan.outputs['audit']['bucket']}/AWSLogs/x")
+
+
+def test_joining_an_organization_trail_keeps_data_events_and_leaves_management_events_and_alarms_to_it():
+    from infra.offline import preview_stack, stack_config
+
+    config = dict(stack_config("dev"))
+    config["mlops-platform:audit"] = json.dumps(
+        {"mode": "organization", "organization_trail_arn": "arn:aws:cloudtrail:us-east-1:999999999999:trail/org"}
+    )
+    plan = preview_stack("dev", config=config)
+    [trail] = plan.of_type(TRAIL)
+    assert [s["name"] for s in trail.inputs["advancedEventSelectors"]] == ["Data-lake objects"]
+    assert trail.inputs["enableLogFileValidation"] is True and trail.inputs["kmsKeyId"] == plan.outputs["data_key_arn"]
+    assert plan.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter") == []
+    assert plan.outputs["audit"]["organization_trail_arn"] == "arn:aws:cloudtrail:us-east-1:999999999999:trail/org"
