@@ -412,3 +412,22 @@ def test_joining_an_organization_trail_keeps_data_events_and_leaves_management_e
     assert trail.inputs["enableLogFileValidation"] is True and trail.inputs["kmsKeyId"] == plan.outputs["data_key_arn"]
     assert plan.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter") == []
     assert plan.outputs["audit"]["organization_trail_arn"] == "arn:aws:cloudtrail:us-east-1:999999999999:trail/org"
+
+
+def test_preview_labels_show_what_a_reviewer_checks():
+    from infra.report import key_settings, markdown
+
+    prod, dev = plan_for("prod"), plan_for("dev")
+    [trail] = prod.of_type(TRAIL)
+    assert key_settings(trail, prod)[:3] == [
+        "log-file validation",
+        f"KMS {prod.outputs['data_key_arn'].rsplit('/', 1)[-1][:8]}",
+        "multi-region",
+    ]
+    assert "S3 data events on 4 buckets" in key_settings(trail, prod)
+    assert "S3 data events on 4 buckets (writes only)" in key_settings(dev.of_type(TRAIL)[0], dev)
+    online = prod.get(FEATURE_GROUP, "features-mlops-platform-prod-churn-customer")
+    assert "online store TTL 30 Days" in key_settings(online, prod) and "protected" in key_settings(online, prod)
+    rule = prod.get(REPLICATION, "disaster-recovery-artifacts-rule")
+    assert "RTC 15 min" in key_settings(rule, prod) and "deletes replicate" not in key_settings(rule, prod)
+    assert "features-mlops-platform-prod-churn-customer" in markdown(prod)  # feature groups are stateful
