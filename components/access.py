@@ -5,6 +5,7 @@ The grants are data (`BUCKET_GRANTS`), so reviewers read who can touch what in o
 boundary is derived from the same table: no persona can be granted more later without it showing here.
 """
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -164,6 +165,15 @@ class PersonaRolesArgs(TypedDict):
     admits them as well."""
     ecr_repository_arns: NotRequired[Sequence[str]]
     """The environment's ECR repositories; `IMAGE_GRANTS` says who pushes and pulls (default: none)."""
+    boundary_statements: NotRequired[Sequence[_iam.Statement]]
+    """What service roles capped by the persona boundary need beyond the personas' own rights (e.g. the feature
+    store's offline-store writes, the replication role's replication actions); the boundary admits them, no
+    persona is granted them."""
+    extra_boundary_arns: NotRequired[Sequence[str]]
+    """Further boundaries the CI deployer may create roles with (e.g. the data-service boundary of the feature
+    store's and the replication role); it may not change them."""
+    deployer_regions: NotRequired[Sequence[str]]
+    """Regions besides the environment's (and us-east-1) the CI deployer may work in, e.g. the replica region."""
 
 
 CI_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER)
@@ -179,7 +189,9 @@ PREVIEW_READ_ACTIONS = [
     "events:Describe*", "events:List*", "scheduler:Get*", "scheduler:List*", "budgets:ViewBudget",
     "application-autoscaling:Describe*", "s3:GetBucket*", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
-    "s3:ListBucket", "codebuild:BatchGetProjects",
+    "s3:ListBucket", "codebuild:BatchGetProjects", "cloudtrail:DescribeTrails", "cloudtrail:GetTrail",
+    "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:ListTags", "glue:GetDatabase",
+    "glue:GetTags",
 ]  # fmt: skip
 """What `pulumi preview --refresh` reads: configuration, never data (no s3:GetObject on the data lake, no log
 events, no image layers, no decryption with the data key). The pipeline code the stack uploads is read back
@@ -231,7 +243,7 @@ class PersonaRoles(pulumi.ComponentResource):
             f"{name}-boundary",
             name=f"{prefix}-persona-boundary",
             description=f"Permission boundary of every {prefix} persona role",
-            policy=_iam.render(boundary_statements(args)),
+            policy=_render_once_each(boundary_statements(args)),
             opts=child,
         )
         scope = deployer_scope(args)
@@ -301,6 +313,8 @@ def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
         deployer_role_name=role_name(prefix, Persona.CI_DEPLOYER),
         deployer_boundary_name=f"{prefix}-deployer-boundary",
         extra_statements=tuple(args.get("deployer_statements", ())),
+        extra_regions=tuple(args.get("deployer_regions", ())),
+        extra_boundary_arns=tuple(args.get("extra_boundary_arns", ())),
     )
 
 
@@ -397,6 +411,19 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
     if persona is not Persona.CI_DEPLOYER:
         statements += list(args.get("extra_statements", {}).get(persona, ()))
     return statements
+
+
+def _render_once_each(statements: list[_iam.Statement]) -> pulumi.Output[str]:
+    """Render a boundary, keeping one statement of each content: personas' extras often repeat under another Sid
+    (training and inference jobs' network statements), and a managed policy has only 6,144 characters."""
+
+    def unique(resolved: list[_iam.Statement]) -> str:
+        seen: dict[str, _iam.Statement] = {}
+        for statement in resolved:
+            seen.setdefault(json.dumps({k: v for k, v in statement.items() if k != "Sid"}, sort_keys=True), statement)
+        return json.dumps(_iam.document(list(seen.values())))
+
+    return pulumi.Output.from_input(statements).apply(unique)
 
 
 def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
@@ -536,6 +563,7 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             else []
         ),
         *_extra_boundary_statements(args),
+        *args.get("boundary_statements", ()),
         {
             "Sid": "DenyIdentityChanges",
             "Effect": "Deny",

@@ -60,7 +60,7 @@ ESCALATION_ACTIONS = [
 
 BOUNDARY_SERVICES = (
     "s3", "kms", "iam", "ec2", "eks", "ecr", "sagemaker", "logs", "cloudwatch", "sns", "sqs", "events",
-    "scheduler", "budgets", "application-autoscaling", "ssm", "codebuild", "codeconnections",
+    "scheduler", "budgets", "application-autoscaling", "ssm", "codebuild", "codeconnections", "cloudtrail", "glue",
 )  # fmt: skip
 """Services the deployer boundary lets through; its policies decide what within them."""
 
@@ -83,6 +83,10 @@ class DeployerScope:
     deployer_boundary_name: str
     extra_statements: Sequence[_iam.Statement] = field(default_factory=tuple)
     """Statements of further capabilities (network, cluster, registries, ...)."""
+    extra_boundary_arns: Sequence[str] = field(default_factory=tuple)
+    """Further boundaries roles may be created with (the data-service boundary); protected like the other two."""
+    extra_regions: Sequence[str] = field(default_factory=tuple)
+    """Regions besides `region` and us-east-1 the boundary lets through (e.g. the disaster-recovery replica)."""
 
 
 def deployer_statements(scope: DeployerScope) -> list[_iam.Statement]:
@@ -124,7 +128,13 @@ def deployer_statements(scope: DeployerScope) -> list[_iam.Statement]:
             "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
             "Resource": f"{iam}:role/{prefix}-*",
             "Condition": {
-                "StringEquals": {"iam:PermissionsBoundary": [scope.persona_boundary_arn, scope.service_boundary_arn]}
+                "StringEquals": {
+                    "iam:PermissionsBoundary": [
+                        scope.persona_boundary_arn,
+                        scope.service_boundary_arn,
+                        *scope.extra_boundary_arns,
+                    ]
+                }
             },
         },
         {"Sid": "ManageEnvRoles", "Effect": "Allow", "Action": ROLE_ACTIONS, "Resource": f"{iam}:role/{prefix}-*"},
@@ -151,7 +161,8 @@ def escalation_denies(scope: DeployerScope) -> list[_iam.Statement]:
     return [
         {"Sid": "DenySelfAndBoundaryChanges", "Effect": "Deny", "Action": ESCALATION_ACTIONS,
          "Resource": [f"{iam}:role/{scope.deployer_role_name}", scope.persona_boundary_arn,
-                      scope.service_boundary_arn, f"{iam}:policy/{scope.deployer_boundary_name}",
+                      scope.service_boundary_arn, *scope.extra_boundary_arns,
+                      f"{iam}:policy/{scope.deployer_boundary_name}",
                       f"{iam}:policy/{scope.name_prefix}-deploy-*"]},
         {"Sid": "DenyBoundaryRemoval", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary",
          "Resource": f"{iam}:role/*"},
@@ -167,6 +178,7 @@ def deployer_boundary_statements(scope: DeployerScope) -> list[_iam.Statement]:
     return [
         {"Sid": "PlatformServicesInEnvRegion", "Effect": "Allow",
          "Action": [f"{service}:*" for service in BOUNDARY_SERVICES], "Resource": "*",
-         "Condition": {"StringEqualsIfExists": {"aws:RequestedRegion": [scope.region, "us-east-1"]}}},
+         "Condition": {"StringEqualsIfExists": {"aws:RequestedRegion": list(
+             dict.fromkeys([scope.region, "us-east-1", *scope.extra_regions]))}}},
         *escalation_denies(scope),
     ]  # fmt: skip

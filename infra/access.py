@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from components.access import GitHubTrust, PersonaRoles
 from infra.capability import Capability, Platform
+from infra.governance import (
+    governance_boundary_statements,
+    governance_deployer_regions,
+    governance_extra_boundary_arns,
+)
 from infra.registry import repository_arns
 from infra.storage import Storage
 
@@ -41,6 +46,11 @@ class AccessCapability(Capability):
                 "ecr_repository_arns": repository_arns(settings),
                 "deployer_policies": platform.deployer_statements(),
                 "extra_statements": platform.persona_statements(),
+                # The governance capabilities' grants live in their own inline policies (the persona boundary is
+                # near IAM's 6,144-character limit); the boundary admits them coarsely.
+                "boundary_statements": governance_boundary_statements(settings),
+                "deployer_regions": governance_deployer_regions(settings),
+                "extra_boundary_arns": governance_extra_boundary_arns(settings),
             },
             platform.base,
         )

@@ -4,8 +4,9 @@ A capability (storage, network, access, registry, serving, ...) is one module in
 `Capability`. `build_platform` walks the list of capabilities twice over:
 
 - before anything is built, each says what it contributes to the shared pieces: the roles that use the
-  environment's key (`key_users`), the CI deployer's statements for it (`deployer_statements`) and the
-  persona statements its resources need at run time (`persona_statements`);
+  environment's key (`key_users`) and its statements in the key's policy (`key_policy_statements`), the CI
+  deployer's statements for it (`deployer_statements`) and the persona statements its resources need at run
+  time (`persona_statements`);
 - then, in list order, each `build`s its resources from the validated settings and what earlier
   capabilities built (`Platform`), and returns what it made; `outputs` turns that into stack outputs.
 
@@ -61,6 +62,10 @@ class Platform:
         """Role ARNs every capability asks the environment key to allow, in capability order."""
         return [arn for capability in self.capabilities for arn in capability.key_users(self.settings)]
 
+    def key_policy_statements(self) -> list[Statement]:
+        """Further key-policy statements every capability adds to the environment key, in capability order."""
+        return [s for capability in self.capabilities for s in capability.key_policy_statements(self.settings)]
+
     def deployer_statements(self) -> dict[str, list[Statement]]:
         """The CI deployer's statements by capability; capabilities with none are left out."""
         policies = {c.name: list(c.deployer_statements(self.settings)) for c in self.capabilities}
@@ -84,6 +89,11 @@ class Capability:
 
     def key_users(self, settings: PlatformSettings) -> Sequence[str]:
         """Role ARNs (known before they exist) that must be allowed to use the environment's key."""
+        return ()
+
+    def key_policy_statements(self, settings: PlatformSettings) -> Sequence[Statement]:
+        """Statements this capability adds to the environment key's policy (a service's use of the key,
+        another account's read of shared artifacts)."""
         return ()
 
     def deployer_statements(self, settings: PlatformSettings) -> Sequence[Statement]:

@@ -13,7 +13,11 @@ import pulumi_aws as aws
 
 from infra import (
     access,
+    audit,
     ci_runner,
+    disaster_recovery,
+    features,
+    governance,
     model_sharing,
     network,
     registry,
@@ -33,10 +37,14 @@ CAPABILITIES: tuple[Capability, ...] = (
     service_roles.CAPABILITY,  # the boundary of service roles, which the network's flow-log role carries
     network.CAPABILITY,
     access.CAPABILITY,  # the persona roles (collecting every capability's persona and deployer statements)
+    governance.CAPABILITY,  # the feature store's and MLflow's persona grants, the data-service boundary
     registry.CAPABILITY,
     MONITORING,  # the alert topic, before the alarms and rules that notify it
     serving.CAPABILITY,
     model_sharing.CAPABILITY,
+    audit.CAPABILITY,  # after monitoring: its alarms notify the alert topic
+    features.CAPABILITY,
+    disaster_recovery.CAPABILITY,
     DASHBOARD,
     training_pipelines.CAPABILITY,
     training.CAPABILITY,

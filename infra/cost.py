@@ -70,6 +70,11 @@ class Services(_Strict):
     sagemaker_serverless_provisioned_gb_second: Price
     sagemaker_ml_storage_gb_month: Price
     load_balancer_hourly: Price
+    cloudtrail_data_events_per_100k: Price
+    cloudtrail_management_events_first_copy_per_100k: Price
+    feature_store_online_gb_month: Price
+    s3_inter_region_transfer_per_gb: Price
+    s3_replication_time_control_per_gb: Price
 
     @field_validator("*", mode="before")
     @classmethod
@@ -86,6 +91,9 @@ class Usage(_Strict):
     log_group_gb_per_month: float = Field(ge=0)
     ecr_gb_per_repository: float = Field(ge=0)
     node_disk_gb_default: float = Field(ge=0)
+    cloudtrail_data_events_per_bucket: float = Field(ge=0)
+    feature_store_online_gb_per_group: float = Field(ge=0)
+    replicated_gb_per_bucket: float = Field(ge=0)
 
 
 class PriceTable(_Strict):
@@ -431,6 +439,53 @@ def _mlflow(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
     return [_Part(price.usd * pricing.hours, text, notes)]
 
 
+def _trail(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
+    """Management events: the account's first copy is free. Data events: per 100,000 delivered, the assumed
+    volume per watched bucket, halved when only writes are recorded (readOnly = false)."""
+    parts = []
+    for selector in resource.inputs.get("advancedEventSelectors") or []:
+        fields = {f.get("field"): f for f in selector.get("fieldSelectors") or []}
+        category = (fields.get("eventCategory") or {}).get("equals") or []
+        if "Management" in category:
+            price, notes = pricing.service("cloudtrail_management_events_first_copy_per_100k")
+            parts.append(_Part(0.0, f"management events: first copy x ${price.usd:g}", notes))
+        if "Data" in category:
+            buckets = len((fields.get("resources.ARN") or {}).get("startsWiths") or []) or 1
+            share = 0.5 if (fields.get("readOnly") or {}).get("equals") == ["false"] else 1.0
+            per_bucket, usage_notes = pricing.usage("cloudtrail_data_events_per_bucket")
+            price, notes = pricing.service("cloudtrail_data_events_per_100k")
+            events = buckets * per_bucket * share
+            scope = f"{buckets} buckets" + (", writes only" if share < 1 else "")
+            text = f"{events:g} data events ({scope}) / 100k x ${price.usd:g}"
+            parts.append(_Part(events / 100_000 * price.usd, text, notes + usage_notes))
+    return parts
+
+
+def _feature_group(resource: PlannedResource, pricing: _Pricing) -> list[_Part] | None:
+    """The online store's storage; the offline store is the features bucket's storage, requests are usage."""
+    if not (resource.inputs.get("onlineStoreConfig") or {}).get("enableOnlineStore"):
+        return None
+    return [
+        pricing.per_unit("feature_store_online_gb_month", "feature_store_online_gb_per_group", "GB", "online store")
+    ]
+
+
+def _replication(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
+    """Inter-region transfer of the data replicated in a month, plus RTC where enabled; the replicas' storage is
+    their buckets' lines."""
+    parts = []
+    for rule in resource.inputs.get("rules") or []:
+        destination = rule.get("destination") or {}
+        parts.append(
+            pricing.per_unit("s3_inter_region_transfer_per_gb", "replicated_gb_per_bucket", "GB", "replicated")
+        )
+        if (destination.get("replicationTime") or {}).get("status") == "Enabled":
+            parts.append(
+                pricing.per_unit("s3_replication_time_control_per_gb", "replicated_gb_per_bucket", "GB", "under RTC")
+            )
+    return parts
+
+
 def _monitoring_schedule(resource: PlannedResource, pricing: _Pricing) -> list[_Part]:
     return [_Part(0.0, "billed per monitoring job run (usage, not idle)")]
 
@@ -493,6 +548,9 @@ PRICERS: dict[str, Pricer] = {
     "aws:secretsmanager/secret:Secret": _fixed("secrets_manager_secret_monthly", "secret"),
     "aws:ec2/instance:Instance": _instance,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:cloudtrail/trail:Trail": _trail,
+    "aws:sagemaker/featureGroup:FeatureGroup": _feature_group,
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _replication,
 }
 """Pricing function per resource type token. Karpenter NodePools (any karpenter.sh version) match `NODEPOOL`;
 every other `kubernetes:` type goes through `_kubernetes`."""

@@ -91,6 +91,9 @@ class ModelSharingCapability(Capability):
 
     name = "model-sharing"
 
+    def key_policy_statements(self, settings: PlatformSettings) -> list[_iam.Statement]:
+        return data_key_statements(settings)
+
     def persona_statements(self, platform: Platform) -> dict[Persona, list[_iam.Statement]]:
         statements = promoted_model_read_statements(platform.settings)
         return {Persona.INFERENCE: statements} if statements else {}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from infra import report_serving
 from infra.offline import Plan, PlannedResource
+from infra.report_governance import GOVERNANCE_EXTRACTORS
 from infra.report_pipelines import PIPELINE_EXTRACTORS
 from infra.report_training import EXTRACTORS as TRAINING_EXTRACTORS
 from infra.report_training import markdown_lines as training_lines
@@ -17,6 +18,7 @@ STATEFUL_TYPES = (
     "aws:kms/key:Key",
     "aws:ecr/repository:Repository",
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+    "aws:sagemaker/featureGroup:FeatureGroup",
 )
 """Resources that hold data: protected and retained in prod, and snapshotted by URN in the tests."""
 
@@ -245,6 +247,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
 _EXTRACTORS.update(report_serving.EXTRACTORS)
 _EXTRACTORS.update(PIPELINE_EXTRACTORS)
 _EXTRACTORS.update(TRAINING_EXTRACTORS)
+_EXTRACTORS.update(GOVERNANCE_EXTRACTORS)
 
 
 def _network_lines(plan: Plan) -> list[str]:

@@ -10,7 +10,7 @@ from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.capability import Capability, Platform
-from infra.model_sharing import artifacts_bucket_statements, data_key_statements
+from infra.model_sharing import artifacts_bucket_statements
 
 
 @dataclass
@@ -44,7 +44,7 @@ class StorageCapability(Capability):
                 + platform.key_users(),
                 "service_principals": [f"logs.{settings.region}.amazonaws.com"],
                 "sns_publisher_principals": list(PUBLISHER_SERVICES),
-                "extra_policy_statements": data_key_statements(settings),
+                "extra_policy_statements": platform.key_policy_statements(),
             },
             platform.stateful,
         )

@@ -100,3 +100,22 @@ def test_component_reference_is_current_and_complete():
         c.name for c in found if not c.description or not c.type_token.startswith("mlops:")
     ]
     assert undocumented == []
+
+
+def test_governance_doc_config_examples_are_valid_config():
+    """Every stack-file snippet of docs/governance.md validates (in a prod config, the strictest)."""
+    import copy
+
+    import yaml
+
+    from infra.config import parse_settings
+    from tests.config.test_bad_config import GOOD
+
+    text = (REPO / "docs" / "governance.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    assert len(blocks) >= 3
+    for block in blocks:
+        config = copy.deepcopy(GOOD)
+        for key, value in block.items():
+            config[key.removeprefix("mlops-platform:")] = value
+        parse_settings(config)

@@ -10,6 +10,7 @@ from pydantic import Field, ModelWrapValidatorHandler, StringConstraints, model_
 from .access import AccessSettings
 from .base import AccountId, AwsRegion, StrictModel
 from .ci import CiRunnerSettings
+from .governance import AuditSettings, DisasterRecoverySettings, FeatureGroupSettings
 from .monitoring import MonitoringSettings
 from .network import NatGateways, NetworkSettings
 from .pipelines import PipelineList
@@ -83,6 +84,12 @@ class PlatformSettings(StrictModel):
     ci_runner: CiRunnerSettings | None = None
     """CodeBuild-hosted GitHub Actions runners in the private subnets, for deploy and drift jobs; unset builds none
     (CI then can't reach a private cluster API)."""
+    features: list[FeatureGroupSettings] = []
+    """SageMaker Feature Store feature groups, offline store in the features bucket; none by default."""
+    audit: AuditSettings = AuditSettings()
+    """CloudTrail: the environment's trail (or the organisation's), audit bucket, log group and CIS alarms."""
+    disaster_recovery: DisasterRecoverySettings = DisasterRecoverySettings()
+    """Cross-region replication of the artifacts (and optionally raw) bucket; off unless replica_region is set."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -186,6 +193,13 @@ class PlatformSettings(StrictModel):
                     f"pipelines[{index}].name {pipeline.name!r} makes the role name {role!r} longer than IAM's "
                     f"64 characters; use at most {64 - len(role) + len(pipeline.name)} characters"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _governance_fits_the_stack(self) -> PlatformSettings:
+        from .governance import check_governance
+
+        check_governance(self)
         return self
 
     @property

@@ -5,5 +5,9 @@ The import order below is the order rules are listed in (baseline order of share
 """
 
 from . import s3, kms, iam, network, compute, registry, sagemaker, observability, governance  # noqa: I001
+from . import data_protection
 
-__all__ = ["compute", "governance", "iam", "kms", "network", "observability", "registry", "s3", "sagemaker"]
+__all__ = [
+    "compute", "data_protection", "governance", "iam", "kms", "network", "observability", "registry", "s3",
+    "sagemaker",
+]  # fmt: skip

@@ -19,6 +19,7 @@ RESOURCE_STAR_ONLY = frozenset(
         "ecr:GetAuthorizationToken",
         "sts:GetCallerIdentity",
         "kms:CreateKey",
+        "sagemaker-mlflow:AccessUI",
     }
 )
 """Write actions AWS authorizes only on Resource "*" (no resource types in the service authorization

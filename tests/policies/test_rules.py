@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from policies import RULES, Resource, Stack, Status, evaluate
+from tests.policies import governance_cases
 from tests.policies.builders import KEY_ARN, bucket_stack, document, provider, res, stack
 
 Build = Callable[[], tuple[Resource, Stack]]
@@ -899,6 +900,9 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
         (one(REPO, {"forceDelete": True}, stack="prod"), "forceDelete is on"),
     ],
 }
+
+COMPLIANT |= governance_cases.COMPLIANT
+NONCOMPLIANT |= governance_cases.NONCOMPLIANT
 
 NOT_APPLICABLE: dict[str, list[tuple[Build, str]]] = {
     "MLOPS-SM-003": [(served_model(SERVERLESS_VARIANT), "serverless endpoints only")],

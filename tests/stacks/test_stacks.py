@@ -23,37 +23,49 @@ def config_of(stack: str, key: str):
 
 
 def test_every_aws_resource_uses_the_tagging_provider(stack_plan):
-    [provider] = stack_plan.of_type("pulumi:providers:aws")
-    tags = provider.inputs["defaultTags"]
-    tags = json.loads(tags) if isinstance(tags, str) else tags
+    providers = stack_plan.of_type("pulumi:providers:aws")
+    # prod's disaster recovery adds a provider of the replica region, tagged and account-guarded the same way.
+    assert sorted(p.name for p in providers) == (["aws", "aws-replica"] if stack_plan.stack == "prod" else ["aws"])
     expected = config_of(stack_plan.stack, "tags")
-    assert tags["tags"] == {
-        "env": stack_plan.stack,
-        "project": PROJECT,
-        "team": expected["team"],
-        "cost-center": expected["cost_center"],
-    }
-    assert json.loads(provider.inputs["allowedAccountIds"]) == [config_of(stack_plan.stack, "account")]
+    for provider in providers:
+        tags = provider.inputs["defaultTags"]
+        tags = json.loads(tags) if isinstance(tags, str) else tags
+        assert tags["tags"] == {
+            "env": stack_plan.stack,
+            "project": PROJECT,
+            "team": expected["team"],
+            "cost-center": expected["cost_center"],
+        }
+        assert json.loads(provider.inputs["allowedAccountIds"]) == [config_of(stack_plan.stack, "account")]
     aws_resources = [r for r in stack_plan.resources if r.custom and r.type.startswith("aws:")]
-    assert aws_resources and all(r.provider == "aws" for r in aws_resources)
+    assert aws_resources and all(
+        r.provider == "aws" or (r.provider == "aws-replica" and r.name.startswith("disaster-recovery-"))
+        for r in aws_resources
+    )
 
 
 def test_every_data_bucket_is_encrypted_with_the_env_key(stack_plan):
     key_arn = stack_plan.outputs["data_key_arn"]
     algorithms = {}
     for sse in stack_plan.of_type(SSE):
+        if sse.name.startswith("disaster-recovery-"):
+            continue  # replicas: the replica region's key (tests/stacks/test_governance_stacks.py)
         default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
         algorithms[sse.name] = (default["sseAlgorithm"], default.get("kmsMasterKeyId"))
     assert algorithms.pop("datalake-access-logs-encryption") == ("AES256", None)
     assert set(algorithms.values()) == {("aws:kms", key_arn)}
-    assert len(algorithms) == 4
+    assert sorted(algorithms) == ["audit-bucket-encryption"] + [
+        f"datalake-{zone}-encryption" for zone in ("artifacts", "curated", "features", "raw")
+    ]
 
 
 def test_stateful_resources_protected_exactly_when_configured(stack_plan):
     protection = json.loads(stack_config(stack_plan.stack).get(f"{PROJECT}:protection", "{}"))
     protect, retain = protection.get("protect_stateful", True), protection.get("retain_on_delete", True)
     stateful = [r for r in stack_plan.resources if r.type in STATEFUL_TYPES]
-    assert sum(r.type in ("aws:s3/bucket:Bucket", "aws:kms/key:Key") for r in stateful) == 6
+    # data lake (4 buckets, access logs, key) + audit bucket; prod's replicas: key, access logs, raw, artifacts.
+    expected = 7 + (4 if stack_plan.stack == "prod" else 0)
+    assert sum(r.type in ("aws:s3/bucket:Bucket", "aws:kms/key:Key") for r in stateful) == expected
     for resource in stateful:
         assert (resource.options["protect"], resource.options["retain_on_delete"]) == (protect, retain), resource.name
 
@@ -64,7 +76,13 @@ def test_prod_is_protected_locked_and_keeps_versions_longer():
         r.options["protect"] and r.options["retain_on_delete"] for r in prod.resources if r.type in STATEFUL_TYPES
     )
     locks = {r.name for r in prod.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")}
-    assert locks == {"datalake-raw-object-lock", "datalake-artifacts-object-lock"}
+    assert locks == {
+        "datalake-raw-object-lock",
+        "datalake-artifacts-object-lock",
+        "audit-bucket-object-lock",
+        "disaster-recovery-raw-object-lock",
+        "disaster-recovery-artifacts-object-lock",
+    }
     assert not dev.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
 
     def noncurrent_days(plan):
