@@ -58,6 +58,12 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "account_id": settings.account,
             "description": f"{prefix} data, artifacts and logs",
             "alias": f"{prefix}-data",
+            "administrator_role_arns": [
+                role_arn(settings.account, prefix, Persona.CI_DEPLOYER),
+                *settings.access.key_administrator_arns,
+            ],
+            "metadata_reader_role_arns": [role_arn(settings.account, prefix, Persona.CI_PREVIEWER)],
+            "region": settings.region,
             "user_role_arns": [
                 role_arn(settings.account, prefix, persona)
                 for persona in Persona
@@ -101,7 +107,11 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "region": settings.region,
             "kms_key_arn": key.arn,
             "bucket_arns": {zone: bucket.arn for zone, bucket in lake.buckets.items()},
-            "human_principal_arns": access.human_principal_arns,
+            "principal_arns": {
+                Persona.DATA_SCIENTIST: access.personas.data_scientist,
+                Persona.ML_ENGINEER: access.personas.ml_engineer,
+                Persona.MODEL_APPROVER: access.personas.model_approver,
+            },
             "github": GitHubTrust(
                 subject=access.github.subject,
                 oidc_provider_arn=access.github.oidc_provider_arn,
@@ -115,7 +125,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             "deployer_policies": deployer_policies(settings),
             "extra_statements": {
                 Persona.INFERENCE: serving_inference_statements(settings, network.vpc_id),
-                **pipeline_persona_statements(settings, network.vpc_id),
+                **pipeline_persona_statements(settings, network.vpc_id, key.arn),
             },
         },
         base,

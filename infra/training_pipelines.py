@@ -158,7 +158,7 @@ def job_security_group(
 
 
 def pipeline_persona_statements(
-    settings: PlatformSettings, vpc_id: pulumi.Input[str]
+    settings: PlatformSettings, vpc_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str]
 ) -> dict[Persona, list[dict[str, Any]]]:
     """Persona extras when pipelines are configured: the training role runs their jobs in the VPC, the ML
     engineer operates them (and the persona boundary thereby admits the pipeline roles' rights)."""
@@ -168,7 +168,7 @@ def pipeline_persona_statements(
     return {
         Persona.TRAINING: training_job_statements(account, region, vpc_id),
         Persona.ML_ENGINEER: pipeline_operator_statements(
-            account, region, prefix, role_arn(account, prefix, Persona.TRAINING)
+            account, region, prefix, role_arn(account, prefix, Persona.TRAINING), kms_key_arn
         ),
     }
 

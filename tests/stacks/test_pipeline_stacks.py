@@ -158,7 +158,7 @@ def test_schedules_roles_and_notifications_follow_the_config(stack):
 def test_env_key_lets_the_pipeline_roles_use_it(stack):
     plan = plan_for(stack)
     key_policy = statements(policy(plan.get("aws:kms/key:Key", "data-key-key")))
-    users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRoles")["Condition"]["ArnEquals"]
+    users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRolesThroughServices")["Condition"]["ArnEquals"]
     for entry in configured(stack):
         role = plan.get("aws:iam/role:Role", f"pipeline-{entry['name']}-role")
         assert (
@@ -268,7 +268,11 @@ def test_training_role_can_run_jobs_in_the_vpc(stack):
     )
     engineer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ml-engineer-policy")))
     operate = {s["Sid"]: s for s in engineer}
-    assert "sagemaker:UpdateModelPackage" in operate["PipelineJobsAndPackages"]["Action"]
+    # Engineers register versions pending review; only the model approver sets the approval status.
+    assert not any("sagemaker:UpdateModelPackage" in as_list(s["Action"]) for s in engineer)
+    assert operate["RegisterPendingModelVersions"]["Condition"] == {
+        "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+    }
     assert operate["PassTrainingRoleToSageMaker"]["Resource"] == plan.outputs["roles"]["training"]
 
 
