@@ -156,11 +156,11 @@ def test_bad_config_registers_nothing(monkeypatch):
 def test_a_model_approver_who_also_trains_is_refused():
     trainer = GOOD["access"]["personas"]["ml_engineer"][0]
     config = with_("access.personas.model_approver", [trainer])
-    with pytest.raises(ConfigError, match="who trains|separation of duties"):
+    with pytest.raises(ConfigError, match=r"separation of duties"):
         parse_settings(config)
 
 
 def test_the_old_shared_principal_list_is_refused_with_the_accepted_keys():
     config = with_("access.human_principal_arns", ["arn:aws:iam::012345678901:role/DataScience"])
-    with pytest.raises(ConfigError, match="human_principal_arns: unknown key; accepted keys here: .*personas"):
+    with pytest.raises(ConfigError, match=r"human_principal_arns: unknown key; accepted keys here: .*personas"):
         parse_settings(config)
