@@ -234,7 +234,8 @@ def escalation_denies(scope: DeployerScope) -> list[_iam.Statement]:
          "Resource": "*", "Condition": {"ArnLike": {"iam:PolicyARN": policies}}},
         {"Sid": "DenyBoundaryRemoval", "Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary",
          "Resource": f"{iam}:role/*"},
-        *([{"Sid": "DenyRetrustingPeople", "Effect": "Deny", "Action": "iam:UpdateAssumeRolePolicy",
+        # Deleting and recreating a person's role would re-trust it as surely as UpdateAssumeRolePolicy.
+        *([{"Sid": "DenyRetrustingPeople", "Effect": "Deny", "Action": ["iam:UpdateAssumeRolePolicy", "iam:DeleteRole"],
             "Resource": [f"{iam}:role/{name}" for name in scope.fixed_trust_role_names]}]
           if scope.fixed_trust_role_names else []),
         {"Sid": "DenyUsersGroupsAndKeys", "Effect": "Deny", "Action": IDENTITY_CREDENTIAL_ACTIONS, "Resource": "*"},

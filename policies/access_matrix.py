@@ -186,6 +186,8 @@ ROWS: tuple[Row, ...] = (
         "re-trust a person's role (data scientist)", {"iam:PermissionsBoundary": PERSONA_B}),
     Row("deployer-retrusts-approver", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + A, DENY,
         "re-trust the model approver", {"iam:PermissionsBoundary": "{policy:approver-boundary}"}),
+    Row("deployer-deletes-data-scientist", D, "iam:DeleteRole", ROLE_ARN + DS, DENY,
+        "delete a person's role (to recreate it with another trust)", {"iam:PermissionsBoundary": PERSONA_B}),
     Row("deployer-widens-approver", D, "iam:PutRolePolicy", ROLE_ARN + A, DENY,
         "put an inline policy on the model approver", {"iam:PermissionsBoundary": "{policy:approver-boundary}"}),
     Row("deployer-widens-itself", D, "iam:PutRolePolicy", ROLE_ARN + D, DENY,
