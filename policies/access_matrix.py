@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policies.iam_eval import Decision, Principal, Request, evaluate
+from policies.iam_eval import Decision, Principal, Request, conditions_hold, evaluate
 
 ROLE = "aws:iam/role:Role"
 MANAGED = "aws:iam/policy:Policy"
@@ -161,6 +161,11 @@ D, P, A, DS, ML, T, INF, TEAM = (
 ROLE_ARN = "arn:aws:iam::{account}:role/{prefix}-"
 PERSONA_B, SERVICE_B = "{policy:persona-boundary}", "{policy:service-boundary}"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+POD_IDENTITY = {
+    "aws:SourceAccount": "{account}", "aws:SourceArn": "arn:aws:eks:{region}:{account}:cluster/{prefix}-training",
+    "aws:RequestTag/kubernetes-namespace": "vision", "aws:RequestTag/kubernetes-service-account": "training",
+}  # fmt: skip
+"""The session tags and source of a Pod Identity request from team vision's `training` service account."""
 EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -316,6 +321,11 @@ ROWS: tuple[Row, ...] = (
         "assume the ML-engineer role", assume=True),
     Row("pods-assume-training-role", "service:pods.eks.amazonaws.com", "sts:AssumeRole", T, IMPLICIT,
         "EKS pods assume the training persona (unused trust removed)", assume=True),
+    Row("pods-of-another-team-assume-team-role", "service:pods.eks.amazonaws.com", "sts:AssumeRole", TEAM,
+        IMPLICIT, "pods of team nlp take team vision's role",
+        {**POD_IDENTITY, "aws:RequestTag/kubernetes-namespace": "nlp"}, assume=True),
+    Row("team-pods-assume-team-role", "service:pods.eks.amazonaws.com", "sts:AssumeRole", TEAM, ALLOW,
+        "its training pods take its role", POD_IDENTITY, assume=True),
     Row("inference-reads-models", INF, "s3:GetObject", "arn:aws:s3:::{bucket:artifacts}/models/churn/model.tar.gz",
         ALLOW, "read model artifacts"),
     Row("inference-reads-raw", INF, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT, "read raw data"),
@@ -377,9 +387,15 @@ def _assume(w: World, row: Row) -> Decision:
         caller, field_ = _listed(own["Principal"]["AWS"])[0], "AWS"
     else:
         caller, field_ = name, "Service"
+    request = Request(caller, row.action, w.role_arn(row.resource), _fill_context(w, row.context))
     for statement in w.trust[f"{w.prefix}-{row.resource}"]["Statement"]:
         hit = caller in _listed(statement.get("Principal", {}).get(field_, []))
-        if hit and row.action in _listed(statement["Action"]) and statement["Effect"] == "Allow":
+        if (
+            hit
+            and row.action in _listed(statement["Action"])
+            and statement["Effect"] == "Allow"
+            and conditions_hold(statement.get("Condition"), request)
+        ):
             return Decision.ALLOW
     return Decision.IMPLICIT_DENY
 
