@@ -498,10 +498,11 @@ def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     for persona, extras in sorted(args.get("extra_statements", {}).items()):
         if persona not in OWN_BOUNDARY_PERSONAS:
             by_sid.update({statement["Sid"]: statement for statement in extras})
-    # A managed policy holds 6,144 characters: statements equal but for their Sid appear once, and unconditioned
-    # allows of the same actions become one statement over all their resources (the same ceiling, exactly).
+    # A managed policy holds 6,144 characters: statements equal but for their Sid appear once, unconditioned
+    # allows of the same actions become one statement over all their resources (the same ceiling, exactly), and
+    # read verbs of one service collapse to `Describe*`/`List*`/`Get*` on the same resources (reads only).
     unique: dict[str, _iam.Statement] = {}
-    for statement in by_sid.values():
+    for statement in (_collapse_reads(s) for s in by_sid.values()):
         if statement["Effect"] == "Allow" and "Condition" not in statement:
             key = repr(("merge", sorted(_listed(statement["Action"]))))
             if key in unique:
@@ -521,6 +522,23 @@ def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
 
 def _listed(value) -> list:
     return value if isinstance(value, list) else [value]
+
+
+_READ_VERBS = ("Describe", "List", "Get")
+
+
+def _collapse_reads(statement: _iam.Statement) -> _iam.Statement:
+    if statement["Effect"] != "Allow" or not isinstance(statement.get("Action"), list):
+        return statement
+    actions: list[str] = []
+    for action in statement["Action"]:
+        service, name = action.split(":", 1)
+        verb = next((v for v in _READ_VERBS if name.startswith(v)), None)
+        siblings = [a for a in statement["Action"] if verb and a.startswith(f"{service}:{verb}")]
+        collapsed = f"{service}:{verb}*" if verb and len(siblings) > 1 else action
+        if collapsed not in actions:
+            actions.append(collapsed)
+    return {**statement, "Action": actions}
 
 
 def _image_statements(repositories: list[str], actions: list[str]) -> list[_iam.Statement]:
@@ -660,10 +678,10 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             else []
         ),
         *_extra_boundary_statements(args),
-        {  # every IAM write but PassRole, everywhere: persona-bounded roles never create or widen principals
-            "Sid": "DenyIdentityChanges",
+        {  # every IAM write but PassRole, and model approval: persona-bounded roles never create or widen principals
+            "Sid": "DenyIdentityChangesAndApproval",  # nor approve model versions (the model approver's alone)
             "Effect": "Deny",
-            "Action": IDENTITY_CHANGE_PATTERNS,
+            "Action": [*IDENTITY_CHANGE_PATTERNS, *APPROVAL_ACTIONS],
             "Resource": "*",
         },
         {
@@ -671,12 +689,6 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Effect": "Deny",
             "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"],
             "Resource": args["kms_key_arn"],
-        },
-        {
-            "Sid": "DenyModelApproval",
-            "Effect": "Deny",
-            "Action": APPROVAL_ACTIONS,
-            "Resource": "*",
         },
     ]
 

@@ -3,6 +3,7 @@ model group; code, schedules, roles and approval notifications are wired as conf
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import sys
@@ -245,7 +246,9 @@ def test_pipeline_roles_fit_under_the_persona_boundary_the_deployer_enforces(sta
         )
         own = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", f"pipeline-{entry['name']}-role-policy")))
         needed = {a for s in own for a in as_list(s["Action"])}
-        assert needed <= allowed, needed - allowed
+        # The boundary may collapse read verbs (`sagemaker:Describe*`) to stay within the managed-policy size.
+        missing = {a for a in needed if not any(fnmatch.fnmatchcase(a, pattern) for pattern in allowed)}
+        assert not missing, missing
     passes = [s for s in boundary_doc if "iam:PassRole" in as_list(s["Action"]) and s["Effect"] == "Allow"]
     assert [s["Resource"] for s in passes] == [training_role]
     deployer = statements(policy(plan.get("aws:iam/policy:Policy", "personas-deploy-pipelines")))
