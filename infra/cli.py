@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.markup import escape
 from rich.tree import Tree
 
 from infra import cost
@@ -169,7 +170,7 @@ def _tree(plan, report) -> Tree:
             kind = report.short_type(resource.type)
             label = f"[{style}]{resource.name}[/] [dim]{kind}[/]" if style else f"{resource.name} [dim]{kind}[/]"
             if settings:
-                label += f"  [green]{' · '.join(settings)}[/]"
+                label += f"  [green]{escape(' · '.join(settings))}[/]"  # settings may hold "[secret]"
             nodes[resource.urn] = tree.add(label)
             add(nodes[resource.urn], resource.urn)
 

@@ -57,3 +57,18 @@ def test_the_same_endpoint_marked_secret_is_accepted(tmp_path):
     plan = preview_stack("dev", stacks_dir=tmp_path)
     https = [s for s in plan.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "https"]
     assert [s.inputs["endpoint"] for s in https] == [SECRET_TEXT]
+
+
+def test_the_preview_shows_the_secret_endpoint_as_secret(capsys, tmp_path):
+    from infra.cli import main
+
+    plan_file = tmp_path / "plan.json"
+    assert main(["preview", "--stack", "prod", "--json", str(plan_file)]) == 0
+    out = capsys.readouterr().out
+    assert "https → [secret]" in " ".join(out.split())
+    assert "pagerduty" not in out and "pagerduty" not in plan_file.read_text()
+    https = [
+        r for r in json.loads(plan_file.read_text())["resources"]
+        if r["type"] == SUBSCRIPTION and r["inputs"]["protocol"] == "https"
+    ]  # fmt: skip
+    assert [r["inputs"]["endpoint"] for r in https] == [SECRET_TEXT]
