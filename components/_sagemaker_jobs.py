@@ -21,6 +21,7 @@ PIPELINE_JOB_ACTIONS = [
     "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:AddTags", "sagemaker:ListTags",
 ]  # fmt: skip
 """What SageMaker Pipelines does, as a pipeline role, to run the steps and register the model."""
+JOB_CREATE_ACTIONS = ["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob"]
 
 
 def training_job_statements(account_id: str, region: str, vpc_id: pulumi.Input[str]) -> list[_iam.Statement]:
@@ -41,18 +42,42 @@ def training_job_statements(account_id: str, region: str, vpc_id: pulumi.Input[s
     ]  # fmt: skip
 
 
+def job_conditions(kms_key_arn: pulumi.Input[str]) -> dict:
+    """Conditions every CreateTrainingJob/CreateProcessingJob of the platform carries, whoever calls it (pipeline
+    role or ML engineer): volumes and output encrypted with the env key, the job inside a VPC, and traffic
+    between its instances encrypted."""
+    return {
+        "StringEquals": {"sagemaker:VolumeKmsKey": kms_key_arn, "sagemaker:OutputKmsKey": kms_key_arn},
+        "Null": {"sagemaker:VpcSubnets": "false"},
+        "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
+    }
+
+
+def register_conditions() -> dict:
+    """Model versions are registered pending review: only the model approver sets Approved or Rejected."""
+    return {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+
+
 def pipeline_operator_statements(
-    account_id: str, region: str, name_prefix: str, execution_role_arn: str
+    account_id: str, region: str, name_prefix: str, execution_role_arn: str, kms_key_arn: pulumi.Input[str]
 ) -> list[_iam.Statement]:
-    """What operating the env's pipelines takes (the ML engineer persona: start executions, run the steps'
-    jobs, register and approve model versions, pass only the training role to SageMaker). Through the
-    boundary, also the most a pipeline role may do."""
+    """What operating the env's pipelines takes (the ML engineer persona: start executions, run jobs under the
+    same conditions as the pipelines, register model versions pending approval, pass only the training role to
+    SageMaker). Through the boundary, also the most a pipeline role may do. Approving is not in here: that is
+    the model approver's (`components.access.approver_statements`)."""
     sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
+    jobs = [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*"]
+    creates = [a for a in PIPELINE_JOB_ACTIONS if a in JOB_CREATE_ACTIONS]
+    register = ["sagemaker:CreateModelPackage"]
+    others = [a for a in PIPELINE_JOB_ACTIONS if a not in creates and a not in register]
     return [
-        {"Sid": "PipelineJobsAndPackages", "Effect": "Allow",
-         "Action": [*PIPELINE_JOB_ACTIONS, "sagemaker:UpdateModelPackage"],
-         "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*",
-                      f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},
+        {"Sid": "RunJobsEncryptedInVpc", "Effect": "Allow", "Action": creates, "Resource": jobs,
+         "Condition": job_conditions(kms_key_arn)},
+        {"Sid": "RegisterPendingModelVersions", "Effect": "Allow", "Action": register,
+         "Resource": [f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"],
+         "Condition": register_conditions()},
+        {"Sid": "PipelineJobsAndPackages", "Effect": "Allow", "Action": others,
+         "Resource": [*jobs, f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},
         {"Sid": "RunEnvPipelines", "Effect": "Allow",
          "Action": ["sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution",
                     "sagemaker:DescribePipeline", "sagemaker:ListPipelineExecutions",

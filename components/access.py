@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._validation import check_args
-from .boundaries import service_boundary_name
+from .boundaries import IDENTITY_WRITE_ACTIONS, service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
 from .pulumi_backend import PulumiBackend, backend_statements
 from .registry import PULL_ACTIONS, PUSH_ACTIONS
@@ -34,6 +34,8 @@ class Persona(StrEnum):
     CI_DEPLOYER = "ci-deployer"
     CI_PREVIEWER = "ci-previewer"
     """Read-only: `pulumi preview` on pull requests and nightly drift detection."""
+    MODEL_APPROVER = "model-approver"
+    """Approves or rejects registered model versions; trusted by other people than those who train them."""
 
 
 class Access(StrEnum):
@@ -97,6 +99,7 @@ BUCKET_GRANTS: Mapping[Persona, tuple[Grant, ...]] = {
     Persona.INFERENCE: (Grant("artifacts", "models/", _r), Grant("artifacts", "data-capture/", _w)),
     Persona.CI_DEPLOYER: (Grant("artifacts", "code/", _w),),
     Persona.CI_PREVIEWER: (),
+    Persona.MODEL_APPROVER: (Grant("artifacts", "pipelines/", _r), Grant("artifacts", "models/", _r)),
 }
 """Who may read or write which prefix of which zone."""
 
@@ -109,6 +112,28 @@ IMAGE_GRANTS: Mapping[Persona, Access] = {
 
 EXECUTION_PERSONAS = (Persona.TRAINING, Persona.INFERENCE)
 """Personas assumed by AWS services; they may let those services create KMS grants (volume encryption)."""
+
+HUMAN_PERSONAS = (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER, Persona.MODEL_APPROVER)
+"""Personas people assume; each has its own principal list (`PersonaRolesArgs.principal_arns`)."""
+
+KEY_VIA_SERVICES: Mapping[Persona, tuple[str, ...]] = {
+    Persona.TRAINING: ("s3", "sagemaker", "ec2"),
+    Persona.INFERENCE: ("s3", "sagemaker", "ec2"),
+}
+"""Through which AWS services a persona may use the env key (`kms:ViaService`); S3 only for everyone else."""
+
+IDENTITY_CHANGE_PATTERNS = [
+    "iam:Create*", "iam:Delete*", "iam:Put*", "iam:Attach*", "iam:Detach*", "iam:Update*", "iam:Add*",
+    "iam:Remove*", "iam:SetDefaultPolicyVersion", "iam:Tag*", "iam:Untag*", "iam:Upload*",
+]  # fmt: skip
+"""IAM writes (every one except `iam:PassRole`), denied by the persona boundary."""
+
+APPROVAL_ACTIONS = ["sagemaker:UpdateModelPackage"]
+"""Changing a model version's approval status: the model approver's alone."""
+APPROVAL_READ_ACTIONS = [
+    "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages",
+    "sagemaker:ListModelPackageGroups", "sagemaker:ListTags",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -138,8 +163,10 @@ class PersonaRolesArgs(TypedDict):
     """The environment's data key."""
     bucket_arns: Mapping[str, pulumi.Input[str]]
     """Data-lake bucket ARNs by zone."""
-    human_principal_arns: Sequence[str]
-    """Roles (e.g. IAM Identity Center) that may assume the data-scientist and ML-engineer roles."""
+    principal_arns: Mapping[Persona, Sequence[str]]
+    """Per human persona (`HUMAN_PERSONAS`), the roles (e.g. IAM Identity Center permission-set roles) that may
+    assume it. Each list trusts only its own persona; the model approver's must not share a principal with the
+    data scientists' or ML engineers' (who trains does not approve)."""
     github: GitHubTrust
     """OIDC trust of the CI deployer."""
     max_session_hours: NotRequired[int]
@@ -177,7 +204,10 @@ class PersonaRolesArgs(TypedDict):
 
 
 CI_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER)
-"""Personas capped by the deployer boundary (infrastructure services) rather than the persona boundary."""
+"""Personas trusted by GitHub Actions."""
+OWN_BOUNDARY_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER, Persona.MODEL_APPROVER)
+"""Personas capped by a boundary of their own instead of the persona boundary. The deployer may attach neither
+those boundaries nor change these roles: an administrator's `pulumi up` does."""
 
 PREVIEW_READ_ACTIONS = [
     "ec2:Describe*", "ec2:GetManagedPrefixListEntries", "eks:Describe*", "eks:List*", "iam:Get*", "iam:List*",
@@ -215,9 +245,14 @@ class PersonaRoles(pulumi.ComponentResource):
     roles: dict[str, aws.iam.Role]
     """Roles by persona."""
     boundary: aws.iam.Policy
-    """The permission boundary attached to every persona role but the CI deployer."""
+    """The permission boundary of the data-scientist, ML-engineer, training and inference roles (and of every
+    role the CI deployer creates for data access)."""
     deployer_boundary: aws.iam.Policy
     """The CI deployer's permission boundary (see `components.deployer`)."""
+    previewer_boundary: aws.iam.Policy
+    """The CI previewer's boundary: exactly its read-only statements."""
+    approver_boundary: aws.iam.Policy
+    """The model approver's boundary: exactly its review and approval statements."""
     deployer_policies: dict[str, aws.iam.Policy]
     """The CI deployer's managed policies by capability."""
 
@@ -254,10 +289,29 @@ class PersonaRoles(pulumi.ComponentResource):
             policy=_iam.render(deployer_boundary_statements(scope)),
             opts=child,
         )
+        self.previewer_boundary = aws.iam.Policy(
+            f"{name}-previewer-boundary",
+            name=own_boundary_name(prefix, Persona.CI_PREVIEWER),
+            description=f"Permission boundary of the {prefix} CI previewer: read only",
+            policy=_iam.render(own_boundary_statements(Persona.CI_PREVIEWER, policies[Persona.CI_PREVIEWER])),
+            opts=child,
+        )
+        self.approver_boundary = aws.iam.Policy(
+            f"{name}-approver-boundary",
+            name=own_boundary_name(prefix, Persona.MODEL_APPROVER),
+            description=f"Permission boundary of the {prefix} model approver",
+            policy=_iam.render(own_boundary_statements(Persona.MODEL_APPROVER, policies[Persona.MODEL_APPROVER])),
+            opts=child,
+        )
+        boundaries = {
+            Persona.CI_DEPLOYER: self.deployer_boundary,
+            Persona.CI_PREVIEWER: self.previewer_boundary,
+            Persona.MODEL_APPROVER: self.approver_boundary,
+        }
         self.roles = {}
         for persona in Persona:
-            boundary = self.deployer_boundary if persona in CI_PERSONAS else self.boundary
-            hours = args.get("max_session_hours", 4) if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER) else 1
+            boundary = boundaries.get(persona, self.boundary)
+            hours = args.get("max_session_hours", 4) if persona in HUMAN_PERSONAS else 1
             self.roles[persona] = aws.iam.Role(
                 f"{name}-{persona.value}",
                 name=role_name(prefix, persona),
@@ -312,10 +366,33 @@ def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
         service_boundary_arn=f"arn:aws:iam::{account}:policy/{service_boundary_name(prefix)}",
         deployer_role_name=role_name(prefix, Persona.CI_DEPLOYER),
         deployer_boundary_name=f"{prefix}-deployer-boundary",
+        protected_role_names=tuple(role_name(prefix, p) for p in OWN_BOUNDARY_PERSONAS if p is not Persona.CI_DEPLOYER),
+        fixed_trust_role_names=tuple(role_name(prefix, p) for p in HUMAN_PERSONAS),
+        protected_boundary_arns=tuple(
+            f"arn:aws:iam::{account}:policy/{own_boundary_name(prefix, p)}"
+            for p in OWN_BOUNDARY_PERSONAS
+            if p is not Persona.CI_DEPLOYER
+        ),
         extra_statements=tuple(args.get("deployer_statements", ())),
         extra_regions=tuple(args.get("deployer_regions", ())),
         extra_boundary_arns=tuple(args.get("extra_boundary_arns", ())),
     )
+
+
+def own_boundary_name(name_prefix: str, persona: Persona) -> str:
+    """Physical name of the boundary of a persona in `OWN_BOUNDARY_PERSONAS` (but the deployer)."""
+    short = {Persona.CI_PREVIEWER: "previewer", Persona.MODEL_APPROVER: "approver"}[persona]
+    return f"{name_prefix}-{short}-boundary"
+
+
+def own_boundary_statements(persona: Persona, statements: Sequence[_iam.Statement]) -> list[_iam.Statement]:
+    """A boundary equal to the persona's own policy: it can never be granted more than it has today without the
+    boundary (which only an administrator may change) changing too; plus an explicit deny of every identity
+    write, so not even a later broad allow in the boundary could let the role create or widen principals."""
+    return [
+        *({**statement, "Sid": f"Ceiling{statement['Sid']}"} for statement in statements),
+        {"Sid": "DenyIdentityWrites", "Effect": "Deny", "Action": IDENTITY_WRITE_ACTIONS, "Resource": "*"},
+    ]
 
 
 def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
@@ -325,8 +402,20 @@ def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
     hours = args.get("max_session_hours", 4)
     if not 1 <= hours <= 12:
         raise ValueError(f"PersonaRoles {name!r}: max_session_hours={hours} must be between 1 and 12")
-    if not args["human_principal_arns"]:
-        raise ValueError(f"PersonaRoles {name!r}: human_principal_arns needs at least one role ARN")
+    principals = args["principal_arns"]
+    if empty := [p.value for p in HUMAN_PERSONAS if not principals.get(p)]:
+        raise ValueError(f"PersonaRoles {name!r}: principal_arns needs at least one role ARN for {', '.join(empty)}")
+    if unknown := [str(p) for p in principals if p not in HUMAN_PERSONAS]:
+        raise ValueError(
+            f"PersonaRoles {name!r}: principal_arns has {', '.join(unknown)}; only people's personas are listed "
+            f"({', '.join(p.value for p in HUMAN_PERSONAS)})"
+        )
+    trainers = set(principals[Persona.DATA_SCIENTIST]) | set(principals[Persona.ML_ENGINEER])
+    if both := sorted(trainers & set(principals[Persona.MODEL_APPROVER])):
+        raise ValueError(
+            f"PersonaRoles {name!r}: {', '.join(both)} may assume model-approver and a persona that trains and "
+            "registers models; who trains a model must not approve it"
+        )
     longest = max(len(role_name(args["name_prefix"], p)) for p in Persona)
     if longest > 64:
         raise ValueError(
@@ -336,23 +425,19 @@ def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
 
 def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.Input[str]) -> list[_iam.Statement]:
     """Who may assume the persona's role."""
-    if persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER):
+    if persona in HUMAN_PERSONAS:
         return [
             {
                 "Sid": "AssumeByHumans",
                 "Effect": "Allow",
-                "Principal": {"AWS": sorted(args["human_principal_arns"])},
+                "Principal": {"AWS": sorted(args["principal_arns"][persona])},
                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
             }
         ]
     account = args["account_id"]
-    sagemaker = _iam.service_trust("AssumeBySageMaker", "sagemaker.amazonaws.com", account)
-    if persona is Persona.TRAINING:
-        # EKS Pod Identity needs TagSession to pass the pod's session tags.
-        pods = ["sts:AssumeRole", "sts:TagSession"]
-        return [sagemaker, _iam.service_trust("AssumeByEksPodIdentity", "pods.eks.amazonaws.com", account, pods)]
-    if persona is Persona.INFERENCE:
-        return [sagemaker]
+    # Pods on the training cluster get per-team roles (components.tenancy), not this one: SageMaker only.
+    if persona in EXECUTION_PERSONAS:
+        return [_iam.service_trust("AssumeBySageMaker", "sagemaker.amazonaws.com", account)]
     subjects = args["github"].preview_subjects if persona is Persona.CI_PREVIEWER else [args["github"].subject]
     exact = sorted(s for s in subjects if "*" not in s)
     # A `*` (a pull request's number in a pinned workflow ref) needs StringLike, in a statement of its own so the
@@ -382,12 +467,13 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
     """The persona's permissions: its bucket grants, use of the env key through S3, and for the CI deployer
     the Pulumi backend."""
     statements = _bucket_statements(persona, args)
+    services = KEY_VIA_SERVICES.get(persona, ("s3",))
     key_use: _iam.Statement = {
-        "Sid": "UseEnvKeyThroughS3",
+        "Sid": "UseEnvKeyThroughS3" if services == ("s3",) else "UseEnvKeyThroughServices",
         "Effect": "Allow",
         "Action": KEY_USE_ACTIONS,
         "Resource": args["kms_key_arn"],
-        "Condition": {"StringEquals": {"kms:ViaService": f"s3.{args['region']}.amazonaws.com"}},
+        "Condition": {"StringEquals": {"kms:ViaService": via_services(services, args["region"])}},
     }
     if persona is not Persona.CI_PREVIEWER:  # it reads no data
         statements.append(key_use)
@@ -396,11 +482,13 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
             {
                 "Sid": "GrantEnvKeyToAwsResources",
                 "Effect": "Allow",
-                "Action": ["kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                "Action": "kms:CreateGrant",
                 "Resource": args["kms_key_arn"],
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             }
         )
+    if persona is Persona.MODEL_APPROVER:
+        statements += approver_statements(args)
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
     if persona is Persona.CI_PREVIEWER:
@@ -426,13 +514,73 @@ def _render_once_each(statements: list[_iam.Statement]) -> pulumi.Output[str]:
     return pulumi.Output.from_input(statements).apply(unique)
 
 
+def via_services(services: Sequence[str], region: str) -> list[str] | str:
+    """`kms:ViaService` values of `services` in `region` (one string for one service)."""
+    values = [f"{service}.{region}.amazonaws.com" for service in services]
+    return values[0] if len(values) == 1 else values
+
+
+def approver_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
+    """The model approver: review the env's model versions and set their approval status; nothing else."""
+    sagemaker = f"arn:aws:sagemaker:{args['region']}:{args['account_id']}"
+    packages = [f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]
+    return [
+        {"Sid": "ReviewModelVersions", "Effect": "Allow", "Action": APPROVAL_READ_ACTIONS, "Resource": packages},
+        {"Sid": "ListModelVersions", "Effect": "Allow",
+         "Action": ["sagemaker:ListModelPackageGroups", "sagemaker:ListModelPackages"], "Resource": "*"},
+        {"Sid": "ApproveOrRejectModelVersions", "Effect": "Allow", "Action": APPROVAL_ACTIONS,
+         "Resource": f"{sagemaker}:model-package/*",
+         "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": ["Approved", "Rejected"]}}},
+    ]  # fmt: skip
+
+
 def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
-    """Every persona's extra statements, once per Sid (the CI deployer has its own boundary)."""
+    """Every persona-bounded persona's extra statements, once per Sid (the others have their own boundaries)."""
     by_sid: dict[str, _iam.Statement] = {}
     for persona, extras in sorted(args.get("extra_statements", {}).items()):
-        if persona is not Persona.CI_DEPLOYER:
+        if persona not in OWN_BOUNDARY_PERSONAS:
             by_sid.update({statement["Sid"]: statement for statement in extras})
-    return list(by_sid.values())
+    # A managed policy holds 6,144 characters: statements equal but for their Sid appear once, unconditioned
+    # allows of the same actions become one statement over all their resources (the same ceiling, exactly), and
+    # read verbs of one service collapse to `Describe*`/`List*`/`Get*` on the same resources (reads only).
+    unique: dict[str, _iam.Statement] = {}
+    for statement in (_collapse_reads(s) for s in by_sid.values()):
+        if statement["Effect"] == "Allow" and "Condition" not in statement:
+            key = repr(("merge", sorted(_listed(statement["Action"]))))
+            if key in unique:
+                merged = unique[key]
+                resources = [*_listed(merged["Resource"]), *_listed(statement["Resource"])]
+                unique[key] = {
+                    **merged,
+                    "Resource": list(dict.fromkeys(r for r in resources if isinstance(r, str)))
+                    + [r for r in resources if not isinstance(r, str)],
+                }
+                continue
+        else:
+            key = repr(sorted((k, v) for k, v in statement.items() if k != "Sid"))
+        unique.setdefault(key, statement)
+    return list(unique.values())
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+_READ_VERBS = ("Describe", "List", "Get")
+
+
+def _collapse_reads(statement: _iam.Statement) -> _iam.Statement:
+    if statement["Effect"] != "Allow" or not isinstance(statement.get("Action"), list):
+        return statement
+    actions: list[str] = []
+    for action in statement["Action"]:
+        service, name = action.split(":", 1)
+        verb = next((v for v in _READ_VERBS if name.startswith(v)), None)
+        siblings = [a for a in statement["Action"] if verb and a.startswith(f"{service}:{verb}")]
+        collapsed = f"{service}:{verb}*" if verb and len(siblings) > 1 else action
+        if collapsed not in actions:
+            actions.append(collapsed)
+    return {**statement, "Action": actions}
 
 
 def _image_statements(repositories: list[str], actions: list[str]) -> list[_iam.Statement]:
@@ -529,9 +677,10 @@ def refresh_read_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
 
 
 def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
-    """The permission boundary of the non-CI personas: object access to the env's buckets, use of the env key, and
-    nothing else (the Pulumi backend is the CI roles' business, under the deployer boundary);
-    plus denies that keep persona roles from editing roles, boundaries or the key.
+    """The permission boundary: object access to the env's buckets, use of the env key through AWS services, the
+    personas' extra statements, and nothing else; plus denies that keep persona roles from editing roles,
+    boundaries or the key, or approving model versions. (The Pulumi backend is the CI roles', under their own
+    boundaries.)
 
     It is coarser than the persona policies (whole buckets, not prefixes) because a managed policy is
     limited to 6,144 characters; a test checks that every persona's allows stay inside it.
@@ -552,33 +701,31 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Resource": buckets,
         },
         {
-            "Sid": "EnvKeyUse",
+            "Sid": "EnvKeyUseThroughServices",
             "Effect": "Allow",
-            "Action": [*KEY_USE_ACTIONS, "kms:CreateGrant"],
+            "Action": KEY_USE_ACTIONS,
             "Resource": args["kms_key_arn"],
+            "Condition": {"StringEquals": {"kms:ViaService": via_services(_boundary_via_services(), args["region"])}},
         },
-        *(
-            _image_statements(sorted(repos), PULL_ACTIONS + PUSH_ACTIONS)
-            if (repos := args.get("ecr_repository_arns"))
+        {
+            "Sid": "EnvKeyGrantsForAwsResources",
+            "Effect": "Allow",
+            "Action": "kms:CreateGrant",
+            "Resource": args["kms_key_arn"],
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        *(  # pull only: the one pusher, the CI deployer, has its own boundary
+            _image_statements([f"arn:aws:ecr:{args['region']}:{account}:repository/{prefix}/*"], PULL_ACTIONS)
+            if args.get("ecr_repository_arns")
             else []
         ),
         *_extra_boundary_statements(args),
         *args.get("boundary_statements", ()),
-        {
-            "Sid": "DenyIdentityChanges",
+        {  # every IAM write but PassRole, and model approval: persona-bounded roles never create or widen principals
+            "Sid": "DenyIdentityChangesAndApproval",  # nor approve model versions (the model approver's alone)
             "Effect": "Deny",
-            "Action": [
-                "iam:CreateRole",
-                "iam:DeleteRole",
-                "iam:PutRolePolicy",
-                "iam:AttachRolePolicy",
-                "iam:DeleteRolePermissionsBoundary",
-                "iam:PutRolePermissionsBoundary",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:CreatePolicyVersion",
-                "iam:SetDefaultPolicyVersion",
-            ],
-            "Resource": [f"arn:aws:iam::{account}:role/{prefix}-*", f"arn:aws:iam::{account}:policy/{prefix}-*"],
+            "Action": [*IDENTITY_CHANGE_PATTERNS, *APPROVAL_ACTIONS],
+            "Resource": "*",
         },
         {
             "Sid": "DenyKeyDestruction",
@@ -587,3 +734,7 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Resource": args["kms_key_arn"],
         },
     ]
+
+
+def _boundary_via_services() -> tuple[str, ...]:
+    return tuple(sorted({"s3", *(s for services in KEY_VIA_SERVICES.values() for s in services)}))

@@ -3,6 +3,11 @@
 Attribute-based: a resource may be created only when the request tags it with the environment's `env`
 (the provider's default tags do), and changed or deleted only when it carries that tag. Reads use the
 services' Describe/List/Get verbs. Where a service names resources predictably, the prefix scopes them too.
+
+Tagging never brings a foreign resource into the environment: tag actions are allowed on resources named with the
+environment's prefix (log groups, EKS, queues, rules, topics, repositories), on EC2 resources only at creation
+(`ec2:CreateAction`) or when already tagged, on SageMaker resources only at creation (`sagemaker:TaggingAction`)
+or when already tagged; `components.deployer.tag_hijack_denies` backs this with explicit denies.
 """
 
 from dataclasses import dataclass
@@ -57,10 +62,23 @@ EC2_MANAGE = [
     "ec2:DeletePlacementGroup", "ec2:CreateTags", "ec2:DeleteTags",
 ]  # fmt: skip
 LOG_GROUP_CREATE = ["logs:CreateLogGroup", "logs:TagResource"]
+"""On the env's log groups only (`log_group_arns`): CloudWatch Logs has no tag-on-create condition."""
 LOG_GROUP_MANAGE = [
     "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey",
     "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource",
 ]  # fmt: skip
+
+
+def log_group_arns(env: Environment) -> list[str]:
+    """The environment's log groups (flow logs, EKS control plane), by name; `:*` covers their streams."""
+    prefix = env.name_prefix
+    return [env.arn("logs", f"log-group:/aws/vpc/{prefix}/*"), env.arn("logs", f"log-group:/aws/eks/{prefix}-*")]
+
+
+def eks_arns(env: Environment) -> list[str]:
+    """The environment's EKS resources: clusters named `<prefix>-*` and what belongs to them."""
+    kinds = ("cluster", "nodegroup", "addon", "access-entry", "podidentityassociation")
+    return [env.arn("eks", f"{kind}/{env.name_prefix}-*") for kind in kinds]
 
 
 def network_statements(env: Environment) -> list[_iam.Statement]:
@@ -69,7 +87,7 @@ def network_statements(env: Environment) -> list[_iam.Statement]:
         *_tagged("EnvNetwork", env, EC2_CREATE, EC2_MANAGE, "*"),
         {"Sid": "TagOnCreate", "Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*",
          "Condition": {"StringEquals": {"ec2:CreateAction": EC2_CREATE, "aws:RequestTag/env": env.environment}}},
-        *_tagged("EnvLogGroups", env, LOG_GROUP_CREATE, LOG_GROUP_MANAGE, env.arn("logs", "log-group:*")),
+        *_tagged("EnvLogGroups", env, LOG_GROUP_CREATE, LOG_GROUP_MANAGE, log_group_arns(env)),
         {"Sid": "ReadNetwork", "Effect": "Allow", "Resource": "*",
          "Action": ["ec2:Describe*", "ec2:GetManagedPrefixListEntries", "logs:DescribeLogGroups",
                     "logs:ListTagsForResource"]},
@@ -78,8 +96,9 @@ def network_statements(env: Environment) -> list[_iam.Statement]:
 
 EKS_CREATE = [
     "eks:CreateCluster", "eks:CreateNodegroup", "eks:CreateAddon", "eks:CreateAccessEntry",
-    "eks:CreatePodIdentityAssociation", "eks:TagResource",
+    "eks:CreatePodIdentityAssociation",
 ]  # fmt: skip
+"""EKS creations (CreateCluster is authorized on "*" only); tagging is separate, on the env's names."""
 EKS_MANAGE = [
     "eks:DeleteCluster", "eks:UpdateClusterConfig", "eks:UpdateClusterVersion", "eks:DeleteNodegroup",
     "eks:UpdateNodegroupConfig", "eks:UpdateNodegroupVersion", "eks:DeleteAddon", "eks:UpdateAddon",
@@ -96,7 +115,12 @@ def training_statements(env: Environment) -> list[_iam.Statement]:
     """The EKS cluster, node groups, add-ons, access entries, Pod Identity, Karpenter's queue and rules."""
     prefix = env.name_prefix
     return [
-        *_tagged("EnvCluster", env, EKS_CREATE, EKS_MANAGE, "*"),
+        {"Sid": "CreateEnvCluster", "Effect": "Allow", "Action": EKS_CREATE, "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/env": env.environment}}},
+        {"Sid": "TagEnvClusterOnCreate", "Effect": "Allow", "Action": "eks:TagResource", "Resource": eks_arns(env),
+         "Condition": {"StringEquals": {"aws:RequestTag/env": env.environment}}},
+        {"Sid": "ManageEnvCluster", "Effect": "Allow", "Action": EKS_MANAGE, "Resource": eks_arns(env),
+         "Condition": {"StringEquals": {"aws:ResourceTag/env": env.environment}}},
         *_tagged("EnvInterruptionQueue", env, ["sqs:CreateQueue", "sqs:TagQueue"], QUEUE_MANAGE,
                  env.arn("sqs", f"{prefix}-*")),
         *_tagged("EnvEventRules", env, ["events:PutRule", "events:TagResource"], RULE_MANAGE,
@@ -120,13 +144,20 @@ ECR_MANAGE = [
     "ecr:DeleteRepositoryPolicy", "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
     "ecr:TagResource", "ecr:UntagResource",
 ]  # fmt: skip
-REGISTRY_CREATE = ["sagemaker:CreateModelPackageGroup", "sagemaker:CreateMlflowTrackingServer", "sagemaker:AddTags"]
+REGISTRY_CREATE = ["sagemaker:CreateModelPackageGroup", "sagemaker:CreateMlflowTrackingServer"]
 REGISTRY_MANAGE = [
     "sagemaker:DeleteModelPackageGroup", "sagemaker:PutModelPackageGroupPolicy",
     "sagemaker:DeleteModelPackageGroupPolicy", "sagemaker:UpdateMlflowTrackingServer",
     "sagemaker:DeleteMlflowTrackingServer", "sagemaker:StartMlflowTrackingServer",
     "sagemaker:StopMlflowTrackingServer", "sagemaker:AddTags", "sagemaker:DeleteTags",
 ]  # fmt: skip
+
+
+def sagemaker_tag_on_create(env: Environment, creates: list[str], resources, *, sid: str) -> _iam.Statement:
+    """`sagemaker:AddTags` only as part of one of `creates` (the request's tags carrying the env)."""
+    return {"Sid": sid, "Effect": "Allow", "Action": "sagemaker:AddTags", "Resource": resources,
+            "Condition": {"StringEquals": {"aws:RequestTag/env": env.environment,
+                                           "sagemaker:TaggingAction": [a.split(":")[1] for a in creates]}}}  # fmt: skip
 
 
 def registry_statements(env: Environment) -> list[_iam.Statement]:
@@ -136,6 +167,7 @@ def registry_statements(env: Environment) -> list[_iam.Statement]:
         *_tagged("EnvRepositories", env, ["ecr:CreateRepository", "ecr:TagResource"], ECR_MANAGE,
                  env.arn("ecr", f"repository/{env.name_prefix}/*")),
         *_tagged("EnvRegistries", env, REGISTRY_CREATE, REGISTRY_MANAGE, sagemaker),
+        sagemaker_tag_on_create(env, REGISTRY_CREATE, sagemaker, sid="TagEnvRegistriesOnCreate"),
         {"Sid": "ReadRegistries", "Effect": "Allow", "Resource": "*",
          "Action": ["ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
                     "ecr:ListTagsForResource", "sagemaker:DescribeModelPackageGroup",

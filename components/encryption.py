@@ -12,26 +12,24 @@ from ._options import stateful
 from ._validation import check_args
 
 ADMIN_ACTIONS = [
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
-    "kms:Get*",
-    "kms:Delete*",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
-]
-"""Key administration; deliberately without Encrypt/Decrypt, so administrators cannot read data."""
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation", "kms:RotateKeyOnDemand", "kms:ListKeyRotations", "kms:ListResourceTags",
+    "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription", "kms:EnableKey", "kms:DisableKey",
+    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+    "kms:ListGrants", "kms:RevokeGrant", "kms:ListRetirableGrants",
+]  # fmt: skip
+"""Key administration; deliberately without Encrypt/Decrypt and CreateGrant, so administrators cannot read data
+(nor grant themselves the right to)."""
+
+METADATA_ACTIONS = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
+"""Reading the key's configuration (what `pulumi refresh` and services that check a key before using it do)."""
 
 USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 """Cryptographic use of the key."""
+
+ROLE_VIA_SERVICES = ("s3", "sagemaker", "ec2", "eks", "ecr", "sqs", "sns")
+"""The AWS services through which the platform's roles use the key (`kms:ViaService`): buckets, SageMaker jobs
+and endpoints, EBS volumes, EKS secrets, ECR images, queues and topics. No direct Encrypt/Decrypt calls."""
 
 SNS_PUBLISHER_ACTIONS = ["kms:GenerateDataKey*", "kms:Decrypt"]
 """What a service publishing to a KMS-encrypted SNS topic needs on the topic's key."""
@@ -44,7 +42,16 @@ class EncryptionKeyArgs(TypedDict):
     """Arguments of `EncryptionKey`."""
 
     account_id: pulumi.Input[str]
-    """The account owning the key; its root principal administers it (through IAM policies)."""
+    """The account owning the key."""
+    administrator_role_arns: Sequence[str]
+    """Roles that administer the key (policy, rotation, tags, aliases, deletion), never use it. Must include the
+    role that creates the key: KMS refuses a key policy that would lock its creator out. Named by ARN through
+    `aws:PrincipalArn` on the account principal, so recreating a deleted administrator role restores access."""
+    metadata_reader_role_arns: NotRequired[Sequence[str]]
+    """Roles that may read the key's configuration only (e.g. a read-only CI previewer)."""
+    region: NotRequired[str]
+    """The key's region; with it, the user roles may use the key only through `ROLE_VIA_SERVICES` in that region
+    (`kms:ViaService`). Without it, use is not limited by service."""
     user_role_arns: NotRequired[Sequence[pulumi.Input[str]]]
     """Role ARNs allowed to use the key. Only these roles (and `service_principals`) can encrypt or decrypt.
     Prefer plain strings, so roles that do not exist yet can be named without a dependency cycle; `Output`s
@@ -71,7 +78,9 @@ class EncryptionKeyArgs(TypedDict):
 
 class EncryptionKey(pulumi.ComponentResource):
     """A symmetric customer-managed KMS key: rotation on, a 30-day deletion window, and a key policy that
-    separates administration (account root, no data access) from use (named roles and services only).
+    separates administration (named administrator roles, no data access) from use (named roles, through AWS
+    services, and named service principals). No blanket grant to the account: an IAM policy allowing `kms:*`
+    does nothing on this key unless the key policy names the caller.
 
     Pass `ResourceOptions(protect=True, retain_on_delete=True)` to keep the key through deletes.
     """
@@ -86,6 +95,11 @@ class EncryptionKey(pulumi.ComponentResource):
     def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = check_args(EncryptionKey, name, args)
         window = args.get("deletion_window_days", 30)
+        if not args.get("administrator_role_arns"):
+            raise ValueError(
+                f"EncryptionKey {name!r}: administrator_role_arns is empty; name at least the role that creates the "
+                "key (KMS refuses a key policy that locks its creator out)"
+            )
         if not 7 <= window <= 30:
             raise ValueError(f"EncryptionKey {name!r}: deletion_window_days={window} must be between 7 and 30")
         super().__init__("mlops:encryption:EncryptionKey", name, None, opts)
@@ -111,27 +125,47 @@ class EncryptionKey(pulumi.ComponentResource):
 
 
 def key_policy_statements(args: EncryptionKeyArgs) -> list[_iam.Statement]:
-    """The key policy: root administers; listed roles and services use; nothing else."""
+    """The key policy: named roles administer, named roles use (through AWS services), listed services use; no
+    other principal of the account, however broad its IAM policies."""
     root = _iam.account_root(args["account_id"])
+    admins = sorted(args["administrator_role_arns"])
     statements: list[_iam.Statement] = [
         {
-            "Sid": "KeyAdministrationByAccount",
+            "Sid": "KeyAdministrationByNamedRoles",
             "Effect": "Allow",
             "Principal": {"AWS": root},
             "Action": ADMIN_ACTIONS,
             "Resource": "*",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": admins}},
         }
     ]
-    if roles := _sorted_inputs(args.get("user_role_arns", [])):
-        in_roles = {"ArnEquals": {"aws:PrincipalArn": roles}}
-        statements += [
+    roles = _sorted_inputs(args.get("user_role_arns", []))
+    metadata_only = [r for r in args.get("metadata_reader_role_arns", []) if r not in roles]
+    if readers := _sorted_inputs([*metadata_only, *roles]):
+        statements.append(
             {
-                "Sid": "KeyUseByPlatformRoles",
+                "Sid": "KeyMetadataByPlatformRoles",
                 "Effect": "Allow",
                 "Principal": {"AWS": root},
-                "Action": USE_ACTIONS,
+                "Action": METADATA_ACTIONS,
                 "Resource": "*",
-                "Condition": in_roles,
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": readers}},
+            }
+        )
+    if roles:
+        in_roles = {"ArnEquals": {"aws:PrincipalArn": roles}}
+        use_condition: dict = dict(in_roles)
+        if region := args.get("region"):
+            services = [f"{service}.{region}.amazonaws.com" for service in ROLE_VIA_SERVICES]
+            use_condition["StringEquals"] = {"kms:ViaService": services}
+        statements += [
+            {
+                "Sid": "KeyUseByPlatformRolesThroughServices",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": [a for a in USE_ACTIONS if a != "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": use_condition,
             },
             {
                 "Sid": "GrantsForAwsResourcesByPlatformRoles",

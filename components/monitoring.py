@@ -53,8 +53,19 @@ _ENDPOINT_SHAPES: dict[AlertProtocol, tuple[re.Pattern[str], str]] = {
 }
 
 
+UNREADABLE_SECRET = "[secret]"
+"""Stand-in for a secret config value that cannot be decrypted where the program runs (the offline preview has no
+secrets provider): shape checks skip it, and it is passed on as a secret like the real value would be."""
+
+SECRET_PROTOCOLS = (AlertProtocol.HTTPS,)
+"""Protocols whose endpoint is a credential (an https integration URL embeds the receiver's key, e.g.
+PagerDuty's): always passed to AWS as a Pulumi secret, so state and previews show `[secret]`."""
+
+
 def check_endpoint(protocol: AlertProtocol, endpoint: str) -> str:
     """Return `endpoint` if it has the shape `protocol` needs; ValueError saying what is accepted if not."""
+    if endpoint == UNREADABLE_SECRET:
+        return endpoint
     pattern, accepted = _ENDPOINT_SHAPES[AlertProtocol(protocol)]
     if not pattern.match(endpoint):
         raise ValueError(f"not a valid {protocol} endpoint; expected {accepted}")
@@ -68,7 +79,8 @@ class AlertSubscription:
     protocol: AlertProtocol
     """email, https, sqs or lambda."""
     endpoint: str
-    """Address, URL or ARN matching the protocol. Email and https subscribers must confirm."""
+    """Address, URL or ARN matching the protocol. Email and https subscribers must confirm. An https URL is
+    handled as a secret (`SECRET_PROTOCOLS`): keep it in config with `pulumi config set --secret`."""
 
 
 PUBLISHER_SERVICES = ("cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com")
@@ -125,7 +137,11 @@ class AlertTopic(pulumi.ComponentResource):
                 f"{name}-{subscription.protocol.value}-{index}",
                 topic=self.topic.arn,
                 protocol=subscription.protocol.value,
-                endpoint=subscription.endpoint,
+                endpoint=(
+                    pulumi.Output.secret(subscription.endpoint)
+                    if subscription.protocol in SECRET_PROTOCOLS
+                    else subscription.endpoint
+                ),
                 opts=child,
             )
         self.register_outputs({"topic_arn": self.topic_arn})

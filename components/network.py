@@ -23,7 +23,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from . import _iam
+from . import _iam, endpoint_policies
 from ._logs import check_retention_days
 from ._options import stateful
 from ._validation import check_args
@@ -306,12 +306,17 @@ class Network(pulumi.ComponentResource):
             private_rts.append(rt)
         self.private_route_table_ids = [rt.id for rt in private_rts]
 
+        account = (
+            args.get("account_id")
+            or aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        )
         s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=vpc.id,
             service_name=f"com.amazonaws.{region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=self.private_route_table_ids,
+            policy=_iam.render(endpoint_policies.s3_gateway_policy(account, region)),
             opts=child,
         )
         self.s3_prefix_list_id = s3_endpoint.prefix_list_id
@@ -342,6 +347,11 @@ class Network(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
                 security_group_ids=[endpoint_sg.id],
+                policy=(
+                    None
+                    if service.value in endpoint_policies.NO_POLICY_ENDPOINTS
+                    else _iam.render(endpoint_policies.interface_policy(account))
+                ),
                 opts=child,
             )
 

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from pipelines.template import PLACEHOLDERS, fill, placeholders_in
 
 from . import _iam
+from ._sagemaker_jobs import job_conditions, register_conditions
 from ._validation import check_args
 
 JOB_ACTIONS = [
@@ -306,10 +307,7 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
             "Effect": "Allow",
             "Action": [a for a in JOB_ACTIONS if a.startswith("sagemaker:Create")],
             "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*"],
-            "Condition": {
-                "StringEquals": {"sagemaker:VolumeKmsKey": key, "sagemaker:OutputKmsKey": key},
-                "Null": {"sagemaker:VpcSubnets": "false"},
-            },
+            "Condition": job_conditions(key),
         },
         {
             "Sid": "WatchJobs",
@@ -318,9 +316,16 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
             "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*"],
         },
         {
+            "Sid": "RegisterPendingIntoModelGroup",
+            "Effect": "Allow",
+            "Action": "sagemaker:CreateModelPackage",
+            "Resource": pulumi.Output.concat(sagemaker, ":model-package/", group, "/*"),
+            "Condition": register_conditions(),
+        },
+        {
             "Sid": "RegisterIntoModelGroup",
             "Effect": "Allow",
-            "Action": [*REGISTER_ACTIONS, *TAG_ACTIONS],
+            "Action": [*(a for a in REGISTER_ACTIONS if a != "sagemaker:CreateModelPackage"), *TAG_ACTIONS],
             "Resource": [
                 pulumi.Output.concat(sagemaker, ":model-package/", group, "/*"),
                 pulumi.Output.concat(sagemaker, ":model-package-group/", group),

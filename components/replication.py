@@ -77,6 +77,8 @@ class CrossRegionReplicationArgs(TypedDict):
     """The buckets to replicate."""
     permissions_boundary_arn: pulumi.Input[str]
     """Boundary of the replication role (the persona boundary, which admits the replication actions)."""
+    administrator_role_arns: Sequence[str]
+    """Roles that administer the replica key (never use it): the environment key's administrators."""
     restore_role_arns: NotRequired[Sequence[str]]
     """Roles that may decrypt replicas (for a restore); their own policies grant the reads."""
     replication_time_control: NotRequired[bool]
@@ -114,6 +116,7 @@ class CrossRegionReplication(pulumi.ComponentResource):
                 "account_id": account,
                 "description": f"{prefix} disaster-recovery replicas in {args['replica_region']}",
                 "alias": f"{prefix}-dr",
+                "administrator_role_arns": args["administrator_role_arns"],
                 "user_role_arns": [role_arn, *args.get("restore_role_arns", ())],
             },
             stateful_replica,

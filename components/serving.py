@@ -732,7 +732,7 @@ def _check_instance_variant(fail, variant: Variant) -> None:
 
 SAGEMAKER_CREATE_ACTIONS = [
     "sagemaker:CreateModel", "sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint",
-    "sagemaker:CreateDataQualityJobDefinition", "sagemaker:CreateMonitoringSchedule", "sagemaker:AddTags",
+    "sagemaker:CreateDataQualityJobDefinition", "sagemaker:CreateMonitoringSchedule",
 ]  # fmt: skip
 SAGEMAKER_MANAGE_ACTIONS = [
     "sagemaker:DescribeModel", "sagemaker:DeleteModel", "sagemaker:DescribeEndpointConfig",
@@ -761,11 +761,15 @@ def deployer_statements(account_id: str, region: str, name_prefix: str, environm
         f"{sagemaker}:model/*", f"{sagemaker}:endpoint-config/*", f"{sagemaker}:endpoint/{name_prefix}-*",
         f"{sagemaker}:data-quality-job-definition/*", f"{sagemaker}:monitoring-schedule/*",
     ]  # fmt: skip
+    creations = [action.split(":")[1] for action in SAGEMAKER_CREATE_ACTIONS]
     return [
         {"Sid": "CreateEnvServing", "Effect": "Allow", "Action": SAGEMAKER_CREATE_ACTIONS, "Resource": serving,
          "Condition": {"StringEquals": {"aws:RequestTag/env": environment}}},
         {"Sid": "ManageEnvServing", "Effect": "Allow", "Action": SAGEMAKER_MANAGE_ACTIONS, "Resource": serving,
          "Condition": {"StringEquals": {"aws:ResourceTag/env": environment}}},
+        # Tags only as part of a creation: a foreign model or endpoint cannot be tagged into the environment.
+        {"Sid": "TagEnvServingOnCreate", "Effect": "Allow", "Action": "sagemaker:AddTags", "Resource": serving,
+         "Condition": {"StringEquals": {"aws:RequestTag/env": environment, "sagemaker:TaggingAction": creations}}},
         {"Sid": "ReadEnvModelPackages", "Effect": "Allow",
          "Action": ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
          "Resource": [f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},

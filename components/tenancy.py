@@ -15,6 +15,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import yaml
 
 from . import _iam
 from ._validation import check_args
@@ -34,6 +35,31 @@ SERVICE_ACCOUNT = "training"
 """Service account in every team namespace bound by Pod Identity to the team's IAM role."""
 POD_IDENTITY_AGENT = "169.254.170.23/32"
 """The EKS Pod Identity agent's link-local address, where pods fetch their role credentials."""
+
+KUEUE_DEFAULT_CONFIG: Mapping[str, Any] = {
+    "apiVersion": "config.kueue.x-k8s.io/v1beta1",
+    "kind": "Configuration",
+    "health": {"healthProbeBindAddress": ":8081"},
+    "metrics": {"bindAddress": ":8443"},
+    "webhook": {"port": 9443},
+    "leaderElection": {"leaderElect": True, "resourceName": "c1f6bfd2.kueue.x-k8s.io"},
+    "controller": {
+        "groupKindConcurrency": {
+            "Job.batch": 5, "Pod": 5, "Workload.kueue.x-k8s.io": 5, "LocalQueue.kueue.x-k8s.io": 1,
+            "ClusterQueue.kueue.x-k8s.io": 1, "ResourceFlavor.kueue.x-k8s.io": 1,
+        }
+    },
+    "clientConnection": {"qps": 50, "burst": 100},
+    "integrations": {
+        "frameworks": [
+            "batch/job", "kubeflow.org/mpijob", "ray.io/rayjob", "ray.io/raycluster", "jobset.x-k8s.io/jobset",
+            "trainer.kubeflow.org/trainjob", "kubeflow.org/paddlejob", "kubeflow.org/pytorchjob",
+            "kubeflow.org/tfjob", "kubeflow.org/xgboostjob", "kubeflow.org/jaxjob", "workload.codeflare.dev/appwrapper",
+        ]
+    },
+}  # fmt: skip
+"""The chart's default manager configuration (`managerConfig.controllerManagerConfigYaml` of chart 0.14.2); the
+chart replaces it whole when the value is set, so `kueue_values` starts from it."""
 
 TEAM_ZONE_ACCESS: Mapping[str, Access] = {
     "raw": Access.READ,
@@ -118,6 +144,28 @@ class TenancyArgs(TypedDict):
     other languages use the `dependsOn` resource option instead."""
 
 
+def kueue_manager_config(team_namespaces: Sequence[str]) -> dict[str, Any]:
+    """Kueue's configuration: the chart default, plus Kueue managing every Job of the team namespaces, with or
+    without the `kueue.x-k8s.io/queue-name` label (`manageJobsWithoutQueueName`), so no Job skips quota,
+    lands on a GPU pool unqueued or escapes preemption. An unlabelled Job is held suspended until it names a
+    queue. Other namespaces (kube-system, kueue-system, Karpenter's) are left alone
+    (`managedJobsNamespaceSelector`)."""
+    return {
+        **KUEUE_DEFAULT_CONFIG,
+        "manageJobsWithoutQueueName": True,
+        "managedJobsNamespaceSelector": {
+            "matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": sorted(team_namespaces)}
+            ]
+        },
+    }
+
+
+def kueue_values(team_namespaces: Sequence[str]) -> dict[str, Any]:
+    """Helm values of the Kueue chart: only the manager configuration differs from the chart's defaults."""
+    return {"managerConfig": {"controllerManagerConfigYaml": yaml.safe_dump(kueue_manager_config(team_namespaces))}}
+
+
 class Tenancy(pulumi.ComponentResource):
     """Namespaces, quotas, network policies, RBAC, Pod Identity roles and Kueue queues for each team."""
 
@@ -157,6 +205,7 @@ class Tenancy(pulumi.ComponentResource):
             version=args.get("kueue_version", KUEUE_VERSION),
             namespace="kueue-system",
             create_namespace=True,
+            values=kueue_values([team.name for team in args["teams"]]),
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))
             ),
@@ -192,7 +241,7 @@ class Tenancy(pulumi.ComponentResource):
                 "labels": {
                     "mlops.platform/team": team.name,
                     # Pod Security Admission: no privileged pods, host namespaces or host paths in tenant namespaces.
-                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
             },

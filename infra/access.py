@@ -3,7 +3,7 @@ every capability's persona and deployer statements collected through the capabil
 
 from __future__ import annotations
 
-from components.access import GitHubTrust, PersonaRoles
+from components.access import GitHubTrust, Persona, PersonaRoles
 from infra.capability import Capability, Platform
 from infra.governance import (
     governance_boundary_statements,
@@ -32,7 +32,11 @@ class AccessCapability(Capability):
                 "region": settings.region,
                 "kms_key_arn": key.arn,
                 "bucket_arns": {zone: bucket.arn for zone, bucket in lake.buckets.items()},
-                "human_principal_arns": access.human_principal_arns,
+                "principal_arns": {
+                    Persona.DATA_SCIENTIST: access.personas.data_scientist,
+                    Persona.ML_ENGINEER: access.personas.ml_engineer,
+                    Persona.MODEL_APPROVER: access.personas.model_approver,
+                },
                 "github": GitHubTrust(
                     subject=access.github.subject,
                     oidc_provider_arn=access.github.oidc_provider_arn,

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -241,7 +242,7 @@ def _tree(plan, report) -> Tree:
             kind = report.short_type(resource.type)
             label = f"[{style}]{resource.name}[/] [dim]{kind}[/]" if style else f"{resource.name} [dim]{kind}[/]"
             if settings:
-                label += f"  [green]{' · '.join(settings)}[/]"
+                label += f"  [green]{escape(' · '.join(settings))}[/]"  # settings may hold "[secret]"
             nodes[resource.urn] = tree.add(label)
             add(nodes[resource.urn], resource.urn)
 

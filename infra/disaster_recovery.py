@@ -18,6 +18,7 @@ from components.replication import (
 from components.storage import LOCKED_BUCKETS, ObjectLock, ObjectLockMode, SecureBucket
 from infra.capability import Capability, Platform
 from infra.config import PlatformSettings
+from infra.storage import key_administrators
 
 Statement = dict[str, Any]
 
@@ -116,6 +117,7 @@ def build_disaster_recovery(
                 for zone in zones
             ],
             "permissions_boundary_arn": boundary_arn,
+            "administrator_role_arns": key_administrators(settings),
             "restore_role_arns": recovery.restore_role_arns,
             "replication_time_control": recovery.replication_time_control,
             "storage_class": recovery.replica_storage_class.value,

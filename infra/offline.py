@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
-from pulumi.runtime import mocks, settings
+from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.monitoring import UNREADABLE_SECRET
 from infra.config import PROJECT
+
+SECRET_TEXT = "[secret]"
+"""How a secret input appears in the plan (JSON and preview), like `pulumi preview` shows it."""
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STACKS_DIR = REPO_ROOT / "stacks"
@@ -228,6 +232,7 @@ def record(
     config: Mapping[str, str] | None = None,
     account: str = MOCK_ACCOUNT,
     region: str = MOCK_REGION,
+    secret_keys: Iterable[str] = (),
 ) -> Plan:
     """Run `program` under mocks with `config` (full `namespace:key` → text) and return what it registered.
 
@@ -236,7 +241,7 @@ def record(
     """
     platform_mocks = PlatformMocks(account=account, region=region)
     monitor = _RecordingMonitor(platform_mocks)
-    pulumi.runtime.set_all_config(dict(config or {}))
+    pulumi.runtime.set_all_config(dict(config or {}), sorted({*secret_keys, *getattr(config, "secret_keys", ())}))
     pulumi.runtime.set_mocks(platform_mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
@@ -289,7 +294,9 @@ def _alias_text(alias: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-friendly copy: tuples to lists, policy documents (JSON text) kept as text."""
+    """JSON-friendly copy: tuples to lists, policy documents (JSON text) kept as text, secrets as `[secret]`."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_TEXT
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -297,14 +304,49 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, str]:
-    """A stack file's `config:` as the engine passes it: `namespace:key` → text (objects as JSON)."""
+class StackConfig(dict):
+    """A stack file's config as the engine passes it, and which keys hold secrets."""
+
+    secret_keys: tuple[str, ...] = ()
+
+
+def stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> StackConfig:
+    """A stack file's `config:` as the engine passes it: `namespace:key` → text (objects as JSON).
+
+    Without the stack's secrets provider, `secure:` values (top-level or nested, as `pulumi config set --secret
+    [--path]` writes them) cannot be decrypted: they become `UNREADABLE_SECRET`, and their top-level key is
+    marked secret, as the engine marks it."""
     path = stacks_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stacks_dir.glob("Pulumi.*.yaml"))
         raise FileNotFoundError(f"no stack file {path.name} in {stacks_dir}; stacks: {', '.join(known)}")
     config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
-    return {key: _engine_text(value) for key, value in config.items()}
+    secret_keys = tuple(sorted(key for key, value in config.items() if _has_secure(value)))
+    result = StackConfig({key: _engine_text(_opaque(value)) for key, value in config.items()})
+    result.secret_keys = secret_keys
+    return result
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
+
+
+def _has_secure(value: Any) -> bool:
+    if _is_secure(value):
+        return True
+    if isinstance(value, dict):
+        return any(_has_secure(v) for v in value.values())
+    return isinstance(value, list) and any(_has_secure(v) for v in value)
+
+
+def _opaque(value: Any) -> Any:
+    if _is_secure(value):
+        return UNREADABLE_SECRET
+    if isinstance(value, dict):
+        return {k: _opaque(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_opaque(v) for v in value]
+    return value
 
 
 def _engine_text(value: Any) -> str:

@@ -132,6 +132,7 @@ def _endpoint(resource: PlannedResource, plan: Plan) -> list[str]:
     labels = [resource.inputs.get("serviceName", "?").rsplit(".", 1)[-1] if kind == "Gateway" else kind]
     if kind == "Interface":
         labels.append("private DNS" if resource.inputs.get("privateDnsEnabled") else "NO PRIVATE DNS")
+    labels.append("endpoint policy" if resource.inputs.get("policy") else "NO ENDPOINT POLICY")
     return labels
 
 
@@ -194,6 +195,11 @@ def _topic(resource: PlannedResource, plan: Plan) -> list[str]:
     return labels
 
 
+def _subscription(resource: PlannedResource, plan: Plan) -> list[str]:
+    # Secret endpoints (https integration URLs) arrive here as `[secret]`, as `pulumi preview` shows them.
+    return [f"{resource.inputs.get('protocol')} → {resource.inputs.get('endpoint')}"]
+
+
 def _budget(resource: PlannedResource, plan: Plan) -> list[str]:
     inputs = resource.inputs
     limit = f"{float(inputs['limitAmount']):,.2f} {inputs.get('limitUnit', 'USD')}"
@@ -240,6 +246,7 @@ _EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _default_sg,
     "aws:ecr/repository:Repository": _repository,
     "aws:sns/topic:Topic": _topic,
+    "aws:sns/topicSubscription:TopicSubscription": _subscription,
     "aws:budgets/budget:Budget": _budget,
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": _model_group,
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,

@@ -10,6 +10,7 @@ from components.encryption import EncryptionKey
 from components.monitoring import PUBLISHER_SERVICES
 from components.storage import DataLake, ObjectLock, ObjectLockMode
 from infra.capability import Capability, Platform
+from infra.config import PlatformSettings
 from infra.model_sharing import artifacts_bucket_statements
 
 
@@ -21,6 +22,14 @@ class Storage:
     """The environment's customer-managed key (data, artifacts, logs, topics, cluster secrets)."""
     lake: DataLake
     """The data-lake buckets and their access-log bucket."""
+
+
+def key_administrators(settings: PlatformSettings) -> list[str]:
+    """Who administers the environment's keys (never uses them): the CI deployer and `access.key_administrator_arns`."""
+    return [
+        role_arn(settings.account, settings.name_prefix, Persona.CI_DEPLOYER),
+        *settings.access.key_administrator_arns,
+    ]
 
 
 class StorageCapability(Capability):
@@ -38,6 +47,9 @@ class StorageCapability(Capability):
                 "account_id": settings.account,
                 "description": f"{prefix} data, artifacts and logs",
                 "alias": f"{prefix}-data",
+                "administrator_role_arns": key_administrators(settings),
+                "metadata_reader_role_arns": [role_arn(settings.account, prefix, Persona.CI_PREVIEWER)],
+                "region": settings.region,
                 # Every persona, the CI previewer too: refresh reads the uploaded pipeline scripts (its IAM policy
                 # limits it to decrypting the artifacts bucket's objects through S3).
                 "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]

@@ -88,14 +88,14 @@ def gpu_pools(training: TrainingSettings) -> list[GpuPool]:
 
 
 def persona_access(training: TrainingSettings, role_arns: Mapping[Persona, pulumi.Input[str]]) -> list[ClusterAccess]:
-    """Access entries of the human personas: ML engineers view the whole cluster and edit the team namespaces;
-    the (team-agnostic) data-scientist role views the team namespaces. Team members get their own entries, mapped
-    to their team's group, from the tenancy."""
+    """Access entries of the human personas, view-only: ML engineers view the whole cluster (`AmazonEKSViewPolicy`:
+    no Secrets, unlike `AmazonEKSAdminViewPolicy`), the (team-agnostic) data-scientist role views the team
+    namespaces. Jobs are submitted by team members, whose entries map to their team's group (RBAC in the team's
+    namespace only) from the tenancy."""
     namespaces = tuple(team.name for team in training.teams)
-    engineer = [PolicyGrant(AccessPolicy.ADMIN_VIEW)]
+    engineer = [PolicyGrant(AccessPolicy.VIEW)]
     scientist = []
     if namespaces:
-        engineer.append(PolicyGrant(AccessPolicy.EDIT, namespaces))
         scientist.append(PolicyGrant(AccessPolicy.VIEW, namespaces))
     access = [ClusterAccess("ml-engineer", role_arns[Persona.ML_ENGINEER], tuple(engineer))]
     if scientist:

@@ -163,7 +163,7 @@ def job_security_group(
 
 
 def pipeline_persona_statements(
-    settings: PlatformSettings, vpc_id: pulumi.Input[str]
+    settings: PlatformSettings, vpc_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str]
 ) -> dict[Persona, list[dict[str, Any]]]:
     """Persona extras when pipelines are configured: the training role runs their jobs in the VPC, the ML
     engineer operates them (and the persona boundary thereby admits the pipeline roles' rights)."""
@@ -173,7 +173,7 @@ def pipeline_persona_statements(
     return {
         Persona.TRAINING: training_job_statements(account, region, vpc_id),
         Persona.ML_ENGINEER: pipeline_operator_statements(
-            account, region, prefix, role_arn(account, prefix, Persona.TRAINING)
+            account, region, prefix, role_arn(account, prefix, Persona.TRAINING), kms_key_arn
         ),
     }
 
@@ -196,7 +196,9 @@ class PipelinesCapability(Capability):
         return pipeline_deployer_statements(settings)
 
     def persona_statements(self, platform: Platform) -> dict:
-        return pipeline_persona_statements(platform.settings, platform.result("network", Network).vpc_id)
+        return pipeline_persona_statements(
+            platform.settings, platform.result("network", Network).vpc_id, platform.result("storage", Storage).key.arn
+        )
 
     def build(self, platform: Platform) -> Pipelines:
         settings = platform.settings

@@ -40,8 +40,48 @@ def parse_settings(raw: Mapping[str, Any], stack: str | None = None) -> Platform
 
 
 def settings_from_pulumi() -> PlatformSettings:
-    """Read and validate this stack's `mlops-platform:` config from the running Pulumi program."""
-    return parse_settings(_namespace_config(PROJECT), stack=pulumi.get_stack())
+    """Read and validate this stack's `mlops-platform:` config from the running Pulumi program; credentials in it
+    must be Pulumi secrets."""
+    settings = parse_settings(_namespace_config(PROJECT), stack=pulumi.get_stack())
+    check_credentials_are_secret(settings, _secret_keys())
+    return settings
+
+
+def check_credentials_are_secret(settings: PlatformSettings, secret_keys: set[str]) -> None:
+    """Refuse a credential-bearing value kept in plain text in the stack file (it would sit in Git, in the state
+    and in every preview posted to a pull request)."""
+    from components.monitoring import SECRET_PROTOCOLS, UNREADABLE_SECRET
+
+    plain = [
+        f"{PROJECT}:monitoring.alert_subscriptions[{index}].endpoint"
+        for index, subscription in enumerate(settings.monitoring.alert_subscriptions)
+        if subscription.protocol.value in {p.value for p in SECRET_PROTOCOLS}
+        and f"{PROJECT}:monitoring" not in secret_keys
+        and subscription.endpoint != UNREADABLE_SECRET  # a secure value the offline preview cannot decrypt
+    ]
+    if plain:
+        raise ConfigError(
+            "invalid stack config:\n"
+            + "\n".join(
+                f"  {key}: an https endpoint carries its receiver's key; store it as a secret: "
+                f"pulumi config set --secret --path '{key}' <url>"
+                for key in plain
+            )
+        )
+
+
+def _secret_keys() -> set[str]:
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.get_config_secret_keys_env())
+    return keys | {k for k in _namespace_keys() if runtime_config.is_config_secret(k)}
+
+
+def _namespace_keys() -> list[str]:
+    from pulumi.runtime import config as runtime_config
+
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return [key for key in merged if key.startswith(f"{PROJECT}:")]
 
 
 def _namespace_config(namespace: str) -> dict[str, Any]:

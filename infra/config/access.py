@@ -84,12 +84,40 @@ class GitHubDeploySettings(StrictModel):
         return f"repo:{self.repository}:{context}{self._workflow_ref(self.deploy_workflow, ref)}"
 
 
+PrincipalList = Annotated[list[RoleArn], Field(min_length=1)]
+
+
+class PersonaPrincipals(StrictModel):
+    """Who may assume each human persona: one list per persona, so that no list trusts two personas."""
+
+    data_scientist: PrincipalList
+    """Role ARNs (typically IAM Identity Center permission-set roles) allowed to assume the data-scientist role."""
+    ml_engineer: PrincipalList
+    """Role ARNs allowed to assume the ml-engineer role (trains, registers and operates pipelines)."""
+    model_approver: PrincipalList
+    """Role ARNs allowed to assume the model-approver role, the only one that approves or rejects model
+    versions; none of them may appear in data_scientist or ml_engineer (who trains does not approve)."""
+
+    @model_validator(mode="after")
+    def _approvers_do_not_train(self) -> PersonaPrincipals:
+        trainers = set(self.data_scientist) | set(self.ml_engineer)
+        if both := sorted(trainers & set(self.model_approver)):
+            raise ValueError(
+                f"model_approver lists {', '.join(both)}, which also assume a persona that trains and registers "
+                "models; use a separate approver role (separation of duties)"
+            )
+        return self
+
+
 class AccessSettings(StrictModel):
     """IAM personas: the principals that may assume them and the CI deployer's OIDC trust."""
 
-    human_principal_arns: Annotated[list[RoleArn], Field(min_length=1)]
-    """Role ARNs (typically IAM Identity Center permission-set roles) allowed to assume the data-scientist
-    and ML-engineer roles."""
+    personas: PersonaPrincipals
+    """Per human persona, the roles that may assume it."""
+    key_administrator_arns: Annotated[list[RoleArn], Field(min_length=1)]
+    """Roles (besides the CI deployer) that administer the environment's KMS key through its key policy: at least
+    the role that runs the account's first `pulumi up` (KMS refuses a key policy that would lock its creator
+    out). They cannot use the key, and nobody else can administer it."""
     max_session_hours: Annotated[int, Field(ge=1, le=12)] = 4
     """Maximum session length of the human persona roles, in hours (1-12)."""
     github: GitHubDeploySettings

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ..core import Level, Resource, Stack, Verdict, as_list, failed, passed, resource_rule, stack_rule, truthy
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -105,3 +107,41 @@ def vpc_s3_endpoint(vpc: Resource, stack: Stack) -> Verdict:
     if any(str(e.get("serviceName", "")).endswith(".s3") for e in endpoints):
         return passed()
     return failed("no S3 VPC endpoint: S3 traffic leaves through NAT")
+
+
+RESOURCE_ACCOUNT_KEYS = ("aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths")
+
+
+def _policy_statements(endpoint: Resource) -> list[dict] | None:
+    text = endpoint.get("policy")
+    if not text:
+        return None
+    document = json.loads(text) if isinstance(text, str) else text
+    return as_list(document.get("Statement"))
+
+
+@resource_rule(
+    "MLOPS-NET-006",
+    Level.MANDATORY,
+    types=[VPC_ENDPOINT],
+    description="S3 gateway endpoints carry a policy limiting them to the account's (or organisation's) buckets "
+    "and named exceptions, so nothing in the VPC can write to any bucket in the world through them.",
+    remediation="Set the endpoint's policy: allow s3:* on * only with aws:ResourceAccount (or aws:ResourceOrgID) "
+    "equal to your account, plus read-only statements naming the AWS buckets nodes need "
+    "(components.endpoint_policies.s3_gateway_policy).",
+)
+def s3_gateway_endpoint_policy(endpoint: Resource) -> Verdict:
+    """A gateway S3 endpoint: a policy, and no Allow on every resource without a resource-account condition."""
+    if not str(endpoint.get("serviceName", "")).endswith(".s3") or endpoint.get("vpcEndpointType") != "Gateway":
+        return passed("not an S3 gateway endpoint")
+    found = _policy_statements(endpoint)
+    if found is None:
+        return failed("no endpoint policy: the endpoint reaches every bucket in the world")
+    open_ = [
+        s.get("Sid") or str(i)
+        for i, s in enumerate(found)
+        if s.get("Effect") == "Allow"
+        and "*" in as_list(s.get("Resource"))
+        and not any(k.lower() in RESOURCE_ACCOUNT_KEYS for keys in (s.get("Condition") or {}).values() for k in keys)
+    ]
+    return failed(f"statements {', '.join(open_)} allow any bucket") if open_ else passed()

@@ -16,7 +16,12 @@ GOOD = {
     "account": "012345678901",
     "tags": {"team": "ml", "cost_center": "cc-1"},
     "access": {
-        "human_principal_arns": ["arn:aws:iam::012345678901:role/DataScience"],
+        "personas": {
+            "data_scientist": ["arn:aws:iam::012345678901:role/DataScience"],
+            "ml_engineer": ["arn:aws:iam::012345678901:role/MLEngineer"],
+            "model_approver": ["arn:aws:iam::012345678901:role/ModelApprover"],
+        },
+        "key_administrator_arns": ["arn:aws:iam::012345678901:role/PlatformAdmin"],
         "github": {"repository": "org/repo", "environment": "prod"},
     },
 }
@@ -62,8 +67,8 @@ def test_the_baseline_config_is_valid():
             "mlops-platform:storage.access_log_retention_days = 4000: Input should be less than or equal to 3650",
         ),
         (
-            with_("access.human_principal_arns", ["arn:aws:iam::012345678901:user/alice"]),
-            "mlops-platform:access.human_principal_arns.0 = 'arn:aws:iam::012345678901:user/alice': "
+            with_("access.personas.data_scientist", ["arn:aws:iam::012345678901:user/alice"]),
+            "mlops-platform:access.personas.data_scientist.0 = 'arn:aws:iam::012345678901:user/alice': "
             "not an IAM role ARN",
         ),
         (
@@ -146,3 +151,16 @@ def test_bad_config_registers_nothing(monkeypatch):
     assert registered == []
     preview_stack("dev")  # the spy does see registrations of a good config
     assert "aws" in registered
+
+
+def test_a_model_approver_who_also_trains_is_refused():
+    trainer = GOOD["access"]["personas"]["ml_engineer"][0]
+    config = with_("access.personas.model_approver", [trainer])
+    with pytest.raises(ConfigError, match=r"separation of duties"):
+        parse_settings(config)
+
+
+def test_the_old_shared_principal_list_is_refused_with_the_accepted_keys():
+    config = with_("access.human_principal_arns", ["arn:aws:iam::012345678901:role/DataScience"])
+    with pytest.raises(ConfigError, match=r"human_principal_arns: unknown key; accepted keys here: .*personas"):
+        parse_settings(config)

@@ -18,7 +18,12 @@ BASE = {
     "account": ACCOUNT,
     "tags": {"team": "ml", "cost_center": "cc-1"},
     "access": {
-        "human_principal_arns": [f"arn:aws:iam::{ACCOUNT}:role/DataScience"],
+        "personas": {
+            "data_scientist": [f"arn:aws:iam::{ACCOUNT}:role/DataScience"],
+            "ml_engineer": [f"arn:aws:iam::{ACCOUNT}:role/MLEngineer"],
+            "model_approver": [f"arn:aws:iam::{ACCOUNT}:role/ModelApprover"],
+        },
+        "key_administrator_arns": [f"arn:aws:iam::{ACCOUNT}:role/PlatformAdmin"],
         "github": {"repository": "org/repo", "environment": "staging"},
     },
     "registry": {"models": [{"name": "churn-classifier"}, {"name": "fraud"}]},
@@ -259,7 +264,12 @@ def test_readme_endpoint_example_is_valid_config():
         "registry": {"models": [{"name": "churn-model"}]},
     }
     raw["access"] = {
-        "human_principal_arns": ["arn:aws:iam::333333333333:role/DataScience"],
+        "personas": {
+            "data_scientist": ["arn:aws:iam::333333333333:role/DataScience"],
+            "ml_engineer": ["arn:aws:iam::333333333333:role/MLEngineer"],
+            "model_approver": ["arn:aws:iam::333333333333:role/ModelApprover"],
+        },
+        "key_administrator_arns": ["arn:aws:iam::333333333333:role/PlatformAdmin"],
         "github": {"repository": "org/repo", "environment": "prod"},
     }
     [endpoint] = parse_settings(raw).endpoints

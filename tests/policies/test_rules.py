@@ -378,6 +378,34 @@ COMPLIANT: dict[str, list[Build]] = {
     "MLOPS-NET-003": [vpc_with(CLOSED_DEFAULT_SG)],
     "MLOPS-NET-004": [one("aws:ec2/subnet:Subnet", {"vpcId": "v", "cidrBlock": "10.40.0.0/20"})],
     "MLOPS-NET-005": [vpc_with(S3_ENDPOINT)],
+    "MLOPS-NET-006": [
+        one(
+            S3_ENDPOINT[0],
+            {
+                **S3_ENDPOINT[1],
+                "policy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "s3:*",
+                                "Resource": "*",
+                                "Condition": {"StringEquals": {"aws:ResourceAccount": "111111111111"}},
+                            },
+                            {
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "s3:GetObject",
+                                "Resource": "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*",
+                            },
+                        ]
+                    }
+                ),
+            },
+        ),
+        one(S3_ENDPOINT[0], {"serviceName": "com.amazonaws.us-east-1.ecr.api", "vpcEndpointType": "Interface"}),
+    ],
     "MLOPS-EKS-001": [
         cluster(),
         cluster(
@@ -774,6 +802,21 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
             vpc_with(("aws:ec2/vpcEndpoint:VpcEndpoint", {"serviceName": "com.amazonaws.us-east-1.ecr.api"})),
             "no S3 VPC endpoint",
         )
+    ],
+    "MLOPS-NET-006": [
+        (one(S3_ENDPOINT[0], S3_ENDPOINT[1]), "no endpoint policy"),
+        (
+            one(
+                S3_ENDPOINT[0],
+                {
+                    **S3_ENDPOINT[1],
+                    "policy": json.dumps(
+                        {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}
+                    ),
+                },
+            ),
+            "allow any bucket",
+        ),
     ],
     "MLOPS-EKS-001": [
         (cluster(vpcConfig={"subnetIds": ["s"], "endpointPrivateAccess": True}), "0.0.0.0/0 (default)"),

@@ -3,6 +3,7 @@ model group; code, schedules, roles and approval notifications are wired as conf
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import sys
@@ -158,7 +159,7 @@ def test_schedules_roles_and_notifications_follow_the_config(stack):
 def test_env_key_lets_the_pipeline_roles_use_it(stack):
     plan = plan_for(stack)
     key_policy = statements(policy(plan.get("aws:kms/key:Key", "data-key-key")))
-    users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRoles")["Condition"]["ArnEquals"]
+    users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRolesThroughServices")["Condition"]["ArnEquals"]
     for entry in configured(stack):
         role = plan.get("aws:iam/role:Role", f"pipeline-{entry['name']}-role")
         assert (
@@ -245,7 +246,9 @@ def test_pipeline_roles_fit_under_the_persona_boundary_the_deployer_enforces(sta
         )
         own = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", f"pipeline-{entry['name']}-role-policy")))
         needed = {a for s in own for a in as_list(s["Action"])}
-        assert needed <= allowed, needed - allowed
+        # The boundary may collapse read verbs (`sagemaker:Describe*`) to stay within the managed-policy size.
+        missing = {a for a in needed if not any(fnmatch.fnmatchcase(a, pattern) for pattern in allowed)}
+        assert not missing, missing
     passes = [s for s in boundary_doc if "iam:PassRole" in as_list(s["Action"]) and s["Effect"] == "Allow"]
     assert [s["Resource"] for s in passes] == [training_role]
     deployer = statements(policy(plan.get("aws:iam/policy:Policy", "personas-deploy-pipelines")))
@@ -268,7 +271,11 @@ def test_training_role_can_run_jobs_in_the_vpc(stack):
     )
     engineer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ml-engineer-policy")))
     operate = {s["Sid"]: s for s in engineer}
-    assert "sagemaker:UpdateModelPackage" in operate["PipelineJobsAndPackages"]["Action"]
+    # Engineers register versions pending review; only the model approver sets the approval status.
+    assert not any("sagemaker:UpdateModelPackage" in as_list(s["Action"]) for s in engineer)
+    assert operate["RegisterPendingModelVersions"]["Condition"] == {
+        "StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+    }
     assert operate["PassTrainingRoleToSageMaker"]["Resource"] == plan.outputs["roles"]["training"]
 
 

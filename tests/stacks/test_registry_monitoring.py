@@ -71,11 +71,12 @@ def test_personas_can_push_and_pull_exactly_as_the_repository_policy_says(stack)
     repo_arns = sorted(r.inputs["name"] for r in plan.of_type("aws:ecr/repository:Repository"))
     expected = sorted(f"arn:aws:ecr:{settings.region}:{settings.account}:repository/{n}" for n in repo_arns)
 
-    def image_actions(resource) -> set[str]:
+    def image_actions(resource, exact: bool = True) -> set[str]:
         found = set()
         for statement in statements(policy(resource)):
             if statement.get("Sid") == "EcrImages":
-                assert sorted(as_list(statement["Resource"])) == expected
+                if exact:
+                    assert sorted(as_list(statement["Resource"])) == expected
                 found |= set(as_list(statement["Action"]))
         return found
 
@@ -86,8 +87,11 @@ def test_personas_can_push_and_pull_exactly_as_the_repository_policy_says(stack)
     assert "ecr:BatchGetImage" in by_persona[Persona.TRAINING] and "ecr:PutImage" not in by_persona[Persona.TRAINING]
     assert "ecr:BatchGetImage" in by_persona[Persona.INFERENCE] and "ecr:PutImage" not in by_persona[Persona.INFERENCE]
     assert not by_persona[Persona.DATA_SCIENTIST] and not by_persona[Persona.ML_ENGINEER]
-    # The permission boundary must not cancel what the policies grant.
-    assert by_persona[Persona.CI_DEPLOYER] <= image_actions(plan.get("aws:iam/policy:Policy", "personas-boundary"))
+    # The persona boundary must not cancel what the pulling personas are granted (it covers the env's repositories
+    # by prefix); the one pusher, the CI deployer, has its own boundary.
+    ceiling = image_actions(plan.get("aws:iam/policy:Policy", "personas-boundary"), exact=False)
+    assert by_persona[Persona.TRAINING] | by_persona[Persona.INFERENCE] <= ceiling
+    assert "ecr:PutImage" not in ceiling
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -120,7 +124,7 @@ def test_mlflow_follows_the_config_and_its_role_can_use_the_key(stack):
     mlflow = settings.registry.mlflow
     assert len(servers) == int(mlflow.enabled)
     key_doc = policy(plan.of_type("aws:kms/key:Key")[0])
-    key_users = next(s for s in statements(key_doc) if s["Sid"] == "KeyUseByPlatformRoles")
+    key_users = next(s for s in statements(key_doc) if s["Sid"] == "KeyUseByPlatformRolesThroughServices")
     mlflow_role = f"arn:aws:iam::{settings.account}:role/{settings.name_prefix}-mlflow"
     assert (mlflow_role in key_users["Condition"]["ArnEquals"]["aws:PrincipalArn"]) is mlflow.enabled
     if mlflow.enabled:

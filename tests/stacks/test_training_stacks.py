@@ -51,7 +51,7 @@ def test_secrets_logs_and_node_volumes_use_the_env_key(stack):
     assert {logs["kmsKeyId"], template["blockDeviceMappings"][0]["ebs"]["kmsKeyId"]} == {key_arn}
     assert {v["kmsKeyID"] for v in volumes} == {key_arn} and all(v["encrypted"] for v in volumes)
     # ... and the key policy lets exactly the training roles that need it use it.
-    users = next(s for s in statements(policy(key)) if s["Sid"] == "KeyUseByPlatformRoles")
+    users = next(s for s in statements(policy(key)) if s["Sid"] == "KeyUseByPlatformRolesThroughServices")
     principals = users["Condition"]["ArnEquals"]["aws:PrincipalArn"]
     prefix = f"mlops-platform-{stack}"
     for role in ("training-cluster", "training-ebs-csi", "training-karpenter"):

@@ -8,7 +8,6 @@ import pytest
 
 from components.access import (
     BUCKET_GRANTS,
-    CI_PERSONAS,
     PREVIEW_READ_ACTIONS,
     Access,
     GitHubTrust,
@@ -27,7 +26,11 @@ ARGS = {
     "region": "us-east-1",
     "kms_key_arn": KEY,
     "bucket_arns": BUCKETS,
-    "human_principal_arns": ["arn:aws:iam::123456789012:role/SSO"],
+    "principal_arns": {
+        Persona.DATA_SCIENTIST: ["arn:aws:iam::123456789012:role/SSO-DataScience"],
+        Persona.ML_ENGINEER: ["arn:aws:iam::123456789012:role/SSO-MLEngineer"],
+        Persona.MODEL_APPROVER: ["arn:aws:iam::123456789012:role/SSO-ModelApprover"],
+    },
     "github": GitHubTrust(
         subject="repo:org/repo:environment:prod",
         preview_subjects=("repo:org/repo:pull_request", "repo:org/repo:ref:refs/heads/main"),
@@ -54,12 +57,13 @@ def trust(plan, persona: Persona) -> list[dict]:
     return statements(policy(plan.get("aws:iam/role:Role", f"personas-{persona.value}"), "assumeRolePolicy"))
 
 
-def test_every_role_has_a_boundary_and_the_deployer_its_own(plan):
+def test_every_role_has_a_boundary_and_the_ci_and_approver_roles_their_own(plan):
     roles = {r.inputs["name"]: r.inputs["permissionsBoundary"] for r in plan.of_type("aws:iam/role:Role")}
     assert set(roles) == {f"p-dev-{p.value}" for p in Persona}
-    deployer = roles.pop("p-dev-ci-deployer")
-    assert deployer.endswith(":policy/p-dev-deployer-boundary")
-    assert roles.pop("p-dev-ci-previewer") == deployer
+    assert roles.pop("p-dev-ci-deployer").endswith(":policy/p-dev-deployer-boundary")
+    # The previewer is assumable by every same-repository pull request: never under the deployer's ceiling.
+    assert roles.pop("p-dev-ci-previewer").endswith(":policy/p-dev-previewer-boundary")
+    assert roles.pop("p-dev-model-approver").endswith(":policy/p-dev-approver-boundary")
     assert set(roles.values()) == {"arn:aws:iam::123456789012:policy/p-dev-persona-boundary"}
 
 
@@ -102,17 +106,19 @@ def test_trust_is_pinned_per_persona(plan):
         "token.actions.githubusercontent.com:sub": "repo:org/repo:environment:prod",
     }
     services = {s["Principal"]["Service"] for s in trust(plan, Persona.TRAINING)}
-    assert services == {"sagemaker.amazonaws.com", "pods.eks.amazonaws.com"}
+    assert services == {"sagemaker.amazonaws.com"}  # pods use per-team roles, not this one
     assert all(
         s["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}} for s in trust(plan, Persona.TRAINING)
     )
-    [human] = trust(plan, Persona.DATA_SCIENTIST)
-    assert human["Principal"] == {"AWS": ["arn:aws:iam::123456789012:role/SSO"]}
+    for persona in (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER, Persona.MODEL_APPROVER):
+        [human] = trust(plan, persona)  # each persona trusts its own list only
+        assert human["Principal"] == {"AWS": ARGS["principal_arns"][persona]}
 
 
 @pytest.mark.parametrize("persona", list(Persona))
 def test_boundary_contains_every_allow_of_the_role(plan, persona):
-    name = "personas-deployer-boundary" if persona in CI_PERSONAS else "personas-boundary"
+    own = {Persona.CI_DEPLOYER: "deployer", Persona.CI_PREVIEWER: "previewer", Persona.MODEL_APPROVER: "approver"}
+    name = f"personas-{own[persona]}-boundary" if persona in own else "personas-boundary"
     allows = [s for s in statements(policy(plan.get("aws:iam/policy:Policy", name))) if s["Effect"] == "Allow"]
 
     def covered(action: str, resource: str) -> bool:
@@ -173,12 +179,16 @@ def test_deployer_creates_roles_only_with_a_boundary(plan):
 
 
 def test_deployer_cannot_widen_itself_or_the_boundaries(plan):
-    deny = next(s for s in deploy_policy(plan) if s["Sid"] == "DenySelfAndBoundaryChanges")
+    deny = next(s for s in deploy_policy(plan) if s["Sid"] == "DenyProtectedRolesAndPolicies")
     assert {"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:CreatePolicyVersion"} <= set(deny["Action"])
     assert set(deny["Resource"]) == {
         "arn:aws:iam::123456789012:role/p-dev-ci-deployer",
+        "arn:aws:iam::123456789012:role/p-dev-ci-previewer",
+        "arn:aws:iam::123456789012:role/p-dev-model-approver",
         "arn:aws:iam::123456789012:policy/p-dev-persona-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-service-boundary",
+        "arn:aws:iam::123456789012:policy/p-dev-previewer-boundary",
+        "arn:aws:iam::123456789012:policy/p-dev-approver-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-deployer-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-deploy-*",
     }
@@ -235,7 +245,7 @@ def test_deployer_may_attach_either_boundary_and_not_edit_them(plan):
         "arn:aws:iam::123456789012:policy/p-dev-persona-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-service-boundary",
     ]
-    deny = next(s for s in deploy_policy(plan) if s["Sid"] == "DenySelfAndBoundaryChanges")
+    deny = next(s for s in deploy_policy(plan) if s["Sid"] == "DenyProtectedRolesAndPolicies")
     assert "arn:aws:iam::123456789012:policy/p-dev-service-boundary" in deny["Resource"]
 
 

@@ -80,7 +80,14 @@ def test_subscriptions_are_created_from_the_list():
 def test_key_policy_lets_sns_publishers_use_the_key_only_for_this_accounts_topics():
     plan = record(
         lambda: (
-            EncryptionKey("k", {"account_id": "123456789012", "sns_publisher_principals": list(PUBLISHER_SERVICES)})
+            EncryptionKey(
+                "k",
+                {
+                    "account_id": "123456789012",
+                    "administrator_role_arns": ["arn:aws:iam::123456789012:role/admin"],
+                    "sns_publisher_principals": list(PUBLISHER_SERVICES),
+                },
+            )
             and None
         )
     )

@@ -313,14 +313,15 @@ def test_deployer_statements_scope_writes_by_env_tag_or_prefix():
 
 
 def test_persona_extra_statements_reach_the_persona_and_the_boundary_only():
-    from components.access import GitHubTrust, Persona, PersonaRoles
+    from components.access import HUMAN_PERSONAS, GitHubTrust, Persona, PersonaRoles
     from components.serving import inference_statements
 
     extras = inference_statements("123456789012", "us-east-1", "p-dev", "vpc-1")
     args = {
         "name_prefix": "p-dev", "account_id": "123456789012", "region": "us-east-1", "kms_key_arn": KEY,
         "bucket_arns": {z: f"arn:aws:s3:::p-dev-{z}" for z in ("raw", "curated", "features", "artifacts")},
-        "human_principal_arns": ["arn:aws:iam::123456789012:role/Human"], "github": GitHubTrust("repo:o/r:ref:x"),
+        "principal_arns": {p: [f"arn:aws:iam::123456789012:role/{p.value}"] for p in HUMAN_PERSONAS},
+        "github": GitHubTrust("repo:o/r:ref:x"),
         "extra_statements": {Persona.INFERENCE: extras},
     }  # fmt: skip
     plan = record(lambda: PersonaRoles("personas", args) and None)

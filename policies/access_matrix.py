@@ -1,0 +1,457 @@
+"""The access matrix: who may do what to which resource, escalation attempts included, decided by
+`policies.iam_eval` over the policies a stack's plan registers (identity policies, boundaries, the data key's
+key policy, role trust policies).
+
+`ROWS` is the matrix; `world(plan)` reads a plan (`infra.offline.Plan.to_dict()` shape); `decide_row` answers one
+row; `markdown()` renders the "who can do what" table of docs/security.md (`python -m policies.access_matrix
+--write` regenerates it; a test keeps it current).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policies.iam_eval import Decision, Principal, Request, conditions_hold, evaluate
+
+ROLE = "aws:iam/role:Role"
+MANAGED = "aws:iam/policy:Policy"
+INLINE = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+KEY = "aws:kms/key:Key"
+
+
+@dataclass
+class World:
+    """A stack's IAM as the evaluator needs it."""
+
+    account: str
+    region: str
+    prefix: str
+    env: str
+    principals: dict[str, Principal]
+    """By physical role name."""
+    trust: dict[str, dict]
+    """Trust policy by physical role name."""
+    key_policy: dict
+    key_arn: str
+    buckets: dict[str, str]
+    """Data-lake bucket names by zone."""
+
+    def role(self, short: str) -> Principal:
+        """A role by its name without the env prefix (e.g. `ci-deployer`)."""
+        return self.principals[f"{self.prefix}-{short}"]
+
+    def role_arn(self, short: str) -> str:
+        """ARN of `<prefix>-<short>`."""
+        return f"arn:aws:iam::{self.account}:role/{self.prefix}-{short}"
+
+    def fill(self, text: str) -> str:
+        """Substitute {account}, {region}, {prefix}, {env}, {key}, {bucket:<zone>} and {role:<short>}."""
+        lookup = _Lookup(self)
+        return re.sub(r"\{([a-z]+(?::[a-z0-9-]+)?)\}", lambda m: lookup[m.group(1)], text)
+
+
+class _Lookup(dict):
+    def __init__(self, w: World) -> None:
+        super().__init__(account=w.account, region=w.region, prefix=w.prefix, env=w.env, key=w.key_arn)
+        self.world = w
+
+    def __missing__(self, key: str) -> str:
+        kind, _, name = key.partition(":")
+        if kind == "bucket":
+            return self.world.buckets[name]
+        if kind == "role":
+            return self.world.role_arn(name)
+        if kind == "policy":
+            return f"arn:aws:iam::{self.world.account}:policy/{self.world.prefix}-{name}"
+        raise KeyError(key)
+
+
+def _doc(text: Any) -> dict:
+    return json.loads(text) if isinstance(text, str) else dict(text)
+
+
+def world(plan: Mapping[str, Any]) -> World:
+    """The stack's roles (inline, attached and boundary policies), trusts and data-key policy from a plan dict."""
+    resources = plan["resources"]
+    of = lambda t: [r for r in resources if r["type"] == t]  # noqa: E731
+    roles = {r["inputs"]["name"]: r for r in of(ROLE)}
+    by_logical_id = {f"{r['name']}-id": r["inputs"]["name"] for r in of(ROLE)}
+    managed = {}
+    for p in of(MANAGED):
+        managed[p["inputs"]["name"]] = _doc(p["inputs"]["policy"])
+    account = next(iter(roles.values()))["inputs"]["permissionsBoundary"].split(":")[4]
+    by_arn = {f"arn:aws:iam::{account}:policy/{name}": doc for name, doc in managed.items()}
+    policies: dict[str, list[dict]] = {name: [] for name in roles}
+    for inline in of(INLINE):
+        policies[by_logical_id.get(inline["inputs"]["role"], inline["inputs"]["role"])].append(
+            _doc(inline["inputs"]["policy"])
+        )
+    for attachment in of(ATTACHMENT):
+        # AWS-managed policies are not in the plan: they count as granting nothing here (a Deny stays a Deny).
+        if doc := by_arn.get(attachment["inputs"]["policyArn"]):
+            policies[attachment["inputs"]["role"]].append(doc)
+    principals = {
+        name: Principal(
+            arn=f"arn:aws:iam::{account}:role/{name}",
+            policies=policies[name],
+            boundary=by_arn.get(role["inputs"].get("permissionsBoundary")),
+        )
+        for name, role in roles.items()
+    }
+    [key] = [k for k in of(KEY) if k["name"] == "data-key-key"]
+    outputs = plan["outputs"]
+    prefix = next(n for n in roles if n.endswith("-ci-deployer")).removesuffix("-ci-deployer")
+    return World(
+        account=account,
+        region=outputs["data_key_arn"].split(":")[3],
+        prefix=prefix,
+        env=outputs["environment"],
+        principals=principals,
+        trust={name: _doc(role["inputs"]["assumeRolePolicy"]) for name, role in roles.items()},
+        key_policy=_doc(key["inputs"]["policy"]),
+        key_arn=outputs["data_key_arn"],
+        buckets=dict(outputs["buckets"]),
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """One question of the matrix."""
+
+    id: str
+    principal: str
+    """Role name without the env prefix; `sso:<persona>` means the first principal trusted by that persona's role;
+    `any:<name>` an unnamed account role `<name>` with the given `grant` as its only policy."""
+    action: str
+    resource: str
+    """Template (see `World.fill`)."""
+    expected: Decision
+    says: str
+    """The row in words, for the table."""
+    context: Mapping[str, Any] = field(default_factory=dict)
+    """Request context; string values are templates too."""
+    assume: bool = False
+    """The question is "may the principal assume role `resource`?" (trust policy of that role)."""
+    kms: bool = False
+    """The resource is the data key: its key policy decides too."""
+    extra_policy: Mapping[str, Any] | None = None
+    """A further identity policy on the principal (e.g. what a rogue deployer would put on a role)."""
+    grant: Mapping[str, Any] | None = None
+    """Identity policy of an `any:` principal."""
+
+    @property
+    def allowed(self) -> bool:
+        """The expected answer is Allow."""
+        return self.expected is Decision.ALLOW
+
+
+ALLOW, DENY = Decision.ALLOW, Decision.EXPLICIT_DENY
+IMPLICIT = Decision.IMPLICIT_DENY
+D, P, A, DS, ML, T, INF, TEAM = (
+    "ci-deployer", "ci-previewer", "model-approver", "data-scientist", "ml-engineer", "training", "inference",
+    "team-vision",
+)  # fmt: skip
+ROLE_ARN = "arn:aws:iam::{account}:role/{prefix}-"
+PERSONA_B, SERVICE_B = "{policy:persona-boundary}", "{policy:service-boundary}"
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+POD_IDENTITY = {
+    "aws:SourceAccount": "{account}", "aws:SourceArn": "arn:aws:eks:{region}:{account}:cluster/{prefix}-training",
+    "aws:RequestTag/kubernetes-namespace": "vision", "aws:RequestTag/kubernetes-service-account": "training",
+}  # fmt: skip
+"""The session tags and source of a Pod Identity request from team vision's `training` service account."""
+EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+ROWS: tuple[Row, ...] = (
+    # --- the CI deployer: escalation attempts -----------------------------------------------------------------
+    Row("deployer-widens-previewer", D, "iam:PutRolePolicy", ROLE_ARN + P, DENY,
+        "put an inline policy on the previewer role", {"iam:PermissionsBoundary": "{policy:previewer-boundary}"}),
+    Row("deployer-admin-on-previewer", D, "iam:AttachRolePolicy", ROLE_ARN + P, DENY,
+        "attach AdministratorAccess to the previewer",
+        {"iam:PolicyARN": ADMIN_POLICY, "iam:PermissionsBoundary": "{policy:previewer-boundary}"}),
+    Row("deployer-admin-on-persona", D, "iam:AttachRolePolicy", ROLE_ARN + DS, IMPLICIT,
+        "attach AdministratorAccess to a persona role",
+        {"iam:PolicyARN": ADMIN_POLICY, "iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-admin-on-service-role", D, "iam:AttachRolePolicy", ROLE_ARN + "training-cluster", IMPLICIT,
+        "attach AdministratorAccess to a service role",
+        {"iam:PolicyARN": ADMIN_POLICY, "iam:PermissionsBoundary": SERVICE_B}),
+    Row("deployer-own-policy-on-persona", D, "iam:AttachRolePolicy", ROLE_ARN + DS, DENY,
+        "attach its own deploy policy to a persona role",
+        {"iam:PolicyARN": "{policy:deploy-network}", "iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-retrusts-previewer", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + P, DENY,
+        "re-trust the previewer", {"iam:PermissionsBoundary": "{policy:previewer-boundary}"}),
+    Row("deployer-retrusts-data-scientist", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + DS, DENY,
+        "re-trust a person's role (data scientist)", {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-retrusts-approver", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + A, DENY,
+        "re-trust the model approver", {"iam:PermissionsBoundary": "{policy:approver-boundary}"}),
+    Row("deployer-deletes-data-scientist", D, "iam:DeleteRole", ROLE_ARN + DS, DENY,
+        "delete a person's role (to recreate it with another trust)", {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-widens-approver", D, "iam:PutRolePolicy", ROLE_ARN + A, DENY,
+        "put an inline policy on the model approver", {"iam:PermissionsBoundary": "{policy:approver-boundary}"}),
+    Row("deployer-widens-itself", D, "iam:PutRolePolicy", ROLE_ARN + D, DENY,
+        "put an inline policy on itself", {"iam:PermissionsBoundary": "{policy:deployer-boundary}"}),
+    Row("deployer-rebounds-previewer", D, "iam:PutRolePermissionsBoundary", ROLE_ARN + P, DENY,
+        "swap the previewer's boundary for the persona boundary", {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-removes-boundary", D, "iam:DeleteRolePermissionsBoundary", ROLE_ARN + DS, DENY,
+        "remove a role's boundary", {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-edits-boundary", D, "iam:CreatePolicyVersion", PERSONA_B, DENY,
+        "rewrite the persona boundary"),
+    Row("deployer-role-without-boundary", D, "iam:CreateRole", ROLE_ARN + "escape", IMPLICIT,
+        "create a role without a boundary"),
+    Row("deployer-role-foreign-boundary", D, "iam:CreateRole", ROLE_ARN + "escape", IMPLICIT,
+        "create a role with a boundary of its choosing",
+        {"iam:PermissionsBoundary": "arn:aws:iam::{account}:policy/wide-open"}),
+    Row("deployer-role-own-boundary", D, "iam:CreateRole", ROLE_ARN + "escape", IMPLICIT,
+        "create a role with its own (deployer) boundary", {"iam:PermissionsBoundary": "{policy:deployer-boundary}"}),
+    Row("deployer-role-other-prefix", D, "iam:CreateRole", "arn:aws:iam::{account}:role/another-team-role", IMPLICIT,
+        "create a role outside its prefix, even with the persona boundary", {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-tags-foreign-key", D, "kms:TagResource", "arn:aws:kms:{region}:{account}:key/foreign-key", DENY,
+        "tag a foreign KMS key into the env", {"aws:RequestTag/env": "{env}", "aws:TagKeys": ["env"]}),
+    Row("deployer-tags-other-env-key", D, "kms:TagResource", "arn:aws:kms:{region}:{account}:key/other-env-key", DENY,
+        "re-tag another environment's KMS key",
+        {"aws:RequestTag/env": "{env}", "aws:ResourceTag/env": "other", "aws:TagKeys": ["env"]}),
+    Row("deployer-tags-foreign-cluster", D, "eks:TagResource", "arn:aws:eks:{region}:{account}:cluster/other-cluster",
+        IMPLICIT, "tag a foreign EKS cluster into the env", {"aws:RequestTag/env": "{env}", "aws:TagKeys": ["env"]}),
+    Row("deployer-tags-audit-log-group", D, "logs:TagResource",
+        "arn:aws:logs:{region}:{account}:log-group:aws-cloudtrail-logs-org", IMPLICIT,
+        "tag the audit trail's log group into the env", {"aws:RequestTag/env": "{env}", "aws:TagKeys": ["env"]}),
+    Row("deployer-tags-foreign-model-group", D, "sagemaker:AddTags",
+        "arn:aws:sagemaker:{region}:{account}:model-package-group/churn-model", DENY,
+        "tag an existing untagged model group into the env", {"aws:RequestTag/env": "{env}", "aws:TagKeys": ["env"]}),
+    Row("deployer-creates-user", D, "iam:CreateUser", "arn:aws:iam::{account}:user/{prefix}-backdoor", DENY,
+        "create an IAM user"),
+    Row("deployer-creates-access-key", D, "iam:CreateAccessKey", "arn:aws:iam::{account}:user/alice", DENY,
+        "create an access key"),
+    Row("deployer-grants-itself-key", D, "kms:CreateGrant", "{key}", IMPLICIT,
+        "grant itself use of the data key (not for an AWS resource)", {"kms:GrantIsForAWSResource": False}, kms=True),
+    # --- the CI deployer: what it must still do ---------------------------------------------------------------
+    Row("deployer-creates-persona-bounded-role", D, "iam:CreateRole", ROLE_ARN + "new-role", ALLOW,
+        "create an env role with the persona boundary", {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-creates-service-bounded-role", D, "iam:CreateRole", ROLE_ARN + "new-service-role", ALLOW,
+        "create an env role with the service boundary", {"iam:PermissionsBoundary": SERVICE_B}),
+    Row("deployer-updates-persona-policy", D, "iam:PutRolePolicy", ROLE_ARN + DS, ALLOW,
+        "update a persona's inline policy (capped by the persona boundary)", {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-attaches-eks-node-policy", D, "iam:AttachRolePolicy", ROLE_ARN + "training-system-node", ALLOW,
+        "attach an approved AWS-managed policy to a service role",
+        {"iam:PolicyARN": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "iam:PermissionsBoundary": SERVICE_B}),
+    Row("deployer-attaches-env-policy", D, "iam:AttachRolePolicy", ROLE_ARN + "training", ALLOW,
+        "attach an env policy to a bounded role",
+        {"iam:PolicyARN": "{policy:shared-reader}", "iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-creates-env-key", D, "kms:CreateKey", "*", ALLOW, "create a key tagged for the env",
+        {"aws:RequestTag/env": "{env}", "aws:TagKeys": ["env"]}),
+    Row("deployer-tags-env-key", D, "kms:TagResource", "{key}", ALLOW, "re-tag the env's own key",
+        {"aws:RequestTag/env": "{env}", "aws:ResourceTag/env": "{env}", "aws:TagKeys": ["env"]}, kms=True),
+    Row("deployer-rotates-env-key", D, "kms:EnableKeyRotation", "{key}", ALLOW, "administer the env key",
+        {"aws:ResourceTag/env": "{env}"}, kms=True),
+    # --- a persona widened by the deployer stays inside its boundary ------------------------------------------
+    Row("widened-persona-creates-user", DS, "iam:CreateUser", "arn:aws:iam::{account}:user/x", DENY,
+        "create a user, even after the deployer put `*` on the role", extra_policy=EVERYTHING),
+    Row("widened-persona-reads-foreign-bucket", DS, "s3:GetObject", "arn:aws:s3:::someone-elses-bucket/x", IMPLICIT,
+        "read another bucket, even after the deployer put `*` on the role", extra_policy=EVERYTHING),
+    # --- the previewer ----------------------------------------------------------------------------------------
+    Row("previewer-writes-data", P, "s3:PutObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT, "write to the data lake"),
+    Row("previewer-reads-data", P, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT, "read data-lake objects"),
+    Row("previewer-creates-role", P, "iam:CreateRole", ROLE_ARN + "escape", DENY, "create a role",
+        {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("previewer-widens-itself", P, "iam:PutRolePolicy", ROLE_ARN + P, DENY, "put a policy on itself"),
+    Row("previewer-decrypts-data", P, "kms:Decrypt", "{key}", IMPLICIT, "decrypt with the data key",
+        {"kms:ViaService": "s3.{region}.amazonaws.com"}, kms=True),
+    Row("previewer-deletes-cluster", P, "eks:DeleteCluster", "arn:aws:eks:{region}:{account}:cluster/{prefix}-training",
+        IMPLICIT, "delete the cluster"),
+    Row("previewer-reads-roles", P, "iam:GetRole", ROLE_ARN + DS, ALLOW, "read role configuration"),
+    Row("previewer-reads-key-policy", P, "kms:GetKeyPolicy", "{key}", ALLOW, "read the key policy", kms=True),
+    # --- people and personas ----------------------------------------------------------------------------------
+    Row("scientist-reads-raw", DS, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/customers/2026.parquet", ALLOW,
+        "read raw data"),
+    Row("scientist-decrypts-through-s3", DS, "kms:Decrypt", "{key}", ALLOW, "decrypt through S3",
+        {"kms:ViaService": "s3.{region}.amazonaws.com"}, kms=True),
+    Row("scientist-decrypts-directly", DS, "kms:Decrypt", "{key}", IMPLICIT, "decrypt outside S3", kms=True),
+    Row("scientist-writes-curated", DS, "s3:PutObject", "arn:aws:s3:::{bucket:curated}/x", IMPLICIT,
+        "write curated data"),
+    Row("scientist-writes-sandbox", DS, "s3:PutObject", "arn:aws:s3:::{bucket:features}/sandbox/x", ALLOW,
+        "write the features sandbox"),
+    Row("scientist-approves-model", DS, "sagemaker:UpdateModelPackage",
+        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/3", DENY, "approve a model version",
+        {"sagemaker:ModelApprovalStatus": "Approved"}),
+    Row("scientist-assumes-ml-engineer", "sso:data-scientist", "sts:AssumeRole", ML, IMPLICIT,
+        "assume the ML-engineer role", assume=True),
+    Row("scientist-assumes-approver", "sso:data-scientist", "sts:AssumeRole", A, IMPLICIT,
+        "assume the model-approver role", assume=True),
+    Row("scientist-assumes-own-role", "sso:data-scientist", "sts:AssumeRole", DS, ALLOW,
+        "assume the data-scientist role", assume=True),
+    Row("engineer-approves-model", ML, "sagemaker:UpdateModelPackage",
+        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/3", DENY, "approve a model version",
+        {"sagemaker:ModelApprovalStatus": "Approved"}),
+    Row("engineer-registers-approved", ML, "sagemaker:CreateModelPackage",
+        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/4", IMPLICIT,
+        "register a version as already approved", {"sagemaker:ModelApprovalStatus": "Approved"}),
+    Row("engineer-registers-pending", ML, "sagemaker:CreateModelPackage",
+        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/4", ALLOW,
+        "register a version pending approval", {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}),
+    Row("engineer-job-outside-vpc", ML, "sagemaker:CreateTrainingJob",
+        "arn:aws:sagemaker:{region}:{account}:training-job/x", IMPLICIT,
+        "start a training job outside the VPC", {"sagemaker:VolumeKmsKey": "{key}", "sagemaker:OutputKmsKey": "{key}",
+                                                 "sagemaker:InterContainerTrafficEncryption": True}),
+    Row("engineer-job-unencrypted", ML, "sagemaker:CreateProcessingJob",
+        "arn:aws:sagemaker:{region}:{account}:processing-job/x", IMPLICIT,
+        "start a processing job without the env key", {"sagemaker:VpcSubnets": ["subnet-1"],
+                                                       "sagemaker:InterContainerTrafficEncryption": True}),
+    Row("engineer-job-in-vpc-with-key", ML, "sagemaker:CreateTrainingJob",
+        "arn:aws:sagemaker:{region}:{account}:training-job/x", ALLOW,
+        "start an encrypted training job in the VPC",
+        {"sagemaker:VolumeKmsKey": "{key}", "sagemaker:OutputKmsKey": "{key}", "sagemaker:VpcSubnets": ["subnet-1"],
+         "sagemaker:InterContainerTrafficEncryption": True}),
+    Row("approver-approves-model", A, "sagemaker:UpdateModelPackage",
+        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/3", ALLOW, "approve a model version",
+        {"sagemaker:ModelApprovalStatus": "Approved"}),
+    Row("approver-writes-models", A, "s3:PutObject", "arn:aws:s3:::{bucket:artifacts}/models/x", IMPLICIT,
+        "overwrite model artifacts"),
+    Row("approver-trains", A, "sagemaker:CreateTrainingJob", "arn:aws:sagemaker:{region}:{account}:training-job/x",
+        IMPLICIT, "start a training job",
+        {"sagemaker:VolumeKmsKey": "{key}", "sagemaker:OutputKmsKey": "{key}", "sagemaker:VpcSubnets": ["subnet-1"],
+         "sagemaker:InterContainerTrafficEncryption": True}),
+    Row("approver-assumes-ml-engineer", "sso:model-approver", "sts:AssumeRole", ML, IMPLICIT,
+        "assume the ML-engineer role", assume=True),
+    Row("pods-assume-training-role", "service:pods.eks.amazonaws.com", "sts:AssumeRole", T, IMPLICIT,
+        "EKS pods assume the training persona (unused trust removed)", assume=True),
+    Row("pods-of-another-team-assume-team-role", "service:pods.eks.amazonaws.com", "sts:AssumeRole", TEAM,
+        IMPLICIT, "pods of team nlp take team vision's role",
+        {**POD_IDENTITY, "aws:RequestTag/kubernetes-namespace": "nlp"}, assume=True),
+    Row("team-pods-assume-team-role", "service:pods.eks.amazonaws.com", "sts:AssumeRole", TEAM, ALLOW,
+        "its training pods take its role", POD_IDENTITY, assume=True),
+    Row("inference-reads-models", INF, "s3:GetObject", "arn:aws:s3:::{bucket:artifacts}/models/churn/model.tar.gz",
+        ALLOW, "read model artifacts"),
+    Row("inference-reads-raw", INF, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT, "read raw data"),
+    Row("team-writes-own-prefix", TEAM, "s3:PutObject", "arn:aws:s3:::{bucket:features}/teams/vision/f.parquet",
+        ALLOW, "write its own prefix (team vision)"),
+    Row("team-reads-other-team", TEAM, "s3:GetObject", "arn:aws:s3:::{bucket:features}/teams/nlp/f.parquet",
+        IMPLICIT, "read another team's prefix (vision reading nlp)"),
+    Row("team-writes-raw", TEAM, "s3:PutObject", "arn:aws:s3:::{bucket:raw}/teams/vision/x", IMPLICIT,
+        "write raw data"),
+    # --- the data key against broad IAM rights ----------------------------------------------------------------
+    Row("iam-kms-admin-takes-key", "any:kms-power-user", "kms:PutKeyPolicy", "{key}", IMPLICIT,
+        "an account role with `kms:*` in IAM rewrites the key policy", kms=True,
+        grant={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}),
+    Row("iam-kms-admin-decrypts", "any:kms-power-user", "kms:Decrypt", "{key}", IMPLICIT,
+        "an account role with `kms:*` in IAM decrypts through S3", {"kms:ViaService": "s3.{region}.amazonaws.com"},
+        kms=True,
+        grant={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}),
+)  # fmt: skip
+"""The questions; `expected` is the AWS decision (explicit or implicit deny both refuse the request)."""
+
+
+def _fill_context(w: World, context: Mapping[str, Any]) -> dict[str, Any]:
+    def one(value: Any) -> Any:
+        if isinstance(value, str):
+            return w.fill(value)
+        if isinstance(value, list):
+            return [one(v) for v in value]
+        return value
+
+    return {key: one(value) for key, value in context.items()}
+
+
+def decide_row(w: World, row: Row) -> Decision:
+    """The evaluator's answer to `row` in world `w`."""
+    context = _fill_context(w, row.context)
+    if row.assume:
+        return _assume(w, row)
+    kind, _, name = row.principal.partition(":")
+    if kind == "any":
+        principal = Principal(f"arn:aws:iam::{w.account}:role/{name}", [row.grant or {}])
+    else:
+        principal = w.role(row.principal)
+        if row.extra_policy:
+            principal = Principal(principal.arn, [*principal.policies, row.extra_policy], principal.boundary)
+    request = Request(principal.arn, row.action, w.fill(row.resource), context)
+    return evaluate(principal, request, key_policy=w.key_policy if row.kms else None).decision
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _assume(w: World, row: Row) -> Decision:
+    """Trust-policy question. `sso:<persona>`: the first principal that persona's own role trusts (one person's
+    permission-set role), asking to assume role `row.resource`."""
+    kind, _, name = row.principal.partition(":")
+    if kind == "sso":
+        [own] = [s for s in w.trust[f"{w.prefix}-{name}"]["Statement"] if "AWS" in s.get("Principal", {})]
+        caller, field_ = _listed(own["Principal"]["AWS"])[0], "AWS"
+    else:
+        caller, field_ = name, "Service"
+    request = Request(caller, row.action, w.role_arn(row.resource), _fill_context(w, row.context))
+    for statement in w.trust[f"{w.prefix}-{row.resource}"]["Statement"]:
+        hit = caller in _listed(statement.get("Principal", {}).get(field_, []))
+        if (
+            hit
+            and row.action in _listed(statement["Action"])
+            and statement["Effect"] == "Allow"
+            and conditions_hold(statement.get("Condition"), request)
+        ):
+            return Decision.ALLOW
+    return Decision.IMPLICIT_DENY
+
+
+SUBJECTS = {
+    "ci-deployer": "CI deployer (`pulumi up` from the protected branch/environment)",
+    "ci-previewer": "CI previewer (pull requests, drift checks)",
+    "data-scientist": "data scientist",
+    "ml-engineer": "ML engineer",
+    "model-approver": "model approver",
+    "training": "training (SageMaker jobs)",
+    "inference": "inference (endpoints)",
+    "team-vision": "a team's pods (team vision)",
+    "any:kms-power-user": "any other account role with broad KMS rights",
+}
+"""Table subjects by row principal (the `sso:` and `service:` principals are listed under the role they try)."""
+
+
+def _subject(row: Row) -> str:
+    if row.principal.startswith("sso:"):
+        return SUBJECTS[row.principal.removeprefix("sso:")]
+    if row.principal.startswith("service:"):
+        return SUBJECTS[row.resource]
+    return SUBJECTS[row.principal]
+
+
+def markdown() -> str:
+    """The "who can do what" table: per principal, what the matrix allows and what it refuses."""
+    lines = ["| principal | can | cannot |", "|---|---|---|"]
+    for subject in dict.fromkeys(_subject(r) for r in ROWS):
+        rows = [r for r in ROWS if _subject(r) == subject]
+        can = "; ".join(r.says for r in rows if r.allowed) or "—"
+        cannot = "; ".join(r.says for r in rows if not r.allowed) or "—"
+        lines.append(f"| {subject} | {can} | {cannot} |")
+    return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- access-matrix:begin -->", "<!-- access-matrix:end -->"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "security.md"
+
+
+def doc_block(text: str) -> str:
+    """The generated table inside docs/security.md."""
+    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n") + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """`--write` regenerates the table in docs/security.md; otherwise prints it."""
+    if argv == ["--write"]:
+        text = DOC.read_text()
+        head, rest = text.split(BEGIN, 1)
+        DOC.write_text(f"{head}{BEGIN}\n{markdown()}{END}{rest.split(END, 1)[1]}")
+        return 0
+    print(markdown(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
