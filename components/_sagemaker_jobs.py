@@ -23,6 +23,14 @@ PIPELINE_JOB_ACTIONS = [
     "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:AddTags", "sagemaker:ListTags",
 ]  # fmt: skip
 """What SageMaker Pipelines does, as a pipeline role, to run the steps and register the model."""
+CHECK_MODEL_ACTIONS = ["sagemaker:CreateModel", "sagemaker:DescribeModel"]
+"""The CreateModel step (the model Clarify's checks serve from a temporary shadow endpoint)."""
+SHADOW_ENDPOINT_ACTIONS = [
+    "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DeleteEndpointConfig",
+    "sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint",
+    "sagemaker:InvokeEndpoint", "sagemaker:AddTags",
+]  # fmt: skip
+"""What a Clarify model-bias or explainability check job does with its temporary `sm-clarify-*` endpoint."""
 
 
 def training_job_statements(account_id: str, region: str, vpc_id: pulumi.Input[str]) -> list[_iam.Statement]:
@@ -40,6 +48,9 @@ def training_job_statements(account_id: str, region: str, vpc_id: pulumi.Input[s
         # PutMetricData is authorized only on "*"; the namespace condition keeps it to SageMaker's metrics.
         {"Sid": "TrainingJobMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
          "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}},
+        {"Sid": "ClarifyShadowEndpoints", "Effect": "Allow", "Action": SHADOW_ENDPOINT_ACTIONS,
+         "Resource": [f"arn:aws:sagemaker:{region}:{account_id}:endpoint/sm-clarify-*",
+                      f"arn:aws:sagemaker:{region}:{account_id}:endpoint-config/sm-clarify-*"]},
     ]  # fmt: skip
 
 
@@ -52,9 +63,12 @@ def pipeline_operator_statements(
     sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
     return [
         {"Sid": "PipelineJobsAndPackages", "Effect": "Allow",
-         "Action": [*PIPELINE_JOB_ACTIONS, "sagemaker:UpdateModelPackage"],
+         "Action": [*PIPELINE_JOB_ACTIONS, *CHECK_MODEL_ACTIONS, "sagemaker:UpdateModelPackage"],
          "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*",
-                      f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},
+                      f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*", f"{sagemaker}:model/*"]},
+        # The quality and Clarify checks look up the latest approved version's baselines; no resource scoping.
+        {"Sid": "LookUpApprovedBaselines", "Effect": "Allow", "Action": "sagemaker:ListModelPackages",
+         "Resource": "*"},
         {"Sid": "RunEnvPipelines", "Effect": "Allow",
          "Action": ["sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution",
                     "sagemaker:DescribePipeline", "sagemaker:ListPipelineExecutions",

@@ -10,6 +10,7 @@ import pulumi
 
 from components._sagemaker_jobs import pipeline_operator_statements, training_job_statements
 from components.access import Persona, role_arn
+from components.model_monitoring import bias_constraints_document
 from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from infra.config import PlatformSettings
 from infra.config.pipelines import PipelineSettings
@@ -67,7 +68,9 @@ def build_pipelines(
             f"pipeline-{config.name}",
             {
                 "pipeline_name": pipeline_name(settings, config),
-                "template": kind.template(),
+                "template": kind.template(config.training_storage),
+                "assets": kind.assets(),
+                "config_files": {"bias-constraints.json": bias_limits(config)},
                 "scripts": scripts,
                 "source_archive_base64": source_archive_base64(scripts),
                 "source_hash": source_hash(scripts),
@@ -93,6 +96,11 @@ def build_pipelines(
                     "metric": config.metric.value,
                     "metric_threshold": config.threshold,
                     "target_column": config.target_column,
+                    "skip_drift_checks": config.skip_drift_checks,
+                    "bias_facet": config.bias.facet,
+                    "bias_facet_values": list(config.bias.facet_values),
+                    "max_mean_shift": config.data_validation.max_mean_shift_std,
+                    "max_missing_increase": config.data_validation.max_missing_increase,
                 },
                 "schedule_expression": config.schedule,
                 "schedule_timezone": config.schedule_timezone,
@@ -112,6 +120,19 @@ def build_pipelines(
                 base,
             )
     return built
+
+
+def bias_limits(config: PipelineSettings) -> dict[str, Any]:
+    """The configured bias limits as the Clarify constraints file the bias checks compare with."""
+    bias = config.bias
+    return bias_constraints_document(
+        label=config.target_column,
+        facet=bias.facet,
+        facet_values=bias.facet_values,
+        max_class_imbalance=bias.max_class_imbalance,
+        max_label_imbalance=bias.max_label_imbalance,
+        max_dppl=bias.max_dppl,
+    )
 
 
 def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, Any]]:
