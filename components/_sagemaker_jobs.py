@@ -23,12 +23,11 @@ PIPELINE_JOB_ACTIONS = [
     "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:AddTags", "sagemaker:ListTags",
 ]  # fmt: skip
 """What SageMaker Pipelines does, as a pipeline role, to run the steps and register the model."""
-CHECK_MODEL_ACTIONS = ["sagemaker:CreateModel", "sagemaker:DescribeModel"]
+CHECK_MODEL_ACTIONS = ["sagemaker:CreateModel"]
 """The CreateModel step (the model Clarify's checks serve from a temporary shadow endpoint)."""
 SHADOW_ENDPOINT_ACTIONS = [
-    "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DeleteEndpointConfig",
-    "sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint",
-    "sagemaker:InvokeEndpoint", "sagemaker:AddTags",
+    "sagemaker:CreateEndpointConfig", "sagemaker:DeleteEndpointConfig", "sagemaker:CreateEndpoint",
+    "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:InvokeEndpoint",
 ]  # fmt: skip
 """What a Clarify model-bias or explainability check job does with its temporary `sm-clarify-*` endpoint."""
 
@@ -42,16 +41,23 @@ def training_job_statements(account_id: str, region: str, vpc_id: pulumi.Input[s
         {"Sid": "TrainingNetworkInterfacesInEnvVpc", "Effect": "Allow", "Action": ENI_WRITE_ACTIONS,
          "Resource": "*", "Condition": {"ArnEquals": {"ec2:Vpc": vpc_arn}}},
         {"Sid": "TrainingDescribeNetwork", "Effect": "Allow", "Action": ENI_DESCRIBE_ACTIONS, "Resource": "*"},
+        # Training and processing jobs (pipeline steps, checks): /aws/sagemaker/TrainingJobs and ProcessingJobs.
         {"Sid": "TrainingJobLogs", "Effect": "Allow", "Action": LOG_ACTIONS,
-         "Resource": [f"{logs}:/aws/sagemaker/TrainingJobs", f"{logs}:/aws/sagemaker/TrainingJobs:log-stream:*",
-                      f"{logs}:/aws/sagemaker/ProcessingJobs", f"{logs}:/aws/sagemaker/ProcessingJobs:log-stream:*"]},
-        # PutMetricData is authorized only on "*"; the namespace condition keeps it to SageMaker's metrics.
-        {"Sid": "TrainingJobMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
-         "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}},
+         "Resource": f"{logs}:/aws/sagemaker/*Jobs*"},  # the groups and their streams
+        sagemaker_metrics_statement(),
+        # Clarify's model checks serve the candidate from a temporary endpoint (and endpoint config) sm-clarify-*.
         {"Sid": "ClarifyShadowEndpoints", "Effect": "Allow", "Action": SHADOW_ENDPOINT_ACTIONS,
-         "Resource": [f"arn:aws:sagemaker:{region}:{account_id}:endpoint/sm-clarify-*",
-                      f"arn:aws:sagemaker:{region}:{account_id}:endpoint-config/sm-clarify-*"]},
+         "Resource": f"arn:aws:sagemaker:{region}:{account_id}:endpoint*/sm-clarify-*"},
     ]  # fmt: skip
+
+
+def sagemaker_metrics_statement() -> _iam.Statement:
+    """Job and Model Monitor metrics (one Sid, so the shared persona boundary carries it once). PutMetricData is
+    authorized only on "*"; the namespace condition keeps it to SageMaker's namespaces."""
+    return {
+        "Sid": "SageMakerMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+        "Condition": {"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
+    }  # fmt: skip
 
 
 def pipeline_operator_statements(
@@ -65,9 +71,9 @@ def pipeline_operator_statements(
         {"Sid": "PipelineJobsAndPackages", "Effect": "Allow",
          "Action": [*PIPELINE_JOB_ACTIONS, *CHECK_MODEL_ACTIONS, "sagemaker:UpdateModelPackage"],
          "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*",
-                      f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*", f"{sagemaker}:model/*"]},
+                      f"{sagemaker}:model-package*/*", f"{sagemaker}:model/*"]},
         # The quality and Clarify checks look up the latest approved version's baselines; no resource scoping.
-        {"Sid": "LookUpApprovedBaselines", "Effect": "Allow", "Action": "sagemaker:ListModelPackages",
+        {"Sid": "ApprovedBaselines", "Effect": "Allow", "Action": "sagemaker:ListModelPackages",
          "Resource": "*"},
         {"Sid": "RunEnvPipelines", "Effect": "Allow",
          "Action": ["sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution",

@@ -34,7 +34,7 @@ JOB_ACTIONS = [
 """What SageMaker Pipelines does, as the pipeline role, to run the pipeline's jobs."""
 REGISTER_ACTIONS = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"]
 """Registering the model version into its group."""
-MODEL_ACTIONS = ["sagemaker:CreateModel", "sagemaker:DescribeModel"]
+MODEL_ACTIONS = ["sagemaker:CreateModel"]
 """The CreateModel step: the model Clarify's temporary shadow endpoint serves during the checks."""
 BASELINE_LOOKUP_ACTIONS = ["sagemaker:ListModelPackages"]
 """Quality and Clarify checks look up the latest approved version's baselines (no resource-level scoping)."""
@@ -386,7 +386,7 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
             "Condition": {"Null": {"sagemaker:VpcSubnets": "false"}},
         },
         {
-            "Sid": "LookUpApprovedBaselines",
+            "Sid": "ApprovedBaselines",
             "Effect": "Allow",
             "Action": BASELINE_LOOKUP_ACTIONS,
             "Resource": "*",
@@ -471,7 +471,7 @@ def pipeline_boundary_statements(args: TrainingPipelineArgs, pipeline_arn: str) 
                 f"{sagemaker}:model/*",
             ],
         },
-        {"Sid": "LookUpApprovedBaselines", "Effect": "Allow", "Action": BASELINE_LOOKUP_ACTIONS, "Resource": "*"},
+        {"Sid": "ApprovedBaselines", "Effect": "Allow", "Action": BASELINE_LOOKUP_ACTIONS, "Resource": "*"},
         {
             "Sid": "StartThisPipeline",
             "Effect": "Allow",

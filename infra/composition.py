@@ -20,6 +20,7 @@ from infra.network import build_network, discovery_tag
 from infra.registry import build_registry, registry_key_users, repository_arns
 from infra.serving import (
     build_endpoints,
+    build_monitors,
     endpoint_names,
     endpoint_outputs,
     serving_inference_statements,
@@ -130,16 +131,17 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
         stateful=stateful,
     )
     alerting = build_alerting(settings, kms_key_arn=key.arn, base=base)
-    endpoints = build_endpoints(
-        settings,
-        kms_key_arn=key.arn,
-        artifacts_bucket=lake.buckets["artifacts"].name,
-        execution_role_arn=personas.roles[Persona.INFERENCE].arn,
-        vpc=EndpointVpc(network.vpc_id, network.vpc_cidr, network.private_subnet_ids, network.s3_prefix_list_id),
-        alert_topic_arn=alerting.topic.topic_arn,
-        model_groups=registry.model_groups,
-        opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[personas])),
-    )
+    serving_vpc = EndpointVpc(network.vpc_id, network.vpc_cidr, network.private_subnet_ids, network.s3_prefix_list_id)
+    serving = {
+        "kms_key_arn": key.arn,
+        "artifacts_bucket": lake.buckets["artifacts"].name,
+        "execution_role_arn": personas.roles[Persona.INFERENCE].arn,
+        "vpc": serving_vpc,
+        "alert_topic_arn": alerting.topic.topic_arn,
+        "opts": pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(depends_on=[personas])),
+    }
+    endpoints = build_endpoints(settings, model_groups=registry.model_groups, **serving)
+    build_monitors(settings, endpoints, **serving)
     dashboard = build_dashboard(settings, endpoint_names=endpoint_names(settings), base=base)
     pipelines = None
     if settings.pipelines:
@@ -157,6 +159,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             topic_arn=alerting.topic.topic_arn,
             permissions_boundary_arn=personas.boundary.arn,
             base=base,
+            raw_bucket_id=lake.buckets["raw"].id,
         )
     outputs: dict[str, Any] = {}
     if settings.training is not None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 
 from components import sagemaker_catalog as catalog
+from components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix
 from components.serving import (
     AlarmThresholds,
     Autoscaling,
@@ -64,6 +65,74 @@ def build_endpoints(
         )
         endpoints[endpoint.name] = ModelEndpoint(f"endpoint-{endpoint.name}", args, endpoint_opts)
     return endpoints
+
+
+def build_monitors(
+    settings: PlatformSettings,
+    endpoints: Mapping[str, ModelEndpoint],
+    *,
+    kms_key_arn: pulumi.Input[str],
+    artifacts_bucket: pulumi.Input[str],
+    execution_role_arn: pulumi.Input[str],
+    vpc: EndpointVpc | None,
+    alert_topic_arn: pulumi.Input[str] | None,
+    opts: pulumi.ResourceOptions,
+) -> dict[str, ModelMonitors]:
+    """`ModelMonitors` for every endpoint with `monitoring`, baselined from its baseline variant's package."""
+    monitors = {}
+    for config in settings.endpoints:
+        monitoring, variant = config.monitoring, config.baseline_variant
+        if monitoring is None or variant is None or variant.model_package_arn is None:
+            continue
+        endpoint = endpoints[config.name]
+        capture = pulumi.Output.concat("s3://", artifacts_bucket, f"/data-capture/{config.name}/")
+        alarm = (
+            ModelQualityAlarm(monitoring.quality_alarm_metric.value, monitoring.quality_alarm_minimum)
+            if monitoring.quality_alarm_minimum is not None
+            else None
+        )
+        monitors[config.name] = ModelMonitors(
+            f"monitors-{config.name}",
+            {
+                "endpoint_name": endpoint.endpoint_name,
+                "name_prefix": f"{settings.name_prefix}-{config.name}"[:40],
+                "execution_role_arn": execution_role_arn,
+                "kms_key_arn": kms_key_arn,
+                "baseline_s3_uri": baseline_prefix(artifacts_bucket, variant.model_package_arn),
+                "reports_s3_uri": pulumi.Output.concat(capture, "monitoring-reports/"),
+                "ground_truth_s3_uri": pulumi.Output.concat(capture, "ground-truth/"),
+                "model_monitor_image_uri": catalog.model_monitor_image(settings.region),
+                "clarify_image_uri": catalog.clarify_image(settings.region),
+                "vpc": MonitorVpc(list(vpc.subnet_ids), [endpoint.security_group.id])
+                if vpc and endpoint.security_group
+                else None,
+                "alert_topic_arn": alert_topic_arn,
+                "schedule_expression": monitoring.schedule_cron,
+                "instance_type": monitoring.instance_type,
+                "max_runtime_seconds": monitoring.max_runtime_seconds,
+                "ground_truth_delay_hours": monitoring.ground_truth_delay_hours,
+                "probability_threshold": monitoring.probability_threshold,
+                "quality_alarm": alarm,
+            },
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[endpoint])),
+        )
+    return monitors
+
+
+def monitor_schedule_arns(settings: PlatformSettings, model: str) -> list[str]:
+    """ARNs of the monitoring schedules of every endpoint whose baseline variant serves `model` (a model package
+    group), known before they exist: drift-triggered retraining of that model matches on them."""
+    arns = []
+    for config in settings.endpoints:
+        variant = config.baseline_variant if config.monitoring else None
+        if variant is None or variant.model_group != model:
+            continue
+        prefix = f"{settings.name_prefix}-{config.name}"[:40]
+        arns += [
+            f"arn:aws:sagemaker:{settings.region}:{settings.account}:monitoring-schedule/{prefix}-{kind}"
+            for kind in ("data-quality", "model-quality", "model-bias")
+        ]
+    return arns
 
 
 def endpoint_args(

@@ -12,8 +12,10 @@ from components._sagemaker_jobs import pipeline_operator_statements, training_jo
 from components.access import Persona, role_arn
 from components.model_monitoring import bias_constraints_document
 from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
+from components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
 from infra.config import PlatformSettings
 from infra.config.pipelines import PipelineSettings
+from infra.serving import monitor_schedule_arns
 from pipelines.template import KINDS, source_archive_base64, source_hash
 
 
@@ -38,6 +40,8 @@ class Pipelines:
 
     pipelines: dict[str, TrainingPipeline] = field(default_factory=dict)
     notifications: dict[str, ModelApprovalNotifications] = field(default_factory=dict)
+    retraining: dict[str, PipelineRetraining] = field(default_factory=dict)
+    raw_data_events: RawDataEvents | None = None
 
 
 def build_pipelines(
@@ -52,8 +56,11 @@ def build_pipelines(
     topic_arn: pulumi.Input[str] | None,
     permissions_boundary_arn: pulumi.Input[str],
     base: pulumi.ResourceOptions,
+    raw_bucket_id: pulumi.Input[str] | None = None,
 ) -> Pipelines:
-    """Deploy every configured pipeline, and one approval notification rule per model they register into.
+    """Deploy every configured pipeline, and one approval notification rule per model they register into, and
+    the event-driven retraining a pipeline opts into (S3 events of the raw bucket, `raw_bucket_id`, go to
+    EventBridge when one of them starts on new data).
 
     `model_package_group_names` maps a config model name to its group's physical name (None: the config
     name is the group name); without `topic_arn`, no notification rules are created.
@@ -109,6 +116,29 @@ def build_pipelines(
             },
             base,
         )
+        if retraining := config.retraining:
+            drift = monitor_schedule_arns(settings, config.model) if retraining.on_drift else []
+            new_data = (
+                NewDataTrigger(buckets["raw"], f"{pipeline_name(settings, config)}/", retraining.batch_marker_suffix)
+                if retraining.on_new_data
+                else None
+            )
+            if new_data or drift:
+                built.retraining[config.name] = PipelineRetraining(
+                    f"retraining-{config.name}",
+                    {
+                        "pipeline_name": pipeline_name(settings, config),
+                        "account_id": settings.account,
+                        "region": settings.region,
+                        "role_name": f"{pipeline_role_name(settings, config)[:56]}-retrain",
+                        "permissions_boundary_arn": permissions_boundary_arn,
+                        "new_data": new_data,
+                        "drift_schedule_arns": drift,
+                    },
+                    pulumi.ResourceOptions.merge(
+                        base, pulumi.ResourceOptions(depends_on=[built.pipelines[config.name]])
+                    ),
+                )
         if topic_arn is not None and config.model not in built.notifications:
             built.notifications[config.model] = ModelApprovalNotifications(
                 f"approvals-{config.model}",
@@ -119,6 +149,8 @@ def build_pipelines(
                 },
                 base,
             )
+    if raw_bucket_id is not None and any(p.retraining and p.retraining.on_new_data for p in settings.pipelines):
+        built.raw_data_events = RawDataEvents("raw-data-events", {"bucket_id": raw_bucket_id}, base)
     return built
 
 
@@ -142,7 +174,17 @@ def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, A
     if not settings.pipelines:
         return []
     account, region, prefix = settings.account, settings.region, settings.name_prefix
-    return [
+    notifications = []
+    if any(p.retraining and p.retraining.on_new_data for p in settings.pipelines):
+        notifications = [
+            {
+                "Sid": "RawBucketEventsToEventBridge",
+                "Effect": "Allow",
+                "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"],
+                "Resource": f"arn:aws:s3:::{prefix}-raw-*",
+            }
+        ]
+    return notifications + [
         {
             "Sid": "ManageEnvPipelines",
             "Effect": "Allow",

@@ -443,6 +443,7 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
                           "/opt/ml/processing/baselines/model-bias/config"),
                 _s3_input("profile", validate.properties.ProcessingOutputConfig.Outputs["profile"].S3Output.S3Uri,
                           "/opt/ml/processing/profile"),
+                _s3_input("labelled", split_uri["labelled"], "/opt/ml/processing/labelled"),
             ],
             outputs=[
                 # Keyed by the package's ARN: an endpoint serving that version finds them without a look-up.

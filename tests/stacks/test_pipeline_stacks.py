@@ -294,10 +294,11 @@ def test_training_role_can_run_jobs_in_the_vpc(stack):
     enis = by_sid["TrainingNetworkInterfacesInEnvVpc"]
     assert "ec2:CreateNetworkInterface" in enis["Action"]
     assert enis["Condition"]["ArnEquals"]["ec2:Vpc"] == f"arn:aws:ec2:us-east-1:{account}:vpc/{plan.outputs['vpc_id']}"
-    assert all(
-        r.startswith(f"arn:aws:logs:us-east-1:{account}:log-group:/aws/sagemaker/")
-        for r in by_sid["TrainingJobLogs"]["Resource"]
-    )
+    assert by_sid["TrainingJobLogs"]["Resource"] == f"arn:aws:logs:us-east-1:{account}:log-group:/aws/sagemaker/*Jobs*"
+    # Clarify's model checks may only create, use and delete their temporary sm-clarify-* endpoints.
+    shadow = by_sid["ClarifyShadowEndpoints"]
+    assert shadow["Resource"] == f"arn:aws:sagemaker:us-east-1:{account}:endpoint*/sm-clarify-*"
+    assert "sagemaker:InvokeEndpoint" in shadow["Action"] and "sagemaker:UpdateEndpoint" not in shadow["Action"]
     engineer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ml-engineer-policy")))
     operate = {s["Sid"]: s for s in engineer}
     assert "sagemaker:UpdateModelPackage" in operate["PipelineJobsAndPackages"]["Action"]

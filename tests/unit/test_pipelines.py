@@ -338,6 +338,11 @@ def test_evaluation_outputs_are_what_the_gate_registry_and_model_quality_check_r
     assert {"churned", "senior_citizen"} <= set(labelled.columns)  # the Clarify checks name label and facet
     baseline = np.loadtxt(tmp_path / "exec-1" / "cur" / "baseline" / "baseline.csv", delimiter=",", ndmin=2)
     assert baseline.shape[1] == len(labelled.columns) - 1  # a request's features: no label
+    # The endpoint answers with the positive-class score the monitors read as ProbabilityAttribute "0".
+    train = _script("train")
+    model = train.model_fn(str(tmp_path / "exec-1" / "model"))
+    scores = train.predict_fn(baseline[:3], model)
+    assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
 
 
 def test_data_validation_fails_on_a_shifted_schema_or_distribution_and_passes_new_data_like_the_old(tmp_path):
@@ -368,13 +373,19 @@ def test_the_validation_step_stops_the_execution_and_publish_files_the_baselines
     baselines = tmp_path / "baselines"
     for check, kind in (f.removesuffix(".json").split("/") for f in BASELINE_FILES.values()):
         (baselines / check / kind).mkdir(parents=True)
-        (baselines / check / kind / "from-the-check.json").write_text(json.dumps({"check": check, "kind": kind}))
+        (baselines / check / kind / "from-the-check.json").write_text(
+            json.dumps({"check": check, "kind": kind, "label": "churned"})
+        )
     _script("publish_baselines").main(["--baselines-dir", str(baselines), "--published-dir", str(tmp_path / "pub"),
+                                       "--labelled-dir", str(tmp_path / "exec-1" / "cur" / "labelled"),
                                        "--profile-dir", str(tmp_path / "exec-1" / "profile"),
                                        "--latest-profile-dir", str(tmp_path / "latest-profile"),
                                        "--model-package-arn", "arn:aws:sagemaker:eu-west-1:1:model-package/g/1"])  # fmt: skip
     for file in BASELINE_FILES.values():
         assert json.loads((tmp_path / "pub" / file).read_text())["check"] == file.split("/")[0]
+    # Captured requests have no header: the bias monitor's configuration names the request's columns in order.
+    bias_config = json.loads((tmp_path / "pub" / BASELINE_FILES["model_bias_config"]).read_text())
+    assert bias_config["headers"] == ["tenure", "spend", "calls", "senior_citizen"]
     # The next execution's data lost a column: validation fails the job before preprocessing.
     with pytest.raises(SystemExit) as stopped:
         _execute(tmp_path, "exec-2", _churn_data(1).drop(columns=["calls"]))

@@ -4,7 +4,9 @@ Trains a scikit-learn MLPClassifier one epoch at a time with `partial_fit`, writ
 every epoch to /opt/ml/checkpoints (synced to S3 by SageMaker), so a managed-spot interruption resumes
 where it stopped instead of starting over. The final model goes to SM_MODEL_DIR as model.joblib.
 
-`model_fn` makes the same file the inference entry point of the scikit-learn serving container.
+`model_fn` and `predict_fn` make the same file the inference entry point of the scikit-learn serving
+container: an endpoint answers each CSV row with the probability of the positive class (the score the
+model-quality and model-bias monitors read, and Clarify's checks threshold at 0.5).
 Runs locally too:
 
     python train.py --train curated/train --validation curated/validation --model-dir model/ \
@@ -65,6 +67,11 @@ def train(args: argparse.Namespace) -> Pipeline:
 def model_fn(model_dir: str) -> Pipeline:
     """Inference entry point of the scikit-learn serving container."""
     return joblib.load(os.path.join(model_dir, MODEL))
+
+
+def predict_fn(data: np.ndarray, model: Pipeline) -> np.ndarray:
+    """Score of the positive class per row (the serving container writes it as one CSV column)."""
+    return model.predict_proba(np.asarray(data, dtype=float))[:, 1]
 
 
 def main(argv: list[str] | None = None) -> None:
