@@ -174,11 +174,11 @@ class ModelMonitors(pulumi.ComponentResource):
         self.job_definitions = {
             "DataQuality": self._data_quality(name, args, file, child),
             "ModelQuality": _cloud_control_definition(
-                f"{name}-model-quality", "AWS::SageMaker::ModelQualityJobDefinition",
+                f"{name}-model-quality", f"{prefix}-mq", "AWS::SageMaker::ModelQualityJobDefinition",
                 model_quality_definition(args, file("model_quality_constraints")), child,
             ),
             "ModelBias": _cloud_control_definition(
-                f"{name}-model-bias", "AWS::SageMaker::ModelBiasJobDefinition",
+                f"{name}-model-bias", f"{prefix}-bias", "AWS::SageMaker::ModelBiasJobDefinition",
                 model_bias_definition(args, file("model_bias_constraints"), file("model_bias_config")), child,
             ),
         }  # fmt: skip
@@ -395,13 +395,13 @@ def model_bias_definition(
 
 
 def _cloud_control_definition(
-    name: str, type_name: str, properties: dict[str, Any], child: pulumi.ResourceOptions
+    name: str, physical_prefix: str, type_name: str, properties: dict[str, Any], child: pulumi.ResourceOptions
 ) -> aws.cloudcontrol.Resource:
     # Job definitions are immutable: the name carries a hash of the resolved properties, so a change creates
     # the new definition (new name) before the schedule moves to it and the old one is deleted.
     def named(resolved: dict[str, Any]) -> str:
         digest = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()[:10]
-        return json.dumps({"JobDefinitionName": f"{name[:50]}-{digest}", **resolved}, sort_keys=True)
+        return json.dumps({"JobDefinitionName": f"{physical_prefix}-{digest}", **resolved}, sort_keys=True)
 
     return aws.cloudcontrol.Resource(
         name, type_name=type_name, desired_state=pulumi.Output.from_input(properties).apply(named), opts=child
@@ -456,3 +456,24 @@ def check_monitor_args(name: str, args: ModelMonitorsArgs) -> None:
             f"ModelMonitors {name!r}: problem_type {problem!r}; expected BinaryClassification, "
             "MulticlassClassification or Regression"
         )
+
+
+def deployer_statements(account_id: str, region: str, name_prefix: str) -> list[dict[str, Any]]:
+    """What the CI deployer needs for `ModelMonitors` beyond the endpoints' own statements: the model-quality and
+    model-bias job definitions (created through Cloud Control, whose actions have no resource-level scoping),
+    and the `<prefix>-*` violations rules."""
+    sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
+    return [
+        {"Sid": "CloudControlForMonitors", "Effect": "Allow", "Resource": "*",
+         "Action": [f"cloudformation:{a}Resource" for a in ("Create", "Get", "Update", "Delete", "List")]
+         + ["cloudformation:GetResourceRequestStatus"]},
+        {"Sid": "EnvMonitorDefinitions", "Effect": "Allow",
+         "Action": [f"sagemaker:{verb}{kind}JobDefinition" for kind in ("ModelQuality", "ModelBias")
+                    for verb in ("Create", "Describe", "Delete")] + ["sagemaker:AddTags", "sagemaker:ListTags"],
+         "Resource": [f"{sagemaker}:model-quality-job-definition/{name_prefix}-*",
+                      f"{sagemaker}:model-bias-job-definition/{name_prefix}-*"]},
+        {"Sid": "EnvMonitorRules", "Effect": "Allow",
+         "Action": [f"events:{a}" for a in ("PutRule", "DeleteRule", "DescribeRule", "PutTargets", "RemoveTargets",
+                                             "ListTargetsByRule", "TagResource", "ListTagsForResource")],
+         "Resource": f"arn:aws:events:{region}:{account_id}:rule/{name_prefix}-*"},
+    ]  # fmt: skip

@@ -137,7 +137,7 @@ def new_data_pattern(trigger: NewDataTrigger) -> pulumi.Output[str]:
 class RawDataEventsArgs(TypedDict):
     """Arguments of `RawDataEvents`."""
 
-    bucket_id: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
     """The bucket whose object events go to EventBridge."""
 
 
@@ -150,6 +150,6 @@ class RawDataEvents(pulumi.ComponentResource):
     def __init__(self, name: str, args: RawDataEventsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:retraining:RawDataEvents", name, None, opts)
         self.notification = aws.s3.BucketNotification(
-            f"{name}-notification", bucket=args["bucket_id"], eventbridge=True, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-notification", bucket=args["bucket_name"], eventbridge=True, opts=pulumi.ResourceOptions(parent=self)
         )
         self.register_outputs({})

@@ -159,7 +159,7 @@ def build_platform(settings: PlatformSettings) -> dict[str, Any]:
             topic_arn=alerting.topic.topic_arn,
             permissions_boundary_arn=personas.boundary.arn,
             base=base,
-            raw_bucket_id=lake.buckets["raw"].id,
+            raw_bucket_name=lake.buckets["raw"].name,
         )
     outputs: dict[str, Any] = {}
     if settings.training is not None:

@@ -8,6 +8,7 @@ import pulumi
 
 from components import sagemaker_catalog as catalog
 from components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix
+from components.model_monitoring import deployer_statements as monitor_deployer_statements
 from components.serving import (
     AlarmThresholds,
     Autoscaling,
@@ -231,7 +232,10 @@ def serving_deployer_statements(settings: PlatformSettings) -> list[dict]:
     """The CI deployer's permissions for the endpoints; none when the stack has no endpoint."""
     if not settings.endpoints:
         return []
-    return deployer_statements(settings.account, settings.region, settings.name_prefix, settings.environment.value)
+    statements = deployer_statements(settings.account, settings.region, settings.name_prefix, settings.environment.value)
+    if any(e.monitoring for e in settings.endpoints):
+        statements += monitor_deployer_statements(settings.account, settings.region, settings.name_prefix)
+    return statements
 
 
 def serving_inference_statements(settings: PlatformSettings, vpc_id: pulumi.Input[str]) -> list[dict]:

@@ -56,10 +56,10 @@ def build_pipelines(
     topic_arn: pulumi.Input[str] | None,
     permissions_boundary_arn: pulumi.Input[str],
     base: pulumi.ResourceOptions,
-    raw_bucket_id: pulumi.Input[str] | None = None,
+    raw_bucket_name: pulumi.Input[str] | None = None,
 ) -> Pipelines:
     """Deploy every configured pipeline, and one approval notification rule per model they register into, and
-    the event-driven retraining a pipeline opts into (S3 events of the raw bucket, `raw_bucket_id`, go to
+    the event-driven retraining a pipeline opts into (S3 events of the raw bucket, `raw_bucket_name`, go to
     EventBridge when one of them starts on new data).
 
     `model_package_group_names` maps a config model name to its group's physical name (None: the config
@@ -149,8 +149,8 @@ def build_pipelines(
                 },
                 base,
             )
-    if raw_bucket_id is not None and any(p.retraining and p.retraining.on_new_data for p in settings.pipelines):
-        built.raw_data_events = RawDataEvents("raw-data-events", {"bucket_id": raw_bucket_id}, base)
+    if raw_bucket_name is not None and any(p.retraining and p.retraining.on_new_data for p in settings.pipelines):
+        built.raw_data_events = RawDataEvents("raw-data-events", {"bucket_name": raw_bucket_name}, base)
     return built
 
 
