@@ -74,7 +74,7 @@ class PipelineRetraining(pulumi.ComponentResource):
             f"{name}-role",
             name=args["role_name"],
             description=f"EventBridge rules starting {args['pipeline_name']} on new data or drift",
-            assume_role_policy=_iam.render([_iam.service_trust("AssumeByEventBridge", "events.amazonaws.com", account)]),
+            assume_role_policy=_iam.render([_rules_trust(account, region, args["pipeline_name"][:50])]),
             permissions_boundary=args["permissions_boundary_arn"],
             max_session_duration=3600,
             opts=child,
@@ -110,6 +110,13 @@ class PipelineRetraining(pulumi.ComponentResource):
                 opts=child,
             )
         self.register_outputs({"role_arn": self.role.arn, "rule_arns": {k: r.arn for k, r in self.rules.items()}})
+
+
+def _rules_trust(account: str, region: str, rule_prefix: str) -> _iam.Statement:
+    """EventBridge may assume the role only for this pipeline's rules (`<pipeline>-new-data`, `<pipeline>-drift`)."""
+    trust = _iam.service_trust("AssumeByThisPipelinesRules", "events.amazonaws.com", account)
+    trust["Condition"]["ArnLike"] = {"aws:SourceArn": f"arn:aws:events:{region}:{account}:rule/{rule_prefix}-*"}
+    return trust
 
 
 def start_statements(pipeline_arn: str) -> list[_iam.Statement]:

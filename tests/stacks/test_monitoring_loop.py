@@ -146,7 +146,10 @@ def test_retraining_starts_only_its_pipeline_on_new_data_and_drift(stack):
         role = plan.get("aws:iam/role:Role", f"{name}-role")
         [trust] = statements(policy(role, "assumeRolePolicy"))
         assert trust["Principal"] == {"Service": "events.amazonaws.com"}
-        assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": pipeline_arn.split(":")[4]}}
+        assert trust["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:events:us-east-1:{account}:rule/{pipeline_name}-*"},
+        }
         assert role.inputs["permissionsBoundary"]
         [allowed] = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", f"{name}-role-policy")))
         assert (allowed["Effect"], allowed["Action"]) == ("Allow", "sagemaker:StartPipelineExecution")
