@@ -2,8 +2,9 @@
 
 `TrainingPipeline` fills a template (see `pipelines.template`; produced offline by the sagemaker SDK) with
 the environment's role, key, buckets, subnets and images, uploads the pipeline's scripts, the SDK's
-check configurations and the pipeline's config files to the artifacts bucket, and deploys `aws.sagemaker.Pipeline` with its own scoped role (capped by a permission
-boundary) and an optional EventBridge Scheduler schedule. `ModelApprovalNotifications` sends a model
+check configurations and the pipeline's config files to the artifacts bucket, and deploys
+`aws.sagemaker.Pipeline` with its own scoped role (capped by a permission boundary) and an optional
+EventBridge Scheduler schedule. `ModelApprovalNotifications` sends a model
 package group's approvals to an SNS topic. Neither imports the sagemaker SDK.
 """
 
@@ -188,7 +189,9 @@ class TrainingPipeline(pulumi.ComponentResource):
                 for key, content in args.get("assets", {}).items()
                 if "{{source_hash}}/" + key in template_text
             },
-            **{f"code/{pipeline_name}/config/{file}": content for file, content in args.get("config_files", {}).items()},
+            **{
+                f"code/{pipeline_name}/config/{file}": content for file, content in args.get("config_files", {}).items()
+            },
         }
         for key, content in sorted(documents.items()):
             self.code_objects[key.removeprefix(code_prefix)] = aws.s3.BucketObjectv2(
@@ -353,18 +356,23 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
     statements: list[_iam.Statement] = []
     if trains_on_instance_store(args["template"]):
         # Local NVMe storage takes no volume key (SageMaker rejects one); the instance types must be such types.
-        statements.append({
-            "Sid": "TrainOnInstanceStoreEncryptedInVpc",
-            "Effect": "Allow",
-            "Action": "sagemaker:CreateTrainingJob",
-            "Resource": f"{sagemaker}:training-job/*",
-            "Condition": {
-                "StringEquals": {"sagemaker:OutputKmsKey": key},
-                "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VolumeKmsKey": "true",
-                         "sagemaker:InstanceTypes": "false"},
-                "ForAllValues:StringLike": {"sagemaker:InstanceTypes": INSTANCE_STORE_TYPE_PATTERNS},
-            },
-        })
+        statements.append(
+            {
+                "Sid": "TrainOnInstanceStoreEncryptedInVpc",
+                "Effect": "Allow",
+                "Action": "sagemaker:CreateTrainingJob",
+                "Resource": f"{sagemaker}:training-job/*",
+                "Condition": {
+                    "StringEquals": {"sagemaker:OutputKmsKey": key},
+                    "Null": {
+                        "sagemaker:VpcSubnets": "false",
+                        "sagemaker:VolumeKmsKey": "true",
+                        "sagemaker:InstanceTypes": "false",
+                    },
+                    "ForAllValues:StringLike": {"sagemaker:InstanceTypes": INSTANCE_STORE_TYPE_PATTERNS},
+                },
+            }
+        )
     else:
         keyed_jobs.append(f"{sagemaker}:training-job/*")
     statements += [

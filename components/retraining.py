@@ -157,6 +157,9 @@ class RawDataEvents(pulumi.ComponentResource):
     def __init__(self, name: str, args: RawDataEventsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlops:retraining:RawDataEvents", name, None, opts)
         self.notification = aws.s3.BucketNotification(
-            f"{name}-notification", bucket=args["bucket_name"], eventbridge=True, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-notification",
+            bucket=args["bucket_name"],
+            eventbridge=True,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({})

@@ -232,7 +232,9 @@ def serving_deployer_statements(settings: PlatformSettings) -> list[dict]:
     """The CI deployer's permissions for the endpoints; none when the stack has no endpoint."""
     if not settings.endpoints:
         return []
-    statements = deployer_statements(settings.account, settings.region, settings.name_prefix, settings.environment.value)
+    statements = deployer_statements(
+        settings.account, settings.region, settings.name_prefix, settings.environment.value
+    )
     if any(e.monitoring for e in settings.endpoints):
         statements += monitor_deployer_statements(settings.account, settings.region, settings.name_prefix)
     return statements

@@ -184,7 +184,8 @@ def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, A
                 "Resource": f"arn:aws:s3:::{prefix}-raw-*",
             }
         ]
-    return notifications + [
+    return [
+        *notifications,
         {
             "Sid": "ManageEnvPipelines",
             "Effect": "Allow",
@@ -203,7 +204,7 @@ def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, A
                 f"arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-*",
                 f"arn:aws:events:{region}:{account}:rule/{prefix}-*",
             ],
-        }
+        },
     ]
 
 

@@ -41,10 +41,12 @@ _TYPED_PARAMETERS = {"MetricThreshold": "{{metric_threshold}}", "SkipDriftChecks
 """Float/Boolean parameter defaults the SDK types as numbers; the template carries their placeholder instead."""
 
 _REGIONAL_IMAGES = {
-    re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/sagemaker-model-monitor-analyzer"):
-        "{{model_monitor_image_uri}}",
-    re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/sagemaker-clarify-processing:[\w.-]+"):
-        "{{clarify_image_uri}}",
+    re.compile(
+        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/sagemaker-model-monitor-analyzer"
+    ): "{{model_monitor_image_uri}}",
+    re.compile(
+        r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/sagemaker-clarify-processing:[\w.-]+"
+    ): "{{clarify_image_uri}}",
 }
 """AWS images the SDK resolves for the render's region; the stack fills in its own region's."""
 
@@ -60,16 +62,18 @@ class NetworkAttemptError(RuntimeError):
 def offline() -> Iterator[None]:
     """Environment for an offline render: no config files, no role validation, no network."""
     saved_env = dict(os.environ)
-    os.environ.update({
-        "SAGEMAKER_VALIDATE_ROLE": "false",
-        "AWS_DEFAULT_REGION": RENDER_REGION,
-        "AWS_REGION": RENDER_REGION,
-        "AWS_ACCESS_KEY_ID": "offline",
-        "AWS_SECRET_ACCESS_KEY": "offline",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": os.devnull,
-        "SAGEMAKER_USER_CONFIG_OVERRIDE": os.devnull,
-    })
+    os.environ.update(
+        {
+            "SAGEMAKER_VALIDATE_ROLE": "false",
+            "AWS_DEFAULT_REGION": RENDER_REGION,
+            "AWS_REGION": RENDER_REGION,
+            "AWS_ACCESS_KEY_ID": "offline",
+            "AWS_SECRET_ACCESS_KEY": "offline",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "SAGEMAKER_ADMIN_CONFIG_OVERRIDE": os.devnull,
+            "SAGEMAKER_USER_CONFIG_OVERRIDE": os.devnull,
+        }
+    )
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(var, None)
     original_connect = socket.socket.connect
@@ -119,7 +123,8 @@ def _captured_uploads() -> Iterator[_Uploads]:
         yield uploads
     finally:
         S3Uploader.upload, S3Uploader.upload_string_as_file_body = (  # type: ignore[method-assign]
-            staticmethod(saved[0]), staticmethod(saved[1])
+            staticmethod(saved[0]),
+            staticmethod(saved[1]),
         )
 
 

@@ -69,10 +69,15 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("metric", "report metric compared against the threshold (e.g. auc)"),
         Placeholder("metric_threshold", "default of the MetricThreshold parameter", float),
         Placeholder("target_column", "label column of the raw data"),
-        Placeholder("skip_drift_checks", "default of SkipDriftChecks: skip the comparisons with the approved "
-                    "package's baselines (true until a first version is approved)", bool),
-        Placeholder("max_mean_shift", "data validation: largest move of a column's mean, in its previous "
-                    "standard deviations"),
+        Placeholder(
+            "skip_drift_checks",
+            "default of SkipDriftChecks: skip the comparisons with the approved "
+            "package's baselines (true until a first version is approved)",
+            bool,
+        ),
+        Placeholder(
+            "max_mean_shift", "data validation: largest move of a column's mean, in its previous standard deviations"
+        ),
         Placeholder("max_missing_increase", "data validation: largest rise of a column's share of missing values"),
         Placeholder("bias_facet", "column of the sensitive attribute the bias checks measure"),
         Placeholder("bias_facet_values", "facet values (or one threshold) of the disadvantaged group", list),

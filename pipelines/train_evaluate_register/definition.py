@@ -175,10 +175,14 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
             inputs=[_s3_input("raw", input_uri, "/opt/ml/processing/input")],
             outputs=[_s3_output("profile", _run_prefix("data-profile"), "/opt/ml/processing/profile")],
             arguments=[
-                "--target", "{{target_column}}",
-                "--previous-profile", f"{PROFILE}/profile.json",
-                "--max-mean-shift", "{{max_mean_shift}}",
-                "--max-missing-increase", "{{max_missing_increase}}",
+                "--target",
+                "{{target_column}}",
+                "--previous-profile",
+                f"{PROFILE}/profile.json",
+                "--max-mean-shift",
+                "{{max_mean_shift}}",
+                "--max-missing-increase",
+                "{{max_missing_increase}}",
             ],
         ),
     )
@@ -198,9 +202,7 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
         ),
         depends_on=[validate],
     )
-    split_uri = {
-        split: preprocess.properties.ProcessingOutputConfig.Outputs[split].S3Output.S3Uri for split in splits
-    }
+    split_uri = {split: preprocess.properties.ProcessingOutputConfig.Outputs[split].S3Output.S3Uri for split in splits}
 
     data_quality = QualityCheckStep(
         name="DataQualityCheck",
@@ -430,25 +432,45 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
         step_args=_processor(session, processing_type, "publish").run(
             code=f"{CODE}/publish_baselines.py",
             inputs=[
-                _s3_input("data-quality-statistics", data_quality.properties.BaselineUsedForDriftCheckStatistics,
-                          "/opt/ml/processing/baselines/data-quality/statistics"),
-                _s3_input("data-quality-constraints", data_quality.properties.BaselineUsedForDriftCheckConstraints,
-                          "/opt/ml/processing/baselines/data-quality/constraints"),
-                _s3_input("model-quality-constraints",
-                          model_quality.properties.BaselineUsedForDriftCheckConstraints,
-                          "/opt/ml/processing/baselines/model-quality/constraints"),
-                _s3_input("model-bias-constraints", model_bias.properties.BaselineUsedForDriftCheckConstraints,
-                          "/opt/ml/processing/baselines/model-bias/constraints"),
-                _s3_input("model-bias-config", model_bias.clarify_check_config.monitoring_analysis_config_uri,
-                          "/opt/ml/processing/baselines/model-bias/config"),
-                _s3_input("profile", validate.properties.ProcessingOutputConfig.Outputs["profile"].S3Output.S3Uri,
-                          "/opt/ml/processing/profile"),
+                _s3_input(
+                    "data-quality-statistics",
+                    data_quality.properties.BaselineUsedForDriftCheckStatistics,
+                    "/opt/ml/processing/baselines/data-quality/statistics",
+                ),
+                _s3_input(
+                    "data-quality-constraints",
+                    data_quality.properties.BaselineUsedForDriftCheckConstraints,
+                    "/opt/ml/processing/baselines/data-quality/constraints",
+                ),
+                _s3_input(
+                    "model-quality-constraints",
+                    model_quality.properties.BaselineUsedForDriftCheckConstraints,
+                    "/opt/ml/processing/baselines/model-quality/constraints",
+                ),
+                _s3_input(
+                    "model-bias-constraints",
+                    model_bias.properties.BaselineUsedForDriftCheckConstraints,
+                    "/opt/ml/processing/baselines/model-bias/constraints",
+                ),
+                _s3_input(
+                    "model-bias-config",
+                    model_bias.clarify_check_config.monitoring_analysis_config_uri,
+                    "/opt/ml/processing/baselines/model-bias/config",
+                ),
+                _s3_input(
+                    "profile",
+                    validate.properties.ProcessingOutputConfig.Outputs["profile"].S3Output.S3Uri,
+                    "/opt/ml/processing/profile",
+                ),
                 _s3_input("labelled", split_uri["labelled"], "/opt/ml/processing/labelled"),
             ],
             outputs=[
                 # Keyed by the package's ARN: an endpoint serving that version finds them without a look-up.
-                _s3_output("baselines", Join(on="/", values=["s3://{{artifacts_bucket}}/models/baselines", package_arn]),
-                           "/opt/ml/processing/published"),
+                _s3_output(
+                    "baselines",
+                    Join(on="/", values=["s3://{{artifacts_bucket}}/models/baselines", package_arn]),
+                    "/opt/ml/processing/published",
+                ),
                 _s3_output("profile", PROFILE, "/opt/ml/processing/latest-profile"),
             ],
             arguments=["--model-package-arn", package_arn],
@@ -464,8 +486,11 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
         name="MetricAboveThreshold",
         conditions=[
             ConditionGreaterThanOrEqualTo(
-                left=JsonGet(step_name=evaluate.name, property_file=report,
-                             json_path="binary_classification_metrics.{{metric}}.value"),
+                left=JsonGet(
+                    step_name=evaluate.name,
+                    property_file=report,
+                    json_path="binary_classification_metrics.{{metric}}.value",
+                ),
                 right=threshold,
             )
         ],
@@ -476,8 +501,19 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
     return Pipeline(
         name="{{pipeline_name}}",
         parameters=[input_uri, processing_type, training_type, threshold, skip_drift, new_baseline],
-        steps=[validate, preprocess, data_quality, data_bias, train, evaluate, create_model, model_quality,
-               model_bias, explainability, gate],
+        steps=[
+            validate,
+            preprocess,
+            data_quality,
+            data_bias,
+            train,
+            evaluate,
+            create_model,
+            model_quality,
+            model_bias,
+            explainability,
+            gate,
+        ],
         sagemaker_session=session,
         pipeline_experiment_config=None,
     )

@@ -186,7 +186,9 @@ def pipeline_steps_kms(pipeline: Resource) -> Verdict:
     if not steps:
         return not_applicable("no training, processing or transform steps")
     definition = parse_json(pipeline.get("pipelineDefinition"))
-    defaults = {p.get("Name"): p.get("DefaultValue") for p in as_list(definition.get("Parameters")) if isinstance(p, Mapping)}
+    defaults = {
+        p.get("Name"): p.get("DefaultValue") for p in as_list(definition.get("Parameters")) if isinstance(p, Mapping)
+    }
     bad = [f"{s.get('Name', '?')}: {', '.join(m)}" for s in steps if (m := _missing_keys(s, defaults))]
     return failed("steps without KMS: " + "; ".join(bad)) if bad else passed(f"{len(steps)} job steps encrypted")
 

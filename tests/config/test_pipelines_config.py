@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from infra.config import ConfigError, parse_settings
 from components import sagemaker_catalog as catalog
+from infra.config import ConfigError, parse_settings
 from infra.config.pipelines import supports_volume_kms, training_storage
 from tests.config.test_bad_config import GOOD
 
@@ -102,7 +102,10 @@ def test_the_sdks_volume_kms_rule():
             "TrainingInstanceType); p3 sizes: ml.p3.16xlarge, ml.p3.2xlarge, ml.p3.8xlarge",
         ),
         (pipeline(bias=None), "mlops-platform:pipelines.0.bias: required key is missing"),
-        (pipeline(bias={"facet": "age", "max_dppl": 0}), "pipelines.0.bias.max_dppl = 0: Input should be greater than 0"),
+        (
+            pipeline(bias={"facet": "age", "max_dppl": 0}),
+            "pipelines.0.bias.max_dppl = 0: Input should be greater than 0",
+        ),
         (pipeline(bias={"facet": "age", "facet_values": []}), "pipelines.0.bias.facet_values = []: List should have"),
         (pipeline(retraining={}), "retraining sets neither on_new_data nor on_drift to true"),
         (

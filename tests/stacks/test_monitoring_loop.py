@@ -118,7 +118,8 @@ def test_alarms_and_violation_rules_reach_the_alert_topic(stack):
         if "quality_alarm_minimum" in monitoring:
             alarm = plan.get("aws:cloudwatch/metricAlarm:MetricAlarm", f"{name}-quality-alarm").inputs
             assert (alarm["metricName"], alarm["threshold"]) == (
-                monitoring.get("quality_alarm_metric", "auc"), monitoring["quality_alarm_minimum"]
+                monitoring.get("quality_alarm_metric", "auc"),
+                monitoring["quality_alarm_minimum"],
             )
             assert alarm["comparisonOperator"] == "LessThanThreshold"
             assert alarm["alarmActions"] == [topic] and alarm["okActions"] == [topic]
@@ -172,7 +173,10 @@ def test_retraining_starts_only_its_pipeline_on_new_data_and_drift(stack):
             else:
                 served = [e for e in monitored(stack) if f"/{entry['model']}/" in baseline_package(e)]
                 schedules = {
-                    s.inputs["name"] for e in served for s in plan.of_type(SCHEDULE) if f"monitors-{e['name']}" in s.parent
+                    s.inputs["name"]
+                    for e in served
+                    for s in plan.of_type(SCHEDULE)
+                    if f"monitors-{e['name']}" in s.parent
                 }
                 arns = pattern["detail"]["MonitoringScheduleArn"]
                 assert {a.rsplit("/", 1)[1] for a in arns} == schedules and schedules

@@ -146,7 +146,9 @@ def test_bias_limits_are_a_clarify_constraints_file_with_absolute_limits():
         "value_or_threshold": "1",
         "metrics": [{"name": "DPPL", "description": group["metrics"][0]["description"], "value": 0.1}],
     }
-    pre = {m["name"]: m["value"] for m in document["pre_training_bias_metrics"]["facets"]["senior_citizen"][0]["metrics"]}
+    pre = {
+        m["name"]: m["value"] for m in document["pre_training_bias_metrics"]["facets"]["senior_citizen"][0]["metrics"]
+    }
     assert pre == {"CI": 0.4, "DPL": 0.2}
 
 

@@ -179,7 +179,10 @@ def test_checkpoints_are_per_execution():
         assert train["CheckpointConfig"]["S3Uri"] == {
             "Std:Join": {
                 "On": "/",
-                "Values": ["s3://artifacts-bucket/checkpoints/mlops-platform-dev-churn", {"Get": "Execution.PipelineExecutionId"}],
+                "Values": [
+                    "s3://artifacts-bucket/checkpoints/mlops-platform-dev-churn",
+                    {"Get": "Execution.PipelineExecutionId"},
+                ],
             }
         }
 
@@ -234,8 +237,13 @@ def test_request_validation_catches_a_bad_step():
 def test_source_archive_is_reproducible_and_holds_the_scripts():
     assert source_archive(SCRIPTS) == source_archive(SCRIPTS)
     with tarfile.open(fileobj=io.BytesIO(source_archive(SCRIPTS))) as tar:
-        assert sorted(tar.getnames()) == ["evaluate.py", "preprocess.py", "publish_baselines.py", "train.py",
-                                          "validate.py"]
+        assert sorted(tar.getnames()) == [
+            "evaluate.py",
+            "preprocess.py",
+            "publish_baselines.py",
+            "train.py",
+            "validate.py",
+        ]
         assert tar.extractfile("train.py").read().decode() == SCRIPTS["train.py"]
     assert source_hash(SCRIPTS) != source_hash({**SCRIPTS, "train.py": SCRIPTS["train.py"] + "\n# changed"})
 
@@ -316,8 +324,16 @@ def test_spot_resumption_within_one_execution_continues_from_its_checkpoint(tmp_
     data.to_csv(tmp_path / "raw" / "part-0.csv", index=False)
     _script("preprocess").main(["--input-dir", str(tmp_path / "raw"), "--output-dir", str(tmp_path / "cur"),
                                 "--target", "churned"])  # fmt: skip
-    common = ["--train", str(tmp_path / "cur/train"), "--validation", str(tmp_path / "cur/validation"),
-              "--model-dir", str(tmp_path / "model"), "--checkpoint-dir", str(_checkpoint_dir(tmp_path, "exec-1"))]
+    common = [
+        "--train",
+        str(tmp_path / "cur/train"),
+        "--validation",
+        str(tmp_path / "cur/validation"),
+        "--model-dir",
+        str(tmp_path / "model"),
+        "--checkpoint-dir",
+        str(_checkpoint_dir(tmp_path, "exec-1")),
+    ]
     _script("train").main([*common, "--epochs", "5"])  # interrupted after epoch 4
     _script("train").main([*common, "--epochs", "15"])  # the restarted job of the same execution
     assert "resuming from checkpoint after epoch 4" in capsys.readouterr().out
@@ -365,6 +381,9 @@ def test_data_validation_fails_on_a_shifted_schema_or_distribution_and_passes_ne
     assert missing.startswith("column 'spend': missing values rose from 0.0% to 50.")
 
 
+PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:1:model-package/g/1"
+
+
 def test_the_validation_step_stops_the_execution_and_publish_files_the_baselines_monitors_read(tmp_path, capsys):
     from components.model_monitoring import BASELINE_FILES
 
@@ -380,7 +399,7 @@ def test_the_validation_step_stops_the_execution_and_publish_files_the_baselines
                                        "--labelled-dir", str(tmp_path / "exec-1" / "cur" / "labelled"),
                                        "--profile-dir", str(tmp_path / "exec-1" / "profile"),
                                        "--latest-profile-dir", str(tmp_path / "latest-profile"),
-                                       "--model-package-arn", "arn:aws:sagemaker:eu-west-1:1:model-package/g/1"])  # fmt: skip
+                                       "--model-package-arn", PACKAGE_ARN])  # fmt: skip
     for file in BASELINE_FILES.values():
         assert json.loads((tmp_path / "pub" / file).read_text())["check"] == file.split("/")[0]
     # Captured requests have no header: the bias monitor's configuration names the request's columns in order.

@@ -77,8 +77,14 @@ def main(argv: list[str] | None = None) -> None:
     (args.output_dir / REPORT).write_text(json.dumps(report, indent=2))
     args.predictions_dir.mkdir(parents=True, exist_ok=True)
     rows = np.column_stack([scores, (scores >= 0.5).astype(int), data[:, 0].astype(int)])
-    np.savetxt(args.predictions_dir / PREDICTIONS, rows, delimiter=",", fmt=["%.6f", "%d", "%d"],
-               header=",".join(PREDICTION_COLUMNS), comments="")
+    np.savetxt(
+        args.predictions_dir / PREDICTIONS,
+        rows,
+        delimiter=",",
+        fmt=["%.6f", "%d", "%d"],
+        header=",".join(PREDICTION_COLUMNS),
+        comments="",
+    )
     print(json.dumps(report))
 
 

@@ -47,8 +47,11 @@ def train(args: argparse.Namespace) -> Pipeline:
         print(f"resuming from checkpoint after epoch {state['epoch']}")
     else:
         scaler = StandardScaler().fit(x_train)
-        net = MLPClassifier(hidden_layer_sizes=(args.hidden_units, args.hidden_units),
-                            learning_rate_init=args.learning_rate, random_state=args.seed)
+        net = MLPClassifier(
+            hidden_layer_sizes=(args.hidden_units, args.hidden_units),
+            learning_rate_init=args.learning_rate,
+            random_state=args.seed,
+        )
         first_epoch = 0
     classes = np.unique(y_train)
     x_scaled = scaler.transform(x_train)
@@ -78,8 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     env = os.environ.get
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, default=Path(env("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")))
-    parser.add_argument("--validation", type=Path,
-                        default=Path(env("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation")))
+    parser.add_argument(
+        "--validation", type=Path, default=Path(env("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation"))
+    )
     parser.add_argument("--model-dir", type=Path, default=Path(env("SM_MODEL_DIR", "/opt/ml/model")))
     parser.add_argument("--checkpoint-dir", type=Path, default=Path("/opt/ml/checkpoints"))
     parser.add_argument("--epochs", type=int, default=20)

@@ -47,7 +47,7 @@ def profile(frame: pd.DataFrame, target: str) -> dict:
             column["mean"] = float(series.mean()) if series.notna().any() else math.nan
             column["std"] = float(series.std()) if series.notna().sum() > 1 else 0.0
         columns[str(name)] = column
-    return {"version": 1, "target": target, "rows": int(len(frame)), "columns": columns}
+    return {"version": 1, "target": target, "rows": len(frame), "columns": columns}
 
 
 def violations(previous: dict | None, current: dict, max_mean_shift: float, max_missing_increase: float) -> list[str]:
@@ -110,7 +110,12 @@ def main(argv: list[str] | None = None) -> None:
     current = profile(load_raw(args.input_dir), args.target)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / PROFILE).write_text(json.dumps(current, indent=2))
-    found = violations(read_previous(args.previous_profile) if args.previous_profile else None, current, args.max_mean_shift, args.max_missing_increase)
+    found = violations(
+        read_previous(args.previous_profile) if args.previous_profile else None,
+        current,
+        args.max_mean_shift,
+        args.max_missing_increase,
+    )
     if found:
         print("data validation failed:\n" + "\n".join(f"- {v}" for v in found), file=sys.stderr)
         raise SystemExit(1)
