@@ -22,6 +22,13 @@ PIPELINE_JOB_ACTIONS = [
 ]  # fmt: skip
 """What SageMaker Pipelines does, as a pipeline role, to run the steps and register the model."""
 JOB_CREATE_ACTIONS = ["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob"]
+CHECK_MODEL_ACTIONS = ["sagemaker:CreateModel"]
+"""The CreateModel step (the model Clarify's checks serve from a temporary shadow endpoint)."""
+SHADOW_ENDPOINT_ACTIONS = [
+    "sagemaker:CreateEndpointConfig", "sagemaker:DeleteEndpointConfig", "sagemaker:CreateEndpoint",
+    "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:InvokeEndpoint",
+]  # fmt: skip
+"""What a Clarify model-bias or explainability check job does with its temporary `sm-clarify-*` endpoint."""
 
 
 def training_job_statements(account_id: str, region: str, vpc_id: pulumi.Input[str]) -> list[_iam.Statement]:
@@ -33,12 +40,13 @@ def training_job_statements(account_id: str, region: str, vpc_id: pulumi.Input[s
         {"Sid": "TrainingNetworkInterfacesInEnvVpc", "Effect": "Allow", "Action": ENI_WRITE_ACTIONS,
          "Resource": "*", "Condition": {"ArnEquals": {"ec2:Vpc": vpc_arn}}},
         {"Sid": "TrainingDescribeNetwork", "Effect": "Allow", "Action": ENI_DESCRIBE_ACTIONS, "Resource": "*"},
+        # Training and processing jobs (pipeline steps, checks): /aws/sagemaker/TrainingJobs and ProcessingJobs.
         {"Sid": "TrainingJobLogs", "Effect": "Allow", "Action": LOG_ACTIONS,
-         "Resource": [f"{logs}:/aws/sagemaker/TrainingJobs", f"{logs}:/aws/sagemaker/TrainingJobs:log-stream:*",
-                      f"{logs}:/aws/sagemaker/ProcessingJobs", f"{logs}:/aws/sagemaker/ProcessingJobs:log-stream:*"]},
-        # PutMetricData is authorized only on "*"; the namespace condition keeps it to SageMaker's metrics.
-        {"Sid": "TrainingJobMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
-         "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}},
+         "Resource": f"{logs}:/aws/sagemaker/*Jobs*"},  # the groups and their streams
+        sagemaker_metrics_statement(),
+        # Clarify's model checks serve the candidate from a temporary endpoint (and endpoint config) sm-clarify-*.
+        {"Sid": "ClarifyShadowEndpoints", "Effect": "Allow", "Action": SHADOW_ENDPOINT_ACTIONS,
+         "Resource": f"arn:aws:sagemaker:{region}:{account_id}:endpoint*/sm-clarify-*"},
     ]  # fmt: skip
 
 
@@ -56,6 +64,13 @@ def job_conditions(kms_key_arn: pulumi.Input[str]) -> dict:
 def register_conditions() -> dict:
     """Model versions are registered pending review: only the model approver sets Approved or Rejected."""
     return {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+def sagemaker_metrics_statement() -> _iam.Statement:
+    """Job and Model Monitor metrics (one Sid, so the shared persona boundary carries it once). PutMetricData is
+    authorized only on "*"; the namespace condition keeps it to SageMaker's namespaces."""
+    return {
+        "Sid": "SageMakerMetrics", "Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
+        "Condition": {"StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}},
+    }  # fmt: skip
 
 
 def pipeline_operator_statements(
@@ -76,8 +91,11 @@ def pipeline_operator_statements(
         {"Sid": "RegisterPendingModelVersions", "Effect": "Allow", "Action": register,
          "Resource": [f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"],
          "Condition": register_conditions()},
-        {"Sid": "PipelineJobsAndPackages", "Effect": "Allow", "Action": others,
-         "Resource": [*jobs, f"{sagemaker}:model-package/*", f"{sagemaker}:model-package-group/*"]},
+        {"Sid": "PipelineJobsAndPackages", "Effect": "Allow", "Action": [*others, *CHECK_MODEL_ACTIONS],
+         "Resource": [*jobs, f"{sagemaker}:model-package*/*", f"{sagemaker}:model/*"]},
+        # The quality and Clarify checks look up the latest approved version's baselines; no resource scoping.
+        {"Sid": "ApprovedBaselines", "Effect": "Allow", "Action": "sagemaker:ListModelPackages",
+         "Resource": "*"},
         {"Sid": "RunEnvPipelines", "Effect": "Allow",
          "Action": ["sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution",
                     "sagemaker:DescribePipeline", "sagemaker:ListPipelineExecutions",

@@ -1,9 +1,10 @@
 """SageMaker pipelines deployed from a rendered definition template, and notifications of model approvals.
 
 `TrainingPipeline` fills a template (see `pipelines.template`; produced offline by the sagemaker SDK) with
-the environment's role, key, buckets, subnets and images, uploads the pipeline's scripts to the
-artifacts bucket, and deploys `aws.sagemaker.Pipeline` with its own scoped role (capped by a permission
-boundary) and an optional EventBridge Scheduler schedule. `ModelApprovalNotifications` sends a model
+the environment's role, key, buckets, subnets and images, uploads the pipeline's scripts, the SDK's
+check configurations and the pipeline's config files to the artifacts bucket, and deploys
+`aws.sagemaker.Pipeline` with its own scoped role (capped by a permission boundary) and an optional
+EventBridge Scheduler schedule. `ModelApprovalNotifications` sends a model
 package group's approvals to an SNS topic. Neither imports the sagemaker SDK.
 """
 
@@ -19,6 +20,7 @@ import pulumi_aws as aws
 from pipelines.template import PLACEHOLDERS, fill, placeholders_in
 
 from . import _iam
+from . import sagemaker_catalog as catalog
 from ._sagemaker_jobs import job_conditions, register_conditions
 from ._validation import check_args
 
@@ -33,9 +35,18 @@ JOB_ACTIONS = [
 """What SageMaker Pipelines does, as the pipeline role, to run the pipeline's jobs."""
 REGISTER_ACTIONS = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"]
 """Registering the model version into its group."""
+MODEL_ACTIONS = ["sagemaker:CreateModel"]
+"""The CreateModel step: the model Clarify's temporary shadow endpoint serves during the checks."""
+BASELINE_LOOKUP_ACTIONS = ["sagemaker:ListModelPackages"]
+"""Quality and Clarify checks look up the latest approved version's baselines (no resource-level scoping)."""
 TAG_ACTIONS = ["sagemaker:AddTags", "sagemaker:ListTags"]
 """Pipelines tags the jobs and packages it creates with the execution."""
 KEY_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+
+INSTANCE_STORE_TYPE_PATTERNS = [
+    "ml.*d.*", "ml.*dn.*", "ml.*de.*", "ml.g5*", "ml.g6*", "ml.g7*", "ml.p5*", "ml.p6*", "ml.trn*",
+]  # fmt: skip
+"""`sagemaker:InstanceTypes` patterns of instance types with local NVMe storage (`catalog.has_local_nvme`)."""
 
 _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
@@ -79,7 +90,14 @@ class TrainingPipelineArgs(TypedDict):
     images: Mapping[str, pulumi.Input[str]]
     """`processing`, `training` and `inference` image URIs."""
     parameters: Mapping[str, Any]
-    """Values of the template's per-pipeline placeholders: instance types, metric, threshold, target column."""
+    """Values of the template's per-pipeline placeholders: instance types, metric, threshold, target column,
+    bias facet, data-validation limits."""
+    assets: NotRequired[Mapping[str, Any]]
+    """Files the SDK wrote while rendering (key below the code prefix -> JSON with placeholders, e.g. the Clarify
+    analysis configurations; `PipelineKind.assets()`), filled and uploaded beside the scripts."""
+    config_files: NotRequired[Mapping[str, Any]]
+    """JSON documents the template reads from `s3://<artifacts>/code/<pipeline>/config/<name>` (e.g. the bias
+    limits as `bias-constraints.json`)."""
     schedule_expression: NotRequired[str | None]
     """EventBridge Scheduler `rate(...)`/`cron(...)` starting the pipeline; None: on demand only."""
     schedule_timezone: NotRequired[str]
@@ -158,10 +176,36 @@ class TrainingPipeline(pulumi.ComponentResource):
             "training_image_uri": args["images"]["training"],
             "inference_image_uri": args["images"]["inference"],
             "model_package_group": args["model_package_group_name"],
+            "model_monitor_image_uri": catalog.model_monitor_image(region),
+            "clarify_image_uri": catalog.clarify_image(region),
             **args["parameters"],
         }
         template = args["template"]
         self.definition = pulumi.Output.all(**values).apply(lambda v: json.dumps(fill(template, v), indent=None))
+
+        # Only the documents the definition refers to (the SDK also writes configurations no step reads).
+        documents = {
+            **{
+                code_prefix + key: content
+                for key, content in args.get("assets", {}).items()
+                if "{{source_hash}}/" + key in template_text
+            },
+            **{
+                f"code/{pipeline_name}/config/{file}": content for file, content in args.get("config_files", {}).items()
+            },
+        }
+        for key, content in sorted(documents.items()):
+            self.code_objects[key.removeprefix(code_prefix)] = aws.s3.BucketObjectv2(
+                f"{name}-code-{_object_name(key.removeprefix(f'code/{pipeline_name}/'))}",
+                bucket=args["artifacts_bucket"],
+                key=key,
+                content=pulumi.Output.all(**values).apply(lambda v, c=content: json.dumps(fill(c, v), indent=2)),
+                content_type="application/json",
+                server_side_encryption="aws:kms",
+                kms_key_id=args["kms_key_arn"],
+                bucket_key_enabled=True,
+                opts=child,
+            )
 
         self.boundary = None
         boundary_arn = args.get("permissions_boundary_arn")
@@ -246,6 +290,12 @@ class TrainingPipeline(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn, "role_arn": self.role.arn, "definition": self.definition})
 
 
+def _object_name(key: str) -> str:
+    """A stable resource name for an uploaded document: its key below the code prefix, without the hash."""
+    key = key.split("/", 1)[1] if re.match(r"^[0-9a-f]{16}/", key) else key
+    return re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
+
+
 def _check_pipeline_args(name: str, args: TrainingPipelineArgs) -> None:
     if not _PIPELINE_NAME.match(args["pipeline_name"]):
         raise ValueError(
@@ -274,9 +324,11 @@ def _check_pipeline_args(name: str, args: TrainingPipelineArgs) -> None:
         "training_image_uri",
         "inference_image_uri",
         "model_package_group",
+        "model_monitor_image_uri",
+        "clarify_image_uri",
         *args["parameters"],
     }
-    used = placeholders_in(args["template"])
+    used = placeholders_in([args["template"], dict(args.get("assets", {})), dict(args.get("config_files", {}))])
     if unknown := sorted(set(args["parameters"]) - set(PLACEHOLDERS)):
         raise ValueError(
             f"TrainingPipeline {name!r}: parameters {unknown} are not template placeholders; "
@@ -301,13 +353,50 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
     sagemaker = f"arn:aws:sagemaker:{region}:{account}"
     group = args["model_package_group_name"]
     artifacts = pulumi.Output.concat("arn:aws:s3:::", args["artifacts_bucket"])
-    return [
+    keyed_jobs = [f"{sagemaker}:processing-job/*"]
+    statements: list[_iam.Statement] = []
+    if trains_on_instance_store(args["template"]):
+        # Local NVMe storage takes no volume key (SageMaker rejects one); the instance types must be such types.
+        statements.append(
+            {
+                "Sid": "TrainOnInstanceStoreEncryptedInVpc",
+                "Effect": "Allow",
+                "Action": "sagemaker:CreateTrainingJob",
+                "Resource": f"{sagemaker}:training-job/*",
+                "Condition": {
+                    "StringEquals": {"sagemaker:OutputKmsKey": key},
+                    "Null": {
+                        "sagemaker:VpcSubnets": "false",
+                        "sagemaker:VolumeKmsKey": "true",
+                        "sagemaker:InstanceTypes": "false",
+                    },
+                    "ForAllValues:StringLike": {"sagemaker:InstanceTypes": INSTANCE_STORE_TYPE_PATTERNS},
+                    "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
+                },
+            }
+        )
+    else:
+        keyed_jobs.append(f"{sagemaker}:training-job/*")
+    statements += [
         {
             "Sid": "RunJobsEncryptedInVpc",
             "Effect": "Allow",
             "Action": [a for a in JOB_ACTIONS if a.startswith("sagemaker:Create")],
-            "Resource": [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*"],
+            "Resource": keyed_jobs,
             "Condition": job_conditions(key),
+        },
+        {
+            "Sid": "CreateCheckModelInVpc",
+            "Effect": "Allow",
+            "Action": MODEL_ACTIONS,
+            "Resource": f"{sagemaker}:model/*",
+            "Condition": {"Null": {"sagemaker:VpcSubnets": "false"}},
+        },
+        {
+            "Sid": "ApprovedBaselines",
+            "Effect": "Allow",
+            "Action": BASELINE_LOOKUP_ACTIONS,
+            "Resource": "*",
         },
         {
             "Sid": "WatchJobs",
@@ -366,6 +455,15 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         },
     ]
+    return statements
+
+
+def trains_on_instance_store(template: Mapping[str, Any]) -> bool:
+    """Whether a template's training step omits the volume key (its variant for local-NVMe instance types)."""
+    for step in template.get("Steps", []):
+        if step.get("Type") == "Training":
+            return "VolumeKmsKeyId" not in step["Arguments"].get("ResourceConfig", {})
+    return False
 
 
 def pipeline_boundary_statements(args: TrainingPipelineArgs, pipeline_arn: str) -> list[_iam.Statement]:
@@ -378,14 +476,16 @@ def pipeline_boundary_statements(args: TrainingPipelineArgs, pipeline_arn: str) 
         {
             "Sid": "SageMakerJobsAndPackages",
             "Effect": "Allow",
-            "Action": [*JOB_ACTIONS, *REGISTER_ACTIONS, *TAG_ACTIONS],
+            "Action": [*JOB_ACTIONS, *REGISTER_ACTIONS, *TAG_ACTIONS, *MODEL_ACTIONS],
             "Resource": [
                 f"{sagemaker}:processing-job/*",
                 f"{sagemaker}:training-job/*",
                 f"{sagemaker}:model-package/*",
                 f"{sagemaker}:model-package-group/*",
+                f"{sagemaker}:model/*",
             ],
         },
+        {"Sid": "ApprovedBaselines", "Effect": "Allow", "Action": BASELINE_LOOKUP_ACTIONS, "Resource": "*"},
         {
             "Sid": "StartThisPipeline",
             "Effect": "Allow",

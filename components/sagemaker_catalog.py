@@ -45,29 +45,41 @@ MODEL_MONITOR_ACCOUNTS = {
 """Accounts publishing the Model Monitor analyzer image per region (the sagemaker SDK's
 image_uri_config/model-monitor.json), copied so the program never imports the SDK."""
 
-_LOCAL_NVME_FAMILIES = frozenset(
-    {
-        "c5d",
-        "c6id",
-        "m5d",
-        "m6id",
-        "r5d",
-        "r6id",
-        "g4dn",
-        "g5",
-        "g6",
-        "g6e",
-        "p3dn",
-        "p4d",
-        "p4de",
-        "p5",
-        "p5e",
-        "p5en",
-        "trn1",
-        "trn1n",
-    }
-)
-_GPU_FAMILY = re.compile(r"^(g\d+[a-z]*|p\d+[a-z]*)$")
+CLARIFY_ACCOUNTS = {
+    "af-south-1": "811711786498",
+    "ap-east-1": "098760798382",
+    "ap-northeast-1": "377024640650",
+    "ap-northeast-2": "263625296855",
+    "ap-northeast-3": "912233562940",
+    "ap-south-1": "452307495513",
+    "ap-southeast-1": "834264404009",
+    "ap-southeast-2": "007051062584",
+    "ap-southeast-3": "705930551576",
+    "ca-central-1": "675030665977",
+    "eu-central-1": "017069133835",
+    "eu-central-2": "730335477804",
+    "eu-north-1": "763603941244",
+    "eu-south-1": "638885417683",
+    "eu-west-1": "131013547314",
+    "eu-west-2": "440796970383",
+    "eu-west-3": "341593696636",
+    "me-south-1": "835444307964",
+    "sa-east-1": "520018980103",
+    "us-east-1": "205585389593",
+    "us-east-2": "211330385671",
+    "us-west-1": "740489534195",
+    "us-west-2": "306415355426",
+}
+"""Accounts publishing the SageMaker Clarify processing image per region (the sagemaker SDK's
+image_uri_config/clarify.json, version 1.0), copied so the program never imports the SDK."""
+
+_INSTANCE_STORE_FAMILY_PREFIXES = ("g5", "g6", "g7", "p5", "p6", "trn")
+"""Families whose storage is local NVMe although their name has no `d`: every G and P family from G5 and P5
+on, and Trainium. Together with the `d` families (c5d, r5d, g4dn, p3dn, p4d, ...) this is the sagemaker
+SDK's `instance_supports_kms` rule (`sagemaker.core.common_utils`), widened from its named types
+(g5, g6, g7e, p5, p6-b200, trn1, trn2) to their whole generation (g7, p6-b300, p6e-gb200): AWS ships every
+GPU and Trainium generation since G5/P4d with instance-store NVMe only."""
+_GPU_FAMILY = re.compile(r"^(g\d+[a-z]*|p\d+[a-z]*)(-[a-z0-9]+)?$")
 _GPUS_BY_SIZE = {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}
 
 
@@ -91,6 +103,12 @@ def endpoint_instance_types() -> frozenset[str]:
 
 
 @functools.cache
+def training_instance_types() -> frozenset[str]:
+    """`TrainingInstanceType` of botocore's SageMaker model: what a training job accepts."""
+    return frozenset(_sagemaker_shapes()["TrainingInstanceType"]["enum"])
+
+
+@functools.cache
 def processing_instance_types() -> frozenset[str]:
     """`ProcessingInstanceType`: what a Model Monitor job accepts."""
     return frozenset(_sagemaker_shapes()["ProcessingInstanceType"]["enum"])
@@ -107,9 +125,11 @@ def is_gpu(instance_type: str) -> bool:
 
 
 def has_local_nvme(instance_type: str) -> bool:
-    """Instance types whose storage is local NVMe, encrypted by the instance's hardware module: the endpoint
-    configuration's KMS key does not apply to that storage (botocore's CreateEndpointConfig documentation)."""
-    return _family_and_size(instance_type)[0] in _LOCAL_NVME_FAMILIES
+    """Instance types whose storage is local NVMe, encrypted by the instance's hardware module. SageMaker rejects
+    a volume KMS key for them (botocore's `ResourceConfig.VolumeKmsKeyId` documentation) and sizes the storage
+    itself (`VolumeSizeInGB`); an endpoint configuration's key does not apply to their storage."""
+    family = _family_and_size(instance_type)[0]
+    return bool(family) and ("d" in family or family.startswith(_INSTANCE_STORE_FAMILY_PREFIXES))
 
 
 def vcpus(instance_type: str) -> int:
@@ -137,7 +157,7 @@ def gpus(instance_type: str) -> int:
     family, size = _family_and_size(instance_type)
     if family.startswith("p3"):
         return {"2xlarge": 1, "8xlarge": 4}.get(size, 8)
-    if family.startswith(("p4", "p5")):
+    if family.startswith(("p4", "p5", "p6")):
         return 8
     return _GPUS_BY_SIZE.get(size, 1)
 
@@ -149,3 +169,12 @@ def model_monitor_image(region: str) -> str:
     except KeyError:
         raise ValueError(f"Model Monitor has no analyzer image in region {region!r}") from None
     return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
+
+
+def clarify_image(region: str) -> str:
+    """The SageMaker Clarify processing image for a region (bias and explainability checks and monitors)."""
+    try:
+        account = CLARIFY_ACCOUNTS[region]
+    except KeyError:
+        raise ValueError(f"SageMaker Clarify has no processing image in region {region!r}") from None
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-clarify-processing:1.0"

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import sagemaker_catalog as catalog
+from ._sagemaker_jobs import sagemaker_metrics_statement
 from ._validation import check_args
 
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -804,9 +805,11 @@ def inference_statements(
     statements: list[dict] = [
         {"Sid": "InferenceLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+         # The endpoints' groups and streams (the trailing * covers ":log-stream:*"), and Model Monitor's jobs.
          "Resource": [f"{logs}:/aws/sagemaker/Endpoints/{name_prefix}-*",
-                      f"{logs}:/aws/sagemaker/Endpoints/{name_prefix}-*:log-stream:*",
                       f"{logs}:/aws/sagemaker/ProcessingJobs:*"]},
+        # Model Monitor jobs publish their metrics (the analyzer and Clarify emit them as the job's role).
+        sagemaker_metrics_statement(),
     ]  # fmt: skip
     if vpc_id is not None:
         vpc_arn = pulumi.Output.concat(f"arn:aws:ec2:{region}:{account_id}:vpc/", vpc_id)

@@ -490,6 +490,15 @@ def _monitoring_schedule(resource: PlannedResource, pricing: _Pricing) -> list[_
     return [_Part(0.0, "billed per monitoring job run (usage, not idle)")]
 
 
+def _cloud_control(resource: PlannedResource, pricing: _Pricing) -> list[_Part] | None:
+    """Cloud Control resources by CloudFormation type: Model Monitor job definitions cost nothing until run."""
+    if str(resource.inputs.get("typeName", "")).startswith("AWS::SageMaker::Model") and str(
+        resource.inputs.get("typeName", "")
+    ).endswith("JobDefinition"):
+        return [_Part(0.0, "monitoring job definition: its runs are usage")]
+    return None
+
+
 _QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$")
 _GB_PER_UNIT = {
     None: 1e-9,
@@ -544,6 +553,7 @@ PRICERS: dict[str, Pricer] = {
     "aws:cloudwatch/dashboard:Dashboard": _fixed("cloudwatch_dashboard_monthly", "dashboard"),
     "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer": _mlflow,
     "aws:sagemaker/monitoringSchedule:MonitoringSchedule": _monitoring_schedule,
+    "aws:cloudcontrol/resource:Resource": _cloud_control,
     "aws:ecr/repository:Repository": _repository,
     "aws:secretsmanager/secret:Secret": _fixed("secrets_manager_secret_monthly", "secret"),
     "aws:ec2/instance:Instance": _instance,

@@ -6,7 +6,11 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from components.sagemaker_catalog import has_local_nvme
 from infra.offline import Plan, PlannedResource
+
+_JOB_STEPS = ("Training", "Processing", "QualityCheck", "ClarifyCheck")
+_CHECKS = {"QualityCheck": "quality", "ClarifyCheck": "Clarify"}
 
 
 def _steps(definition: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -23,18 +27,25 @@ def _pipeline(resource: PlannedResource, plan: Plan) -> list[str]:
     defaults = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
     steps = {s["Name"]: s for s in _steps(definition)}
     labels = [" → ".join(s["Name"] for s in definition.get("Steps", []))]
-    jobs = [s["Arguments"] for s in steps.values() if s["Type"] in ("Training", "Processing")]
+    jobs = [s["Arguments"] for s in steps.values() if s["Type"] in _JOB_STEPS]
+    local_nvme = has_local_nvme(str(defaults.get("TrainingInstanceType", "")))
     keys = {
         j.get("ResourceConfig", j.get("ProcessingResources", {}).get("ClusterConfig", {})).get("VolumeKmsKeyId")
         for j in jobs
+        if not ("ResourceConfig" in j and local_nvme)  # local NVMe: hardware-encrypted, no key accepted
     }
     labels.append("volumes KMS" if None not in keys else "VOLUME WITHOUT KMS")
+    if local_nvme:
+        labels.append("training on local NVMe (hardware-encrypted)")
     in_vpc = all(j.get("VpcConfig") or j.get("NetworkConfig", {}).get("VpcConfig") for j in jobs)
     labels.append("VPC" if in_vpc else "NOT IN VPC")
     if train := next((s["Arguments"] for s in steps.values() if s["Type"] == "Training"), None):
         labels.append(f"train {defaults.get('TrainingInstanceType', '?')}")
         if train.get("EnableManagedSpotTraining"):
             labels.append("spot + checkpoints" if train.get("CheckpointConfig") else "spot WITHOUT checkpoints")
+    checks = [f"{s['Name']}" for s in steps.values() if s["Type"] in _CHECKS]
+    if checks:
+        labels.append(f"checks: {', '.join(checks)}")
     for step in steps.values():
         if step["Type"] == "RegisterModel":
             arguments = step["Arguments"]
@@ -42,6 +53,8 @@ def _pipeline(resource: PlannedResource, plan: Plan) -> list[str]:
                 f"registers into {arguments.get('ModelPackageGroupName')} "
                 f"({arguments.get('ModelApprovalStatus', 'no approval status')})"
             )
+            if arguments.get("DriftCheckBaselines"):
+                labels.append(f"drift baselines: {', '.join(arguments['DriftCheckBaselines'])}")
     if "MetricThreshold" in defaults:
         labels.append(f"gate ≥ {defaults['MetricThreshold']}")
     return labels

@@ -8,6 +8,8 @@ import pulumi
 
 from components import sagemaker_catalog as catalog
 from components.access import Persona, PersonaRoles
+from components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix
+from components.model_monitoring import deployer_statements as monitor_deployer_statements
 from components.network import Network
 from components.serving import (
     AlarmThresholds,
@@ -70,6 +72,74 @@ def build_endpoints(
         )
         endpoints[endpoint.name] = ModelEndpoint(f"endpoint-{endpoint.name}", args, endpoint_opts)
     return endpoints
+
+
+def build_monitors(
+    settings: PlatformSettings,
+    endpoints: Mapping[str, ModelEndpoint],
+    *,
+    kms_key_arn: pulumi.Input[str],
+    artifacts_bucket: pulumi.Input[str],
+    execution_role_arn: pulumi.Input[str],
+    vpc: EndpointVpc | None,
+    alert_topic_arn: pulumi.Input[str] | None,
+    opts: pulumi.ResourceOptions,
+) -> dict[str, ModelMonitors]:
+    """`ModelMonitors` for every endpoint with `monitoring`, baselined from its baseline variant's package."""
+    monitors = {}
+    for config in settings.endpoints:
+        monitoring, variant = config.monitoring, config.baseline_variant
+        if monitoring is None or variant is None or variant.model_package_arn is None:
+            continue
+        endpoint = endpoints[config.name]
+        capture = pulumi.Output.concat("s3://", artifacts_bucket, f"/data-capture/{config.name}/")
+        alarm = (
+            ModelQualityAlarm(monitoring.quality_alarm_metric.value, monitoring.quality_alarm_minimum)
+            if monitoring.quality_alarm_minimum is not None
+            else None
+        )
+        monitors[config.name] = ModelMonitors(
+            f"monitors-{config.name}",
+            {
+                "endpoint_name": endpoint.endpoint_name,
+                "name_prefix": f"{settings.name_prefix}-{config.name}"[:40],
+                "execution_role_arn": execution_role_arn,
+                "kms_key_arn": kms_key_arn,
+                "baseline_s3_uri": baseline_prefix(artifacts_bucket, variant.model_package_arn),
+                "reports_s3_uri": pulumi.Output.concat(capture, "monitoring-reports/"),
+                "ground_truth_s3_uri": pulumi.Output.concat(capture, "ground-truth/"),
+                "model_monitor_image_uri": catalog.model_monitor_image(settings.region),
+                "clarify_image_uri": catalog.clarify_image(settings.region),
+                "vpc": MonitorVpc(list(vpc.subnet_ids), [endpoint.security_group.id])
+                if vpc and endpoint.security_group
+                else None,
+                "alert_topic_arn": alert_topic_arn,
+                "schedule_expression": monitoring.schedule_cron,
+                "instance_type": monitoring.instance_type,
+                "max_runtime_seconds": monitoring.max_runtime_seconds,
+                "ground_truth_delay_hours": monitoring.ground_truth_delay_hours,
+                "probability_threshold": monitoring.probability_threshold,
+                "quality_alarm": alarm,
+            },
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[endpoint])),
+        )
+    return monitors
+
+
+def monitor_schedule_arns(settings: PlatformSettings, model: str) -> list[str]:
+    """ARNs of the monitoring schedules of every endpoint whose baseline variant serves `model` (a model package
+    group), known before they exist: drift-triggered retraining of that model matches on them."""
+    arns = []
+    for config in settings.endpoints:
+        variant = config.baseline_variant if config.monitoring else None
+        if variant is None or variant.model_group != model:
+            continue
+        prefix = f"{settings.name_prefix}-{config.name}"[:40]
+        arns += [
+            f"arn:aws:sagemaker:{settings.region}:{settings.account}:monitoring-schedule/{prefix}-{kind}"
+            for kind in ("data-quality", "model-quality", "model-bias")
+        ]
+    return arns
 
 
 def endpoint_args(
@@ -168,7 +238,12 @@ def serving_deployer_statements(settings: PlatformSettings) -> list[dict]:
     """The CI deployer's permissions for the endpoints; none when the stack has no endpoint."""
     if not settings.endpoints:
         return []
-    return deployer_statements(settings.account, settings.region, settings.name_prefix, settings.environment.value)
+    statements = deployer_statements(
+        settings.account, settings.region, settings.name_prefix, settings.environment.value
+    )
+    if any(e.monitoring for e in settings.endpoints):
+        statements += monitor_deployer_statements(settings.account, settings.region, settings.name_prefix)
+    return statements
 
 
 def serving_inference_statements(settings: PlatformSettings, vpc_id: pulumi.Input[str]) -> list[dict]:
@@ -181,7 +256,8 @@ def serving_inference_statements(settings: PlatformSettings, vpc_id: pulumi.Inpu
 
 
 class ServingCapability(Capability):
-    """One `ModelEndpoint` per configured endpoint, run by the inference persona inside the VPC."""
+    """One `ModelEndpoint` per configured endpoint, run by the inference persona inside the VPC, and the model
+    monitors of the endpoints that ask for them."""
 
     name = "serving"
 
@@ -196,16 +272,19 @@ class ServingCapability(Capability):
         built = platform.result("storage", Storage)
         network = platform.result("network", Network)
         personas = platform.result("access", PersonaRoles)
-        return build_endpoints(
-            platform.settings,
-            kms_key_arn=built.key.arn,
-            artifacts_bucket=built.lake.buckets["artifacts"].name,
-            execution_role_arn=personas.roles[Persona.INFERENCE].arn,
-            vpc=EndpointVpc(network.vpc_id, network.vpc_cidr, network.private_subnet_ids, network.s3_prefix_list_id),
-            alert_topic_arn=platform.result("monitoring", Alerting).topic.topic_arn,
-            model_groups=platform.result("registry", Registry).model_groups,
-            opts=pulumi.ResourceOptions.merge(platform.base, pulumi.ResourceOptions(depends_on=[personas])),
+        shared = {
+            "kms_key_arn": built.key.arn,
+            "artifacts_bucket": built.lake.buckets["artifacts"].name,
+            "execution_role_arn": personas.roles[Persona.INFERENCE].arn,
+            "vpc": EndpointVpc(network.vpc_id, network.vpc_cidr, network.private_subnet_ids, network.s3_prefix_list_id),
+            "alert_topic_arn": platform.result("monitoring", Alerting).topic.topic_arn,
+            "opts": pulumi.ResourceOptions.merge(platform.base, pulumi.ResourceOptions(depends_on=[personas])),
+        }
+        endpoints = build_endpoints(
+            platform.settings, model_groups=platform.result("registry", Registry).model_groups, **shared
         )
+        build_monitors(platform.settings, endpoints, **shared)
+        return endpoints
 
     def outputs(self, platform: Platform) -> dict:
         return {"endpoints": endpoint_outputs(platform.result(self.name, dict))}

@@ -10,13 +10,16 @@ import pulumi
 
 from components._sagemaker_jobs import pipeline_operator_statements, training_job_statements
 from components.access import Persona, PersonaRoles, role_arn
+from components.model_monitoring import bias_constraints_document
 from components.network import Network
 from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
+from components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
 from infra.capability import Capability, Platform
 from infra.config import PlatformSettings
 from infra.config.pipelines import PipelineSettings
 from infra.monitoring import Alerting
 from infra.registry import Registry
+from infra.serving import monitor_schedule_arns
 from infra.storage import Storage
 from pipelines.template import KINDS, source_archive_base64, source_hash
 
@@ -42,6 +45,8 @@ class Pipelines:
 
     pipelines: dict[str, TrainingPipeline] = field(default_factory=dict)
     notifications: dict[str, ModelApprovalNotifications] = field(default_factory=dict)
+    retraining: dict[str, PipelineRetraining] = field(default_factory=dict)
+    raw_data_events: RawDataEvents | None = None
 
 
 def build_pipelines(
@@ -56,8 +61,11 @@ def build_pipelines(
     topic_arn: pulumi.Input[str] | None,
     permissions_boundary_arn: pulumi.Input[str],
     base: pulumi.ResourceOptions,
+    raw_bucket_name: pulumi.Input[str] | None = None,
 ) -> Pipelines:
-    """Deploy every configured pipeline, and one approval notification rule per model they register into.
+    """Deploy every configured pipeline, and one approval notification rule per model they register into, and
+    the event-driven retraining a pipeline opts into (S3 events of the raw bucket, `raw_bucket_name`, go to
+    EventBridge when one of them starts on new data).
 
     `model_package_group_names` maps a config model name to its group's physical name (None: the config
     name is the group name); without `topic_arn`, no notification rules are created.
@@ -72,7 +80,9 @@ def build_pipelines(
             f"pipeline-{config.name}",
             {
                 "pipeline_name": pipeline_name(settings, config),
-                "template": kind.template(),
+                "template": kind.template(config.training_storage),
+                "assets": kind.assets(),
+                "config_files": {"bias-constraints.json": bias_limits(config)},
                 "scripts": scripts,
                 "source_archive_base64": source_archive_base64(scripts),
                 "source_hash": source_hash(scripts),
@@ -98,6 +108,11 @@ def build_pipelines(
                     "metric": config.metric.value,
                     "metric_threshold": config.threshold,
                     "target_column": config.target_column,
+                    "skip_drift_checks": config.skip_drift_checks,
+                    "bias_facet": config.bias.facet,
+                    "bias_facet_values": list(config.bias.facet_values),
+                    "max_mean_shift": config.data_validation.max_mean_shift_std,
+                    "max_missing_increase": config.data_validation.max_missing_increase,
                 },
                 "schedule_expression": config.schedule,
                 "schedule_timezone": config.schedule_timezone,
@@ -106,6 +121,29 @@ def build_pipelines(
             },
             base,
         )
+        if retraining := config.retraining:
+            drift = monitor_schedule_arns(settings, config.model) if retraining.on_drift else []
+            new_data = (
+                NewDataTrigger(buckets["raw"], f"{pipeline_name(settings, config)}/", retraining.batch_marker_suffix)
+                if retraining.on_new_data
+                else None
+            )
+            if new_data or drift:
+                built.retraining[config.name] = PipelineRetraining(
+                    f"retraining-{config.name}",
+                    {
+                        "pipeline_name": pipeline_name(settings, config),
+                        "account_id": settings.account,
+                        "region": settings.region,
+                        "role_name": f"{pipeline_role_name(settings, config)[:56]}-retrain",
+                        "permissions_boundary_arn": permissions_boundary_arn,
+                        "new_data": new_data,
+                        "drift_schedule_arns": drift,
+                    },
+                    pulumi.ResourceOptions.merge(
+                        base, pulumi.ResourceOptions(depends_on=[built.pipelines[config.name]])
+                    ),
+                )
         if topic_arn is not None and config.model not in built.notifications:
             built.notifications[config.model] = ModelApprovalNotifications(
                 f"approvals-{config.model}",
@@ -116,7 +154,22 @@ def build_pipelines(
                 },
                 base,
             )
+    if raw_bucket_name is not None and any(p.retraining and p.retraining.on_new_data for p in settings.pipelines):
+        built.raw_data_events = RawDataEvents("raw-data-events", {"bucket_name": raw_bucket_name}, base)
     return built
+
+
+def bias_limits(config: PipelineSettings) -> dict[str, Any]:
+    """The configured bias limits as the Clarify constraints file the bias checks compare with."""
+    bias = config.bias
+    return bias_constraints_document(
+        label=config.target_column,
+        facet=bias.facet,
+        facet_values=bias.facet_values,
+        max_class_imbalance=bias.max_class_imbalance,
+        max_label_imbalance=bias.max_label_imbalance,
+        max_dppl=bias.max_dppl,
+    )
 
 
 def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, Any]]:
@@ -126,7 +179,18 @@ def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, A
     if not settings.pipelines:
         return []
     account, region, prefix = settings.account, settings.region, settings.name_prefix
+    notifications = []
+    if any(p.retraining and p.retraining.on_new_data for p in settings.pipelines):
+        notifications = [
+            {
+                "Sid": "RawBucketEventsToEventBridge",
+                "Effect": "Allow",
+                "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification"],
+                "Resource": f"arn:aws:s3:::{prefix}-raw-*",
+            }
+        ]
     return [
+        *notifications,
         {
             "Sid": "ManageEnvPipelines",
             "Effect": "Allow",
@@ -145,7 +209,7 @@ def pipeline_deployer_statements(settings: PlatformSettings) -> list[dict[str, A
                 f"arn:aws:scheduler:{region}:{account}:schedule/default/{prefix}-*",
                 f"arn:aws:events:{region}:{account}:rule/{prefix}-*",
             ],
-        }
+        },
     ]
 
 
@@ -225,6 +289,7 @@ class PipelinesCapability(Capability):
             topic_arn=platform.result("monitoring", Alerting).topic.topic_arn,
             permissions_boundary_arn=personas.boundary.arn,
             base=platform.base,
+            raw_bucket_name=built.lake.buckets["raw"].name,
         )
 
     def outputs(self, platform: Platform) -> dict:

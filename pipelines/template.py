@@ -21,8 +21,14 @@ from pathlib import Path
 from typing import Any
 
 PIPELINES_DIR = Path(__file__).resolve().parent
-TEMPLATE_FILE = "definition.template.json"
+TEMPLATE_FILE = "definition.{storage}.template.json"
+ASSETS_FILE = "definition.assets.json"
 SCRIPTS_DIR = "scripts"
+CODE_PREFIX = "s3://{{artifacts_bucket}}/code/{{pipeline_name}}/{{source_hash}}"
+"""Where a pipeline's scripts and assets live; a template refers to them below this prefix."""
+STORAGE_KINDS = ("ebs", "instance-store")
+"""Training storage a template is rendered for: `ebs` sets the env key and size of the training volume;
+`instance-store` omits both, as SageMaker requires for instance types with local NVMe storage."""
 SOURCE_ARCHIVE = "sourcedir.tar.gz"
 """Name of the training code archive (script mode's `sagemaker_submit_directory`)."""
 
@@ -37,7 +43,7 @@ class Placeholder:
     description: str
     kind: type = str
     """str: substituted inside strings; list: a list element `{{name}}` expands into the values;
-    float: a string that is exactly `{{name}}` becomes a number."""
+    float / bool: a string that is exactly `{{name}}` becomes a number / a boolean."""
 
 
 PLACEHOLDERS: dict[str, Placeholder] = {
@@ -55,12 +61,26 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("processing_image_uri", "container image of the processing steps"),
         Placeholder("training_image_uri", "container image of the training step"),
         Placeholder("inference_image_uri", "container image registered with the model package"),
+        Placeholder("model_monitor_image_uri", "the region's Model Monitor analyzer image (quality checks)"),
+        Placeholder("clarify_image_uri", "the region's SageMaker Clarify image (bias and explainability checks)"),
         Placeholder("model_package_group", "model package group the model is registered into"),
         Placeholder("processing_instance_type", "default of the ProcessingInstanceType parameter"),
         Placeholder("training_instance_type", "default of the TrainingInstanceType parameter"),
         Placeholder("metric", "report metric compared against the threshold (e.g. auc)"),
         Placeholder("metric_threshold", "default of the MetricThreshold parameter", float),
         Placeholder("target_column", "label column of the raw data"),
+        Placeholder(
+            "skip_drift_checks",
+            "default of SkipDriftChecks: skip the comparisons with the approved "
+            "package's baselines (true until a first version is approved)",
+            bool,
+        ),
+        Placeholder(
+            "max_mean_shift", "data validation: largest move of a column's mean, in its previous standard deviations"
+        ),
+        Placeholder("max_missing_increase", "data validation: largest rise of a column's share of missing values"),
+        Placeholder("bias_facet", "column of the sensitive attribute the bias checks measure"),
+        Placeholder("bias_facet_values", "facet values (or one threshold) of the disadvantaged group", list),
     )
 }
 """Every placeholder a template may use, with how its value is substituted."""
@@ -78,17 +98,28 @@ class PipelineKind:
         """pipelines/<name with underscores>/."""
         return PIPELINES_DIR / self.name.replace("-", "_")
 
+    def template_path_for(self, storage: str) -> Path:
+        """The checked-in template for a training storage kind (see STORAGE_KINDS)."""
+        if storage not in STORAGE_KINDS:
+            raise ValueError(f"storage={storage!r}; expected one of {', '.join(STORAGE_KINDS)}")
+        return self.folder / TEMPLATE_FILE.format(storage=storage)
+
     @property
-    def template_path(self) -> Path:
-        return self.folder / TEMPLATE_FILE
+    def assets_path(self) -> Path:
+        """Files the SDK wrote while building the definition (e.g. Clarify analysis configurations)."""
+        return self.folder / ASSETS_FILE
 
     @property
     def scripts_path(self) -> Path:
         return self.folder / SCRIPTS_DIR
 
-    def template(self) -> dict[str, Any]:
-        """The checked-in template, parsed."""
-        return json.loads(self.template_path.read_text())
+    def template(self, storage: str = "ebs") -> dict[str, Any]:
+        """The checked-in template for a training storage kind, parsed."""
+        return json.loads(self.template_path_for(storage).read_text())
+
+    def assets(self) -> dict[str, Any]:
+        """Key below CODE_PREFIX -> JSON content (with placeholders) of each asset the templates refer to."""
+        return json.loads(self.assets_path.read_text()) if self.assets_path.exists() else {}
 
     def scripts(self) -> dict[str, str]:
         """Script file name -> source text, sorted by name."""
@@ -133,6 +164,8 @@ def _fill(node: Any, values: Mapping[str, Any]) -> Any:
         whole = _whole(node)
         if whole and PLACEHOLDERS[whole].kind is float:
             return float(values[whole])
+        if whole and PLACEHOLDERS[whole].kind is bool:
+            return bool(values[whole])
         return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), node)
     return node
 

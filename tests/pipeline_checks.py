@@ -21,7 +21,10 @@ EXECUTION_VARIABLES = {
 
 STEP_REQUEST = {
     "Processing": ("CreateProcessingJobRequest", {"ProcessingJobName": "job"}),
+    "QualityCheck": ("CreateProcessingJobRequest", {"ProcessingJobName": "job"}),
+    "ClarifyCheck": ("CreateProcessingJobRequest", {"ProcessingJobName": "job"}),
     "Training": ("CreateTrainingJobRequest", {"TrainingJobName": "job"}),
+    "Model": ("CreateModelInput", {"ModelName": "model"}),
     "RegisterModel": ("CreateModelPackageInput", {}),
 }
 """Step type -> the API request its Arguments are (without the name Pipelines generates)."""

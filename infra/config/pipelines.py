@@ -6,54 +6,42 @@ group, with its images, instance types, quality gate and optional schedule.
 
 from __future__ import annotations
 
-import functools
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-import botocore.session
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from components import sagemaker_catalog as catalog
 from pipelines.template import KINDS
 
 from .base import Identifier, StrictModel
 
-GPU_FAMILIES = ("p2", "p3", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "g4dn", "g5", "g6", "g6e", "g7e")
-"""SageMaker instance families with NVIDIA GPUs."""
-
-_NO_EBS_FAMILIES = ("g5", "g6", "g7e", "p5", "p6-b200", "trn1", "trn2")
-"""Families with local NVMe storage only (besides every family with a `d`), on which SageMaker rejects a
-volume KMS key (their instance storage is encrypted by the hardware); same rule as the SDK's
-`instance_supports_kms`."""
-
-
-@functools.cache
-def _instance_types(shape: str) -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for(shape).enum)
+DEFAULT_GPU_TRAINING_TYPE = "ml.g5.xlarge"
+DEFAULT_CPU_TRAINING_TYPE = "ml.m5.xlarge"
 
 
 def supports_volume_kms(instance_type: str) -> bool:
-    """Whether SageMaker accepts a VolumeKmsKeyId for a job on this instance type."""
-    family = instance_type.split(".")[1]
-    return "d" not in family and not family.startswith(_NO_EBS_FAMILIES)
+    """Whether SageMaker accepts a VolumeKmsKeyId for a job on this instance type (no local NVMe storage)."""
+    return not catalog.has_local_nvme(instance_type)
+
+
+def training_storage(instance_type: str) -> str:
+    """The template variant (`pipelines.template.STORAGE_KINDS`) a training instance type needs."""
+    return "ebs" if supports_volume_kms(instance_type) else "instance-store"
 
 
 def _check_training_type(value: str) -> str:
-    if value not in _instance_types("TrainingInstanceType"):
-        raise ValueError("not a SageMaker training instance type (botocore's TrainingInstanceType), e.g. ml.p3.2xlarge")
-    if value.split(".")[1] not in GPU_FAMILIES:
-        raise ValueError(f"has no GPU; expected a GPU family ({', '.join(GPU_FAMILIES)}), e.g. ml.p3.2xlarge")
-    if not supports_volume_kms(value):
-        raise ValueError(
-            "has local NVMe storage only, where SageMaker rejects the env key on the training volume; "
-            "expected an EBS-backed GPU type: ml.p3.2xlarge, ml.p3.8xlarge or ml.p3.16xlarge"
-        )
+    if value not in catalog.training_instance_types():
+        family = value.split(".")[1] if value.count(".") == 2 else ""
+        close = sorted(t for t in catalog.training_instance_types() if t.split(".")[1] == family)[:6]
+        hint = f"; {family} sizes: {', '.join(close)}" if close else ", e.g. ml.g5.xlarge or ml.m5.xlarge"
+        raise ValueError(f"not a SageMaker training instance type (botocore's TrainingInstanceType){hint}")
     return value
 
 
 def _check_processing_type(value: str) -> str:
-    if value not in _instance_types("ProcessingInstanceType"):
+    if value not in catalog.processing_instance_types():
         raise ValueError(
             "not a SageMaker processing instance type (botocore's ProcessingInstanceType), e.g. ml.m5.xlarge"
         )
@@ -100,7 +88,7 @@ def _check_schedule(value: str) -> str:
 
 
 TrainingInstanceType = Annotated[str, AfterValidator(_check_training_type)]
-"""A SageMaker training instance type with a GPU and an EBS volume the env key can encrypt."""
+"""A current SageMaker training instance type (botocore's list): CPU, GPU, EBS-backed or local NVMe."""
 ProcessingInstanceType = Annotated[str, AfterValidator(_check_processing_type)]
 """A SageMaker processing instance type with an EBS volume the env key can encrypt."""
 EcrImageUri = Annotated[str, AfterValidator(_check_image)]
@@ -139,6 +127,55 @@ class PipelineImages(StrictModel):
     """Image registered with the model package for serving; unset uses the training image."""
 
 
+_COLUMN = r"^[A-Za-z_][A-Za-z0-9_ .-]{0,127}$"
+
+
+class BiasSettings(StrictModel):
+    """The sensitive attribute the Clarify checks measure and the largest bias the pipeline accepts.
+
+    Each limit is an absolute value: a metric farther from 0 fails the check (SageMaker Clarify's rule), at
+    training time (the pipeline does not register the model) and on the endpoint (the model-bias monitor
+    reports a violation). The facet must be a numeric feature column (the pipeline trains on numeric columns).
+    """
+
+    facet: Annotated[str, StringConstraints(pattern=_COLUMN)]
+    """Column of the sensitive attribute, e.g. `age` or a one-hot `gender_female`."""
+    facet_values: Annotated[list[int | float | str], Field(min_length=1)] = [1]
+    """Values of the group that may be disadvantaged; a single number is a threshold (facet > threshold)."""
+    max_class_imbalance: Annotated[float, Field(gt=0, le=1)] = 0.5
+    """Pre-training CI: how under-represented the group may be in the training data (0: balanced)."""
+    max_label_imbalance: Annotated[float, Field(gt=0, le=1)] = 0.3
+    """Pre-training DPL: difference of positive-label shares between the groups in the data."""
+    max_dppl: Annotated[float, Field(gt=0, le=1)] = 0.2
+    """Post-training DPPL: difference of predicted positive shares between the groups."""
+
+
+class DataValidationSettings(StrictModel):
+    """Limits of the data-validation step, comparing new raw data with the last registered execution's."""
+
+    max_mean_shift_std: Annotated[float, Field(gt=0, le=100)] = 3.0
+    """Largest move of a numeric column's mean, in that column's previous standard deviations."""
+    max_missing_increase: Annotated[float, Field(ge=0, le=1)] = 0.1
+    """Largest rise of a column's share of missing values (0.1: ten percentage points)."""
+
+
+class RetrainingSettings(StrictModel):
+    """Event-driven starts of the pipeline, each with its own role that may only start this pipeline."""
+
+    on_new_data: bool = False
+    """Start when a batch lands under the pipeline's raw prefix (`s3://<raw>/<pipeline>/`)."""
+    batch_marker_suffix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "_SUCCESS"
+    """Key suffix of the object that closes a batch: one start per batch, not one per file (the debounce)."""
+    on_drift: bool = False
+    """Start when a drift monitor of an endpoint serving this pipeline's model raises its alarm."""
+
+    @model_validator(mode="after")
+    def _something_enabled(self) -> RetrainingSettings:
+        if not (self.on_new_data or self.on_drift):
+            raise ValueError("retraining sets neither on_new_data nor on_drift to true; remove it or enable one")
+        return self
+
+
 class PipelineSettings(StrictModel):
     """One SageMaker pipeline."""
 
@@ -151,8 +188,13 @@ class PipelineSettings(StrictModel):
     """Model package group the pipeline registers into (a `registry.models` name)."""
     images: PipelineImages
     """Container images of the jobs."""
-    training_instance_type: TrainingInstanceType = "ml.p3.2xlarge"
-    """Default of the TrainingInstanceType parameter: a GPU type with an EBS volume (the env key encrypts it)."""
+    gpu: bool = True
+    """The training needs an NVIDIA GPU (G/P instance types); `false` admits CPU types, e.g. for scikit-learn."""
+    training_instance_type: TrainingInstanceType = DEFAULT_GPU_TRAINING_TYPE
+    """Default of the TrainingInstanceType parameter, any current training type (a GPU type when `gpu`);
+    unset: ml.g5.xlarge, or ml.m5.xlarge without `gpu`. Types with local NVMe storage deploy the template
+    variant without a volume key (their storage is hardware-encrypted); override the parameter at start
+    time only with a type of the same storage kind."""
     processing_instance_type: ProcessingInstanceType = "ml.m5.xlarge"
     """Default of the ProcessingInstanceType parameter (preprocessing and evaluation)."""
     metric: Metric = Metric.AUC
@@ -165,12 +207,42 @@ class PipelineSettings(StrictModel):
     """When to start the pipeline (EventBridge Scheduler); unset means only on demand."""
     schedule_timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+){0,2}$")] = "UTC"
     """IANA time zone of a cron schedule, e.g. Europe/Berlin."""
+    bias: BiasSettings
+    """Sensitive attribute and bias limits of the Clarify checks (every model declares one)."""
+    data_validation: DataValidationSettings = DataValidationSettings()
+    """Limits of the data-validation step."""
+    skip_drift_checks: bool = False
+    """Default of SkipDriftChecks: skip comparing data, model quality and explainability with the latest
+    approved version's baselines. SageMaker needs an approved version to compare with, so start the first
+    execution with SkipDriftChecks=true (or set this until one is approved)."""
+    retraining: RetrainingSettings | None = None
+    """Event-driven starts (new data, drift alarms); unset: only the schedule and manual starts."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_training_type(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("training_instance_type") is None:
+            gpu = data.get("gpu", True)
+            default = DEFAULT_GPU_TRAINING_TYPE if gpu is not False else DEFAULT_CPU_TRAINING_TYPE
+            data = {**data, "training_instance_type": default}
+        return data
 
     @model_validator(mode="after")
-    def _timezone_needs_schedule(self) -> PipelineSettings:
+    def _consistent(self) -> PipelineSettings:
         if self.schedule_timezone != "UTC" and self.schedule is None:
             raise ValueError(f"pipeline {self.name!r} sets schedule_timezone without a schedule")
+        if self.gpu and not catalog.is_gpu(self.training_instance_type):
+            raise ValueError(
+                f"pipeline {self.name!r}: training_instance_type {self.training_instance_type!r} has no GPU, "
+                "but gpu is true; choose a G or P type (e.g. ml.g5.xlarge, ml.p3.2xlarge) or set gpu: false "
+                "for CPU training"
+            )
         return self
+
+    @property
+    def training_storage(self) -> str:
+        """The template variant of the training instance type: `ebs` or `instance-store`."""
+        return training_storage(self.training_instance_type)
 
 
 def _unique_names(pipelines: list[PipelineSettings]) -> list[PipelineSettings]:

@@ -236,6 +236,40 @@ class DataQualitySettings(StrictModel):
     """Stop a run after this long."""
 
 
+class QualityMetric(StrEnum):
+    """Binary-classification metrics the model-quality monitor publishes and the alarm can watch."""
+
+    AUC = "auc"
+    ACCURACY = "accuracy"
+    PRECISION = "precision"
+    RECALL = "recall"
+    F1 = "f1"
+
+
+class MonitoringSettings(StrictModel):
+    """Data-quality, model-quality and model-bias monitors baselined from the served model package: the
+    training pipeline filed its baselines under s3://<artifacts>/models/baselines/<package ARN>/. Runs that end
+    with violations, and the model-quality alarm, notify the alert topic."""
+
+    baseline_variant: VariantName | None = None
+    """Variant whose model package provides the baselines; unset: the production variant with the most weight."""
+    schedule_cron: Cron = "cron(0 * ? * * *)"
+    """When each monitor runs; hourly by default."""
+    instance_type: Annotated[str, AfterValidator(_check_processing_instance_type)] = "ml.m5.large"
+    """Processing instance of each run."""
+    max_runtime_seconds: Annotated[int, Field(ge=60, le=3600)] = 1800
+    """Stop a run after this long."""
+    ground_truth_delay_hours: Annotated[int, Field(ge=0, le=336)] = 24
+    """How long ground-truth labels take to arrive under s3://<artifacts>/data-capture/<endpoint>/ground-truth/;
+    each run analyses the hour that ended this long ago."""
+    probability_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    """Score (the endpoint's first CSV column) from which a prediction counts as positive."""
+    quality_alarm_metric: QualityMetric = QualityMetric.AUC
+    """Model-quality metric the alarm watches."""
+    quality_alarm_minimum: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Alarm when the metric on ground truth falls below this; unset: no alarm (the violations rule remains)."""
+
+
 class EndpointSettings(StrictModel):
     """A real-time endpoint: instances (with A/B variants, an optional shadow, autoscaling and a blue/green
     rollout) or serverless."""
@@ -257,7 +291,11 @@ class EndpointSettings(StrictModel):
     off_hours: OffHoursSettings | None = None
     """Scheduled scale-down outside office hours (needs autoscaling)."""
     data_quality: DataQualitySettings | None = None
-    """Model Monitor data-quality schedule (needs data capture)."""
+    """Model Monitor data-quality schedule against an explicit baseline (needs data capture); prefer
+    `monitoring`, which takes the baselines from the served package."""
+    monitoring: MonitoringSettings | None = None
+    """Data-quality, model-quality and model-bias monitors from the served package's baselines (needs data
+    capture and a model package variant)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> EndpointSettings:
@@ -287,7 +325,38 @@ class EndpointSettings(StrictModel):
             raise ValueError("off_hours needs autoscaling on at least one variant")
         if self.data_quality and not self.data_capture.enabled:
             raise ValueError("data_quality needs data_capture.enabled (Model Monitor reads the captured requests)")
+        if self.monitoring:
+            self._check_monitoring()
         return self
+
+    def _check_monitoring(self) -> None:
+        if not self.data_capture.enabled:
+            raise ValueError("monitoring needs data_capture.enabled (Model Monitor reads the captured requests)")
+        if self.data_quality:
+            raise ValueError(
+                "set either data_quality (explicit baseline) or monitoring (the package's baselines), not both: "
+                "SageMaker runs one data-quality schedule per endpoint"
+            )
+        variant = self.baseline_variant
+        if variant is None:
+            names = [v.name for v in self.variants]
+            raise ValueError(
+                f"monitoring.baseline_variant {self.monitoring.baseline_variant!r} is not a production variant; "
+                f"expected one of: {', '.join(names)}"
+            )
+        if variant.model_package_arn is None:
+            raise ValueError(
+                f"monitoring: variant {variant.name!r} serves an image, not a model package, so it has no "
+                "registered baselines; set monitoring.baseline_variant to a model package variant or use data_quality"
+            )
+
+    @property
+    def baseline_variant(self) -> VariantSettings | None:
+        """The production variant whose package baselines the monitors (None if the configured name is unknown)."""
+        wanted = self.monitoring.baseline_variant if self.monitoring else None
+        if wanted is None:
+            return max(self.variants, key=lambda v: v.weight)
+        return next((v for v in self.variants if v.name == wanted), None)
 
     def _check_serverless(self, variants: list[VariantSettings]) -> None:
         unsupported = [
@@ -306,6 +375,7 @@ class EndpointSettings(StrictModel):
                 ("rollout", self.rollout is not None),
                 ("off_hours", self.off_hours is not None),
                 ("data_quality", self.data_quality is not None),
+                ("monitoring", self.monitoring is not None),
             )
             if present
         ]

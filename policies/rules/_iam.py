@@ -20,6 +20,11 @@ RESOURCE_STAR_ONLY = frozenset(
         "sts:GetCallerIdentity",
         "kms:CreateKey",
         "sagemaker-mlflow:AccessUI",
+        # AWS Cloud Control API: no resource types; the service acts with the caller's own (scoped) rights.
+        "cloudformation:CreateResource",
+        "cloudformation:UpdateResource",
+        "cloudformation:DeleteResource",
+        "cloudformation:CancelResourceRequest",
     }
 )
 """Write actions AWS authorizes only on Resource "*" (no resource types in the service authorization

@@ -27,7 +27,8 @@ ENDPOINT_CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 MODEL = "aws:sagemaker/model:Model"
 
 INSTANCE_STORAGE = re.compile(
-    r"^ml\.(c5d|c6gd|m5d|m6gd|r5d|r6gd|r7gd|g4dn|g5|g6|g6e|p3dn|p4d|p4de|p5|p5e|p5en|trn1|trn1n|dl1)\."
+    r"^ml\.(c5d|c6gd|m5d|m6gd|r5d|r6gd|r7gd|g4dn|g5|g6|g6e|g7|g7e|p3dn|p4d|p4de|p5|p5e|p5en|p6-b200|p6-b300|"
+    r"p6e-gb200|trn1|trn1n|trn2|dl1)\."
 )
 """Instance families whose volumes are local NVMe storage. SageMaker rejects a KmsKeyId for them: their
 storage is encrypted by the instance hardware instead."""
@@ -131,29 +132,33 @@ def _job_steps(steps: Any) -> list[dict]:
     return found
 
 
-def _local_storage(instance_type: Any) -> bool:
-    """A literal instance type with NVMe instance storage (a pipeline parameter is not literal)."""
+def _local_storage(instance_type: Any, defaults: Mapping[str, Any]) -> bool:
+    """An instance type with NVMe instance storage: a literal, or a pipeline parameter's default (the deployed
+    template variant is chosen for that default)."""
+    if isinstance(instance_type, Mapping) and str(instance_type.get("Get", "")).startswith("Parameters."):
+        instance_type = defaults.get(instance_type["Get"].removeprefix("Parameters."))
     return isinstance(instance_type, str) and bool(INSTANCE_STORAGE.match(instance_type))
 
 
-def _missing_keys(step: Mapping[str, Any]) -> list[str]:
+def _missing_keys(step: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> list[str]:
     """The KMS settings a job step lacks: output key always, volume key unless the instance has local storage."""
+    defaults = defaults or {}
     args = step.get("Arguments") or {}
     kind = step.get("Type")
     if kind == "Training":
         resources = args.get("ResourceConfig") or {}
         checks = [("OutputDataConfig.KmsKeyId", (args.get("OutputDataConfig") or {}).get("KmsKeyId"))]
-        if not _local_storage(resources.get("InstanceType")):
+        if not _local_storage(resources.get("InstanceType"), defaults):
             checks.append(("ResourceConfig.VolumeKmsKeyId", resources.get("VolumeKmsKeyId")))
     elif kind == "Processing":
         cluster = (args.get("ProcessingResources") or {}).get("ClusterConfig") or {}
         checks = [("ProcessingOutputConfig.KmsKeyId", (args.get("ProcessingOutputConfig") or {}).get("KmsKeyId"))]
-        if not _local_storage(cluster.get("InstanceType")):
+        if not _local_storage(cluster.get("InstanceType"), defaults):
             checks.append(("ProcessingResources.ClusterConfig.VolumeKmsKeyId", cluster.get("VolumeKmsKeyId")))
     else:
         resources = args.get("TransformResources") or {}
         checks = [("TransformOutput.KmsKeyId", (args.get("TransformOutput") or {}).get("KmsKeyId"))]
-        if not _local_storage(resources.get("InstanceType")):
+        if not _local_storage(resources.get("InstanceType"), defaults):
             checks.append(("TransformResources.VolumeKmsKeyId", resources.get("VolumeKmsKeyId")))
     return [name for name, value in checks if not value]
 
@@ -180,7 +185,11 @@ def pipeline_steps_kms(pipeline: Resource) -> Verdict:
         return not_applicable("no inline pipeline definition (pipelineDefinitionS3Location is not read)")
     if not steps:
         return not_applicable("no training, processing or transform steps")
-    bad = [f"{s.get('Name', '?')}: {', '.join(m)}" for s in steps if (m := _missing_keys(s))]
+    definition = parse_json(pipeline.get("pipelineDefinition"))
+    defaults = {
+        p.get("Name"): p.get("DefaultValue") for p in as_list(definition.get("Parameters")) if isinstance(p, Mapping)
+    }
+    bad = [f"{s.get('Name', '?')}: {', '.join(m)}" for s in steps if (m := _missing_keys(s, defaults))]
     return failed("steps without KMS: " + "; ".join(bad)) if bad else passed(f"{len(steps)} job steps encrypted")
 
 

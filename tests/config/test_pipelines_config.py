@@ -6,8 +6,9 @@ import copy
 
 import pytest
 
+from components import sagemaker_catalog as catalog
 from infra.config import ConfigError, parse_settings
-from infra.config.pipelines import supports_volume_kms
+from infra.config.pipelines import supports_volume_kms, training_storage
 from tests.config.test_bad_config import GOOD
 
 IMAGE = "012345678901.dkr.ecr.eu-west-1.amazonaws.com/mlops-platform-prod/training:v1.4.0"
@@ -16,6 +17,7 @@ PIPELINE = {
     "model": "churn-model",
     "images": {"processing": IMAGE, "training": IMAGE},
     "threshold": 0.8,
+    "bias": {"facet": "senior_citizen"},
 }
 
 
@@ -46,10 +48,30 @@ def test_a_minimal_entry_gets_secure_gpu_defaults():
     [entry] = parse_settings(config_with(PIPELINE)).pipelines
     assert (entry.kind.value, entry.training_instance_type, entry.processing_instance_type) == (
         "train-evaluate-register",
-        "ml.p3.2xlarge",
+        "ml.g5.xlarge",
         "ml.m5.xlarge",
     )
+    assert entry.gpu and entry.training_storage == "instance-store"
     assert (entry.metric.value, entry.schedule, entry.images.inference) == ("auc", None, None)
+    assert (entry.bias.facet_values, entry.bias.max_dppl, entry.skip_drift_checks) == ([1], 0.2, False)
+    assert entry.retraining is None  # event-driven starts are opt-in
+
+
+def test_cpu_training_where_the_pipeline_does_not_ask_for_a_gpu():
+    [entry] = parse_settings(config_with(pipeline(gpu=False))).pipelines
+    assert (entry.training_instance_type, entry.training_storage) == ("ml.m5.xlarge", "ebs")
+    [entry] = parse_settings(config_with(pipeline(gpu=False, training_instance_type="ml.c5.4xlarge"))).pipelines
+    assert entry.training_instance_type == "ml.c5.4xlarge"
+
+
+def test_every_current_training_type_is_accepted_with_its_storage_variant():
+    types = catalog.training_instance_types()
+    assert {"ml.g5.xlarge", "ml.g6e.2xlarge", "ml.p4d.24xlarge", "ml.p5.48xlarge", "ml.trn1.2xlarge"} <= types
+    for instance_type in sorted(types):
+        gpu = catalog.is_gpu(instance_type)
+        [entry] = parse_settings(config_with(pipeline(gpu=gpu, training_instance_type=instance_type))).pipelines
+        assert entry.training_storage == ("instance-store" if catalog.has_local_nvme(instance_type) else "ebs")
+    assert (training_storage("ml.p3.2xlarge"), training_storage("ml.g5.xlarge")) == ("ebs", "instance-store")
 
 
 def test_no_pipelines_by_default():
@@ -57,9 +79,13 @@ def test_no_pipelines_by_default():
 
 
 def test_the_sdks_volume_kms_rule():
+    """The sagemaker SDK's `instance_supports_kms` verdicts (sagemaker.core.common_utils), copied as cases."""
     assert supports_volume_kms("ml.p3.2xlarge") and supports_volume_kms("ml.m5.xlarge")
-    assert not supports_volume_kms("ml.g5.xlarge") and not supports_volume_kms("ml.g4dn.xlarge")
-    assert not supports_volume_kms("ml.p4d.24xlarge")
+    assert supports_volume_kms("ml.c5.4xlarge") and supports_volume_kms("ml.p2.xlarge")
+    for local in ("ml.g5.xlarge", "ml.g4dn.xlarge", "ml.p4d.24xlarge", "ml.p3dn.24xlarge", "ml.r5d.large",
+                  "ml.g6.xlarge", "ml.g7e.2xlarge", "ml.p5.48xlarge", "ml.p6-b200.48xlarge", "ml.trn1.2xlarge",
+                  "ml.trn2.48xlarge"):  # fmt: skip
+        assert not supports_volume_kms(local), local
 
 
 @pytest.mark.parametrize(
@@ -67,15 +93,24 @@ def test_the_sdks_volume_kms_rule():
     [
         (
             pipeline(training_instance_type="ml.m5.xlarge"),
-            "mlops-platform:pipelines.0.training_instance_type = 'ml.m5.xlarge': has no GPU; expected a GPU family",
-        ),
-        (
-            pipeline(training_instance_type="ml.g5.xlarge"),
-            "training_instance_type = 'ml.g5.xlarge': has local NVMe storage only, where SageMaker rejects the env key",
+            "pipeline 'churn': training_instance_type 'ml.m5.xlarge' has no GPU, but gpu is true; choose a G or P "
+            "type (e.g. ml.g5.xlarge, ml.p3.2xlarge) or set gpu: false",
         ),
         (
             pipeline(training_instance_type="ml.p3.3xlarge"),
-            "training_instance_type = 'ml.p3.3xlarge': not a SageMaker training instance type (botocore's",
+            "training_instance_type = 'ml.p3.3xlarge': not a SageMaker training instance type (botocore's "
+            "TrainingInstanceType); p3 sizes: ml.p3.16xlarge, ml.p3.2xlarge, ml.p3.8xlarge",
+        ),
+        (pipeline(bias=None), "mlops-platform:pipelines.0.bias: required key is missing"),
+        (
+            pipeline(bias={"facet": "age", "max_dppl": 0}),
+            "pipelines.0.bias.max_dppl = 0: Input should be greater than 0",
+        ),
+        (pipeline(bias={"facet": "age", "facet_values": []}), "pipelines.0.bias.facet_values = []: List should have"),
+        (pipeline(retraining={}), "retraining sets neither on_new_data nor on_drift to true"),
+        (
+            pipeline(retraining={"on_new_data": True, "batch_marker_suffix": "a/b"}),
+            "pipelines.0.retraining.batch_marker_suffix = 'a/b': String should match pattern",
         ),
         (
             pipeline(processing_instance_type="ml.g4dn.xlarge"),
@@ -102,7 +137,7 @@ def test_the_sdks_volume_kms_rule():
         (pipeline(schedule="rate(1 days)"), "pipelines.0.schedule = 'rate(1 days)': not an EventBridge Scheduler"),
         (pipeline(schedule_timezone="Europe/Berlin"), "pipeline 'churn' sets schedule_timezone without a schedule"),
         (pipeline(name="Churn_Model"), "mlops-platform:pipelines.0.name = 'Churn_Model': String should match pattern"),
-        (pipeline(retries=3), "mlops-platform:pipelines.0.retries: unknown key; accepted keys here: images, kind,"),
+        (pipeline(retries=3), "mlops-platform:pipelines.0.retries: unknown key; accepted keys here: bias, data_val"),
     ],
 )
 def test_bad_entries_name_the_key_and_what_is_accepted(entry, expected):

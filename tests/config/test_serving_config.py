@@ -274,7 +274,8 @@ def test_readme_endpoint_example_is_valid_config():
     }
     [endpoint] = parse_settings(raw).endpoints
     assert [v.weight for v in endpoint.variants] == [0.9, 0.1]
-    assert endpoint.rollout.type.value == "LINEAR" and endpoint.data_quality is not None
+    assert endpoint.rollout.type.value == "LINEAR" and endpoint.monitoring is not None
+    assert endpoint.baseline_variant.name == "champion"
 
 
 def test_preview_of_a_promotion_to_a_foreign_package_exits_2_naming_the_key(capsys, tmp_path):

@@ -170,8 +170,8 @@ def processing_step(name="Prep", output_key=KEY_ARN, volume_key=KEY_ARN, vpc=VPC
     }
 
 
-def pipeline(*steps) -> Build:
-    definition = {"Version": "2020-12-01", "Parameters": [], "Steps": list(steps)}
+def pipeline(*steps, parameters=()) -> Build:
+    definition = {"Version": "2020-12-01", "Parameters": list(parameters), "Steps": list(steps)}
     return one(PIPELINE, {"pipelineName": "train", "roleArn": "r", "pipelineDefinition": json.dumps(definition)})
 
 
@@ -482,6 +482,11 @@ COMPLIANT: dict[str, list[Build]] = {
     "MLOPS-SM-005": [
         pipeline(processing_step(), condition(training_step())),
         pipeline(training_step(instance="ml.g5.2xlarge", volume_key=None)),  # local NVMe: no volume key
+        # A parameter's default decides (the stack deploys the template variant of the default's storage kind).
+        pipeline(
+            training_step(instance={"Get": "Parameters.TrainingInstanceType"}, volume_key=None),
+            parameters=[{"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": "ml.p5.48xlarge"}],
+        ),
     ],
     "MLOPS-SM-006": [pipeline(processing_step(), training_step())],
     "MLOPS-SNS-001": [one("aws:sns/topic:Topic", {"kmsMasterKeyId": KEY_ARN})],
@@ -898,6 +903,13 @@ NONCOMPLIANT: dict[str, list[tuple[Build, str]]] = {
     "MLOPS-SM-005": [
         (pipeline(training_step(output_key=None)), "Train: OutputDataConfig.KmsKeyId"),
         (pipeline(condition(training_step(name="Fit", volume_key=None))), "Fit: ResourceConfig.VolumeKmsKeyId"),
+        (
+            pipeline(
+                training_step(instance={"Get": "Parameters.TrainingInstanceType"}, volume_key=None),
+                parameters=[{"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": "ml.p3.2xlarge"}],
+            ),
+            "Train: ResourceConfig.VolumeKmsKeyId",  # an EBS default needs the key
+        ),
         (
             pipeline(processing_step(output_key=None, volume_key=None)),
             "ProcessingOutputConfig.KmsKeyId, ProcessingResources.ClusterConfig.VolumeKmsKeyId",

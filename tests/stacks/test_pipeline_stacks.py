@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from components.sagemaker_catalog import has_local_nvme
 from infra.config import PROJECT
 from infra.offline import stack_config
 from pipelines.template import KINDS, source_hash
@@ -60,13 +61,26 @@ def test_definition_carries_the_envs_key_network_role_and_buckets(stack):
         prefix = f"{PROJECT}-{stack}-{name}"
         jobs = [step(definition, n) for n in ("Preprocess", "Train", "Evaluate")]
         assert {j["RoleArn"] for j in jobs} == {training_role}
-        for job in (jobs[0], jobs[2]):
+        processing = [
+            s["Arguments"] for s in all_steps(definition) if s["Type"] in ("Processing", "QualityCheck", "ClarifyCheck")
+        ]
+        assert len(processing) == 9  # validate, preprocess, evaluate, publish and the five checks
+        for job in processing:
+            assert job["RoleArn"] == training_role
             assert job["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
             assert job["ProcessingOutputConfig"]["KmsKeyId"] == key
             vpc = job["NetworkConfig"]["VpcConfig"]
             assert (vpc["Subnets"], vpc["SecurityGroupIds"]) == (subnets, [f"{jobs_sg.name}-id"])
+            assert job["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
         train = jobs[1]
-        assert train["ResourceConfig"]["VolumeKmsKeyId"] == key
+        training_type = next(p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType")
+        # Local NVMe storage is encrypted by the instance; SageMaker rejects a volume key for it.
+        if has_local_nvme(training_type["DefaultValue"]):
+            assert "VolumeKmsKeyId" not in train["ResourceConfig"]
+        else:
+            assert train["ResourceConfig"]["VolumeKmsKeyId"] == key
+        model = step(definition, "CreateModel")
+        assert model["VpcConfig"] == {"Subnets": subnets, "SecurityGroupIds": [f"{jobs_sg.name}-id"]}
         assert train["OutputDataConfig"] == {
             "S3OutputPath": f"s3://{buckets['artifacts']}/models/{prefix}",
             "KmsKeyId": key,
@@ -78,21 +92,28 @@ def test_definition_carries_the_envs_key_network_role_and_buckets(stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_training_is_gpu_spot_with_checkpoints_in_the_artifacts_bucket(stack):
+def test_training_runs_on_the_configured_type_spot_with_per_execution_checkpoints(stack):
     plan = plan_for(stack)
     artifacts = plan.outputs["buckets"]["artifacts"]
     for entry in configured(stack):
         definition = deployed(stack)[entry["name"]]
         default = next(p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType")["DefaultValue"]
-        assert default == entry.get("training_instance_type", "ml.p3.2xlarge")
-        assert default.startswith(GPU_PREFIXES)
+        gpu = entry.get("gpu", True)
+        assert default == entry.get("training_instance_type", "ml.g5.xlarge" if gpu else "ml.m5.xlarge")
+        assert default.startswith(GPU_PREFIXES) == gpu
         train = step(definition, "Train")
         assert train["ResourceConfig"]["InstanceType"] == {"Get": "Parameters.TrainingInstanceType"}
         assert train["EnableManagedSpotTraining"] is True
         stop = train["StoppingCondition"]
         assert stop["MaxWaitTimeInSeconds"] >= stop["MaxRuntimeInSeconds"]
         prefix = f"{PROJECT}-{stack}-{entry['name']}"
-        assert train["CheckpointConfig"]["S3Uri"] == f"s3://{artifacts}/checkpoints/{prefix}/"
+        # One checkpoint prefix per execution: spot resumption within it, a fresh start for the next one.
+        assert train["CheckpointConfig"]["S3Uri"] == {
+            "Std:Join": {
+                "On": "/",
+                "Values": [f"s3://{artifacts}/checkpoints/{prefix}", {"Get": "Execution.PipelineExecutionId"}],
+            }
+        }
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -106,6 +127,12 @@ def test_registration_goes_into_the_models_group_pending_approval_with_the_repor
         statistics = register["ModelMetrics"]["ModelQuality"]["Statistics"]
         assert statistics["ContentType"] == "application/json"
         assert "evaluation.json" in json.dumps(statistics["S3Uri"])
+        baselines = register["DriftCheckBaselines"]
+        assert set(baselines) == {"ModelQuality", "ModelDataQuality", "Bias", "Explainability"}
+        assert baselines["ModelDataQuality"]["Constraints"]["S3Uri"] == {
+            "Get": "Steps.DataQualityCheck.BaselineUsedForDriftCheckConstraints"
+        }
+        assert set(register["ModelMetrics"]) == {"ModelQuality", "ModelDataQuality", "Bias", "Explainability"}
         threshold = next(p for p in definition["Parameters"] if p["Name"] == "MetricThreshold")["DefaultValue"]
         assert threshold == entry["threshold"]
         gate = step(definition, "MetricAboveThreshold")["Conditions"][0]["LeftValue"]["Std:JsonGet"]["Path"]
@@ -125,8 +152,9 @@ def test_scripts_uploaded_where_the_definition_points(stack):
         uris = {f"s3://{o.inputs['bucket']}/{o.inputs['key']}" for o in objects}
         text = json.dumps(deployed(stack)[entry["name"]])
         referenced = {u for u in uris if u in text}
-        assert referenced == uris and len(uris) == 3
-        assert all(f"/{scripts_hash}/" in u for u in uris)
+        # 4 scripts, the training archive, 3 Clarify analysis and 2 monitoring configurations, the bias limits
+        assert referenced == uris and len(uris) == 11
+        assert all(f"/{scripts_hash}/" in u or u.endswith("/config/bias-constraints.json") for u in uris)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -168,10 +196,12 @@ def test_env_key_lets_the_pipeline_roles_use_it(stack):
         )
 
 
-def test_prod_trains_on_a_larger_gpu_with_a_stricter_bar_than_dev():
+def test_prod_trains_the_scikit_learn_churn_model_on_a_larger_cpu_with_a_stricter_bar_than_dev():
     dev, prod = configured("dev")[0], configured("prod")[0]
     assert prod["threshold"] > dev["threshold"]
+    assert prod["gpu"] is False and not prod["training_instance_type"].startswith(GPU_PREFIXES)
     assert prod["training_instance_type"] != dev["training_instance_type"]
+    assert prod["bias"]["max_dppl"] < 0.2  # stricter than the default
 
 
 PREVIEW_PROBE = (
@@ -203,7 +233,7 @@ def test_checked_in_template_is_current():
     """Re-render with the sagemaker SDK and compare; fix with `uv run python -m pipelines.render`."""
     code, out = _finished("render")
     assert code == 0, out
-    assert "train-evaluate-register: up to date" in out
+    assert out.count("up to date") == 3 and "STALE" not in out  # both storage variants and the assets
 
 
 def test_preview_never_imports_sagemaker():
@@ -218,11 +248,13 @@ def test_preview_labels_show_the_pipelines_security_settings():
 
     plan = plan_for("prod")
     labels = key_settings(plan.get(PIPELINE, "pipeline-churn-pipeline"), plan)
-    assert labels[0] == "Preprocess → Train → Evaluate → MetricAboveThreshold"
+    assert labels[0].startswith("ValidateData → Preprocess → DataQualityCheck → DataBiasCheck → Train")
     assert {
         "volumes KMS",
         "VPC",
-        "train ml.p3.8xlarge",
+        "train ml.m5.2xlarge",
+        "checks: DataQualityCheck, DataBiasCheck, ModelQualityCheck, ModelBiasCheck, ModelExplainabilityCheck",
+        "drift baselines: ModelQuality, ModelDataQuality, Bias, Explainability",
         "spot + checkpoints",
         "registers into churn-model (PendingManualApproval)",
         "gate ≥ 0.85",
@@ -265,10 +297,11 @@ def test_training_role_can_run_jobs_in_the_vpc(stack):
     enis = by_sid["TrainingNetworkInterfacesInEnvVpc"]
     assert "ec2:CreateNetworkInterface" in enis["Action"]
     assert enis["Condition"]["ArnEquals"]["ec2:Vpc"] == f"arn:aws:ec2:us-east-1:{account}:vpc/{plan.outputs['vpc_id']}"
-    assert all(
-        r.startswith(f"arn:aws:logs:us-east-1:{account}:log-group:/aws/sagemaker/")
-        for r in by_sid["TrainingJobLogs"]["Resource"]
-    )
+    assert by_sid["TrainingJobLogs"]["Resource"] == f"arn:aws:logs:us-east-1:{account}:log-group:/aws/sagemaker/*Jobs*"
+    # Clarify's model checks may only create, use and delete their temporary sm-clarify-* endpoints.
+    shadow = by_sid["ClarifyShadowEndpoints"]
+    assert shadow["Resource"] == f"arn:aws:sagemaker:us-east-1:{account}:endpoint*/sm-clarify-*"
+    assert "sagemaker:InvokeEndpoint" in shadow["Action"] and "sagemaker:UpdateEndpoint" not in shadow["Action"]
     engineer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ml-engineer-policy")))
     operate = {s["Sid"]: s for s in engineer}
     # Engineers register versions pending review; only the model approver sets the approval status.

@@ -13,11 +13,20 @@ import pandas as pd
 import pytest
 from botocore.stub import Stubber
 
-from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
+from components import sagemaker_catalog as catalog
+from components.pipelines import (
+    INSTANCE_STORE_TYPE_PATTERNS,
+    JobSecurityGroup,
+    ModelApprovalNotifications,
+    TrainingPipeline,
+)
+from infra.config.pipelines import training_storage
 from infra.offline import record
 from pipelines.template import (
+    CODE_PREFIX,
     KINDS,
     PLACEHOLDERS,
+    STORAGE_KINDS,
     fill,
     placeholders_in,
     source_archive,
@@ -28,7 +37,9 @@ from tests.conftest import as_list, policy, statements
 from tests.pipeline_checks import all_steps, request_errors, unresolved_references
 
 KIND = KINDS["train-evaluate-register"]
-TEMPLATE = KIND.template()
+TEMPLATE = KIND.template("ebs")
+TEMPLATES = {storage: KIND.template(storage) for storage in STORAGE_KINDS}
+ASSETS = KIND.assets()
 SCRIPTS = KIND.scripts()
 KEY = "arn:aws:kms:eu-west-1:012345678901:key/1111"
 TRAINING_ROLE = "arn:aws:iam::012345678901:role/mlops-platform-dev-training"
@@ -45,59 +56,138 @@ VALUES = {
     "processing_image_uri": "012345678901.dkr.ecr.eu-west-1.amazonaws.com/p/training:v1",
     "training_image_uri": "012345678901.dkr.ecr.eu-west-1.amazonaws.com/p/training:v1",
     "inference_image_uri": "012345678901.dkr.ecr.eu-west-1.amazonaws.com/p/serving:v1",
+    "model_monitor_image_uri": catalog.model_monitor_image("eu-west-1"),
+    "clarify_image_uri": catalog.clarify_image("eu-west-1"),
     "model_package_group": "churn-model",
     "processing_instance_type": "ml.m5.xlarge",
     "training_instance_type": "ml.p3.2xlarge",
     "metric": "auc",
     "metric_threshold": 0.8,
     "target_column": "churned",
+    "skip_drift_checks": False,
+    "bias_facet": "senior_citizen",
+    "bias_facet_values": [1],
+    "max_mean_shift": 3.0,
+    "max_missing_increase": 0.1,
 }
+PER_PIPELINE = (
+    "processing_instance_type", "training_instance_type", "metric", "metric_threshold", "target_column",
+    "skip_drift_checks", "bias_facet", "bias_facet_values", "max_mean_shift", "max_missing_increase",
+)  # fmt: skip
+"""The placeholders a stack fills per pipeline (TrainingPipelineArgs.parameters)."""
 
 IMAGE = "012345678901.dkr.ecr.eu-west-1.amazonaws.com/p-dev/{}:1"
 """An ECR image URI (the components accept only image URIs)."""
 
 
-def test_template_uses_only_declared_placeholders_and_all_of_them():
-    assert placeholders_in(TEMPLATE) == set(PLACEHOLDERS)
+def filled(training_type: str) -> dict:
+    """The definition a stack deploys for a training instance type: the variant of its storage kind."""
+    template = TEMPLATES[training_storage(training_type)]
+    return fill(template, {**VALUES, "training_instance_type": training_type})
 
 
-def test_every_get_reference_resolves():
-    assert unresolved_references(TEMPLATE) == []
-    assert unresolved_references(fill(TEMPLATE, VALUES)) == []
+def test_templates_use_only_declared_placeholders_and_all_of_them():
+    for template in TEMPLATES.values():
+        assert placeholders_in([template, ASSETS]) == set(PLACEHOLDERS)
+
+
+def test_every_get_join_and_execution_reference_resolves():
+    for template in TEMPLATES.values():
+        assert unresolved_references(template) == []
+        assert unresolved_references(fill(template, VALUES)) == []
 
 
 def test_reference_check_catches_a_dangling_reference():
     broken = json.loads(json.dumps(TEMPLATE).replace("Steps.Preprocess.", "Steps.Prepare."))
     assert "Steps.Prepare.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri" in unresolved_references(broken)
+    broken = json.loads(json.dumps(TEMPLATE).replace("Execution.PipelineExecutionId", "Execution.RunId"))
+    assert "Execution.RunId" in unresolved_references(broken)
 
 
-def test_template_has_the_four_steps_and_the_quality_gate():
+def test_template_validates_data_checks_quality_and_bias_then_gates_registration():
     steps = {s["Name"]: s["Type"] for s in all_steps(TEMPLATE)}
     assert steps == {
+        "ValidateData": "Processing",
         "Preprocess": "Processing",
+        "DataQualityCheck": "QualityCheck",
+        "DataBiasCheck": "ClarifyCheck",
         "Train": "Training",
         "Evaluate": "Processing",
+        "CreateModel": "Model",
+        "ModelQualityCheck": "QualityCheck",
+        "ModelBiasCheck": "ClarifyCheck",
+        "ModelExplainabilityCheck": "ClarifyCheck",
         "MetricAboveThreshold": "Condition",
         "Register": "RegisterModel",
+        "PublishBaselines": "Processing",
         "MetricBelowThreshold": "Fail",
     }
-    gate = next(s for s in all_steps(TEMPLATE) if s["Type"] == "Condition")["Arguments"]
-    assert [s["Name"] for s in gate["IfSteps"]] == ["Register"]
-    assert [s["Name"] for s in gate["ElseSteps"]] == ["MetricBelowThreshold"]
-    [condition] = gate["Conditions"]
+    by_name = {s["Name"]: s for s in all_steps(TEMPLATE)}
+    assert by_name["Preprocess"]["DependsOn"] == ["ValidateData"]  # nothing is prepared from invalid data
+    assert set(by_name["Train"]["DependsOn"]) == {"DataQualityCheck", "DataBiasCheck"}
+    gate = by_name["MetricAboveThreshold"]
+    assert set(gate["DependsOn"]) == {"ModelQualityCheck", "ModelBiasCheck", "ModelExplainabilityCheck"}
+    checks = [s for s in by_name.values() if s["Type"] in ("QualityCheck", "ClarifyCheck")]
+    assert all(c["FailOnViolation"] is True and c["ModelPackageGroupName"] == "{{model_package_group}}" for c in checks)
+    limits = "s3://{{artifacts_bucket}}/code/{{pipeline_name}}/config/bias-constraints.json"
+    for name in ("DataBiasCheck", "ModelBiasCheck"):  # the configured limits, never skipped
+        assert (by_name[name]["SuppliedBaselineConstraints"], by_name[name]["SkipCheck"]) == (limits, False)
+        assert by_name[name]["RegisterNewBaseline"] is False  # the package's drift baseline is the limits
+    arguments = gate["Arguments"]
+    assert [s["Name"] for s in arguments["IfSteps"]] == ["Register", "PublishBaselines"]
+    assert [s["Name"] for s in arguments["ElseSteps"]] == ["MetricBelowThreshold"]
+    [condition] = arguments["Conditions"]
     assert condition["RightValue"] == {"Get": "Parameters.MetricThreshold"}
     report = {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"}
     assert condition["LeftValue"]["Std:JsonGet"]["PropertyFile"] == report
 
 
+def test_registered_package_carries_every_baseline_its_monitors_need():
+    register = next(s for s in all_steps(TEMPLATE) if s["Name"] == "Register")["Arguments"]
+    drift, metrics = register["DriftCheckBaselines"], register["ModelMetrics"]
+    assert drift["ModelDataQuality"]["Statistics"]["S3Uri"] == {
+        "Get": "Steps.DataQualityCheck.BaselineUsedForDriftCheckStatistics"
+    }
+    assert drift["ModelQuality"]["Constraints"]["S3Uri"] == {
+        "Get": "Steps.ModelQualityCheck.BaselineUsedForDriftCheckConstraints"
+    }
+    assert drift["Bias"]["PostTrainingConstraints"]["S3Uri"] == {
+        "Get": "Steps.ModelBiasCheck.BaselineUsedForDriftCheckConstraints"
+    }
+    for config in (drift["Bias"]["ConfigFile"], drift["Explainability"]["ConfigFile"]):
+        key = config["S3Uri"].removeprefix(CODE_PREFIX + "/")
+        assert key in ASSETS  # the stack uploads the SDK's monitoring configuration there
+    assert metrics["ModelQuality"]["Statistics"]["S3Uri"]["Std:Join"]["Values"][-1] == "evaluation.json"
+    publish = next(s for s in all_steps(TEMPLATE) if s["Name"] == "PublishBaselines")["Arguments"]
+    output = publish["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]["Std:Join"]
+    assert output["Values"] == ["s3://{{artifacts_bucket}}/models/baselines", {"Get": "Steps.Register.ModelPackageArn"}]
+
+
 def test_fill_expands_lists_types_numbers_and_substitutes_inside_strings():
-    filled = fill(TEMPLATE, VALUES)
-    train = next(s for s in all_steps(filled) if s["Name"] == "Train")["Arguments"]
+    definition = fill(TEMPLATE, VALUES)
+    train = next(s for s in all_steps(definition) if s["Name"] == "Train")["Arguments"]
     assert train["VpcConfig"] == {"SecurityGroupIds": ["sg-jobs"], "Subnets": ["subnet-a", "subnet-b"]}
-    assert train["CheckpointConfig"]["S3Uri"] == "s3://artifacts-bucket/checkpoints/mlops-platform-dev-churn/"
-    threshold = next(p for p in filled["Parameters"] if p["Name"] == "MetricThreshold")
+    threshold = next(p for p in definition["Parameters"] if p["Name"] == "MetricThreshold")
     assert threshold["DefaultValue"] == 0.8 and isinstance(threshold["DefaultValue"], float)
-    assert "{{" not in json.dumps(filled)
+    skip = next(p for p in definition["Parameters"] if p["Name"] == "SkipDriftChecks")
+    assert skip["DefaultValue"] is False
+    facet = fill(ASSETS, VALUES)["checks/data-bias/analysis_config.json"]["facet"]
+    assert facet == [{"name_or_index": "senior_citizen", "value_or_threshold": [1]}]
+    assert "{{" not in json.dumps(definition)
+
+
+def test_checkpoints_are_per_execution():
+    for template in TEMPLATES.values():
+        train = next(s for s in all_steps(fill(template, VALUES)) if s["Name"] == "Train")["Arguments"]
+        assert train["CheckpointConfig"]["S3Uri"] == {
+            "Std:Join": {
+                "On": "/",
+                "Values": [
+                    "s3://artifacts-bucket/checkpoints/mlops-platform-dev-churn",
+                    {"Get": "Execution.PipelineExecutionId"},
+                ],
+            }
+        }
 
 
 def test_fill_names_missing_and_unknown_placeholders():
@@ -107,24 +197,25 @@ def test_fill_names_missing_and_unknown_placeholders():
         fill({"a": "{{colour}}"}, VALUES)
 
 
-def test_filled_steps_pass_botocores_request_validation():
-    assert request_errors(fill(TEMPLATE, VALUES)) == {}
-
-
-def test_request_validation_catches_a_bad_step():
-    filled = fill(TEMPLATE, VALUES)
-    train = next(s for s in all_steps(filled) if s["Name"] == "Train")["Arguments"]
-    train["EnableManagedSpotTraining"] = "yes"
-    train["ResourceConfig"]["InstanceCount"] = 0
-    assert set(request_errors(filled)) == {"Train"}
-
-
-def test_create_pipeline_request_with_the_filled_definition_is_valid():
+@pytest.mark.parametrize(
+    ("training_type", "volume_key"),
+    [("ml.g5.xlarge", False), ("ml.p3.2xlarge", True), ("ml.m5.xlarge", True), ("ml.p4d.24xlarge", False)],
+)
+def test_create_pipeline_accepts_nvme_gpu_ebs_gpu_and_cpu_types(training_type, volume_key):
+    """NVMe GPU, EBS GPU and CPU: every step passes botocore's validation, the CreatePipeline request with the
+    definition too, and the training volume key is set exactly where SageMaker accepts one."""
+    definition = filled(training_type)
+    assert request_errors(definition) == {}
+    train = next(s for s in all_steps(definition) if s["Name"] == "Train")["Arguments"]
+    assert ("VolumeKmsKeyId" in train["ResourceConfig"]) is volume_key
+    assert train["OutputDataConfig"]["KmsKeyId"] == KEY  # outputs are always encrypted with the env key
+    assert train["ResourceConfig"]["InstanceType"] == {"Get": "Parameters.TrainingInstanceType"}
+    default = next(p for p in definition["Parameters"] if p["Name"] == "TrainingInstanceType")["DefaultValue"]
+    assert default == training_type
     client = boto3.client("sagemaker", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    definition = json.dumps(fill(TEMPLATE, VALUES))
     request = {
         "PipelineName": VALUES["pipeline_name"],
-        "PipelineDefinition": definition,
+        "PipelineDefinition": json.dumps(definition),
         "RoleArn": "arn:aws:iam::012345678901:role/mlops-platform-dev-pipeline-churn",
         "ClientRequestToken": "token-0123456789abcdef0123456789abcdef",
     }
@@ -133,13 +224,29 @@ def test_create_pipeline_request_with_the_filled_definition_is_valid():
             "create_pipeline", {"PipelineArn": "arn:aws:sagemaker:eu-west-1:012345678901:pipeline/x"}, request
         )
         assert client.create_pipeline(**request)["PipelineArn"].endswith(":pipeline/x")
-    assert len(definition) < 1024 * 1024
+    assert len(request["PipelineDefinition"]) < 1024 * 1024
+
+
+def test_request_validation_catches_a_bad_step():
+    definition = fill(TEMPLATE, VALUES)
+    train = next(s for s in all_steps(definition) if s["Name"] == "Train")["Arguments"]
+    train["EnableManagedSpotTraining"] = "yes"
+    train["ResourceConfig"]["InstanceCount"] = 0
+    check = next(s for s in all_steps(definition) if s["Name"] == "ModelBiasCheck")["Arguments"]
+    check["ProcessingResources"]["ClusterConfig"]["InstanceCount"] = 0
+    assert set(request_errors(definition)) == {"Train", "ModelBiasCheck"}
 
 
 def test_source_archive_is_reproducible_and_holds_the_scripts():
     assert source_archive(SCRIPTS) == source_archive(SCRIPTS)
     with tarfile.open(fileobj=io.BytesIO(source_archive(SCRIPTS))) as tar:
-        assert sorted(tar.getnames()) == ["evaluate.py", "preprocess.py", "train.py"]
+        assert sorted(tar.getnames()) == [
+            "evaluate.py",
+            "preprocess.py",
+            "publish_baselines.py",
+            "train.py",
+            "validate.py",
+        ]
         assert tar.extractfile("train.py").read().decode() == SCRIPTS["train.py"]
     assert source_hash(SCRIPTS) != source_hash({**SCRIPTS, "train.py": SCRIPTS["train.py"] + "\n# changed"})
 
@@ -151,30 +258,75 @@ def _script(name: str):
     return module
 
 
-def test_evaluation_report_format_is_what_the_gate_and_registry_read():
-    report = _script("evaluate").build_report(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.4, 0.9]))
-    metrics = report["binary_classification_metrics"]
-    assert set(metrics) == {"auc", "accuracy", "precision", "recall", "f1"}
-    assert metrics["auc"] == {"value": 0.75, "standard_deviation": "NaN"}
-    assert metrics["accuracy"]["value"] == 0.5
-    assert report["test_samples"] == 4
-    with pytest.raises(ValueError, match="same length"):
-        _script("evaluate").build_report(np.array([0, 1]), np.array([0.5]))
-
-
-def test_scripts_run_end_to_end_and_resume_from_a_checkpoint(tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(400, 3))
+def _churn_data(seed: int, rows: int = 400, *, weights=(1.0, -1.0)) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, 3))
     frame = pd.DataFrame(x, columns=["tenure", "spend", "calls"])
-    frame["churned"] = (x[:, 0] - x[:, 1] + rng.normal(scale=0.3, size=400) > 0).astype(int)
+    frame["senior_citizen"] = rng.integers(0, 2, size=rows)
+    signal = weights[0] * x[:, 0] + weights[1] * x[:, 1] + rng.normal(scale=0.3, size=rows)
+    frame["churned"] = (signal > 0).astype(int)
     frame["plan"] = "basic"  # non-numeric columns are dropped
-    (tmp_path / "raw").mkdir()
-    frame.to_csv(tmp_path / "raw" / "part-0.csv", index=False)
+    return frame
 
-    _script("preprocess").main(
-        ["--input-dir", str(tmp_path / "raw"), "--output-dir", str(tmp_path / "cur"), "--target", "churned"]
-    )
-    train = _script("train")
+
+def _checkpoint_dir(root, execution_id: str):
+    """The local mirror of the Train step's checkpoint URI for one execution (the URI as Pipelines resolves it)."""
+    train = next(s for s in all_steps(fill(TEMPLATE, VALUES)) if s["Name"] == "Train")["Arguments"]
+    join = train["CheckpointConfig"]["S3Uri"]["Std:Join"]
+    parts = [execution_id if v == {"Get": "Execution.PipelineExecutionId"} else v for v in join["Values"]]
+    return root / join["On"].join(parts).removeprefix("s3://")
+
+
+def _execute(root, execution_id: str, data: pd.DataFrame, *, epochs: int = 8) -> dict:
+    """Run one execution's scripts the way the pipeline chains them; returns the evaluation report."""
+    run = root / execution_id
+    (run / "raw").mkdir(parents=True)
+    data.to_csv(run / "raw" / "part-0.csv", index=False)
+    _script("validate").main(["--input-dir", str(run / "raw"), "--output-dir", str(run / "profile"),
+                              "--previous-profile", str(root / "latest-profile" / "profile.json"),
+                              "--target", "churned"])  # fmt: skip
+    _script("preprocess").main(["--input-dir", str(run / "raw"), "--output-dir", str(run / "cur"),
+                                "--target", "churned"])  # fmt: skip
+    _script("train").main(["--train", str(run / "cur/train"), "--validation", str(run / "cur/validation"),
+                           "--model-dir", str(run / "model"), "--epochs", str(epochs),
+                           "--checkpoint-dir", str(_checkpoint_dir(root, execution_id))])  # fmt: skip
+    with tarfile.open(run / "model" / "model.tar.gz", "w:gz") as tar:
+        tar.add(run / "model" / "model.joblib", arcname="model.joblib")
+    (run / "model" / "model.joblib").unlink()
+    _script("evaluate").main(["--model-dir", str(run / "model"), "--test-dir", str(run / "cur/test"),
+                              "--output-dir", str(run / "eval"), "--predictions-dir", str(run / "pred")])  # fmt: skip
+    return json.loads((run / "eval" / "evaluation.json").read_text())
+
+
+def _json_path(document: dict, path: str):
+    for part in path.split("."):
+        document = document[part]
+    return document
+
+
+def test_two_executions_on_different_data_train_different_models(tmp_path, capsys):
+    """The regression for the reused checkpoint: the second execution trains on its own data from epoch 0."""
+    first = _execute(tmp_path, "exec-1", _churn_data(0))
+    second = _execute(tmp_path, "exec-2", _churn_data(1, weights=(1.0, -0.2)))
+    out = capsys.readouterr().out
+    assert "resuming from checkpoint" not in out
+    assert out.count("epoch=0 ") == 2  # both executions started from scratch
+    first_model = (tmp_path / "exec-1" / "model" / "model.joblib").read_bytes()
+    second_model = (tmp_path / "exec-2" / "model" / "model.joblib").read_bytes()
+    assert first_model != second_model
+    gate = next(s for s in all_steps(fill(TEMPLATE, VALUES)) if s["Name"] == "MetricAboveThreshold")
+    path = gate["Arguments"]["Conditions"][0]["LeftValue"]["Std:JsonGet"]["Path"]
+    for report in (first, second):
+        assert _json_path(report, path) > 0.8  # the value the condition step reads, and a learnable signal
+        assert report["test_samples"] == 60
+
+
+def test_spot_resumption_within_one_execution_continues_from_its_checkpoint(tmp_path, capsys):
+    data = _churn_data(0)
+    (tmp_path / "raw").mkdir()
+    data.to_csv(tmp_path / "raw" / "part-0.csv", index=False)
+    _script("preprocess").main(["--input-dir", str(tmp_path / "raw"), "--output-dir", str(tmp_path / "cur"),
+                                "--target", "churned"])  # fmt: skip
     common = [
         "--train",
         str(tmp_path / "cur/train"),
@@ -183,32 +335,85 @@ def test_scripts_run_end_to_end_and_resume_from_a_checkpoint(tmp_path, capsys):
         "--model-dir",
         str(tmp_path / "model"),
         "--checkpoint-dir",
-        str(tmp_path / "ckpt"),
+        str(_checkpoint_dir(tmp_path, "exec-1")),
     ]
-    train.main([*common, "--epochs", "5"])
-    train.main([*common, "--epochs", "15"])
+    _script("train").main([*common, "--epochs", "5"])  # interrupted after epoch 4
+    _script("train").main([*common, "--epochs", "15"])  # the restarted job of the same execution
     assert "resuming from checkpoint after epoch 4" in capsys.readouterr().out
-    with tarfile.open(tmp_path / "model" / "model.tar.gz", "w:gz") as tar:
-        tar.add(tmp_path / "model" / "model.joblib", arcname="model.joblib")
-    (tmp_path / "model" / "model.joblib").unlink()
-    _script("evaluate").main(
-        [
-            "--model-dir",
-            str(tmp_path / "model"),
-            "--test-dir",
-            str(tmp_path / "cur/test"),
-            "--output-dir",
-            str(tmp_path / "eval"),
-        ]
-    )
 
-    report = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
-    gate_path = ["binary_classification_metrics", "auc", "value"]
-    value = report
-    for part in gate_path:
-        value = value[part]
-    assert value > 0.8  # a learnable signal is learned
-    assert report["test_samples"] == 60
+
+def test_evaluation_outputs_are_what_the_gate_registry_and_model_quality_check_read(tmp_path):
+    report = _execute(tmp_path, "exec-1", _churn_data(0))
+    gate = next(s for s in all_steps(TEMPLATE) if s["Name"] == "MetricAboveThreshold")["Arguments"]
+    path = gate["Conditions"][0]["LeftValue"]["Std:JsonGet"]["Path"]
+    for metric in ("auc", "accuracy", "precision", "recall", "f1"):  # every metric the config accepts
+        assert isinstance(_json_path(report, path.replace("{{metric}}", metric)), float)
+    check = next(s for s in all_steps(TEMPLATE) if s["Name"] == "ModelQualityCheck")["Arguments"]["Environment"]
+    predictions = pd.read_csv(tmp_path / "exec-1" / "pred" / "predictions.csv")
+    for attribute in ("inference_attribute", "probability_attribute", "ground_truth_attribute"):
+        assert check[attribute] in predictions.columns
+    assert len(predictions) == report["test_samples"]
+    labelled = pd.read_csv(tmp_path / "exec-1" / "cur" / "labelled" / "labelled.csv")
+    assert {"churned", "senior_citizen"} <= set(labelled.columns)  # the Clarify checks name label and facet
+    baseline = np.loadtxt(tmp_path / "exec-1" / "cur" / "baseline" / "baseline.csv", delimiter=",", ndmin=2)
+    assert baseline.shape[1] == len(labelled.columns) - 1  # a request's features: no label
+    # The endpoint answers with the positive-class score the monitors read as ProbabilityAttribute "0".
+    train = _script("train")
+    model = train.model_fn(str(tmp_path / "exec-1" / "model"))
+    scores = train.predict_fn(baseline[:3], model)
+    assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_data_validation_fails_on_a_shifted_schema_or_distribution_and_passes_new_data_like_the_old(tmp_path):
+    validate = _script("validate")
+    before = validate.profile(_churn_data(0), "churned")
+    assert validate.violations(before, validate.profile(_churn_data(1), "churned"), 3.0, 0.1) == []
+    renamed = _churn_data(1).rename(columns={"spend": "monthly_spend"})
+    found = validate.violations(before, validate.profile(renamed, "churned"), 3.0, 0.1)
+    assert found == ["column 'spend' is missing", "column 'monthly_spend' is new"]
+    retyped = _churn_data(1).assign(calls=lambda f: f["calls"].map(lambda v: f"{v:.1f} calls"))
+    assert validate.violations(before, validate.profile(retyped, "churned"), 3.0, 0.1) == [
+        "column 'calls' changed from numeric to text"
+    ]
+    shifted = _churn_data(1).assign(tenure=lambda f: f["tenure"] + 10)
+    [moved] = validate.violations(before, validate.profile(shifted, "churned"), 3.0, 0.1)
+    assert moved.startswith("column 'tenure': mean moved") and "(limit 3.0)" in moved
+    gappy = _churn_data(1)
+    gappy.loc[: len(gappy) // 2, "spend"] = np.nan
+    [missing] = validate.violations(before, validate.profile(gappy, "churned"), 3.0, 0.1)
+    assert missing.startswith("column 'spend': missing values rose from 0.0% to 50.")
+
+
+PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:1:model-package/g/1"
+
+
+def test_the_validation_step_stops_the_execution_and_publish_files_the_baselines_monitors_read(tmp_path, capsys):
+    from components.model_monitoring import BASELINE_FILES
+
+    _execute(tmp_path, "exec-1", _churn_data(0))
+    # PublishBaselines after registration: the check outputs filed under the package, the profile made current.
+    baselines = tmp_path / "baselines"
+    for check, kind in (f.removesuffix(".json").split("/") for f in BASELINE_FILES.values()):
+        (baselines / check / kind).mkdir(parents=True)
+        (baselines / check / kind / "from-the-check.json").write_text(
+            json.dumps({"check": check, "kind": kind, "label": "churned"})
+        )
+    _script("publish_baselines").main(["--baselines-dir", str(baselines), "--published-dir", str(tmp_path / "pub"),
+                                       "--labelled-dir", str(tmp_path / "exec-1" / "cur" / "labelled"),
+                                       "--profile-dir", str(tmp_path / "exec-1" / "profile"),
+                                       "--latest-profile-dir", str(tmp_path / "latest-profile"),
+                                       "--model-package-arn", PACKAGE_ARN])  # fmt: skip
+    for file in BASELINE_FILES.values():
+        assert json.loads((tmp_path / "pub" / file).read_text())["check"] == file.split("/")[0]
+    # Captured requests have no header: the bias monitor's configuration names the request's columns in order.
+    bias_config = json.loads((tmp_path / "pub" / BASELINE_FILES["model_bias_config"]).read_text())
+    assert bias_config["headers"] == ["tenure", "spend", "calls", "senior_citizen"]
+    # The next execution's data lost a column: validation fails the job before preprocessing.
+    with pytest.raises(SystemExit) as stopped:
+        _execute(tmp_path, "exec-2", _churn_data(1).drop(columns=["calls"]))
+    assert stopped.value.code == 1
+    assert "column 'calls' is missing" in capsys.readouterr().err
+    assert not (tmp_path / "exec-2" / "cur").exists()
 
 
 def _pipeline_args(**overrides):
@@ -234,16 +439,9 @@ def _pipeline_args(**overrides):
             "training": IMAGE.format("training"),
             "inference": IMAGE.format("inference"),
         },
-        "parameters": {
-            k: VALUES[k]
-            for k in (
-                "processing_instance_type",
-                "training_instance_type",
-                "metric",
-                "metric_threshold",
-                "target_column",
-            )
-        },
+        "assets": ASSETS,
+        "config_files": {"bias-constraints.json": {"version": "1.0"}},
+        "parameters": {k: VALUES[k] for k in PER_PIPELINE},
         **overrides,
     }
 
@@ -271,13 +469,37 @@ def test_pipeline_role_passes_only_the_training_role_and_reads_only_its_prefix(p
     s3 = resources("s3:")
     assert s3 == ["arn:aws:s3:::artifacts-bucket/pipelines/mlops-platform-dev-churn/*", "arn:aws:s3:::artifacts-bucket"]
     assert set(resources("kms:")) == {KEY}
-    jobs = by_sid["RunJobsEncryptedInVpc"]["Condition"]
-    assert jobs["StringEquals"] == {"sagemaker:VolumeKmsKey": KEY, "sagemaker:OutputKmsKey": KEY}
+    jobs = by_sid["RunJobsEncryptedInVpc"]
+    assert jobs["Condition"]["StringEquals"] == {"sagemaker:VolumeKmsKey": KEY, "sagemaker:OutputKmsKey": KEY}
+    assert jobs["Resource"] == [
+        "arn:aws:sagemaker:eu-west-1:012345678901:processing-job/*",
+        "arn:aws:sagemaker:eu-west-1:012345678901:training-job/*",
+    ]
+    assert "TrainOnInstanceStoreEncryptedInVpc" not in by_sid  # the EBS variant always sets the volume key
+    assert by_sid["CreateCheckModelInVpc"]["Condition"] == {"Null": {"sagemaker:VpcSubnets": "false"}}
     assert by_sid["RegisterIntoModelGroup"]["Resource"] == [
         "arn:aws:sagemaker:eu-west-1:012345678901:model-package/churn-model/*",
         "arn:aws:sagemaker:eu-west-1:012345678901:model-package-group/churn-model",
     ]
     assert all("*" not in a for s in role_policy for a in as_list(s["Action"]))
+
+
+def test_nvme_variant_lets_the_pipeline_train_without_volume_key_only_on_local_storage_types():
+    plan = record(lambda: TrainingPipeline("p", _pipeline_args(template=TEMPLATES["instance-store"])) and None)
+    by_sid = {s["Sid"]: s for s in statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "p-role-policy")))}
+    nvme = by_sid["TrainOnInstanceStoreEncryptedInVpc"]
+    assert nvme["Action"] == "sagemaker:CreateTrainingJob"
+    assert nvme["Condition"]["StringEquals"] == {"sagemaker:OutputKmsKey": KEY}
+    assert nvme["Condition"]["Null"]["sagemaker:VolumeKmsKey"] == "true"
+    assert by_sid["RunJobsEncryptedInVpc"]["Resource"] == ["arn:aws:sagemaker:eu-west-1:012345678901:processing-job/*"]
+
+
+def test_instance_store_patterns_match_exactly_the_local_nvme_training_types():
+    import fnmatch
+
+    for instance_type in catalog.training_instance_types():
+        matched = any(fnmatch.fnmatchcase(instance_type, p) for p in INSTANCE_STORE_TYPE_PATTERNS)
+        assert matched is catalog.has_local_nvme(instance_type), instance_type
 
 
 def test_pipeline_and_schedule_roles_are_capped_by_the_boundary(pipeline_plan):
@@ -306,9 +528,12 @@ def test_schedule_may_only_start_this_pipeline(pipeline_plan):
 def test_code_is_uploaded_encrypted_under_the_source_hash_before_the_pipeline(pipeline_plan):
     objects = pipeline_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     prefix = f"code/mlops-platform-dev-churn/{source_hash(SCRIPTS)}/"
-    assert sorted(o.inputs["key"] for o in objects) == [
-        prefix + f for f in ("evaluate.py", "preprocess.py", "sourcedir.tar.gz")
-    ]
+    scripts = ("evaluate.py", "preprocess.py", "publish_baselines.py", "sourcedir.tar.gz", "validate.py")
+    checks = [k for k in ASSETS if f"{{{{source_hash}}}}/{k}" in json.dumps(TEMPLATE)]
+    assert len(checks) == 5  # 3 analysis configurations + the 2 monitoring configurations the package names
+    assert sorted(o.inputs["key"] for o in objects) == sorted(
+        [prefix + f for f in (*scripts, *checks)] + ["code/mlops-platform-dev-churn/config/bias-constraints.json"]
+    )
     assert all((o.inputs["serverSideEncryption"], o.inputs["kmsKeyId"]) == ("aws:kms", KEY) for o in objects)
     pipeline = pipeline_plan.get("aws:sagemaker/pipeline:Pipeline", "p-pipeline")
     assert {o.urn for o in objects} <= set(pipeline.options["depends_on"])
@@ -349,7 +574,7 @@ def test_no_schedule_without_an_expression():
             },
             "images lacks inference",
         ),
-        ({"parameters": {"metric": "auc"}}, "the template needs values for metric_threshold, "),
+        ({"parameters": {"metric": "auc"}}, "the template needs values for bias_facet, bias_facet_values, "),
         ({"parameters": {**_pipeline_args()["parameters"], "colour": "x"}}, "parameters ['colour'] are not"),
         ({"scripts": {}}, "scripts is empty"),
     ],
@@ -429,12 +654,15 @@ def test_render_check_fails_on_a_stale_template_and_render_fixes_it(tmp_path, mo
 
     kind = TmpKind("train-evaluate-register")
     monkeypatch.setattr(render_module, "KINDS", {kind.name: kind})
-    monkeypatch.setattr(render_module, "render", lambda k: {"Version": "2020-12-01", "Steps": []})
-    kind.template_path.write_text('{"Version": "old"}\n')
+    monkeypatch.setattr(
+        render_module, "render_with_assets", lambda k, storage: ({"Version": "2020-12-01", "Steps": [storage]}, {})
+    )
+    kind.template_path_for("ebs").write_text('{"Version": "old"}\n')
     assert render_module.main(["--check"]) == 1
     assert "STALE" in capsys.readouterr().out
     assert render_module.main([]) == 0
-    assert json.loads(kind.template_path.read_text()) == {"Version": "2020-12-01", "Steps": []}
+    for storage in STORAGE_KINDS:
+        assert json.loads(kind.template_path_for(storage).read_text())["Steps"] == [storage]
     assert render_module.main(["--check"]) == 0
 
 

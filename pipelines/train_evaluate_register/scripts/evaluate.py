@@ -2,9 +2,12 @@
 
 The report uses SageMaker's model-quality layout (`binary_classification_metrics.<metric>.value`), so
 the pipeline's ConditionStep reads it through a PropertyFile and the model registry shows it as the
-model package's metrics. Runs in the scikit-learn processing container or locally:
+model package's metrics. It also writes the test predictions (`predictions.csv`: probability, prediction,
+label, with a header), the dataset of the model-quality check. Runs in the scikit-learn processing
+container or locally:
 
-    python evaluate.py --model-dir model/ --test-dir curated/test --output-dir evaluation/
+    python evaluate.py --model-dir model/ --test-dir curated/test --output-dir evaluation/ \
+        --predictions-dir predictions/
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 REPORT = "evaluation.json"
+PREDICTIONS = "predictions.csv"
+PREDICTION_COLUMNS = ("probability", "prediction", "label")
+"""Header of the predictions file; the model-quality check names these columns."""
 METRICS = ("auc", "accuracy", "precision", "recall", "f1")
 """Metrics in the report; the pipeline's threshold can apply to any of them."""
 
@@ -60,13 +66,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-dir", type=Path, default=Path("/opt/ml/processing/model"))
     parser.add_argument("--test-dir", type=Path, default=Path("/opt/ml/processing/test"))
     parser.add_argument("--output-dir", type=Path, default=Path("/opt/ml/processing/evaluation"))
+    parser.add_argument("--predictions-dir", type=Path, default=Path("/opt/ml/processing/predictions"))
     args = parser.parse_args(argv)
 
     model = load_model(args.model_dir)
     data = np.vstack([np.loadtxt(f, delimiter=",", ndmin=2) for f in sorted(args.test_dir.glob("*.csv"))])
-    report = build_report(data[:, 0], model.predict_proba(data[:, 1:])[:, 1])
+    scores = model.predict_proba(data[:, 1:])[:, 1]
+    report = build_report(data[:, 0], scores)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / REPORT).write_text(json.dumps(report, indent=2))
+    args.predictions_dir.mkdir(parents=True, exist_ok=True)
+    rows = np.column_stack([scores, (scores >= 0.5).astype(int), data[:, 0].astype(int)])
+    np.savetxt(
+        args.predictions_dir / PREDICTIONS,
+        rows,
+        delimiter=",",
+        fmt=["%.6f", "%d", "%d"],
+        header=",".join(PREDICTION_COLUMNS),
+        comments="",
+    )
     print(json.dumps(report))
 
 

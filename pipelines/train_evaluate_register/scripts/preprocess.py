@@ -2,7 +2,14 @@
 
 Reads every *.csv under the input folder, keeps numeric feature columns, fills their gaps with the
 training median, and writes three stratified splits with the label first and no header (the layout
-train.py and evaluate.py read). Runs in the scikit-learn processing container or locally:
+train.py and evaluate.py read). Two more outputs feed the pipeline's checks:
+
+- `baseline/`: the training features without label or header, the shape of an endpoint request (the
+  data-quality baseline that Model Monitor later compares captured requests with);
+- `labelled/`: the test split with a header row (label first), for the Clarify bias and explainability
+  checks, which name the label and the facet column.
+
+Runs in the scikit-learn processing container or locally:
 
     python preprocess.py --input-dir raw/ --output-dir curated/ --target label
 """
@@ -55,7 +62,16 @@ def main(argv: list[str] | None = None) -> None:
         folder = args.output_dir / name
         folder.mkdir(parents=True, exist_ok=True)
         split.to_csv(folder / f"{name}.csv", header=False, index=False)
+    write_check_datasets(splits, args.output_dir)
     print(json.dumps({name: len(split) for name, split in splits.items()}))
+
+
+def write_check_datasets(splits: dict[str, pd.DataFrame], output_dir: Path) -> None:
+    """The data-quality baseline (training features, no label, no header) and the labelled test split."""
+    (output_dir / "baseline").mkdir(parents=True, exist_ok=True)
+    splits["train"].iloc[:, 1:].to_csv(output_dir / "baseline" / "baseline.csv", header=False, index=False)
+    (output_dir / "labelled").mkdir(parents=True, exist_ok=True)
+    splits["test"].to_csv(output_dir / "labelled" / "labelled.csv", header=True, index=False)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ Trains a scikit-learn MLPClassifier one epoch at a time with `partial_fit`, writ
 every epoch to /opt/ml/checkpoints (synced to S3 by SageMaker), so a managed-spot interruption resumes
 where it stopped instead of starting over. The final model goes to SM_MODEL_DIR as model.joblib.
 
-`model_fn` makes the same file the inference entry point of the scikit-learn serving container.
+`model_fn` and `predict_fn` make the same file the inference entry point of the scikit-learn serving
+container: an endpoint answers each CSV row with the probability of the positive class (the score the
+model-quality and model-bias monitors read, and Clarify's checks threshold at 0.5).
 Runs locally too:
 
     python train.py --train curated/train --validation curated/validation --model-dir model/ \
@@ -45,8 +47,11 @@ def train(args: argparse.Namespace) -> Pipeline:
         print(f"resuming from checkpoint after epoch {state['epoch']}")
     else:
         scaler = StandardScaler().fit(x_train)
-        net = MLPClassifier(hidden_layer_sizes=(args.hidden_units, args.hidden_units),
-                            learning_rate_init=args.learning_rate, random_state=args.seed)
+        net = MLPClassifier(
+            hidden_layer_sizes=(args.hidden_units, args.hidden_units),
+            learning_rate_init=args.learning_rate,
+            random_state=args.seed,
+        )
         first_epoch = 0
     classes = np.unique(y_train)
     x_scaled = scaler.transform(x_train)
@@ -67,12 +72,18 @@ def model_fn(model_dir: str) -> Pipeline:
     return joblib.load(os.path.join(model_dir, MODEL))
 
 
+def predict_fn(data: np.ndarray, model: Pipeline) -> np.ndarray:
+    """Score of the positive class per row (the serving container writes it as one CSV column)."""
+    return model.predict_proba(np.asarray(data, dtype=float))[:, 1]
+
+
 def main(argv: list[str] | None = None) -> None:
     env = os.environ.get
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, default=Path(env("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train")))
-    parser.add_argument("--validation", type=Path,
-                        default=Path(env("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation")))
+    parser.add_argument(
+        "--validation", type=Path, default=Path(env("SM_CHANNEL_VALIDATION", "/opt/ml/input/data/validation"))
+    )
     parser.add_argument("--model-dir", type=Path, default=Path(env("SM_MODEL_DIR", "/opt/ml/model")))
     parser.add_argument("--checkpoint-dir", type=Path, default=Path("/opt/ml/checkpoints"))
     parser.add_argument("--epochs", type=int, default=20)
