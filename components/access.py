@@ -219,9 +219,9 @@ PREVIEW_READ_ACTIONS = [
     "events:Describe*", "events:List*", "scheduler:Get*", "scheduler:List*", "budgets:ViewBudget",
     "application-autoscaling:Describe*", "s3:GetBucket*", "s3:GetEncryptionConfiguration",
     "s3:GetLifecycleConfiguration", "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration",
-    "s3:ListBucket", "codebuild:BatchGetProjects", "cloudtrail:DescribeTrails", "cloudtrail:GetTrail",
-    "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:ListTags", "glue:GetDatabase",
-    "glue:GetTags",
+    "s3:ListBucket", "codebuild:BatchGetProjects", "cloudformation:GetResource", "cloudformation:ListResources",
+    "cloudtrail:DescribeTrails", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
+    "cloudtrail:ListTags", "glue:GetDatabase", "glue:GetTags",
 ]  # fmt: skip
 """What `pulumi preview --refresh` reads: configuration, never data (no s3:GetObject on the data lake, no log
 events, no image layers, no decryption with the data key). The pipeline code the stack uploads is read back

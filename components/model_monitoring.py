@@ -465,7 +465,8 @@ def deployer_statements(account_id: str, region: str, name_prefix: str) -> list[
     sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
     return [
         {"Sid": "CloudControlForMonitors", "Effect": "Allow", "Resource": "*",
-         "Action": [f"cloudformation:{a}Resource" for a in ("Create", "Get", "Update", "Delete", "List")]
+         "Action": [f"cloudformation:{a}Resource" for a in ("Create", "Get", "Update", "Delete")]
+         + ["cloudformation:ListResources"]
          + ["cloudformation:GetResourceRequestStatus"]},
         {"Sid": "EnvMonitorDefinitions", "Effect": "Allow",
          "Action": [f"sagemaker:{verb}{kind}JobDefinition" for kind in ("ModelQuality", "ModelBias")

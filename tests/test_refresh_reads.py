@@ -13,6 +13,7 @@ IAM_PREFIXES = {
     "appautoscaling": {"application-autoscaling"},
     "cloudwatch": {"cloudwatch", "logs", "events"},
     "vpc": {"ec2"},
+    "cloudcontrol": {"cloudformation"},  # the Cloud Control API's actions carry the cloudformation prefix
 }
 
 
