@@ -12,14 +12,16 @@ _BLOCKED_IMPORT = """
 import sys
 sys.modules["pulumi_kubernetes"] = None  # as if not installed
 sys.modules["pulumi_policy"] = None
-import components.provider, components.types, components.roles, policies
-assert len(components.provider.CORE_COMPONENTS) == 17
+import mlops_platform.components.provider, mlops_platform.components.types, mlops_platform.components.roles
+import mlops_platform.policies
+from mlops_platform.components import provider
+assert len(provider.CORE_COMPONENTS) == 17
 try:
-    import components.training
+    import mlops_platform.components.training
 except ImportError as error:
     assert "pulumi_kubernetes" in str(error), error
 else:
-    raise AssertionError("components.training imported without pulumi-kubernetes")
+    raise AssertionError("mlops_platform.components.training imported without pulumi-kubernetes")
 """
 
 
