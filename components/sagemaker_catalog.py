@@ -93,6 +93,12 @@ def endpoint_instance_types() -> frozenset[str]:
 
 
 @functools.cache
+def training_instance_types() -> frozenset[str]:
+    """`TrainingInstanceType`: what a training job accepts."""
+    return frozenset(_sagemaker_shapes()["TrainingInstanceType"]["enum"])
+
+
+@functools.cache
 def processing_instance_types() -> frozenset[str]:
     """`ProcessingInstanceType`: what a Model Monitor job accepts."""
     return frozenset(_sagemaker_shapes()["ProcessingInstanceType"]["enum"])

@@ -15,23 +15,39 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from infra import cost
+from infra import collector, cost
 
 EXIT_CONFIG_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
 
 
+def run() -> NoReturn:
+    """Console entry point (`mlops-platform`): `main` in a process that exits as soon as its output is flushed.
+
+    One command, one program run: the collector stays off the imported heap (see `infra.collector`) and the
+    interpreter's teardown is skipped. Exceptions other than `SystemExit` keep Python's usual traceback and exit.
+    """
+    collector.hold()
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse: usage errors (2) and --help (0)
+        if not isinstance(exc.code, int | None):
+            raise
+        code = exc.code or 0
+    collector.exit_now(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point."""
+    """Parse `argv` and run one command; returns the exit code (in-process callers, tests)."""
     parser = argparse.ArgumentParser(prog="mlops-platform", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     preview = commands.add_parser("preview", help="run a stack's program under mocks and print its plan")
@@ -178,4 +194,4 @@ def _tree(plan, report) -> Tree:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -27,6 +27,8 @@ MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
 MOCK_GATEWAY_CIDRS = ("192.0.2.0/24", "203.0.113.0/24")
 """What a mocked gateway VPC endpoint reports as its service's ranges (documentation prefixes, not S3's)."""
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it: the same documents, parsed ~10x faster."""
 
 
 @dataclass
@@ -303,7 +305,7 @@ def stack_config(stack: str, stacks_dir: Path = STACKS_DIR) -> dict[str, str]:
     if not path.is_file():
         known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stacks_dir.glob("Pulumi.*.yaml"))
         raise FileNotFoundError(f"no stack file {path.name} in {stacks_dir}; stacks: {', '.join(known)}")
-    config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    config = (yaml.load(path.read_text(), Loader=_YAML_LOADER) or {}).get("config") or {}
     return {key: _engine_text(value) for key, value in config.items()}
 
 

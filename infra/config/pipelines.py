@@ -6,14 +6,13 @@ group, with its images, instance types, quality gate and optional schedule.
 
 from __future__ import annotations
 
-import functools
 import re
 from enum import StrEnum
 from typing import Annotated
 
-import botocore.session
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from components import sagemaker_catalog as catalog
 from pipelines.template import KINDS
 
 from .base import Identifier, StrictModel
@@ -27,12 +26,6 @@ volume KMS key (their instance storage is encrypted by the hardware); same rule 
 `instance_supports_kms`."""
 
 
-@functools.cache
-def _instance_types(shape: str) -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for(shape).enum)
-
-
 def supports_volume_kms(instance_type: str) -> bool:
     """Whether SageMaker accepts a VolumeKmsKeyId for a job on this instance type."""
     family = instance_type.split(".")[1]
@@ -40,7 +33,7 @@ def supports_volume_kms(instance_type: str) -> bool:
 
 
 def _check_training_type(value: str) -> str:
-    if value not in _instance_types("TrainingInstanceType"):
+    if value not in catalog.training_instance_types():
         raise ValueError("not a SageMaker training instance type (botocore's TrainingInstanceType), e.g. ml.p3.2xlarge")
     if value.split(".")[1] not in GPU_FAMILIES:
         raise ValueError(f"has no GPU; expected a GPU family ({', '.join(GPU_FAMILIES)}), e.g. ml.p3.2xlarge")
@@ -53,7 +46,7 @@ def _check_training_type(value: str) -> str:
 
 
 def _check_processing_type(value: str) -> str:
-    if value not in _instance_types("ProcessingInstanceType"):
+    if value not in catalog.processing_instance_types():
         raise ValueError(
             "not a SageMaker processing instance type (botocore's ProcessingInstanceType), e.g. ml.m5.xlarge"
         )
