@@ -79,6 +79,10 @@ def _preview(args: argparse.Namespace) -> int:
     from infra.config import ConfigError
 
     console = Console(stderr=False, highlight=False)
+    try:  # a bad baseline fails before the program runs
+        baseline = _baseline_estimate(args.baseline)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _baseline_error(args.baseline, exc)
     started = time.perf_counter()
     try:
         plan = offline.preview_stack(args.stack, **({"stacks_dir": args.stacks_dir} if args.stacks_dir else {}))
@@ -100,10 +104,8 @@ def _preview(args: argparse.Namespace) -> int:
     evaluation = verdicts.evaluate_plan(plan)
     console.print(verdicts.tables(evaluation))
 
-    try:
-        estimate, delta = _estimate(plan, args.baseline)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return _baseline_error(args.baseline, exc)
+    estimate = cost.estimate(plan)
+    delta = cost.compare(estimate, baseline) if baseline is not None else None
     for renderable in cost.summary_renderables(estimate, delta):
         console.print(renderable)
 
@@ -130,15 +132,17 @@ def _cost(args: argparse.Namespace) -> int:
     from infra.config import ConfigError
 
     console = Console(stderr=False, highlight=False)
+    try:  # a bad baseline fails before the program runs
+        baseline = _baseline_estimate(args.baseline)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _baseline_error(args.baseline, exc)
     try:
         plan = offline.preview_stack(args.stack, **({"stacks_dir": args.stacks_dir} if args.stacks_dir else {}))
     except (ConfigError, FileNotFoundError) as exc:
         Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
         return EXIT_CONFIG_ERROR
-    try:
-        estimate, delta = _estimate(plan, args.baseline)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return _baseline_error(args.baseline, exc)
+    estimate = cost.estimate(plan)
+    delta = cost.compare(estimate, baseline) if baseline is not None else None
     for renderable in cost.rich_renderables(estimate, delta):
         console.print(renderable)
     if args.json:
@@ -153,11 +157,8 @@ def _cost(args: argparse.Namespace) -> int:
     return 0
 
 
-def _estimate(plan, baseline: Path | None) -> tuple[cost.Estimate, cost.Delta | None]:
-    estimate = cost.estimate(plan)
-    if baseline is None:
-        return estimate, None
-    return estimate, cost.compare(estimate, cost.estimate(cost.load_plan(baseline)))
+def _baseline_estimate(baseline: Path | None) -> cost.Estimate | None:
+    return cost.estimate(cost.load_plan(baseline)) if baseline is not None else None
 
 
 def _baseline_error(baseline: Path | None, exc: Exception) -> int:
