@@ -131,6 +131,8 @@ class Result:
     strict: Sample
     wall_ratio: float
     strict_ratio: float
+    cpu_ratio: float
+    strict_cpu_ratio: float
 
     @property
     def ms_per_resource(self) -> float:
@@ -182,6 +184,8 @@ def _pairs(name: str, program: list[str], modules: Path, plan: Path, runs: int, 
         strict=_median([s for _, _, s in rounds]),
         wall_ratio=statistics.median(p.wall / f.wall for p, f, _ in rounds),
         strict_ratio=statistics.median(p.wall / s.wall for p, _, s in rounds),
+        cpu_ratio=statistics.median(p.cpu / f.cpu for p, f, _ in rounds),
+        strict_cpu_ratio=statistics.median(p.cpu / s.cpu for p, _, s in rounds),
     )
 
 
@@ -306,10 +310,10 @@ def main() -> int:
                 str(r.modules),
                 _seconds(r.program),
                 _seconds(r.floor),
-                f"{r.wall_ratio:.2f}",
+                f"{r.wall_ratio:.2f} ({r.cpu_ratio:.2f})",
                 "yes" if r.wall_ratio <= 1.3 else "NO",
                 _seconds(r.strict),
-                f"{r.strict_ratio:.2f}",
+                f"{r.strict_ratio:.2f} ({r.strict_cpu_ratio:.2f})",
                 f"{r.program.peak_mb:.0f}",
             )
         console.print(stacks)
