@@ -7,13 +7,16 @@ containers to trigger several full collections, and each one walks that whole im
 interpreter walks it once more when it exits. None of it is garbage: in a prod preview this was 1.1-1.3 s of
 collection during the program and 1.0-1.3 s of teardown, about half the time above the import floor.
 
-What: `hold()` moves everything alive into the permanent generation (`gc.freeze`) and turns automatic
-collection off for the rest of the process; `release_at_exit()` freezes again before the interpreter's own
-final collection, so teardown frees by reference counting without re-walking the heap. Reference counting
+What: `hold()` moves everything alive into the permanent generation (`gc.freeze`), turns automatic
+collection off for the rest of the process and freezes again at exit (an atexit hook, which runs before the
+interpreter's final collection), so nothing is walked again; the CLI also skips the teardown (`exit_now`),
+while the language host's process ends normally. Reference counting
 still frees every object that is not in a reference cycle, so what accumulates is only the run's cyclic
-garbage (asyncio futures, tracebacks, Output closures). Measured bound (bench/preview.py, docs/performance.md):
-peak RSS of the prod preview 228 -> 250 MB (+10 %), of the generated 10x prod stack (about 1,300 resources)
-315 -> 330 MB (+5 %); the growth is linear in the number of resources, about 70 KB each.
+garbage (asyncio futures, tracebacks, Output closures). Measured bound (farm-bench, medians of 5; the same
+process with MLOPS_PLATFORM_GC=default as the baseline; docs/performance.md): peak RSS of the prod preview
+(321 resources) 222 -> 225 MB, of the generated 10x prod stack (1,329 resources) 304 -> 312 MB, i.e. under
+10 KB per resource kept until exit; the prod preview before this change peaked at 228 MB (it also built a
+botocore session).
 
 Only for processes that run one program and exit (the offline preview, `pulumi up` under the language
 host); a long-lived process (a test session, the Automation API in a server) keeps the default collector.
