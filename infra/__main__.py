@@ -2,7 +2,10 @@
 
 import pulumi
 
-from infra.program import main
+from infra import collector, program
 
-for key, value in main().items():
+# The language host runs the program once per process: keep the cyclic collector off the imported heap
+# (pulumi-aws/kubernetes, ~1M objects) during registration and at exit; why and the memory bound: infra/collector.py.
+collector.hold()
+for key, value in program.main().items():
     pulumi.export(key, value)

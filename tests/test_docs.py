@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 from infra.config import reference
 from infra.offline import record
@@ -38,10 +39,23 @@ def test_component_example_runs_and_builds_hardened_buckets():
     )
 
 
+TEST_COMMAND = "uv run --group pipeline-tools pytest"
+"""The README's test command: the default groups leave out the sagemaker SDK, which the template test needs."""
+
+
 def test_quick_start_commands_are_the_ones_ci_runs():
     ci = (REPO / ".ci" / "run").read_text()
-    assert "uv run pytest" in README and "run pytest" in ci.split("README's test command:")[1]
-    assert "uv run mlops-platform preview --stack dev" in README
+    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert TEST_COMMAND in quick_start and "uv run mlops-platform preview --stack dev" in quick_start
+    assert TEST_COMMAND.removeprefix("uv ") in ci.split("README's test command:")[1]
+
+
+def test_the_test_command_installs_every_dependency_group_the_tests_import():
+    """A group left out of the test command would fail the tests that need it on a fresh machine."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    default = project.get("tool", {}).get("uv", {}).get("default-groups", ["dev"])  # uv's default: dev
+    enabled = set(default) | {TEST_COMMAND.split("--group ")[1].split()[0]}
+    assert set(project["dependency-groups"]) <= enabled
 
 
 def test_policy_rules_table_is_current():

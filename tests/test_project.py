@@ -49,7 +49,7 @@ def test_distribution_ships_the_importable_packages():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     packages = project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
     assert {"components", "pipelines", "infra"} <= set(packages)
-    assert project["project"]["scripts"]["mlops-platform"] == "infra.cli:main"
+    assert project["project"]["scripts"]["mlops-platform"] == "infra.cli:run"
 
 
 def test_stack_files_exist_for_each_environment():
