@@ -49,12 +49,12 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = REPO / "stacks"
-CLI = [sys.executable, "-c", "from infra.cli import run; run()"]
+CLI = [sys.executable, "-c", "from infra.tooling.cli import run; run()"]
 """The console script's own entry point (`mlops-platform`), started the way the script starts it."""
 
 PROBE = """
 import json, sys
-from infra.cli import main
+from mlops_platform.infra.tooling.cli import main
 modules, plan = sys.argv[1], sys.argv[2]
 code = main(["preview", *sys.argv[3:], "--json", plan])
 json.dump(sorted(m for m in sys.modules if m != "__main__"), open(modules, "w"))
@@ -65,8 +65,8 @@ sys.exit(code)
 BARE = """
 import json, sys
 import pulumi_aws as aws
-from infra import collector
-from infra.offline import record
+from mlops_platform.infra import collector
+from mlops_platform.infra.tooling.offline import record
 
 collector.hold()
 count = int(sys.argv[1])
@@ -105,20 +105,20 @@ it is the program's work, which is what the per-resource figures divide."""
 
 WARM = """
 import contextlib, io, json, sys, time
-from infra import collector
+from mlops_platform.infra import collector
 collector.hold()
 out, kind, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
 if kind == "bare":
     import pulumi_aws as aws
-    from infra.offline import record
+    from mlops_platform.infra.tooling.offline import record
     def once():
         record(lambda: [aws.s3.Bucket(f"bucket-{i}") for i in range(int(rest[0]))] and None, stack="bench")
 elif kind == "program":
-    from infra.offline import preview_stack
+    from mlops_platform.infra.tooling.offline import preview_stack
     def once():
         preview_stack(rest[0])
 else:
-    from infra.cli import main
+    from mlops_platform.infra.tooling.cli import main
     def once():
         with contextlib.redirect_stdout(io.StringIO()):
             main(["preview", *rest])
@@ -244,7 +244,7 @@ def multiplied_stack(source: Path, factor: int, folder: Path) -> tuple[Path, lis
     pipeline's model). A list whose copies the stack config
     rejects even without one optional key stays as it is. Returns the file and notes on what was adapted.
     """
-    from infra.config import ConfigError, parse_settings
+    from mlops_platform.infra.config import ConfigError, parse_settings
 
     document = yaml.safe_load(source.read_text())
     config = document["config"]

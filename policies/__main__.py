@@ -9,7 +9,7 @@ if __package__ in (None, ""):
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policies.pack import PACK_NAME, policies
+from mlops_platform.policies.pack import PACK_NAME, policies
 
 PolicyPack(
     name=PACK_NAME,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.offline import Plan, PlannedResource, preview_stack
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource, preview_stack
 
 STACKS = ("dev", "staging", "prod")
 REPO = Path(__file__).resolve().parent.parent
@@ -25,13 +25,13 @@ def plan_for(stack: str) -> Plan:
 
 @pytest.fixture
 def cached_previews(monkeypatch) -> None:
-    """`infra.offline.preview_stack` answered from this session's plans for the checked-in stack files.
+    """`infra.tooling.offline.preview_stack` answered from this session's plans for the checked-in stack files.
 
     For tests of what the CLI does with a plan (tree, reports, verdicts, cost, exit codes): the programs
     themselves run in the stack tests, once per stack. Another stacks folder or an explicit config still runs
     the program.
     """
-    from infra import offline
+    from mlops_platform.infra.tooling import offline
 
     real = offline.preview_stack
 

@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from infra.config import parse_settings
+from mlops_platform.infra.config import parse_settings
 from tests.config.test_bad_config import GOOD
 from tests.conftest import REPO
 

@@ -9,13 +9,13 @@ import sys
 
 import yaml
 
-from infra.config import PROJECT, PlatformSettings
-from infra.offline import STACKS_DIR
+from mlops_platform.infra.config import PROJECT, PlatformSettings
+from mlops_platform.infra.tooling.offline import STACKS_DIR
 from tests.conftest import REPO
 
 PROBE = """
 import json, sys
-from infra.cli import main
+from mlops_platform.infra.tooling.cli import main
 code = main(["preview", "--stack", "dev", "--stacks-dir", sys.argv[1], "--json", sys.argv[2]])
 loaded = [name for name, module in sys.modules.items() if type(module).__name__ != "_LazyModule"]
 packages = [name for name in loaded if hasattr(sys.modules[name], "__path__")]

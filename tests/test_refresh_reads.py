@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.access import PREVIEW_READ_ACTIONS
+from mlops_platform.components.access import PREVIEW_READ_ACTIONS
 from tests.conftest import STACKS, plan_for
 
 IAM_PREFIXES = {

@@ -2,7 +2,7 @@
 
 import pulumi
 
-from infra.bootstrap.bootstrap_program import main
+from mlops_platform.infra.bootstrap.bootstrap_program import main
 
 for key, value in main().items():
     pulumi.export(key, value)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
 
-from infra.config.base import AccountId, AwsRegion, GitHubRepository, RoleArn, StrictModel
+from mlops_platform.infra.config.base import AccountId, AwsRegion, GitHubRepository, RoleArn, StrictModel
 
 PROJECT = "mlops-bootstrap"
 """The bootstrap's Pulumi project name and config namespace."""

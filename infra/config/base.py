@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from components.types import (
+from mlops_platform.components.types import (
     AccountId,
     Arn,
     AwsRegion,

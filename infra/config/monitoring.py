@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from components.monitoring import AlertProtocol, check_endpoint
+from mlops_platform.components.monitoring import AlertProtocol, check_endpoint
 
 from .base import StrictModel
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from components.network import (
+from mlops_platform.components.network import (
     DEFAULT_INTERFACE_ENDPOINTS,
     MAX_AZS,
     MIN_AZS,

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from components import sagemaker_catalog as catalog
-from pipelines.template import KINDS
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.pipelines.template import KINDS
 
 from .base import Identifier, StrictModel
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
-from components.types import TagPattern
+from mlops_platform.components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
+from mlops_platform.components.types import TagPattern
 
 from .base import AccountId, StrictModel
 

@@ -13,8 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from components import sagemaker_catalog as catalog
-from components.types import Cron, EcrImage, EndpointInstanceType, ModelPackageArn, S3Uri, TimeZone, VariantName
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.components.types import Cron, EcrImage, EndpointInstanceType, ModelPackageArn, S3Uri, TimeZone, VariantName
 
 from .base import Identifier, StrictModel
 

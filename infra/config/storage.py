@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import model_validator
 
-from components.types import MultipartAbortDays, TieringDays
+from mlops_platform.components.types import MultipartAbortDays, TieringDays
 
 from .base import RetentionDays, StrictModel
 

@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from components.training.capacity import CapacityType
-from components.training.instance_types import (
+from mlops_platform.components.training.capacity import CapacityType
+from mlops_platform.components.training.instance_types import (
     EFA_FAMILIES,
     architectures,
     ec2_instance_types,

@@ -59,7 +59,7 @@ from sagemaker.serve.configs import Network
 from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train.model_trainer import ModelTrainer
 
-from pipelines.template import SOURCE_ARCHIVE
+from mlops_platform.pipelines.template import SOURCE_ARCHIVE
 
 NAME = "train-evaluate-register"
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from components.endpoint_policies import NO_POLICY_ENDPOINTS
-from policies.iam_eval import Request, statement_applies
+from mlops_platform.components.endpoint_policies import NO_POLICY_ENDPOINTS
+from mlops_platform.policies.iam_eval import Request, statement_applies
 from tests.conftest import STACKS, plan_for
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"

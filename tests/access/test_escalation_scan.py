@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policies.escalation_scan import EXPLAINED, Finding, explanation, scan, unexplained
+from mlops_platform.policies.escalation_scan import EXPLAINED, Finding, explanation, scan, unexplained
 from tests.conftest import STACKS, plan_for
 
 

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from infra.config import ConfigError, parse_settings
+from mlops_platform.infra.config import ConfigError, parse_settings
 from tests.stacks.test_registry_monitoring import raw_config
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from policies import RULES, Resource, Stack, Status, evaluate
+from mlops_platform.policies import RULES, Resource, Stack, Status, evaluate
 from tests.policies import governance_cases
 from tests.policies.builders import KEY_ARN, bucket_stack, document, provider, res, stack
 

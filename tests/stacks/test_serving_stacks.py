@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from components.sagemaker_catalog import MODEL_PACKAGE_ARN
-from infra import report, report_serving
-from infra.config import PROJECT
-from infra.offline import preview_stack, stack_config
+from mlops_platform.components.sagemaker_catalog import MODEL_PACKAGE_ARN
+from mlops_platform.infra.tooling import report, report_serving
+from mlops_platform.infra.config import PROJECT
+from mlops_platform.infra.tooling.offline import preview_stack, stack_config
 from tests.conftest import STACKS, plan_for
 
 COMPONENT = "mlops:serving:ModelEndpoint"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components.deployer_capabilities import (
+from mlops_platform.components.deployer_capabilities import (
     Environment,
     monitoring_statements,
     network_statements,

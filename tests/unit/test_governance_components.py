@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.audit import AuditTrail, audit_bucket_statements, cloudtrail_key_statements, event_selectors
-from components.features import (
+from mlops_platform.components.audit import AuditTrail, audit_bucket_statements, cloudtrail_key_statements, event_selectors
+from mlops_platform.components.features import (
     FeatureGroupSpec,
     FeatureStage,
     FeatureStore,
@@ -14,7 +14,7 @@ from components.features import (
     check_feature_group,
     offline_store_prefix,
 )
-from components.replication import CrossRegionReplication, ReplicatedBucket, replication_rule
+from mlops_platform.components.replication import CrossRegionReplication, ReplicatedBucket, replication_rule
 
 S, INT, F = FeatureType.STRING, FeatureType.INTEGRAL, FeatureType.FRACTIONAL
 

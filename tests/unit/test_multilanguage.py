@@ -13,8 +13,8 @@ import yaml
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.component import ComponentProvider
 
-from components.provider import PACKAGE_NAME, public_components
-from infra.offline import record
+from mlops_platform.components.provider import PACKAGE_NAME, public_components
+from mlops_platform.infra.tooling.offline import record
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -31,8 +31,8 @@ from typing import Any
 
 import yaml
 
-from infra.config import PROJECT, ConfigError, Environment, PlatformSettings, parse_settings
-from infra.offline import STACKS_DIR
+from mlops_platform.infra.config import PROJECT, ConfigError, Environment, PlatformSettings, parse_settings
+from mlops_platform.infra.tooling.offline import STACKS_DIR
 
 PROMOTION_ORDER = [e.value for e in Environment]
 """dev → staging → prod: the default source of a target is the environment before it."""

@@ -10,8 +10,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from infra.offline import Plan
-from policies import Evaluation, Finding, Stack, evaluate
+from mlops_platform.infra.tooling.offline import Plan
+from mlops_platform.policies import Evaluation, Finding, Stack, evaluate
 
 _STYLES = {"fail": "bold red", "suppressed": "yellow", "pass": "green", "not-applicable": "dim"}
 
