@@ -16,7 +16,6 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.pipelines.template import PLACEHOLDERS, fill, placeholders_in
 
 from . import _iam

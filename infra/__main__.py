@@ -1,7 +1,6 @@
 """Pulumi entry point (`main: infra/` in Pulumi.yaml)."""
 
 import pulumi
-
 from mlops_platform.infra import collector, program
 
 # The language host runs the program once per process: keep the cyclic collector off the imported heap

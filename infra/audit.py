@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-
 from mlops_platform.components.audit import AuditTrail, cloudtrail_key_statements, trail_name
 from mlops_platform.components.storage import ObjectLock, ObjectLockMode
 from mlops_platform.infra.capability import Capability, Platform

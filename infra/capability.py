@@ -25,7 +25,6 @@ import pulumi
 
 if TYPE_CHECKING:
     import pulumi_aws as aws
-
     from mlops_platform.components._iam import Statement
     from mlops_platform.components.access import Persona
     from mlops_platform.infra.config import PlatformSettings

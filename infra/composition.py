@@ -10,7 +10,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.infra import (
     access,
     audit,

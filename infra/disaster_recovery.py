@@ -8,7 +8,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.deployer import KEY_ADMIN_ACTIONS
 from mlops_platform.components.replication import (
     CrossRegionReplication,

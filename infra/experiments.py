@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-
 from mlops_platform.components.access import Persona
 from mlops_platform.components.registry import MLFLOW_PREFIX, TRACKING_SERVER_NAME
 from mlops_platform.infra.config import PlatformSettings

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-
 from mlops_platform.components.access import Persona
 from mlops_platform.components.features import (
     FEATURE_MANAGE_ACTIONS,

@@ -10,7 +10,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components import _iam
 from mlops_platform.components.access import Persona
 from mlops_platform.components.data_boundary import DataServiceBoundary, data_service_boundary_name

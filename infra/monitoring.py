@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-
 from mlops_platform.components.deployer_capabilities import monitoring_statements
 from mlops_platform.components.monitoring import (
     AlertProtocol,

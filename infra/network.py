@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.boundaries import ServiceRoleBoundary
 from mlops_platform.components.deployer_capabilities import network_statements
 from mlops_platform.components.network import NatGateways, Network

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.access import Persona, PersonaRoles
 from mlops_platform.components.deployer_capabilities import registry_statements
 from mlops_platform.components.registry import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pulumi
-
 from mlops_platform.components import sagemaker_catalog as catalog
 from mlops_platform.components.access import Persona, PersonaRoles
 from mlops_platform.components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-
 from mlops_platform.components.access import Persona, PersonaRoles
 from mlops_platform.components.boundaries import ServiceRoleBoundary
 from mlops_platform.components.deployer_capabilities import training_statements

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-
 from mlops_platform.components._sagemaker_jobs import pipeline_operator_statements, training_job_statements
 from mlops_platform.components.access import Persona, PersonaRoles, role_arn
 from mlops_platform.components.model_monitoring import bias_constraints_document

@@ -30,7 +30,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from mlops_platform.pipelines.template import CODE_PREFIX, KINDS, PLACEHOLDERS, STORAGE_KINDS, PipelineKind, placeholders_in
+from mlops_platform.pipelines.template import (
+    CODE_PREFIX,
+    KINDS,
+    PLACEHOLDERS,
+    STORAGE_KINDS,
+    PipelineKind,
+    placeholders_in,
+)
 
 RENDER_REGION = "us-east-1"
 """Region of the rendering session; nothing region-specific reaches the template."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 
 import yaml
-
-from mlops_platform.infra.tooling import offline
 from mlops_platform.infra.bootstrap.bootstrap_config import BootstrapSettings, parse_bootstrap
+from mlops_platform.infra.tooling import offline
+
 from tests.conftest import REPO
 
 BOOTSTRAP_DIR = REPO / "infra" / "bootstrap"

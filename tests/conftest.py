@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from mlops_platform.infra.tooling.offline import Plan, PlannedResource, preview_stack
 
 STACKS = ("dev", "staging", "prod")

@@ -7,7 +7,6 @@ from typing import Any
 
 import jsonschema
 import kubernetes_validate
-
 from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 
 CRD_REQUIRED: dict[tuple[str, str], list[str]] = {

@@ -7,8 +7,8 @@ import json
 
 import pytest
 import yaml
-
 from mlops_platform.infra.bootstrap.bootstrap_config import BootstrapConfigError, parse_bootstrap
+
 from tests.bootstrap_plan import BOOTSTRAP_DIR, STACK_FILE, bootstrap_plan, bootstrap_settings
 from tests.conftest import SHARED, statements
 

@@ -7,6 +7,7 @@ import tomllib
 
 from mlops_platform.infra.config import reference
 from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
@@ -69,7 +70,6 @@ def test_policy_rules_table_is_current():
 
 def test_readme_suppression_example_is_the_real_first_entry():
     import yaml
-
     from mlops_platform.policies.suppressions import SUPPRESSIONS_FILE
 
     document = (DOCS / "security-model.md").read_text()
@@ -121,8 +121,8 @@ def test_governance_doc_config_examples_are_valid_config():
     import copy
 
     import yaml
-
     from mlops_platform.infra.config import parse_settings
+
     from tests.config.test_bad_config import GOOD
 
     text = (REPO / "docs" / "governance.md").read_text()

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import yaml
-
 from mlops_platform.infra.config import PROJECT, PlatformSettings
 from mlops_platform.infra.tooling.offline import STACKS_DIR
+
 from tests.conftest import REPO
 
 PROBE = """

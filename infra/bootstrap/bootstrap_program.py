@@ -14,7 +14,6 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components import _iam
 from mlops_platform.components.access import GITHUB_OIDC_HOST, Persona, role_arn
 from mlops_platform.components.encryption import EncryptionKey

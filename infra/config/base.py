@@ -6,8 +6,6 @@ truth); they are re-exported here for the config sections.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from mlops_platform.components.types import (
     AccountId,
     Arn,
@@ -20,6 +18,7 @@ from mlops_platform.components.types import (
     RoleArn,
     aws_regions,
 )
+from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "AccountId",

@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
-
 from mlops_platform.components.training.capacity import CapacityType
 from mlops_platform.components.training.instance_types import (
     EFA_FAMILIES,
@@ -21,6 +19,7 @@ from mlops_platform.components.training.instance_types import (
     gpu_family_problem,
     gpu_type_problem,
 )
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from .base import RoleArn, StrictModel
 

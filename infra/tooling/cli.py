@@ -22,12 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from mlops_platform.infra import collector, cost
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
-
-from mlops_platform.infra import collector, cost
 
 EXIT_CONFIG_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
@@ -135,8 +134,8 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from mlops_platform.infra.tooling import offline, report, verdicts
     from mlops_platform.infra.config import ConfigError
+    from mlops_platform.infra.tooling import offline, report, verdicts
 
     console = Console(stderr=False, highlight=False)
     try:  # a bad baseline fails before the program runs
@@ -201,8 +200,8 @@ def pulumi_run_error() -> type[Exception]:
 
 
 def _cost(args: argparse.Namespace) -> int:
-    from mlops_platform.infra.tooling import offline
     from mlops_platform.infra.config import ConfigError
+    from mlops_platform.infra.tooling import offline
 
     console = Console(stderr=False, highlight=False)
     try:  # a bad baseline fails before the program runs

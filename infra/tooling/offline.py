@@ -16,12 +16,11 @@ from typing import Any
 
 import pulumi
 import yaml
+from mlops_platform.components.monitoring import UNREADABLE_SECRET
+from mlops_platform.infra.config import PROJECT
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-from mlops_platform.components.monitoring import UNREADABLE_SECRET
-from mlops_platform.infra.config import PROJECT
 
 SECRET_TEXT = "[secret]"
 """How a secret input appears in the plan (JSON and preview), like `pulumi preview` shows it."""

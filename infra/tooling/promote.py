@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from mlops_platform.infra.config import PROJECT, ConfigError, Environment, PlatformSettings, parse_settings
 from mlops_platform.infra.tooling.offline import STACKS_DIR
 

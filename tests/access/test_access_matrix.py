@@ -4,10 +4,10 @@ control allowed (so the matrix cannot pass by denying everything), and the docs'
 from __future__ import annotations
 
 import pytest
-
 from mlops_platform.policies import access_matrix
 from mlops_platform.policies.access_matrix import ROWS, decide_row, world
 from mlops_platform.policies.iam_eval import Decision
+
 from tests.conftest import STACKS, plan_for
 
 _worlds: dict[str, access_matrix.World] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from mlops_platform.policies.iam_eval import Decision, Principal, Request, conditions_hold, decide
 
 ROLE = "arn:aws:iam::111111111111:role/r"

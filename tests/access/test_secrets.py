@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from mlops_platform.infra.config import PROJECT, ConfigError
 from mlops_platform.infra.tooling.offline import SECRET_TEXT, preview_stack, stack_config
+
 from tests.conftest import plan_for
 
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"

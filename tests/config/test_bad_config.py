@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 from mlops_platform.infra.config import PROJECT, ConfigError, parse_settings
 from mlops_platform.infra.tooling.offline import preview_stack, stack_config
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-
 from mlops_platform.infra.config import ConfigError, parse_settings
 from mlops_platform.infra.config.serving import check_endpoints
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pulumi_policy as pp
 import pytest
-from pulumi_policy.policy import _NotApplicableError
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
-
 from mlops_platform.policies import RULES, Stack, evaluate
 from mlops_platform.policies.core import Scope
 from mlops_platform.policies.pack import PACK_NAME, policies, resource_policy, stack_policy
 from mlops_platform.policies.suppressions import Suppression
+from pulumi_policy.policy import _NotApplicableError
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
 from tests.conftest import plan_for
 from tests.policies.builders import KEY_ARN, bucket_stack, provider
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from mlops_platform.policies import RULES, Level, Stack, evaluate
 from mlops_platform.policies.suppressions import SUPPRESSIONS_FILE, load, parse
+
 from tests.conftest import STACKS, plan_for
 
 _evaluations = {}

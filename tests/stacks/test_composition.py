@@ -7,7 +7,6 @@ import json
 
 import pulumi
 import pytest
-
 from mlops_platform.components.access import Persona
 from mlops_platform.infra import composition
 from mlops_platform.infra.capability import Capability, Platform

@@ -7,11 +7,11 @@ import json
 from fnmatch import fnmatchcase
 
 import pytest
-
 from mlops_platform.components.access import Persona
 from mlops_platform.components.audit import AUDIT_SIGNALS, trail_arn
 from mlops_platform.components.features import glue_database_name
 from mlops_platform.components.replication import REPLICA_OBJECT_ACTIONS, SOURCE_OBJECT_ACTIONS
+
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 from tests.stacks.test_registry_monitoring import settings_for
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from mlops_platform.infra.tooling.report import key_settings
+
 from tests.conftest import STACKS, plan_for, policy, statements
 from tests.unit.test_network import ANYWHERE, ingress_sources
 

@@ -8,11 +8,11 @@ import json
 import sys
 
 import pytest
-
 from mlops_platform.components.sagemaker_catalog import has_local_nvme
 from mlops_platform.infra.config import PROJECT
 from mlops_platform.infra.tooling.offline import stack_config
 from mlops_platform.pipelines.template import KINDS, source_hash
+
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 from tests.pipeline_checks import all_steps, request_errors, unresolved_references
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 import yaml
-
 from mlops_platform.components.access import Persona, role_arn
 from mlops_platform.infra.config import parse_settings
 from mlops_platform.infra.tooling.offline import stack_config
+
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 
 SHARED_WITH = {"dev": {"222222222222", "333333333333"}, "staging": {"333333333333"}, "prod": set()}

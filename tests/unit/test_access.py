@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 
 import pytest
-
 from mlops_platform.components.access import (
     BUCKET_GRANTS,
     PREVIEW_READ_ACTIONS,
@@ -16,6 +15,7 @@ from mlops_platform.components.access import (
     persona_statements,
 )
 from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import as_list, policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"

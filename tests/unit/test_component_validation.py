@@ -9,7 +9,6 @@ from unittest.mock import patch
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
-
 from mlops_platform.components import _arg_rules, _validation
 from mlops_platform.components._validation import ComponentArgumentError, check_args
 from mlops_platform.components.access import GitHubTrust, PersonaRoles
@@ -33,6 +32,7 @@ from mlops_platform.components.storage import DataLake, ObjectLock, ObjectLockMo
 from mlops_platform.components.tenancy import Team, Tenancy
 from mlops_platform.components.training import GpuCapacity, GpuPool, TrainingCluster
 from mlops_platform.infra.tooling.offline import record
+
 from tests.unit.test_pipelines import _pipeline_args
 
 ACCOUNT = "123456789012"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from mlops_platform.components.deployer_capabilities import (
     Environment,
     monitoring_statements,
@@ -14,6 +13,7 @@ from mlops_platform.components.deployer_capabilities import (
     registry_statements,
     training_statements,
 )
+
 from tests.conftest import as_list
 
 ENV = Environment("123456789012", "eu-west-1", "p-dev", "dev")

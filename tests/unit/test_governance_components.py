@@ -4,8 +4,12 @@ argument, the value and what is accepted; the policy documents they build say wh
 from __future__ import annotations
 
 import pytest
-
-from mlops_platform.components.audit import AuditTrail, audit_bucket_statements, cloudtrail_key_statements, event_selectors
+from mlops_platform.components.audit import (
+    AuditTrail,
+    audit_bucket_statements,
+    cloudtrail_key_statements,
+    event_selectors,
+)
 from mlops_platform.components.features import (
     FeatureGroupSpec,
     FeatureStage,

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from botocore.validate import ParamValidator
-
 from mlops_platform.components import sagemaker_catalog as catalog
 from mlops_platform.components.model_monitoring import (
     BASELINE_FILES,
@@ -17,6 +16,7 @@ from mlops_platform.components.model_monitoring import (
 )
 from mlops_platform.components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
 from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import policy, statements
 from tests.pipeline_checks import sagemaker_model
 

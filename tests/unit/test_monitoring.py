@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from mlops_platform.components.encryption import EncryptionKey
 from mlops_platform.components.monitoring import (
     PUBLISHER_SERVICES,
@@ -19,6 +18,7 @@ from mlops_platform.components.monitoring import (
     dashboard_body,
 )
 from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pulumi.provider.experimental.analyzer import Analyzer
-from pulumi.provider.experimental.component import ComponentProvider
-
 from mlops_platform.components.provider import PACKAGE_NAME, public_components
 from mlops_platform.infra.tooling.offline import record
+from pulumi.provider.experimental.analyzer import Analyzer
+from pulumi.provider.experimental.component import ComponentProvider
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ import itertools
 import json
 
 import pytest
-
 from mlops_platform.components.network import DEFAULT_INTERFACE_ENDPOINTS, NatGateways, Network, subnet_layout
 from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import as_list, policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from botocore.stub import Stubber
-
 from mlops_platform.components import sagemaker_catalog as catalog
 from mlops_platform.components.pipelines import (
     INSTANCE_STORE_TYPE_PATTERNS,
@@ -33,6 +32,7 @@ from mlops_platform.pipelines.template import (
     source_archive_base64,
     source_hash,
 )
+
 from tests.conftest import as_list, policy, statements
 from tests.pipeline_checks import all_steps, request_errors, unresolved_references
 

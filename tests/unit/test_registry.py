@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from mlops_platform.components.registry import (
     PULL_ACTIONS,
     PUSH_ACTIONS,
@@ -15,6 +14,7 @@ from mlops_platform.components.registry import (
     TrackingServerSize,
 )
 from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import as_list, policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"
@@ -268,7 +268,6 @@ def test_name_patterns_agree_with_botocore():
     import re
 
     import botocore.session
-
     from mlops_platform.components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
 
     session = botocore.session.get_session()

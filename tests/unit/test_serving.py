@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from mlops_platform.components import sagemaker_catalog as catalog
 from mlops_platform.components.serving import (
     Autoscaling,
