@@ -295,8 +295,13 @@ class EnvironmentDashboard(pulumi.ComponentResource):
                 "letters, digits, - or _"
             )
         super().__init__("mlops:monitoring:EnvironmentDashboard", name, None, opts)
-        body = pulumi.Output.from_input(args["endpoint_names"]).apply(
-            lambda names: json.dumps(dashboard_body(list(names or []), args["region"], period), sort_keys=True)
+        names = args["endpoint_names"]
+        body = (
+            json.dumps(dashboard_body(list(names), args["region"], period), sort_keys=True)
+            if isinstance(names, list | tuple) and all(isinstance(n, str) for n in names)  # known now: no apply
+            else pulumi.Output.from_input(names).apply(
+                lambda known: json.dumps(dashboard_body(list(known or []), args["region"], period), sort_keys=True)
+            )
         )
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",

@@ -1,7 +1,10 @@
 """Pulumi entry point (`main: infra/` in Pulumi.yaml)."""
 
 import pulumi
-from mlops_platform.infra.program import main
+from mlops_platform.infra import collector, program
 
-for key, value in main().items():
+# The language host runs the program once per process: keep the cyclic collector off the imported heap
+# (pulumi-aws/kubernetes, ~1M objects) during registration and at exit; why and the memory bound: infra/collector.py.
+collector.hold()
+for key, value in program.main().items():
     pulumi.export(key, value)

@@ -68,7 +68,7 @@ def parse(entries: Iterable[Mapping[str, Any]], known_rules: Iterable[str] | Non
 
 def load(path: Path = SUPPRESSIONS_FILE, known_rules: Iterable[str] | None = None) -> list[Suppression]:
     """The suppressions in `path` (a YAML document with a `suppressions:` list)."""
-    document = yaml.safe_load(path.read_text()) or {}
+    document = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return parse(document.get("suppressions") or [], known_rules)
 
 

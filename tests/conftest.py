@@ -22,6 +22,26 @@ def plan_for(stack: str) -> Plan:
     return _plans[stack]
 
 
+@pytest.fixture
+def cached_previews(monkeypatch) -> None:
+    """`infra.tooling.offline.preview_stack` answered from this session's plans for the checked-in stack files.
+
+    For tests of what the CLI does with a plan (tree, reports, verdicts, cost, exit codes): the programs
+    themselves run in the stack tests, once per stack. Another stacks folder or an explicit config still runs
+    the program.
+    """
+    from mlops_platform.infra.tooling import offline
+
+    real = offline.preview_stack
+
+    def preview(stack: str, stacks_dir: Path = offline.STACKS_DIR, config=None) -> Plan:
+        if config is None and Path(stacks_dir) == offline.STACKS_DIR and stack in STACKS:
+            return plan_for(stack)
+        return real(stack, stacks_dir, config)
+
+    monkeypatch.setattr(offline, "preview_stack", preview)
+
+
 @pytest.fixture(params=STACKS)
 def stack_plan(request) -> Plan:
     """Parametrised over dev, staging and prod."""

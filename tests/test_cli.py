@@ -9,7 +9,7 @@ from mlops_platform.infra.tooling.cli import EXIT_CONFIG_ERROR, EXIT_POLICY_VIOL
 from mlops_platform.infra.tooling.offline import STACKS_DIR
 
 
-def test_preview_prints_tree_counts_and_settings(capsys, tmp_path):
+def test_preview_prints_tree_counts_and_settings(capsys, tmp_path, cached_previews):
     plan_file, summary = tmp_path / "plan.json", tmp_path / "summary.md"
     assert main(["preview", "--stack", "prod", "--json", str(plan_file), "--markdown", str(summary)]) == 0
     out = capsys.readouterr().out
@@ -53,7 +53,7 @@ def _prod_stack_dir(tmp_path, old: str, new: str):
     return stacks
 
 
-def test_policy_verdicts_in_output_json_and_markdown(capsys, tmp_path):
+def test_policy_verdicts_in_output_json_and_markdown(capsys, tmp_path, cached_previews):
     plan_file, summary = tmp_path / "plan.json", tmp_path / "summary.md"
     assert main(["preview", "--stack", "dev", "--json", str(plan_file), "--markdown", str(summary)]) == 0
     out = capsys.readouterr().out

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 import yaml
-from mlops_platform.infra.tooling import cli, cost
+from mlops_platform.infra.tooling import cli, cost, offline
 from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 
 from tests.conftest import REPO, STACKS, plan_for
@@ -350,7 +350,7 @@ def test_mlflow_tracking_servers_and_dashboards_are_priced():
     assert cost.estimate(one("aws:budgets/budget:Budget", {"budgetType": "COST"})).free == 1
 
 
-def test_cost_command_prints_the_breakdown_and_writes_markdown_and_json(tmp_path, capsys):
+def test_cost_command_prints_the_breakdown_and_writes_markdown_and_json(tmp_path, capsys, cached_previews):
     baseline = tmp_path / "main-plan.json"
     baseline.write_text(plan_for("dev").to_json())
     md, js = tmp_path / "cost.md", tmp_path / "cost.json"
@@ -366,7 +366,7 @@ def test_cost_command_prints_the_breakdown_and_writes_markdown_and_json(tmp_path
     assert (data["total_monthly_usd"], data["delta_monthly_usd"]) == (expected.total, 0.0)
 
 
-def test_preview_markdown_carries_the_cost_section(tmp_path, capsys):
+def test_preview_markdown_carries_the_cost_section(tmp_path, capsys, cached_previews):
     md = tmp_path / "preview.md"
     assert cli.main(["preview", "--stack", "staging", "--markdown", str(md)]) == 0
     assert "Monthly cost by type (idle)" in capsys.readouterr().out
@@ -374,7 +374,14 @@ def test_preview_markdown_carries_the_cost_section(tmp_path, capsys):
     assert text.index("### Offline preview") < text.index("#### Monthly cost: $")
 
 
-def test_an_unreadable_baseline_exits_2_naming_the_file(tmp_path, capsys):
+@pytest.mark.parametrize("command", ["cost", "preview"])
+def test_an_unreadable_baseline_exits_2_naming_the_file_before_running_the_program(
+    tmp_path, capsys, monkeypatch, command
+):
+    def program_must_not_run(*args, **kwargs):
+        raise AssertionError("the program ran before the baseline was read")
+
+    monkeypatch.setattr(offline, "preview_stack", program_must_not_run)
     missing = tmp_path / "nope.json"
-    assert cli.main(["cost", "--stack", "dev", "--baseline", str(missing)]) == 2
+    assert cli.main([command, "--stack", "dev", "--baseline", str(missing)]) == 2
     assert f"baseline plan {missing}" in capsys.readouterr().err

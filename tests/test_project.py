@@ -52,7 +52,7 @@ def test_distribution_ships_the_importable_packages():
     # Each top-level folder ships under the one namespaced package: nothing generic at the top of site-packages.
     sources = project["tool"]["hatch"]["build"]["targets"]["wheel"]["sources"]
     assert sources == {name: f"mlops_platform/{name}" for name in ("components", "pipelines", "infra", "policies")}
-    assert project["project"]["scripts"]["mlops-platform"] == "mlops_platform.infra.tooling.cli:main"
+    assert project["project"]["scripts"]["mlops-platform"] == "mlops_platform.infra.tooling.cli:run"
 
 
 def test_stack_files_exist_for_each_environment():

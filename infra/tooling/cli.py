@@ -21,7 +21,9 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from mlops_platform.infra import collector
 from mlops_platform.infra.tooling import cost
 from rich.console import Console
 from rich.markup import escape
@@ -32,8 +34,24 @@ EXIT_CONFIG_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
 
 
+def run() -> NoReturn:
+    """Console entry point (`mlops-platform`): `main` in a process that exits as soon as its output is flushed.
+
+    One command, one program run: the collector stays off the imported heap (see `infra.collector`) and the
+    interpreter's teardown is skipped. Exceptions other than `SystemExit` keep Python's usual traceback and exit.
+    """
+    collector.hold()
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse: usage errors (2) and --help (0)
+        if not isinstance(exc.code, int | None):
+            raise
+        code = exc.code or 0
+    collector.exit_now(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point."""
+    """Parse `argv` and run one command; returns the exit code (in-process callers, tests)."""
     parser = argparse.ArgumentParser(prog="mlops-platform", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     preview = commands.add_parser("preview", help="run a stack's program under mocks and print its plan")
@@ -122,6 +140,10 @@ def _preview(args: argparse.Namespace) -> int:
     from mlops_platform.infra.tooling import offline, report, verdicts
 
     console = Console(stderr=False, highlight=False)
+    try:  # a bad baseline fails before the program runs
+        baseline = _baseline_estimate(args.baseline)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _baseline_error(args.baseline, exc)
     started = time.perf_counter()
     try:
         where = {"stacks_dir": args.stacks_dir} if args.stacks_dir else {}
@@ -149,10 +171,8 @@ def _preview(args: argparse.Namespace) -> int:
     evaluation = verdicts.evaluate_plan(plan)
     console.print(verdicts.tables(evaluation))
 
-    try:
-        estimate, delta = _estimate(plan, args.baseline)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return _baseline_error(args.baseline, exc)
+    estimate = cost.estimate(plan)
+    delta = cost.compare(estimate, baseline) if baseline is not None else None
     for renderable in cost.summary_renderables(estimate, delta):
         console.print(renderable)
 
@@ -186,15 +206,17 @@ def _cost(args: argparse.Namespace) -> int:
     from mlops_platform.infra.tooling import offline
 
     console = Console(stderr=False, highlight=False)
+    try:  # a bad baseline fails before the program runs
+        baseline = _baseline_estimate(args.baseline)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return _baseline_error(args.baseline, exc)
     try:
         plan = offline.preview_stack(args.stack, **({"stacks_dir": args.stacks_dir} if args.stacks_dir else {}))
     except (ConfigError, FileNotFoundError) as exc:
         Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
         return EXIT_CONFIG_ERROR
-    try:
-        estimate, delta = _estimate(plan, args.baseline)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return _baseline_error(args.baseline, exc)
+    estimate = cost.estimate(plan)
+    delta = cost.compare(estimate, baseline) if baseline is not None else None
     for renderable in cost.rich_renderables(estimate, delta):
         console.print(renderable)
     if args.json:
@@ -209,11 +231,8 @@ def _cost(args: argparse.Namespace) -> int:
     return 0
 
 
-def _estimate(plan, baseline: Path | None) -> tuple[cost.Estimate, cost.Delta | None]:
-    estimate = cost.estimate(plan)
-    if baseline is None:
-        return estimate, None
-    return estimate, cost.compare(estimate, cost.estimate(cost.load_plan(baseline)))
+def _baseline_estimate(baseline: Path | None) -> cost.Estimate | None:
+    return cost.estimate(cost.load_plan(baseline)) if baseline is not None else None
 
 
 def _baseline_error(baseline: Path | None, exc: Exception) -> int:
@@ -250,4 +269,4 @@ def _tree(plan, report) -> Tree:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

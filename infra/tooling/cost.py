@@ -123,7 +123,7 @@ def load_prices(region: str = DEFAULT_REGION, prices_dir: Path = PRICES_DIR) -> 
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in prices_dir.glob("*.yaml")))
         raise FileNotFoundError(f"no price table {path.name} in {prices_dir}; regions with prices: {known}")
-    return PriceTable.model_validate(yaml.safe_load(path.read_text()))
+    return PriceTable.model_validate(yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 @dataclass(frozen=True)
