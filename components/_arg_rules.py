@@ -65,6 +65,9 @@ _COMMON = {
 FIELDS: dict[str, dict[str, Any]] = {
     "EncryptionKeyArgs": {
         "account_id": AccountId,
+        "administrator_role_arns": RoleArn,
+        "metadata_reader_role_arns": RoleArn,
+        "region": AwsRegion,
         "user_role_arns": PrincipalArn,
         "service_principals": ServicePrincipal,
         "sns_publisher_principals": ServicePrincipal,
@@ -97,7 +100,7 @@ FIELDS: dict[str, dict[str, Any]] = {
         "bucket_arns": Annotated[
             str, StringConstraints(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
         ],
-        "human_principal_arns": RoleArn,
+        "principal_arns": RoleArn,
         "max_session_hours": Annotated[int, Field(ge=1, le=12)],
         "state_bucket": BucketName,
         "secrets_key_arn": KmsKeyArn,
@@ -270,11 +273,19 @@ def _resources(args: Any) -> None:
 
 
 def _personas(args: Any) -> None:
-    from .access import Persona  # imported late: components.access imports the validation
+    from .access import HUMAN_PERSONAS, Persona  # imported late: components.access imports the validation
 
     accepted = {p.value for p in Persona}
     if unknown := sorted(set(args.get("extra_statements", {})) - accepted):
         raise ValueError(f"extra_statements has unknown personas {unknown}; expected {', '.join(sorted(accepted))}")
+    people = [p.value for p in HUMAN_PERSONAS]
+    if unknown := sorted(str(key) for key in set(args["principal_arns"]) - set(people)):
+        raise ValueError(
+            f"principal_arns has unknown or non-human personas {unknown}; expected keys {', '.join(people)} "
+            "(the personas people assume)"
+        )
+    if empty := [p for p in people if not args["principal_arns"].get(p)]:
+        raise ValueError(f"principal_arns needs at least one role ARN for {', '.join(empty)}")
 
 
 CHECKS: dict[str, tuple[Callable[[Any], None], ...]] = {

@@ -38,6 +38,7 @@ from tests.unit.test_pipelines import _pipeline_args
 ACCOUNT = "123456789012"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abcd"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/ml-engineer"
+ADMIN = f"arn:aws:iam::{ACCOUNT}:role/key-admin"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/p-dev-service-boundary"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"
 PACKAGE = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/churn/3"
@@ -62,7 +63,7 @@ def _endpoint(**overrides):
 
 
 BASES: dict[type, typing.Callable[[], dict]] = {
-    EncryptionKey: lambda: {"account_id": ACCOUNT, "user_role_arns": [ROLE]},
+    EncryptionKey: lambda: {"account_id": ACCOUNT, "administrator_role_arns": [ADMIN], "user_role_arns": [ROLE]},
     SecureBucket: lambda: {"kms_key_arn": KEY, "access_log_bucket": "p-dev-logs"},
     DataLake: lambda: {"kms_key_arn": KEY, "account_id": ACCOUNT, "name_prefix": "p-dev"},
     PersonaRoles: lambda: {
@@ -71,7 +72,11 @@ BASES: dict[type, typing.Callable[[], dict]] = {
         "region": "us-east-1",
         "kms_key_arn": KEY,
         "bucket_arns": BUCKETS,
-        "human_principal_arns": [ROLE],
+        "principal_arns": {
+            "data-scientist": [f"arn:aws:iam::{ACCOUNT}:role/DataScience"],
+            "ml-engineer": [ROLE],
+            "model-approver": [f"arn:aws:iam::{ACCOUNT}:role/ModelRisk"],
+        },
         "github": GitHubTrust("repo:acme/mlops:environment:dev"),
     },
     ServiceRoleBoundary: lambda: {"account_id": ACCOUNT, "region": "us-east-1", "name_prefix": "p-dev"},
@@ -165,7 +170,27 @@ BAD: list[tuple[type, dict, str]] = [
     (DataLake, {"account_id": 123456789012}, "account_id=123456789012: Input should be a valid string"),
     (DataLake, {"kms_key_arn": None, "name_prefix": "P"}, "name_prefix='P'"),
     (PersonaRoles, {"region": "eu-west-9"}, "region='eu-west-9': not an AWS region"),
-    (PersonaRoles, {"human_principal_arns": ROLE}, "human_principal_arns="),
+    (EncryptionKey, {"administrator_role_arns": _validation._UNSET}, "missing required argument administrator_role_arns"),
+    (EncryptionKey, {"administrator_role_arns": ["key-admin"]}, "administrator_role_arns[0]='key-admin'"),
+    (EncryptionKey, {"administrator_role_arns": []}, "administrator_role_arns is empty"),
+    (EncryptionKey, {"metadata_reader_role_arns": ADMIN}, "metadata_reader_role_arns='arn:aws:iam::"),
+    (EncryptionKey, {"region": "eu-west-9"}, "region='eu-west-9': not an AWS region"),
+    (PersonaRoles, {"principal_arns": {"data-scientist": ROLE}}, "principal_arns.data-scientist='arn:aws:iam::"),
+    (
+        PersonaRoles,
+        {"principal_arns": {"data-scientists": [ROLE], "ml-engineer": [ROLE], "model-approver": [ADMIN]}},
+        "principal_arns has unknown or non-human personas ['data-scientists']; expected keys data-scientist",
+    ),
+    (
+        PersonaRoles,
+        {"principal_arns": {"ci-deployer": [ROLE], "data-scientist": [ROLE], "ml-engineer": [ROLE]}},
+        "principal_arns has unknown or non-human personas ['ci-deployer']",
+    ),
+    (
+        PersonaRoles,
+        {"principal_arns": {"data-scientist": [ROLE], "ml-engineer": [ROLE], "model-approver": []}},
+        "principal_arns needs at least one role ARN for model-approver",
+    ),
     (ServiceRoleBoundary, {"account_id": "12345"}, "account_id='12345'"),
     (AlertTopic, {"kms_key_arn": "key"}, "kms_key_arn='key'"),
     (AlertTopic, {"subscriptions": [AlertSubscription("sms", "+4912345")]}, "subscriptions[0].protocol='sms'"),
@@ -262,7 +287,13 @@ def test_outputs_pass_where_the_argument_says_input():
     def program():
         unknown = pulumi.Output.from_input("arn:aws:iam::123456789012:role/a")
         args = check_args(
-            EncryptionKey, "k", {"account_id": pulumi.Output.from_input(ACCOUNT), "user_role_arns": [unknown]}
+            EncryptionKey,
+            "k",
+            {
+                "account_id": pulumi.Output.from_input(ACCOUNT),
+                "administrator_role_arns": [ADMIN],
+                "user_role_arns": [unknown],
+            },
         )
         assert args["user_role_arns"][0] is unknown
 
@@ -312,6 +343,22 @@ def test_valid_values_are_returned_as_given():
     assert [type(k) for k in args["extra_statements"]] == [Persona]
     budget = check_args(Budgets, "b", BASES[Budgets]())
     assert type(budget["monthly_limit_usd"]) is int
+
+
+def test_principals_keyed_by_persona_members_or_their_strings_build_the_same_roles():
+    # The schema needs string map keys (other languages send "data-scientist"); Python callers may use Persona.
+    from components.access import Persona
+
+    def trust_policies(principals: dict) -> dict:
+        def program():
+            PersonaRoles("p", {**BASES[PersonaRoles](), "principal_arns": principals})
+
+        plan = record(program)
+        return {r.name: r.inputs["assumeRolePolicy"] for r in plan.resources if r.type == "aws:iam/role:Role"}
+
+    by_string = BASES[PersonaRoles]()["principal_arns"]
+    by_member = {Persona(key): arns for key, arns in by_string.items()}
+    assert trust_policies(by_member) == trust_policies(by_string)
 
 
 def test_the_error_is_a_run_error_the_cli_prints_without_a_traceback():
