@@ -163,10 +163,11 @@ class PersonaRolesArgs(TypedDict):
     """The environment's data key."""
     bucket_arns: Mapping[str, pulumi.Input[str]]
     """Data-lake bucket ARNs by zone."""
-    principal_arns: Mapping[Persona, Sequence[str]]
-    """Per human persona (`HUMAN_PERSONAS`), the roles (e.g. IAM Identity Center permission-set roles) that may
-    assume it. Each list trusts only its own persona; the model approver's must not share a principal with the
-    data scientists' or ML engineers' (who trains does not approve)."""
+    principal_arns: Mapping[str, Sequence[str]]
+    """Per human persona (keyed by `Persona` value, e.g. `data-scientist`; `Persona` members work as keys too: they
+    are strings), the roles (e.g. IAM Identity Center permission-set roles) that may assume it. Each of
+    `HUMAN_PERSONAS` needs at least one; each list trusts only its own persona; the model approver's must not
+    share a principal with the data scientists' or ML engineers' (who trains does not approve)."""
     github: GitHubTrust
     """OIDC trust of the CI deployer."""
     max_session_hours: NotRequired[int]

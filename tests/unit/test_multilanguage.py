@@ -3,16 +3,20 @@ SDKs are generated from), and values arriving the way the provider passes them (
 nested types, enum values) build the same resources as Python callers."""
 
 import functools
+import importlib
 import inspect
 import json
+import pkgutil
 from enum import Enum
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.component import ComponentProvider
 
+import components
 from components.provider import PACKAGE_NAME, public_components
 from infra.offline import record
 
@@ -34,6 +38,18 @@ def test_every_public_component_is_in_the_schema_with_a_description():
     for token, resource in resources.items():
         assert resource["isComponent"] is True
         assert resource.get("description"), token
+
+
+def test_every_component_of_the_library_is_hosted():
+    """A ComponentResource added to `components` without being listed in `components.provider` would escape the
+    schema checks below (and be missing for other languages)."""
+    defined = set()
+    for module in pkgutil.walk_packages(components.__path__, "components."):
+        for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            if issubclass(cls, pulumi.ComponentResource) and cls.__module__.startswith("components."):
+                defined.add(cls)
+    public = {cls for cls in defined if not cls.__name__.startswith("_")}
+    assert sorted(c.__name__ for c in public - set(public_components())) == []
 
 
 @pytest.mark.parametrize("component", public_components(), ids=lambda c: c.__name__)
