@@ -346,7 +346,8 @@ def test_restore_drill_roles_and_the_replication_role_alone_may_decrypt_replicas
     ]
     assert not readers
     key_policy = statements(policy(plan.get("aws:kms/key:Key", "disaster-recovery-key-key")))
-    key_users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRolesThroughServices")["Condition"]["ArnEquals"]
+    use = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRolesThroughServices")
+    key_users = use["Condition"]["ArnEquals"]
     assert sorted(key_users["aws:PrincipalArn"]) == sorted(
         [*settings.disaster_recovery.restore_role_arns,
          f"arn:aws:iam::{settings.account}:role/{settings.name_prefix}-replication"]
