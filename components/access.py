@@ -694,6 +694,8 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             "Effect": "Allow",
             "Action": [*READ_ACTIONS, *WRITE_ACTIONS, "s3:ListBucket", "s3:GetBucketLocation"],
             "Resource": [zone_bucket_pattern(prefix, zone) for zone in sorted(args["bucket_arns"])],
+            # bucket names are global: the same pattern in another account must not admit a widened role's writes
+            "Condition": {"StringEquals": {"aws:ResourceAccount": account}},
         },
         {
             "Sid": "EnvKeyUseThroughServices",
@@ -716,16 +718,16 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
         ),
         *_extra_boundary_statements(args),
         *args.get("boundary_statements", ()),
-        {  # every IAM write but PassRole, and model approval: persona-bounded roles never create or widen principals
-            "Sid": "DenyIdentityChangesAndApproval",  # nor approve model versions (the model approver's alone)
-            "Effect": "Deny",
-            "Action": [*IDENTITY_CHANGE_PATTERNS, *APPROVAL_ACTIONS],
-            "Resource": "*",
-        },
-        {
-            "Sid": "DenyKeyDestruction",  # of any key: no persona-bounded role administers keys
-            "Effect": "Deny",
-            "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"],
+        {  # every IAM write but PassRole, model approval and key destruction, on anything: persona-bounded roles
+            "Sid": "DenyIdentityKeyAndApprovalChanges",  # never create or widen principals, approve model versions
+            "Effect": "Deny",  # (the model approver's alone) or administer any key
+            "Action": [
+                *IDENTITY_CHANGE_PATTERNS,
+                *APPROVAL_ACTIONS,
+                "kms:ScheduleKeyDeletion",
+                "kms:DisableKey",
+                "kms:PutKeyPolicy",
+            ],
             "Resource": "*",
         },
     ]

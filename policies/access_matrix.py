@@ -272,6 +272,10 @@ ROWS: tuple[Row, ...] = (
     # --- a persona widened by the deployer stays inside its boundary ------------------------------------------
     Row("widened-persona-creates-user", DS, "iam:CreateUser", "arn:aws:iam::{account}:user/x", DENY,
         "create a user, even after the deployer put `*` on the role", extra_policy=EVERYTHING),
+    Row("widened-persona-writes-lookalike-bucket", DS, "s3:PutObject",
+        "arn:aws:s3:::{prefix}-raw-lookalike/x", IMPLICIT,
+        "write to a bucket named like the env's in another account, even after the deployer put `*` on the role",
+        {"aws:ResourceAccount": "999999999999"}, extra_policy=EVERYTHING),
     Row("widened-persona-reads-foreign-bucket", DS, "s3:GetObject", "arn:aws:s3:::someone-elses-bucket/x", IMPLICIT,
         "read another bucket, even after the deployer put `*` on the role", extra_policy=EVERYTHING),
     # --- the previewer ----------------------------------------------------------------------------------------
@@ -444,6 +448,8 @@ def decide_row(w: World, row: Row) -> Decision:
         principal = w.role(row.principal)
         if row.extra_policy:
             principal = Principal(principal.arn, [*principal.policies, row.extra_policy], principal.boundary)
+    # AWS sets aws:ResourceAccount on every request: the env's account unless the row names another (S3's own key).
+    context.setdefault("aws:ResourceAccount", context.get("s3:ResourceAccount", w.account))
     request = Request(principal.arn, row.action, w.fill(row.resource), context)
     return evaluate(principal, request, key_policy=w.key_policy if row.kms else None).decision
 
