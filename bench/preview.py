@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 PREVIEW = """
 import json, sys
-from infra.cli import main
+from mlops_platform.infra.tooling.cli import main
 code = main(["preview", "--stack", sys.argv[1]])
 json.dump(sorted(m for m in sys.modules if m != "__main__"), open(sys.argv[2], "w"))
 sys.exit(code)

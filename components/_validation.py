@@ -241,7 +241,7 @@ def _convert(hint: Any, leaf: Any = None) -> Any:
         return Annotated[leaf if leaf is not None else hint, Strict(), _as_given(hint)]
     if isinstance(hint, type):
         return InstanceOf[hint]
-    raise TypeError(f"components._validation cannot validate the annotation {hint!r}")
+    raise TypeError(f"mlops_platform.components._validation cannot validate the annotation {hint!r}")
 
 
 def _as_given(hint: type) -> WrapValidator:

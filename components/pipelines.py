@@ -16,8 +16,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
-
-from pipelines.template import PLACEHOLDERS, fill, placeholders_in
+from mlops_platform.pipelines.template import PLACEHOLDERS, fill, placeholders_in
 
 from . import _iam
 from . import sagemaker_catalog as catalog

@@ -3,15 +3,15 @@ every capability's persona and deployer statements collected through the capabil
 
 from __future__ import annotations
 
-from components.access import GitHubTrust, Persona, PersonaRoles
-from infra.capability import Capability, Platform
-from infra.governance import (
+from mlops_platform.components.access import GitHubTrust, Persona, PersonaRoles
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.governance import (
     governance_boundary_statements,
     governance_deployer_regions,
     governance_extra_boundary_arns,
 )
-from infra.registry import repository_arns
-from infra.storage import Storage
+from mlops_platform.infra.registry import repository_arns
+from mlops_platform.infra.storage import Storage
 
 
 class AccessCapability(Capability):

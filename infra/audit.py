@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-
-from components.audit import AuditTrail, cloudtrail_key_statements, trail_name
-from components.storage import ObjectLock, ObjectLockMode
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.config.governance import AuditMode, audit_object_lock
+from mlops_platform.components.audit import AuditTrail, cloudtrail_key_statements, trail_name
+from mlops_platform.components.storage import ObjectLock, ObjectLockMode
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.config.governance import AuditMode, audit_object_lock
 
 Statement = dict[str, Any]
 
@@ -108,9 +107,9 @@ class AuditCapability(Capability):
         return audit_deployer_statements(settings)
 
     def build(self, platform: Platform) -> AuditTrail:
-        from components.boundaries import ServiceRoleBoundary
-        from infra.monitoring import Alerting
-        from infra.storage import Storage
+        from mlops_platform.components.boundaries import ServiceRoleBoundary
+        from mlops_platform.infra.monitoring import Alerting
+        from mlops_platform.infra.storage import Storage
 
         built = platform.result("storage", Storage)
         return build_audit(

@@ -25,10 +25,9 @@ import pulumi
 
 if TYPE_CHECKING:
     import pulumi_aws as aws
-
-    from components._iam import Statement
-    from components.access import Persona
-    from infra.config import PlatformSettings
+    from mlops_platform.components._iam import Statement
+    from mlops_platform.components.access import Persona
+    from mlops_platform.infra.config import PlatformSettings
 
 T = TypeVar("T")
 
@@ -116,6 +115,6 @@ class Capability:
 
 def deployer_environment(settings: PlatformSettings) -> Any:
     """The environment as the CI deployer's capability statements take it (account, region, prefix, env)."""
-    from components.deployer_capabilities import Environment
+    from mlops_platform.components.deployer_capabilities import Environment
 
     return Environment(settings.account, settings.region, settings.name_prefix, settings.environment.value)

@@ -8,16 +8,15 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from components import _iam
-from components.access import Persona
-from components.boundaries import ServiceRoleBoundary
-from components.ci_runner import GitHubRunner
-from components.network import Network
-from components.training.cluster import AccessPolicy, ClusterAccess, PolicyGrant
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.storage import Storage
+from mlops_platform.components import _iam
+from mlops_platform.components.access import Persona
+from mlops_platform.components.boundaries import ServiceRoleBoundary
+from mlops_platform.components.ci_runner import GitHubRunner
+from mlops_platform.components.network import Network
+from mlops_platform.components.training.cluster import AccessPolicy, ClusterAccess, PolicyGrant
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.storage import Storage
 
 
 def runner_project_name(settings: PlatformSettings) -> str:

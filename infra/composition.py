@@ -10,8 +10,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from infra import (
+from mlops_platform.infra import (
     access,
     audit,
     ci_runner,
@@ -27,10 +26,10 @@ from infra import (
     training,
     training_pipelines,
 )
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.monitoring import CAPABILITY as MONITORING
-from infra.monitoring import DASHBOARD
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.monitoring import CAPABILITY as MONITORING
+from mlops_platform.infra.monitoring import DASHBOARD
 
 CAPABILITIES: tuple[Capability, ...] = (
     storage.CAPABILITY,  # the env key (collecting every capability's key users) and the data lake

@@ -8,17 +8,16 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from components.deployer import KEY_ADMIN_ACTIONS
-from components.replication import (
+from mlops_platform.components.deployer import KEY_ADMIN_ACTIONS
+from mlops_platform.components.replication import (
     CrossRegionReplication,
     ReplicatedBucket,
     replication_role_name,
 )
-from components.storage import LOCKED_BUCKETS, ObjectLock, ObjectLockMode, SecureBucket
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.storage import key_administrators
+from mlops_platform.components.storage import LOCKED_BUCKETS, ObjectLock, ObjectLockMode, SecureBucket
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.storage import key_administrators
 
 Statement = dict[str, Any]
 
@@ -149,7 +148,7 @@ class DisasterRecoveryCapability(Capability):
         return dr_deployer_statements(settings)
 
     def build(self, platform: Platform) -> CrossRegionReplication | None:
-        from infra.storage import Storage
+        from mlops_platform.infra.storage import Storage
 
         built = platform.result("storage", Storage)
         boundary = platform.results.get("governance")

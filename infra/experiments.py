@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-
-from components.access import Persona
-from components.registry import MLFLOW_PREFIX, TRACKING_SERVER_NAME
-from infra.config import PlatformSettings
+from mlops_platform.components.access import Persona
+from mlops_platform.components.registry import MLFLOW_PREFIX, TRACKING_SERVER_NAME
+from mlops_platform.infra.config import PlatformSettings
 
 Statement = dict[str, Any]
 

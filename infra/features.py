@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-
-from components.access import Persona
-from components.features import (
+from mlops_platform.components.access import Persona
+from mlops_platform.components.features import (
     FEATURE_MANAGE_ACTIONS,
     FEATURE_READ_ACTIONS,
     FEATURE_WRITE_ACTIONS,
@@ -27,9 +26,9 @@ from components.features import (
     glue_database_name,
     glue_resources,
 )
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.config.governance import FeatureGroupSettings
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.config.governance import FeatureGroupSettings
 
 Statement = dict[str, Any]
 
@@ -217,7 +216,7 @@ class FeaturesCapability(Capability):
         return feature_deployer_statements(settings)
 
     def build(self, platform: Platform) -> FeatureStore | None:
-        from infra.storage import Storage
+        from mlops_platform.infra.storage import Storage
 
         features = platform.result("storage", Storage).lake.buckets["features"]
         boundary = platform.results.get("governance")

@@ -10,17 +10,16 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from components import _iam
-from components.access import Persona
-from components.data_boundary import DataServiceBoundary, data_service_boundary_name
-from components.features import glue_database_name
-from infra.audit import audit_key_statements
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.disaster_recovery import dr_key_users, dr_regions
-from infra.experiments import mlflow_persona_statements, tracking_server_arn
-from infra.features import feature_key_users, feature_persona_statements
+from mlops_platform.components import _iam
+from mlops_platform.components.access import Persona
+from mlops_platform.components.data_boundary import DataServiceBoundary, data_service_boundary_name
+from mlops_platform.components.features import glue_database_name
+from mlops_platform.infra.audit import audit_key_statements
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.disaster_recovery import dr_key_users, dr_regions
+from mlops_platform.infra.experiments import mlflow_persona_statements, tracking_server_arn
+from mlops_platform.infra.features import feature_key_users, feature_persona_statements
 
 Statement = dict[str, Any]
 
@@ -151,8 +150,8 @@ class GovernanceCapability(Capability):
         return governance_key_statements(settings)
 
     def build(self, platform: Platform) -> DataServiceBoundary | None:
-        from components.access import PersonaRoles
-        from infra.storage import Storage
+        from mlops_platform.components.access import PersonaRoles
+        from mlops_platform.infra.storage import Storage
 
         built = platform.result("storage", Storage)
         build_governance_grants(

@@ -13,10 +13,10 @@ Cross-account access needs both halves; each stack declares its own.
 
 from __future__ import annotations
 
-from components import _iam
-from components.access import Persona
-from infra.capability import Capability, Platform
-from infra.config import PROJECT, PlatformSettings
+from mlops_platform.components import _iam
+from mlops_platform.components.access import Persona
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PROJECT, PlatformSettings
 
 INFERENCE_ROLE_PATTERN = "arn:aws:iam::{account}:role/" + PROJECT + "-*-" + Persona.INFERENCE.value
 """The inference role of any environment of this project in `account`."""

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-
-from components.deployer_capabilities import monitoring_statements
-from components.monitoring import (
+from mlops_platform.components.deployer_capabilities import monitoring_statements
+from mlops_platform.components.monitoring import (
     AlertProtocol,
     AlertSubscription,
     AlertTopic,
@@ -16,9 +15,9 @@ from components.monitoring import (
     EnvironmentDashboard,
     TeamBudget,
 )
-from infra.capability import Capability, Platform, deployer_environment
-from infra.config import PlatformSettings
-from infra.storage import Storage
+from mlops_platform.infra.capability import Capability, Platform, deployer_environment
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.storage import Storage
 
 
 @dataclass

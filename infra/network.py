@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
-
-from components.boundaries import ServiceRoleBoundary
-from components.deployer_capabilities import network_statements
-from components.network import NatGateways, Network
-from infra.capability import Capability, Platform, deployer_environment
-from infra.config import PlatformSettings
-from infra.storage import Storage
+from mlops_platform.components.boundaries import ServiceRoleBoundary
+from mlops_platform.components.deployer_capabilities import network_statements
+from mlops_platform.components.network import NatGateways, Network
+from mlops_platform.infra.capability import Capability, Platform, deployer_environment
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.storage import Storage
 
 
 def discovery_tag(settings: PlatformSettings) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.composition import build_platform
-from infra.config import settings_from_pulumi
+from mlops_platform.infra.composition import build_platform
+from mlops_platform.infra.config import settings_from_pulumi
 
 
 def main() -> dict[str, Any]:

@@ -7,21 +7,20 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-
-from components.access import Persona, PersonaRoles
-from components.deployer_capabilities import registry_statements
-from components.registry import (
+from mlops_platform.components.access import Persona, PersonaRoles
+from mlops_platform.components.deployer_capabilities import registry_statements
+from mlops_platform.components.registry import (
     ContainerRepository,
     ExperimentTracking,
     ModelPackageGroup,
     TrackingServerSize,
     mlflow_role_name,
 )
-from components.storage import SecureBucket
-from infra.capability import Capability, Platform, deployer_environment
-from infra.config import PlatformSettings
-from infra.model_sharing import image_pull_principals
-from infra.storage import Storage
+from mlops_platform.components.storage import SecureBucket
+from mlops_platform.infra.capability import Capability, Platform, deployer_environment
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.model_sharing import image_pull_principals
+from mlops_platform.infra.storage import Storage
 
 
 @dataclass

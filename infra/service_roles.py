@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from components.boundaries import ServiceRoleBoundary
-from infra.capability import Capability, Platform
+from mlops_platform.components.boundaries import ServiceRoleBoundary
+from mlops_platform.infra.capability import Capability, Platform
 
 
 class ServiceRolesCapability(Capability):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import pulumi
-
-from components import sagemaker_catalog as catalog
-from components.access import Persona, PersonaRoles
-from components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix
-from components.model_monitoring import deployer_statements as monitor_deployer_statements
-from components.network import Network
-from components.serving import (
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.components.access import Persona, PersonaRoles
+from mlops_platform.components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix
+from mlops_platform.components.model_monitoring import deployer_statements as monitor_deployer_statements
+from mlops_platform.components.network import Network
+from mlops_platform.components.serving import (
     AlarmThresholds,
     Autoscaling,
     ContainerModel,
@@ -29,12 +28,12 @@ from components.serving import (
     deployer_statements,
     inference_statements,
 )
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.config.serving import EndpointSettings, RolloutSettings, VariantSettings
-from infra.monitoring import Alerting
-from infra.registry import Registry
-from infra.storage import Storage
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.config.serving import EndpointSettings, RolloutSettings, VariantSettings
+from mlops_platform.infra.monitoring import Alerting
+from mlops_platform.infra.registry import Registry
+from mlops_platform.infra.storage import Storage
 
 
 def build_endpoints(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.access import Persona, role_arn
-from components.encryption import EncryptionKey
-from components.monitoring import PUBLISHER_SERVICES
-from components.storage import DataLake, ObjectLock, ObjectLockMode
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.model_sharing import artifacts_bucket_statements
+from mlops_platform.components.access import Persona, role_arn
+from mlops_platform.components.encryption import EncryptionKey
+from mlops_platform.components.monitoring import PUBLISHER_SERVICES
+from mlops_platform.components.storage import DataLake, ObjectLock, ObjectLockMode
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.model_sharing import artifacts_bucket_statements
 
 
 @dataclass

@@ -6,13 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
-
-from components.access import Persona, PersonaRoles
-from components.boundaries import ServiceRoleBoundary
-from components.deployer_capabilities import training_statements
-from components.network import Network
-from components.tenancy import Team, Tenancy, team_role_name
-from components.training import (
+from mlops_platform.components.access import Persona, PersonaRoles
+from mlops_platform.components.boundaries import ServiceRoleBoundary
+from mlops_platform.components.deployer_capabilities import training_statements
+from mlops_platform.components.network import Network
+from mlops_platform.components.tenancy import Team, Tenancy, team_role_name
+from mlops_platform.components.training import (
     AccessPolicy,
     CapacityType,
     ClusterAccess,
@@ -22,12 +21,12 @@ from components.training import (
     SystemNodes,
     TrainingCluster,
 )
-from infra.capability import Capability, Platform, deployer_environment
-from infra.ci_runner import ci_cluster_access
-from infra.config import PlatformSettings
-from infra.config.training import TrainingSettings
-from infra.network import discovery_tag
-from infra.storage import Storage
+from mlops_platform.infra.capability import Capability, Platform, deployer_environment
+from mlops_platform.infra.ci_runner import ci_cluster_access
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.config.training import TrainingSettings
+from mlops_platform.infra.network import discovery_tag
+from mlops_platform.infra.storage import Storage
 
 AUTOSCALING_SERVICE_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 """The service-linked role EC2 Auto Scaling launches managed-node-group instances with; it needs the env key to

@@ -7,21 +7,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-
-from components._sagemaker_jobs import pipeline_operator_statements, training_job_statements
-from components.access import Persona, PersonaRoles, role_arn
-from components.model_monitoring import bias_constraints_document
-from components.network import Network
-from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
-from components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
-from infra.capability import Capability, Platform
-from infra.config import PlatformSettings
-from infra.config.pipelines import PipelineSettings
-from infra.monitoring import Alerting
-from infra.registry import Registry
-from infra.serving import monitor_schedule_arns
-from infra.storage import Storage
-from pipelines.template import KINDS, source_archive_base64, source_hash
+from mlops_platform.components._sagemaker_jobs import pipeline_operator_statements, training_job_statements
+from mlops_platform.components.access import Persona, PersonaRoles, role_arn
+from mlops_platform.components.model_monitoring import bias_constraints_document
+from mlops_platform.components.network import Network
+from mlops_platform.components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
+from mlops_platform.components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.config import PlatformSettings
+from mlops_platform.infra.config.pipelines import PipelineSettings
+from mlops_platform.infra.monitoring import Alerting
+from mlops_platform.infra.registry import Registry
+from mlops_platform.infra.serving import monitor_schedule_arns
+from mlops_platform.infra.storage import Storage
+from mlops_platform.pipelines.template import KINDS, source_archive_base64, source_hash
 
 
 def pipeline_name(settings: PlatformSettings, pipeline: PipelineSettings) -> str:

@@ -1,7 +1,7 @@
 """Render each pipeline kind's definition with the sagemaker SDK into its checked-in template.
 
-    python -m pipelines.render            # rewrite pipelines/<kind>/definition.template.json
-    python -m pipelines.render --check    # exit 1 if a checked-in template is stale
+    python -m mlops_platform.pipelines.render            # rewrite pipelines/<kind>/definition.template.json
+    python -m mlops_platform.pipelines.render --check    # exit 1 if a checked-in template is stale
     mlops-platform pipelines render [--check]
 
 Rendering is fully offline: explicit s3:// URIs (no default bucket), a full role ARN placeholder with
@@ -30,7 +30,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from pipelines.template import CODE_PREFIX, KINDS, PLACEHOLDERS, STORAGE_KINDS, PipelineKind, placeholders_in
+from mlops_platform.pipelines.template import (
+    CODE_PREFIX,
+    KINDS,
+    PLACEHOLDERS,
+    STORAGE_KINDS,
+    PipelineKind,
+    placeholders_in,
+)
 
 RENDER_REGION = "us-east-1"
 """Region of the rendering session; nothing region-specific reaches the template."""
@@ -79,7 +86,7 @@ def offline() -> Iterator[None]:
     original_connect = socket.socket.connect
 
     def refuse(self: socket.socket, address: Any) -> None:
-        raise NetworkAttemptError(f"pipelines.render is offline; the SDK tried to connect to {address!r}")
+        raise NetworkAttemptError(f"mlops_platform.pipelines.render is offline; the SDK tried to connect to {address!r}")
 
     socket.socket.connect = refuse  # type: ignore[method-assign]
     try:
@@ -203,7 +210,7 @@ def dumps(definition: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Render every kind (or check that the checked-in templates are current)."""
-    parser = argparse.ArgumentParser(prog="python -m pipelines.render", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m mlops_platform.pipelines.render", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a checked-in template is stale")
     parser.add_argument("kinds", nargs="*", help="kinds to render (default: all)")
     args = parser.parse_args(argv)
@@ -228,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 path.write_text(text)
                 print(f"{kind.name}: wrote {path} ({elapsed:.1f}s)")
     if stale:
-        print("re-render with: python -m pipelines.render", file=sys.stderr)
+        print("re-render with: python -m mlops_platform.pipelines.render", file=sys.stderr)
         return 1
     return 0
 

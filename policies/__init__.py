@@ -1,7 +1,7 @@
 """The platform's policy pack: rules as plain functions, run by pulumi-policy (`pulumi preview --policy-pack
 policies`) and by the offline preview (`mlops-platform preview`), with explicit suppressions.
 
-    from policies import RULES, Stack, evaluate
+    from mlops_platform.policies import RULES, Stack, evaluate
     evaluation = evaluate(Stack.from_plan(plan))
 """
 

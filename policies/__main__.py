@@ -7,9 +7,8 @@ if __package__ in (None, ""):
     # The policy host runs this file as a script; make the repository's `policies` package importable.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from mlops_platform.policies.pack import PACK_NAME, policies
 from pulumi_policy import EnforcementLevel, PolicyPack
-
-from policies.pack import PACK_NAME, policies
 
 PolicyPack(
     name=PACK_NAME,

@@ -2,8 +2,8 @@
 `policies.iam_eval` over the policies a stack's plan registers (identity policies, boundaries, the data key's
 key policy, role trust policies).
 
-`ROWS` is the matrix; `world(plan)` reads a plan (`infra.offline.Plan.to_dict()` shape); `decide_row` answers one
-row; `markdown()` renders the "who can do what" table of docs/security.md (`python -m policies.access_matrix
+`ROWS` is the matrix; `world(plan)` reads a plan (`infra.tooling.offline.Plan.to_dict()` shape); `decide_row` answers one
+row; `markdown()` renders the "who can do what" table of docs/security.md (`python -m mlops_platform.policies.access_matrix
 --write` regenerates it; a test keeps it current).
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policies.iam_eval import Decision, Principal, Request, conditions_hold, evaluate
+from mlops_platform.policies.iam_eval import Decision, Principal, Request, conditions_hold, evaluate
 
 ROLE = "aws:iam/role:Role"
 MANAGED = "aws:iam/policy:Policy"

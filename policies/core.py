@@ -153,7 +153,7 @@ class Stack:
 
     @classmethod
     def from_plan(cls, plan: Any) -> Stack:
-        """A stack view of an offline plan (`infra.offline.Plan`, duck-typed: no import of infra)."""
+        """A stack view of an offline plan (`infra.tooling.offline.Plan`, duck-typed: no import of infra)."""
         providers = {
             (r.type.removeprefix("pulumi:providers:"), r.name): Provider(r.type, r.name, r.urn, dict(r.inputs))
             for r in plan.resources

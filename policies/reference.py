@@ -1,7 +1,7 @@
 """The policy rules table of docs/security-model.md, generated from the registered rules.
 
-python -m policies.reference           # print the Markdown table
-python -m policies.reference --write   # refresh docs/security-model.md between its markers
+python -m mlops_platform.policies.reference           # print the Markdown table
+python -m mlops_platform.policies.reference --write   # refresh docs/security-model.md between its markers
 """
 
 from __future__ import annotations

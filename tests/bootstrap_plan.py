@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 
 import yaml
+from mlops_platform.infra.bootstrap.bootstrap_config import BootstrapSettings, parse_bootstrap
+from mlops_platform.infra.tooling import offline
 
-from infra import offline
-from infra.bootstrap.bootstrap_config import BootstrapSettings, parse_bootstrap
 from tests.conftest import REPO
 
 BOOTSTRAP_DIR = REPO / "infra" / "bootstrap"
@@ -24,6 +24,6 @@ def bootstrap_settings() -> BootstrapSettings:
 @functools.cache
 def bootstrap_plan() -> offline.Plan:
     """What the bootstrap program registers for `Pulumi.org.yaml` (the offline preview's own entry point)."""
-    from infra.bootstrap import preview_bootstrap
+    from mlops_platform.infra.bootstrap import preview_bootstrap
 
     return preview_bootstrap("org")

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from infra.offline import Plan, PlannedResource, preview_stack
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource, preview_stack
 
 STACKS = ("dev", "staging", "prod")
 REPO = Path(__file__).resolve().parent.parent

@@ -7,8 +7,7 @@ from typing import Any
 
 import jsonschema
 import kubernetes_validate
-
-from infra.offline import Plan, PlannedResource
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 
 CRD_REQUIRED: dict[tuple[str, str], list[str]] = {
     ("karpenter.sh/v1", "NodePool"): [

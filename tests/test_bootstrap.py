@@ -7,8 +7,8 @@ import json
 
 import pytest
 import yaml
+from mlops_platform.infra.bootstrap.bootstrap_config import BootstrapConfigError, parse_bootstrap
 
-from infra.bootstrap.bootstrap_config import BootstrapConfigError, parse_bootstrap
 from tests.bootstrap_plan import BOOTSTRAP_DIR, STACK_FILE, bootstrap_plan, bootstrap_settings
 from tests.conftest import SHARED, statements
 
@@ -134,7 +134,7 @@ def test_bad_bootstrap_config_names_the_key(change, expected):
 
 
 def test_the_offline_preview_runs_the_bootstrap_and_refuses_a_bad_config_with_exit_2(tmp_path, capsys):
-    from infra import cli
+    from mlops_platform.infra.tooling import cli
 
     assert cli.main(["preview", "--project", "bootstrap", "--stack", "org"]) == 0
     assert "stack org" in capsys.readouterr().out
@@ -147,7 +147,7 @@ def test_the_offline_preview_runs_the_bootstrap_and_refuses_a_bad_config_with_ex
 
 RUN_AS_PULUMI_DOES = """
 import runpy, sys
-from infra import offline
+from mlops_platform.infra.tooling import offline
 config = offline.stack_config("org", offline.REPO_ROOT / "infra" / "bootstrap")
 for name in [m for m in sys.modules if m.split(".")[0] in ("infra", "components")]:
     del sys.modules[name]

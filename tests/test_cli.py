@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
-from infra.cli import EXIT_CONFIG_ERROR, EXIT_POLICY_VIOLATION, main
-from infra.offline import STACKS_DIR
+from mlops_platform.infra.tooling.cli import EXIT_CONFIG_ERROR, EXIT_POLICY_VIOLATION, main
+from mlops_platform.infra.tooling.offline import STACKS_DIR
 
 
 def test_preview_prints_tree_counts_and_settings(capsys, tmp_path):

@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 import yaml
+from mlops_platform.infra.tooling import cli, cost
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 
-from infra import cli, cost
-from infra.offline import Plan, PlannedResource
 from tests.conftest import REPO, STACKS, plan_for
 
 FIXTURE = REPO / "tests" / "fixtures" / "cost-plan.json"

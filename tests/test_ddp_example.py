@@ -10,10 +10,10 @@ import textwrap
 
 import pytest
 import yaml
+from mlops_platform.components.tenancy import LOCAL_QUEUE, SERVICE_ACCOUNT
+from mlops_platform.infra.config import parse_settings
+from mlops_platform.infra.tooling.offline import record, stack_config
 
-from components.tenancy import LOCAL_QUEUE, SERVICE_ACCOUNT
-from infra.config import parse_settings
-from infra.offline import record, stack_config
 from tests.config.test_bad_config import GOOD
 from tests.conftest import REPO, STACKS
 from tests.k8s import problems

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from infra.config import reference
-from infra.offline import record
+from mlops_platform.infra.config import reference
+from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
@@ -15,7 +16,7 @@ DOCS = REPO / "docs"
 def test_config_reference_is_current_and_every_key_is_described():
     document = (DOCS / "config-reference.md").read_text()
     assert reference.readme_block(document) == reference.markdown(), (
-        "docs/config-reference.md is stale: uv run python -m infra.config.reference --write"
+        "docs/config-reference.md is stale: uv run python -m mlops_platform.infra.config.reference --write"
     )
     undocumented = [key for key, _, _, description in reference.rows() if not description]
     assert undocumented == []
@@ -45,18 +46,17 @@ def test_quick_start_commands_are_the_ones_ci_runs():
 
 
 def test_policy_rules_table_is_current():
-    from policies import reference as rules_reference
+    from mlops_platform.policies import reference as rules_reference
 
     document = (DOCS / "security-model.md").read_text()
     assert rules_reference.readme_block(document) == rules_reference.markdown(), (
-        "docs/security-model.md policy rules table is stale: uv run python -m policies.reference --write"
+        "docs/security-model.md policy rules table is stale: uv run python -m mlops_platform.policies.reference --write"
     )
 
 
 def test_readme_suppression_example_is_the_real_first_entry():
     import yaml
-
-    from policies.suppressions import SUPPRESSIONS_FILE
+    from mlops_platform.policies.suppressions import SUPPRESSIONS_FILE
 
     document = (DOCS / "security-model.md").read_text()
     [example] = [b for b in re.findall(r"```yaml\n(.*?)```", document, re.S) if "suppressions:" in b]
@@ -88,11 +88,11 @@ def test_every_relative_link_in_the_docs_resolves_to_a_file_and_heading():
 
 
 def test_component_reference_is_current_and_complete():
-    from infra import component_reference
+    from mlops_platform.infra.tooling import component_reference
 
     document = (DOCS / "components.md").read_text()
     assert component_reference.current_block(document) == component_reference.markdown(), (
-        "docs/components.md is stale: uv run python -m infra.component_reference --write"
+        "docs/components.md is stale: uv run python -m mlops_platform.infra.tooling.component_reference --write"
     )
     found = component_reference.components()
     assert {"EncryptionKey", "SecureBucket", "ModelEndpoint", "TrainingCluster"} <= {c.name for c in found}
@@ -107,8 +107,8 @@ def test_governance_doc_config_examples_are_valid_config():
     import copy
 
     import yaml
+    from mlops_platform.infra.config import parse_settings
 
-    from infra.config import parse_settings
     from tests.config.test_bad_config import GOOD
 
     text = (REPO / "docs" / "governance.md").read_text()

@@ -1,11 +1,11 @@
-"""The drift issue names what drifted: `infra.drift` over `pulumi preview --json` output (the shape the Pulumi CLI
+"""The drift issue names what drifted: `infra.tooling.drift` over `pulumi preview --json` output (the shape the Pulumi CLI
 prints: `steps` with `op`, `urn`, `detailedDiff`/`diffReasons`, and `diagnostics`)."""
 
 from __future__ import annotations
 
 import json
 
-from infra import drift
+from mlops_platform.infra.tooling import drift
 
 URN = (
     "urn:pulumi:dev::mlops-platform::mlops:storage:DataLake$mlops:storage:SecureBucket"

@@ -23,7 +23,7 @@ def test_the_subject_template_it_sets_builds_the_subject_the_deployer_trusts():
     keys = re.findall(r"include_claim_keys\[\]=(\w+)", DOC)
     assert keys == ["repo", "context", "job_workflow_ref"]
     # The subject the doc shows for a prod deploy is the one the stack's deployer role trusts.
-    from infra.config.access import GitHubDeploySettings
+    from mlops_platform.infra.config.access import GitHubDeploySettings
 
     subject = GitHubDeploySettings(repository="owner/repo", environment="prod").subject
     assert subject.replace("owner/repo", "<owner>/<repo>") in DOC

@@ -6,8 +6,8 @@ import copy
 import re
 
 import yaml
+from mlops_platform.infra.config import parse_settings
 
-from infra.config import parse_settings
 from tests.config.test_bad_config import GOOD
 from tests.conftest import REPO
 

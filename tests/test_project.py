@@ -49,7 +49,7 @@ def test_distribution_ships_the_importable_packages():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     packages = project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
     assert {"components", "pipelines", "infra"} <= set(packages)
-    assert project["project"]["scripts"]["mlops-platform"] == "infra.cli:main"
+    assert project["project"]["scripts"]["mlops-platform"] == "mlops_platform.infra.tooling.cli:main"
 
 
 def test_stack_files_exist_for_each_environment():
@@ -73,7 +73,7 @@ def test_program_modules_shadow_no_other_module():
 
 RUN_AS_PULUMI_DOES = """
 import runpy, sys
-from infra import offline
+from mlops_platform.infra.tooling import offline
 config = offline.stack_config("dev")
 # The language host imports none of the project before running infra/: forget it, keep only the recorder.
 for name in [m for m in sys.modules if m.split(".")[0] in ("infra", "components", "pipelines", "policies")]:

@@ -10,9 +10,9 @@ import shutil
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from mlops_platform.infra.tooling import cli
+from mlops_platform.infra.tooling.promote import PromotionError, promote
 
-from infra import cli
-from infra.promote import PromotionError, promote
 from tests.conftest import REPO
 
 DEV, STAGING, PROD = "111111111111", "222222222222", "333333333333"

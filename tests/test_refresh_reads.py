@@ -4,8 +4,8 @@ of their resource types), so `pulumi preview --refresh` does not stop on AccessD
 from __future__ import annotations
 
 import pytest
+from mlops_platform.components.access import PREVIEW_READ_ACTIONS
 
-from components.access import PREVIEW_READ_ACTIONS
 from tests.conftest import STACKS, plan_for
 
 IAM_PREFIXES = {

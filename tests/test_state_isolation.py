@@ -10,8 +10,8 @@ import json
 
 import pytest
 import yaml
+from mlops_platform.infra.config import ConfigError, parse_settings
 
-from infra.config import ConfigError, parse_settings
 from tests.bootstrap_plan import bootstrap_plan, bootstrap_settings
 from tests.config.test_bad_config import GOOD
 from tests.conftest import REPO, STACKS, as_list, plan_for, policy, statements

@@ -272,8 +272,8 @@ def runner_label(stack_expression: str) -> str:
 
 def stack_settings(stack: str):
     """The stack file's validated settings."""
-    from infra.config import parse_settings
-    from infra.offline import stack_config
+    from mlops_platform.infra.config import parse_settings
+    from mlops_platform.infra.tooling.offline import stack_config
 
     raw = {
         key.split(":", 1)[1]: yaml.safe_load(value) if value[:1] in "{[" else value
@@ -284,7 +284,7 @@ def stack_settings(stack: str):
 
 
 def test_deploy_and_drift_jobs_run_on_the_stacks_runner_inside_the_vpc():
-    from infra.ci_runner import runner_project_name
+    from mlops_platform.infra.ci_runner import runner_project_name
 
     assert _load(WORKFLOWS / "pulumi-up.yml")["jobs"]["up"]["runs-on"] == runner_label("${{ inputs.stack }}")
     assert _load(WORKFLOWS / "drift.yml")["jobs"]["drift"]["runs-on"] == runner_label("${{ matrix.stack }}")
@@ -314,7 +314,7 @@ def test_drift_runs_nightly_per_stack_and_files_an_issue_naming_the_drifted_reso
     preview = next(s["run"] for s in job["steps"] if "pulumi preview" in s.get("run", ""))
     assert "--refresh --expect-no-changes" in preview and "--json" in preview
     report = next(s["run"] for s in job["steps"] if s.get("name") == "Drift report")
-    assert "uv run python -m infra.drift" in report  # the body lists the drifted resources (tests/test_drift.py)
+    assert "uv run python -m mlops_platform.infra.tooling.drift" in report  # the body lists the drifted resources (tests/test_drift.py)
     # The VPC runner holds no GitHub write token; a GitHub-hosted job files the issue, also when the check died.
     assert "issues" not in job["permissions"]
     issue = drift["jobs"]["issue"]

@@ -9,8 +9,8 @@ BOOTSTRAP_DIR = Path(__file__).resolve().parent
 
 def preview_bootstrap(stack: str, stacks_dir: Path = BOOTSTRAP_DIR):
     """Run the bootstrap program for `stack` under the offline preview's mocks and return its `Plan`."""
-    from infra import offline
-    from infra.bootstrap.bootstrap_config import PROJECT
+    from mlops_platform.infra.bootstrap.bootstrap_config import PROJECT
+    from mlops_platform.infra.tooling import offline
 
     from . import bootstrap_program
 

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import pulumi
+from mlops_platform.infra.config.base import AccountId, AwsRegion, GitHubRepository, RoleArn, StrictModel
 from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
-
-from infra.config.base import AccountId, AwsRegion, GitHubRepository, RoleArn, StrictModel
 
 PROJECT = "mlops-bootstrap"
 """The bootstrap's Pulumi project name and config namespace."""

@@ -14,13 +14,12 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-
-from components import _iam
-from components.access import GITHUB_OIDC_HOST, Persona, role_arn
-from components.encryption import EncryptionKey
-from components.pulumi_backend import STATE_LAYOUT_ROOT
-from components.storage import BucketEncryption, ObjectLock, ObjectLockMode, SecureBucket
-from infra.bootstrap.bootstrap_config import (
+from mlops_platform.components import _iam
+from mlops_platform.components.access import GITHUB_OIDC_HOST, Persona, role_arn
+from mlops_platform.components.encryption import EncryptionKey
+from mlops_platform.components.pulumi_backend import STATE_LAYOUT_ROOT
+from mlops_platform.components.storage import BucketEncryption, ObjectLock, ObjectLockMode, SecureBucket
+from mlops_platform.infra.bootstrap.bootstrap_config import (
     PLATFORM_PROJECT,
     BootstrapSettings,
     EnvironmentSettings,

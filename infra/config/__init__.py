@@ -50,7 +50,7 @@ def settings_from_pulumi() -> PlatformSettings:
 def check_credentials_are_secret(settings: PlatformSettings, secret_keys: set[str]) -> None:
     """Refuse a credential-bearing value kept in plain text in the stack file (it would sit in Git, in the state
     and in every preview posted to a pull request)."""
-    from components.monitoring import SECRET_PROTOCOLS, UNREADABLE_SECRET
+    from mlops_platform.components.monitoring import SECRET_PROTOCOLS, UNREADABLE_SECRET
 
     plain = [
         f"{PROJECT}:monitoring.alert_subscriptions[{index}].endpoint"

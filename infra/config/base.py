@@ -6,9 +6,7 @@ truth); they are re-exported here for the config sections.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from components.types import (
+from mlops_platform.components.types import (
     AccountId,
     Arn,
     AwsRegion,
@@ -20,6 +18,7 @@ from components.types import (
     RoleArn,
     aws_regions,
 )
+from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "AccountId",

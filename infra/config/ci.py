@@ -5,9 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
+from mlops_platform.components.types import ConnectionArn
 from pydantic import Field, StringConstraints
-
-from components.types import ConnectionArn
 
 from .base import LogRetentionDays, StrictModel
 

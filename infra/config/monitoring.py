@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from mlops_platform.components.monitoring import AlertProtocol, check_endpoint
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator, model_validator
-
-from components.monitoring import AlertProtocol, check_endpoint
 
 from .base import StrictModel
 

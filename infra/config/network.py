@@ -9,9 +9,7 @@ import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, model_validator
-
-from components.network import (
+from mlops_platform.components.network import (
     DEFAULT_INTERFACE_ENDPOINTS,
     MAX_AZS,
     MIN_AZS,
@@ -21,6 +19,7 @@ from components.network import (
     default_prefix_lengths,
     subnet_layout,
 )
+from pydantic import BeforeValidator, Field, model_validator
 
 from .base import Ipv4Cidr, LogRetentionDays, StrictModel
 

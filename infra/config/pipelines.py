@@ -10,10 +10,9 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.pipelines.template import KINDS
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
-
-from components import sagemaker_catalog as catalog
-from pipelines.template import KINDS
 
 from .base import Identifier, StrictModel
 

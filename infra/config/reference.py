@@ -1,7 +1,7 @@
 """The config reference (docs/config-reference.md), generated from the models' field docstrings.
 
-python -m infra.config.reference           # print the Markdown table
-python -m infra.config.reference --write   # refresh docs/config-reference.md between its markers
+python -m mlops_platform.infra.config.reference           # print the Markdown table
+python -m mlops_platform.infra.config.reference --write   # refresh docs/config-reference.md between its markers
 """
 
 from __future__ import annotations

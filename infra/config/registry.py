@@ -5,10 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
+from mlops_platform.components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
+from mlops_platform.components.types import TagPattern
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
-
-from components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
-from components.types import TagPattern
 
 from .base import AccountId, StrictModel
 

@@ -11,10 +11,17 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Annotated
 
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.components.types import (
+    Cron,
+    EcrImage,
+    EndpointInstanceType,
+    ModelPackageArn,
+    S3Uri,
+    TimeZone,
+    VariantName,
+)
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
-
-from components import sagemaker_catalog as catalog
-from components.types import Cron, EcrImage, EndpointInstanceType, ModelPackageArn, S3Uri, TimeZone, VariantName
 
 from .base import Identifier, StrictModel
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from mlops_platform.components.types import MultipartAbortDays, TieringDays
 from pydantic import model_validator
-
-from components.types import MultipartAbortDays, TieringDays
 
 from .base import RetentionDays, StrictModel
 

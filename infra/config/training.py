@@ -10,10 +10,8 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
-
-from components.training.capacity import CapacityType
-from components.training.instance_types import (
+from mlops_platform.components.training.capacity import CapacityType
+from mlops_platform.components.training.instance_types import (
     EFA_FAMILIES,
     architectures,
     ec2_instance_types,
@@ -21,6 +19,7 @@ from components.training.instance_types import (
     gpu_family_problem,
     gpu_type_problem,
 )
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from .base import RoleArn, StrictModel
 

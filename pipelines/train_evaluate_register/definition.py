@@ -19,6 +19,7 @@ templates, one per training storage kind (`STORAGE_KINDS`). It needs the `pipeli
 
 from __future__ import annotations
 
+from mlops_platform.pipelines.template import SOURCE_ARCHIVE
 from sagemaker.core.clarify import BiasConfig, DataConfig, ModelConfig, ModelPredictedLabelConfig, SHAPConfig
 from sagemaker.core.drift_check_baselines import DriftCheckBaselines
 from sagemaker.core.helper.session_helper import Session
@@ -58,8 +59,6 @@ from sagemaker.mlops.workflow.quality_check_step import (
 from sagemaker.serve.configs import Network
 from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train.model_trainer import ModelTrainer
-
-from pipelines.template import SOURCE_ARCHIVE
 
 NAME = "train-evaluate-register"
 

@@ -4,10 +4,10 @@ control allowed (so the matrix cannot pass by denying everything), and the docs'
 from __future__ import annotations
 
 import pytest
+from mlops_platform.policies import access_matrix
+from mlops_platform.policies.access_matrix import ROWS, decide_row, world
+from mlops_platform.policies.iam_eval import Decision
 
-from policies import access_matrix
-from policies.access_matrix import ROWS, decide_row, world
-from policies.iam_eval import Decision
 from tests.conftest import STACKS, plan_for
 
 _worlds: dict[str, access_matrix.World] = {}
@@ -44,7 +44,7 @@ def test_the_matrix_has_positive_controls_for_every_kind_of_principal():
 
 
 def test_every_aws_managed_policy_the_stacks_attach_is_one_the_deployer_may_attach():
-    from components.deployer import APPROVED_AWS_MANAGED_POLICIES
+    from mlops_platform.components.deployer import APPROVED_AWS_MANAGED_POLICIES
 
     for stack in STACKS:
         attached = {
@@ -58,5 +58,5 @@ def test_every_aws_managed_policy_the_stacks_attach_is_one_the_deployer_may_atta
 def test_docs_security_table_is_generated_from_the_matrix():
     text = access_matrix.DOC.read_text()
     assert access_matrix.doc_block(text) == access_matrix.markdown(), (
-        "docs/security.md access table is stale: uv run python -m policies.access_matrix --write"
+        "docs/security.md access table is stale: uv run python -m mlops_platform.policies.access_matrix --write"
     )

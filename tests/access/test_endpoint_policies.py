@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from mlops_platform.components.endpoint_policies import NO_POLICY_ENDPOINTS
+from mlops_platform.policies.iam_eval import Request, statement_applies
 
-from components.endpoint_policies import NO_POLICY_ENDPOINTS
-from policies.iam_eval import Request, statement_applies
 from tests.conftest import STACKS, plan_for
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from mlops_platform.policies.escalation_scan import EXPLAINED, Finding, explanation, scan, unexplained
 
-from policies.escalation_scan import EXPLAINED, Finding, explanation, scan, unexplained
 from tests.conftest import STACKS, plan_for
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from policies.iam_eval import Decision, Principal, Request, conditions_hold, decide
+from mlops_platform.policies.iam_eval import Decision, Principal, Request, conditions_hold, decide
 
 ROLE = "arn:aws:iam::111111111111:role/r"
 ROOT = "arn:aws:iam::111111111111:root"

@@ -8,9 +8,9 @@ import json
 from functools import cache
 
 import pytest
+from mlops_platform.policies.access_matrix import ROWS
 from policy_sentry.querying.actions import get_action_data
 
-from policies.access_matrix import ROWS
 from tests.conftest import STACKS, plan_for
 
 GLOBAL_PREFIXES = ("aws:",)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from mlops_platform.infra.config import PROJECT, ConfigError
+from mlops_platform.infra.tooling.offline import SECRET_TEXT, preview_stack, stack_config
 
-from infra.config import PROJECT, ConfigError
-from infra.offline import SECRET_TEXT, preview_stack, stack_config
 from tests.conftest import plan_for
 
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
@@ -60,7 +60,7 @@ def test_the_same_endpoint_marked_secret_is_accepted(tmp_path):
 
 
 def test_the_preview_shows_the_secret_endpoint_as_secret(capsys, tmp_path):
-    from infra.cli import main
+    from mlops_platform.infra.tooling.cli import main
 
     plan_file = tmp_path / "plan.json"
     assert main(["preview", "--stack", "prod", "--json", str(plan_file)]) == 0

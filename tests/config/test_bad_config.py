@@ -6,9 +6,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-
-from infra.config import PROJECT, ConfigError, parse_settings
-from infra.offline import preview_stack, stack_config
+from mlops_platform.infra.config import PROJECT, ConfigError, parse_settings
+from mlops_platform.infra.tooling.offline import preview_stack, stack_config
 
 GOOD = {
     "environment": "prod",
@@ -133,7 +132,7 @@ def test_stack_file_must_configure_its_own_environment():
 
 
 def test_bad_config_registers_nothing(monkeypatch):
-    from infra import offline
+    from mlops_platform.infra.tooling import offline
 
     registered = []
     original = offline._RecordingMonitor.RegisterResource

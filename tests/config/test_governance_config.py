@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from mlops_platform.infra.config import ConfigError, parse_settings
+from mlops_platform.infra.config.governance import audit_object_lock
+from mlops_platform.infra.tooling.offline import preview_stack, stack_config
 
-from infra.config import ConfigError, parse_settings
-from infra.config.governance import audit_object_lock
-from infra.offline import preview_stack, stack_config
 from tests.config.test_bad_config import GOOD
 
 GROUP = {

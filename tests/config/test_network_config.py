@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from mlops_platform.components._logs import DOCUMENTED_RETENTION_DAYS, retention_days_allowed
+from mlops_platform.infra.config import ConfigError, parse_settings
 
-from components._logs import DOCUMENTED_RETENTION_DAYS, retention_days_allowed
-from infra.config import ConfigError, parse_settings
 from tests.config.test_bad_config import GOOD, with_
 
 

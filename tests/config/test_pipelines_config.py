@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.infra.config import ConfigError, parse_settings
+from mlops_platform.infra.config.pipelines import supports_volume_kms, training_storage
 
-from components import sagemaker_catalog as catalog
-from infra.config import ConfigError, parse_settings
-from infra.config.pipelines import supports_volume_kms, training_storage
 from tests.config.test_bad_config import GOOD
 
 IMAGE = "012345678901.dkr.ecr.eu-west-1.amazonaws.com/mlops-platform-prod/training:v1.4.0"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from mlops_platform.infra.config import ConfigError, parse_settings
 
-from infra.config import ConfigError, parse_settings
 from tests.stacks.test_registry_monitoring import raw_config
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-
-from infra.config import ConfigError, parse_settings
-from infra.config.serving import check_endpoints
+from mlops_platform.infra.config import ConfigError, parse_settings
+from mlops_platform.infra.config.serving import check_endpoints
 
 ACCOUNT, REGION = "012345678901", "eu-west-1"
 ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn-classifier/7"
@@ -279,8 +278,8 @@ def test_readme_endpoint_example_is_valid_config():
 
 
 def test_preview_of_a_promotion_to_a_foreign_package_exits_2_naming_the_key(capsys, tmp_path):
-    from infra.cli import EXIT_CONFIG_ERROR, main
-    from infra.offline import STACKS_DIR
+    from mlops_platform.infra.tooling.cli import EXIT_CONFIG_ERROR, main
+    from mlops_platform.infra.tooling.offline import STACKS_DIR
 
     text = (STACKS_DIR / "Pulumi.prod.yaml").read_text()
     foreign = text.replace(

@@ -7,11 +7,11 @@ import copy
 
 import kubernetes_validate
 import pytest
+from mlops_platform.components.training.instance_types import NVIDIA_GPU_FAMILIES, ec2_instance_types, known_families
+from mlops_platform.infra.config import ConfigError, parse_settings
+from mlops_platform.infra.config.training import SUPPORTED_KUBERNETES_VERSIONS
+from mlops_platform.infra.tooling.offline import preview_stack, stack_config
 
-from components.training.instance_types import NVIDIA_GPU_FAMILIES, ec2_instance_types, known_families
-from infra.config import ConfigError, parse_settings
-from infra.config.training import SUPPORTED_KUBERNETES_VERSIONS
-from infra.offline import preview_stack, stack_config
 from tests.config.test_bad_config import GOOD
 
 TRAINING = {

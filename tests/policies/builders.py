@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policies.core import Provider, Resource, Stack, make_urn
+from mlops_platform.policies.core import Provider, Resource, Stack, make_urn
 
 PROJECT = "mlops-platform"
 KEY_ARN = "arn:aws:kms:us-east-1:111111111111:key/0f0e0d0c-0000-4000-8000-000000000001"

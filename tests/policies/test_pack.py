@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pulumi_policy as pp
 import pytest
+from mlops_platform.policies import RULES, Stack, evaluate
+from mlops_platform.policies.core import Scope
+from mlops_platform.policies.pack import PACK_NAME, policies, resource_policy, stack_policy
+from mlops_platform.policies.suppressions import Suppression
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from policies import RULES, Stack, evaluate
-from policies.core import Scope
-from policies.pack import PACK_NAME, policies, resource_policy, stack_policy
-from policies.suppressions import Suppression
 from tests.conftest import plan_for
 from tests.policies.builders import KEY_ARN, bucket_stack, provider
 
@@ -226,6 +226,6 @@ def test_the_offline_preview_path_does_not_import_pulumi_policy():
     import subprocess
     import sys
 
-    code = "import sys, infra.cli, infra.verdicts, policies; print('pulumi_policy' in sys.modules)"
+    code = "import sys, infra.tooling.cli, infra.tooling.verdicts, policies; print('pulumi_policy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

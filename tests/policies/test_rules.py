@@ -7,8 +7,8 @@ import json
 from collections.abc import Callable
 
 import pytest
+from mlops_platform.policies import RULES, Resource, Stack, Status, evaluate
 
-from policies import RULES, Resource, Stack, Status, evaluate
 from tests.policies import governance_cases
 from tests.policies.builders import KEY_ARN, bucket_stack, document, provider, res, stack
 

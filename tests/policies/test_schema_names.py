@@ -113,7 +113,7 @@ def test_pipeline_rules_read_real_sagemaker_request_fields(sagemaker_model, shap
 
 
 def test_instance_storage_families_exist_in_botocore(sagemaker_model):
-    from policies.rules.sagemaker import INSTANCE_STORAGE
+    from mlops_platform.policies.rules.sagemaker import INSTANCE_STORAGE
 
     families = INSTANCE_STORAGE.pattern.split("(")[1].split(")")[0].split("|")
     types = set(sagemaker_model.shape_for("ProductionVariantInstanceType").enum) | set(

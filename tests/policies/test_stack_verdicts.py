@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from mlops_platform.policies import RULES, Level, Stack, evaluate
+from mlops_platform.policies.suppressions import SUPPRESSIONS_FILE, load, parse
 
-from policies import RULES, Level, Stack, evaluate
-from policies.suppressions import SUPPRESSIONS_FILE, load, parse
 from tests.conftest import STACKS, plan_for
 
 _evaluations = {}
@@ -53,7 +53,7 @@ def test_data_buckets_pass_the_rule_the_log_bucket_is_excused_from():
 
 
 def test_prod_protection_is_judged_in_prod_only():
-    from policies.rules.governance import STATEFUL_TYPES
+    from mlops_platform.policies.rules.governance import STATEFUL_TYPES
 
     prod = {f.resource.name: f.outcome for f in evaluation_for("prod").findings if f.rule.id == "MLOPS-PROD-001"}
     dev = {f.outcome for f in evaluation_for("dev").findings if f.rule.id == "MLOPS-PROD-001"}

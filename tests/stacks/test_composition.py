@@ -7,11 +7,10 @@ import json
 
 import pulumi
 import pytest
-
-from components.access import Persona
-from infra import composition
-from infra.capability import Capability, Platform
-from infra.offline import preview_stack
+from mlops_platform.components.access import Persona
+from mlops_platform.infra import composition
+from mlops_platform.infra.capability import Capability, Platform
+from mlops_platform.infra.tooling.offline import preview_stack
 
 PROBE_ROLE = "arn:aws:iam::123456789012:role/mlops-dev-probe"
 PROBE_STATEMENT = {"Sid": "ProbeRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"}

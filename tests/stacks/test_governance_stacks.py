@@ -7,11 +7,11 @@ import json
 from fnmatch import fnmatchcase
 
 import pytest
+from mlops_platform.components.access import Persona
+from mlops_platform.components.audit import AUDIT_SIGNALS, trail_arn
+from mlops_platform.components.features import glue_database_name
+from mlops_platform.components.replication import REPLICA_OBJECT_ACTIONS, SOURCE_OBJECT_ACTIONS
 
-from components.access import Persona
-from components.audit import AUDIT_SIGNALS, trail_arn
-from components.features import glue_database_name
-from components.replication import REPLICA_OBJECT_ACTIONS, SOURCE_OBJECT_ACTIONS
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 from tests.stacks.test_registry_monitoring import settings_for
 
@@ -414,7 +414,7 @@ def test_deployer_manages_the_trail_but_never_stops_it_and_deletes_it_only_unpro
 
 
 def test_joining_an_organization_trail_keeps_data_events_and_leaves_management_events_and_alarms_to_it():
-    from infra.offline import preview_stack, stack_config
+    from mlops_platform.infra.tooling.offline import preview_stack, stack_config
 
     config = dict(stack_config("dev"))
     config["mlops-platform:audit"] = json.dumps(
@@ -429,7 +429,7 @@ def test_joining_an_organization_trail_keeps_data_events_and_leaves_management_e
 
 
 def test_preview_labels_show_what_a_reviewer_checks():
-    from infra.report import key_settings, markdown
+    from mlops_platform.infra.tooling.report import key_settings, markdown
 
     prod, dev = plan_for("prod"), plan_for("dev")
     [trail] = prod.of_type(TRAIL)

@@ -7,11 +7,11 @@ import json
 
 import pytest
 from botocore.validate import ParamValidator
+from mlops_platform.components.model_monitoring import BASELINE_FILES
+from mlops_platform.infra.config import PROJECT
+from mlops_platform.infra.tooling.offline import stack_config
+from mlops_platform.pipelines.template import KINDS
 
-from components.model_monitoring import BASELINE_FILES
-from infra.config import PROJECT
-from infra.offline import stack_config
-from pipelines.template import KINDS
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 from tests.pipeline_checks import all_steps, sagemaker_model
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from mlops_platform.infra.tooling.report import key_settings
 
-from infra.report import key_settings
 from tests.conftest import STACKS, plan_for, policy, statements
 from tests.unit.test_network import ANYWHERE, ingress_sources
 
@@ -105,7 +105,7 @@ def test_preview_shows_flow_logs_endpoints_and_nat_mode():
 
 
 def test_pull_request_summary_has_a_network_row():
-    from infra.report import markdown
+    from mlops_platform.infra.tooling.report import markdown
 
     assert (
         "| `network-vpc` | 10.10.0.0/16, flow logs ALL, 0 interface + 1 gateway endpoints, 2 AZs, NAT single (1) |"

@@ -9,11 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from mlops_platform.components.sagemaker_catalog import has_local_nvme
+from mlops_platform.infra.config import PROJECT
+from mlops_platform.infra.tooling.offline import stack_config
+from mlops_platform.pipelines.template import KINDS, source_hash
 
-from components.sagemaker_catalog import has_local_nvme
-from infra.config import PROJECT
-from infra.offline import stack_config
-from pipelines.template import KINDS, source_hash
 from tests.conftest import REPO, STACKS, as_list, plan_for, policy, statements
 from tests.pipeline_checks import all_steps, request_errors, unresolved_references
 
@@ -206,7 +206,7 @@ def test_prod_trains_the_scikit_learn_churn_model_on_a_larger_cpu_with_a_stricte
 
 PREVIEW_PROBE = (
     "import sys\n"
-    "from infra.cli import main\n"
+    "from infra.tooling.cli import main\n"
     "code = main(['preview', '--stack', 'prod'])\n"
     "loaded = sorted(m for m in sys.modules if m == 'sagemaker' or m.startswith('sagemaker.'))\n"
     "print('RESULT', code, len(loaded), loaded[:3])\n"
@@ -218,7 +218,7 @@ def _finished(name: str) -> tuple[int, str]:
     """Both slow subprocesses start together on first use (they take ~15 s each, and there are 2 cores)."""
     if not _processes:
         commands = {
-            "render": [sys.executable, "-m", "infra.cli", "pipelines", "render", "--check"],
+            "render": [sys.executable, "-m", "mlops_platform.infra.tooling.cli", "pipelines", "render", "--check"],
             "preview": [sys.executable, "-c", PREVIEW_PROBE],
         }
         for key, command in commands.items():
@@ -230,7 +230,7 @@ def _finished(name: str) -> tuple[int, str]:
 
 
 def test_checked_in_template_is_current():
-    """Re-render with the sagemaker SDK and compare; fix with `uv run python -m pipelines.render`."""
+    """Re-render with the sagemaker SDK and compare; fix with `uv run python -m mlops_platform.pipelines.render`."""
     code, out = _finished("render")
     assert code == 0, out
     assert out.count("up to date") == 3 and "STALE" not in out  # both storage variants and the assets
@@ -244,7 +244,7 @@ def test_preview_never_imports_sagemaker():
 
 
 def test_preview_labels_show_the_pipelines_security_settings():
-    from infra.report import key_settings
+    from mlops_platform.infra.tooling.report import key_settings
 
     plan = plan_for("prod")
     labels = key_settings(plan.get(PIPELINE, "pipeline-churn-pipeline"), plan)
@@ -313,7 +313,7 @@ def test_training_role_can_run_jobs_in_the_vpc(stack):
 
 
 def test_without_pipelines_nothing_pipeline_related_is_deployed_or_granted():
-    from infra.offline import preview_stack
+    from mlops_platform.infra.tooling.offline import preview_stack
 
     config = {k: v for k, v in stack_config("dev").items() if k != f"{PROJECT}:pipelines"}
     plan = preview_stack("dev", config=config)

@@ -7,10 +7,10 @@ import json
 
 import pytest
 import yaml
+from mlops_platform.components.access import Persona, role_arn
+from mlops_platform.infra.config import parse_settings
+from mlops_platform.infra.tooling.offline import stack_config
 
-from components.access import Persona, role_arn
-from infra.config import parse_settings
-from infra.offline import stack_config
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 
 SHARED_WITH = {"dev": {"222222222222", "333333333333"}, "staging": {"333333333333"}, "prod": set()}
@@ -202,7 +202,7 @@ def test_dashboard_is_created_per_stack():
 
 
 def test_preview_shows_the_registry_and_alerting_settings():
-    from infra.report import key_settings, markdown
+    from mlops_platform.infra.tooling.report import key_settings, markdown
 
     plan = plan_for("dev")
     key = plan.outputs["data_key_arn"].rsplit("/", 1)[-1][:8]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from mlops_platform.components.sagemaker_catalog import MODEL_PACKAGE_ARN
+from mlops_platform.infra.config import PROJECT
+from mlops_platform.infra.tooling import report, report_serving
+from mlops_platform.infra.tooling.offline import preview_stack, stack_config
 
-from components.sagemaker_catalog import MODEL_PACKAGE_ARN
-from infra import report, report_serving
-from infra.config import PROJECT
-from infra.offline import preview_stack, stack_config
 from tests.conftest import STACKS, plan_for
 
 COMPONENT = "mlops:serving:ModelEndpoint"

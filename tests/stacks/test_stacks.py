@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from mlops_platform.infra.config import PROJECT
+from mlops_platform.infra.tooling.offline import preview_stack, stack_config
+from mlops_platform.infra.tooling.report import STATEFUL_TYPES
 
-from infra.config import PROJECT
-from infra.offline import preview_stack, stack_config
-from infra.report import STATEFUL_TYPES
 from tests.conftest import STACKS, plan_for
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "snapshots" / "stateful-urns.json"

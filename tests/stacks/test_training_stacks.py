@@ -7,9 +7,9 @@ import ipaddress
 import json
 
 import pytest
+from mlops_platform.infra.tooling.offline import MOCK_GATEWAY_CIDRS, stack_config
+from mlops_platform.infra.tooling.report import key_settings, markdown
 
-from infra.offline import MOCK_GATEWAY_CIDRS, stack_config
-from infra.report import key_settings, markdown
 from tests.conftest import STACKS, as_list, plan_for, policy, statements
 from tests.k8s import as_manifest, kubernetes_objects, problems
 

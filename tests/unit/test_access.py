@@ -5,8 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 import pytest
-
-from components.access import (
+from mlops_platform.components.access import (
     BUCKET_GRANTS,
     PREVIEW_READ_ACTIONS,
     Access,
@@ -15,7 +14,8 @@ from components.access import (
     PersonaRoles,
     persona_statements,
 )
-from infra.offline import record
+from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import as_list, policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
@@ -213,7 +213,7 @@ def test_deployer_manages_keys_only_with_the_env_tag(plan):
 
 
 def test_service_role_boundary_lets_services_through_but_no_identity_writes_or_data():
-    from components.boundaries import ServiceRoleBoundary
+    from mlops_platform.components.boundaries import ServiceRoleBoundary
 
     plan = record(
         lambda: (
@@ -231,7 +231,7 @@ def test_service_role_boundary_lets_services_through_but_no_identity_writes_or_d
 
 
 def test_service_role_boundary_refuses_iam_or_s3_as_a_service():
-    from components.boundaries import ServiceRoleBoundary
+    from mlops_platform.components.boundaries import ServiceRoleBoundary
 
     with pytest.raises(ValueError, match="'iam' and 's3' are not allowed"):
         ServiceRoleBoundary(

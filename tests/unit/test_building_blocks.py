@@ -5,11 +5,11 @@ import json
 
 import pulumi
 import pulumi_aws as aws
+from mlops_platform.components.encryption import EncryptionKey
+from mlops_platform.components.roles import ExecutionRole
+from mlops_platform.components.storage import SecureBucket
+from mlops_platform.infra.tooling.offline import record
 
-from components.encryption import EncryptionKey
-from components.roles import ExecutionRole
-from components.storage import SecureBucket
-from infra.offline import record
 from tests.conftest import policy, statements
 
 ACCOUNT = "123456789012"

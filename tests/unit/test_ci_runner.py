@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from mlops_platform.components.ci_runner import GitHubRunner, webhook_filters
+from mlops_platform.infra.tooling.offline import record
 
-from components.ci_runner import GitHubRunner, webhook_filters
-from infra.offline import record
 from tests.conftest import as_list, plan_for, policy, statements
 
 CONNECTION = "arn:aws:codeconnections:us-east-1:123456789012:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"

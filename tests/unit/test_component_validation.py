@@ -10,23 +10,22 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
-
-from components import _arg_rules, _validation
-from components._validation import ComponentArgumentError, check_args
-from components.access import GitHubTrust, PersonaRoles
-from components.audit import AuditTrail
-from components.boundaries import ServiceRoleBoundary
-from components.ci_runner import GitHubRunner
-from components.data_boundary import DataServiceBoundary
-from components.encryption import EncryptionKey
-from components.features import Feature, FeatureGroupSpec, FeatureStore, FeatureType, OnlineStore
-from components.monitoring import AlertSubscription, AlertTopic, Budgets, EnvironmentDashboard
-from components.network import Network
-from components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
-from components.registry import ContainerRepository, ExperimentTracking, ModelPackageGroup
-from components.replication import CrossRegionReplication, ReplicatedBucket
-from components.roles import ExecutionRole
-from components.serving import (
+from mlops_platform.components import _arg_rules, _validation
+from mlops_platform.components._validation import ComponentArgumentError, check_args
+from mlops_platform.components.access import GitHubTrust, PersonaRoles
+from mlops_platform.components.audit import AuditTrail
+from mlops_platform.components.boundaries import ServiceRoleBoundary
+from mlops_platform.components.ci_runner import GitHubRunner
+from mlops_platform.components.data_boundary import DataServiceBoundary
+from mlops_platform.components.encryption import EncryptionKey
+from mlops_platform.components.features import Feature, FeatureGroupSpec, FeatureStore, FeatureType, OnlineStore
+from mlops_platform.components.monitoring import AlertSubscription, AlertTopic, Budgets, EnvironmentDashboard
+from mlops_platform.components.network import Network
+from mlops_platform.components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
+from mlops_platform.components.registry import ContainerRepository, ExperimentTracking, ModelPackageGroup
+from mlops_platform.components.replication import CrossRegionReplication, ReplicatedBucket
+from mlops_platform.components.roles import ExecutionRole
+from mlops_platform.components.serving import (
     AlarmThresholds,
     ContainerModel,
     ModelEndpoint,
@@ -35,10 +34,11 @@ from components.serving import (
     RolloutType,
     Variant,
 )
-from components.storage import DataLake, ObjectLock, ObjectLockMode, SecureBucket
-from components.tenancy import Team, Tenancy
-from components.training import GpuCapacity, GpuPool, TrainingCluster
-from infra.offline import record
+from mlops_platform.components.storage import DataLake, ObjectLock, ObjectLockMode, SecureBucket
+from mlops_platform.components.tenancy import Team, Tenancy
+from mlops_platform.components.training import GpuCapacity, GpuPool, TrainingCluster
+from mlops_platform.infra.tooling.offline import record
+
 from tests.unit.test_pipelines import _pipeline_args
 
 ACCOUNT = "123456789012"
@@ -375,7 +375,7 @@ def test_bad_argument_is_named_before_anything_is_registered(component, override
 
 
 def test_every_public_component_has_a_table():
-    from components.provider import public_components
+    from mlops_platform.components.provider import public_components
 
     assert {c for c, _, _ in BAD} == set(BASES) == set(public_components())
 
@@ -439,7 +439,7 @@ def test_every_rule_names_a_real_field():
 
 def test_valid_values_are_returned_as_given():
     # A StrEnum key stays a member (code compares personas by identity), an int stays an int for a float field.
-    from components.access import Persona
+    from mlops_platform.components.access import Persona
 
     statement = {"Sid": "X", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
     args = check_args(
@@ -452,7 +452,7 @@ def test_valid_values_are_returned_as_given():
 
 def test_principals_keyed_by_persona_members_or_their_strings_build_the_same_roles():
     # The schema needs string map keys (other languages send "data-scientist"); Python callers may use Persona.
-    from components.access import Persona
+    from mlops_platform.components.access import Persona
 
     def trust_policies(principals: dict) -> dict:
         def program():

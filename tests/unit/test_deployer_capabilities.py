@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from components.deployer_capabilities import (
+from mlops_platform.components.deployer_capabilities import (
     Environment,
     monitoring_statements,
     network_statements,
     registry_statements,
     training_statements,
 )
+
 from tests.conftest import as_list
 
 ENV = Environment("123456789012", "eu-west-1", "p-dev", "dev")

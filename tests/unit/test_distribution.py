@@ -12,15 +12,15 @@ _BLOCKED_IMPORT = """
 import sys
 sys.modules["pulumi_kubernetes"] = None  # as if not installed
 sys.modules["pulumi_policy"] = None
-import components.provider, components.types, components.roles, policies
+import mlops_platform.components.provider, components.types, components.roles, policies
 # every component but the three GPU-training ones (TrainingCluster, GpuCapacity, Tenancy) is core
 assert len(components.provider.CORE_COMPONENTS) == 22, len(components.provider.CORE_COMPONENTS)
 try:
-    import components.training
+    import mlops_platform.components.training
 except ImportError as error:
     assert "pulumi_kubernetes" in str(error), error
 else:
-    raise AssertionError("components.training imported without pulumi-kubernetes")
+    raise AssertionError("mlops_platform.components.training imported without pulumi-kubernetes")
 """
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from mlops_platform.components.encryption import ADMIN_ACTIONS, EncryptionKey
+from mlops_platform.infra.tooling.offline import record
 
-from components.encryption import ADMIN_ACTIONS, EncryptionKey
-from infra.offline import record
 from tests.conftest import policy, statements
 
 ROLE = "arn:aws:iam::123456789012:role/p-dev-training"

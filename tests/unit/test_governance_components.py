@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import pulumi_aws as aws
 import pytest
-
-from components.audit import AuditTrail, audit_bucket_statements, cloudtrail_key_statements, event_selectors
-from components.features import (
+from mlops_platform.components.audit import (
+    AuditTrail,
+    audit_bucket_statements,
+    cloudtrail_key_statements,
+    event_selectors,
+)
+from mlops_platform.components.features import (
     Feature,
     FeatureGroupSpec,
     FeatureStage,
@@ -16,8 +20,8 @@ from components.features import (
     check_feature_group,
     offline_store_prefix,
 )
-from components.replication import CrossRegionReplication, ReplicatedBucket, replication_rule
-from infra.offline import record
+from mlops_platform.components.replication import CrossRegionReplication, ReplicatedBucket, replication_rule
+from mlops_platform.infra.tooling.offline import record
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
 BOUNDARY = "arn:aws:iam::123456789012:policy/p-dev-persona-boundary"

@@ -8,10 +8,10 @@ import functools
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from mlops_platform.components.training import CapacityType, GpuCapacity, GpuPool
+from mlops_platform.components.training.capacity import INTERRUPTION_EVENTS
+from mlops_platform.infra.tooling.offline import record
 
-from components.training import CapacityType, GpuCapacity, GpuPool
-from components.training.capacity import INTERRUPTION_EVENTS
-from infra.offline import record
 from tests.conftest import as_list, policy, statements
 from tests.k8s import crd_problems
 

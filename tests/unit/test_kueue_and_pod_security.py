@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from mlops_platform.components.tenancy import KUEUE_DEFAULT_CONFIG, kueue_manager_config, kueue_values
 
-from components.tenancy import KUEUE_DEFAULT_CONFIG, kueue_manager_config, kueue_values
 from tests.conftest import REPO, STACKS, plan_for
 from tests.pod_security import restricted_violations
 

@@ -6,17 +6,17 @@ import json
 
 import pytest
 from botocore.validate import ParamValidator
-
-from components import sagemaker_catalog as catalog
-from components.model_monitoring import (
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.components.model_monitoring import (
     BASELINE_FILES,
     ModelMonitors,
     ModelQualityAlarm,
     MonitorVpc,
     bias_constraints_document,
 )
-from components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
-from infra.offline import record
+from mlops_platform.components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
+from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import policy, statements
 from tests.pipeline_checks import sagemaker_model
 

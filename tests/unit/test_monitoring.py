@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from components.encryption import EncryptionKey
-from components.monitoring import (
+from mlops_platform.components.encryption import EncryptionKey
+from mlops_platform.components.monitoring import (
     PUBLISHER_SERVICES,
     AlertProtocol,
     AlertSubscription,
@@ -18,7 +17,8 @@ from components.monitoring import (
     check_endpoint,
     dashboard_body,
 )
-from infra.offline import record
+from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"

@@ -13,12 +13,10 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
+from mlops_platform.components.provider import PACKAGE_NAME, public_components
+from mlops_platform.infra.tooling.offline import record
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.provider.experimental.component import ComponentProvider
-
-import components
-from components.provider import PACKAGE_NAME, public_components
-from infra.offline import record
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ import itertools
 import json
 
 import pytest
+from mlops_platform.components.network import DEFAULT_INTERFACE_ENDPOINTS, NatGateways, Network, subnet_layout
+from mlops_platform.infra.tooling.offline import record
 
-from components.network import DEFAULT_INTERFACE_ENDPOINTS, NatGateways, Network, subnet_layout
-from infra.offline import record
 from tests.conftest import as_list, policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"
@@ -318,7 +318,7 @@ def test_readme_example_builds_a_three_az_vpc():
 
 
 def test_flow_log_role_carries_the_given_boundary():
-    from components.network import Network as _Network
+    from mlops_platform.components.network import Network as _Network
 
     boundary = "arn:aws:iam::123456789012:policy/p-dev-service-boundary"
     args = {

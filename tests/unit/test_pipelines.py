@@ -12,17 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from botocore.stub import Stubber
-
-from components import sagemaker_catalog as catalog
-from components.pipelines import (
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.components.pipelines import (
     INSTANCE_STORE_TYPE_PATTERNS,
     JobSecurityGroup,
     ModelApprovalNotifications,
     TrainingPipeline,
 )
-from infra.config.pipelines import training_storage
-from infra.offline import record
-from pipelines.template import (
+from mlops_platform.infra.config.pipelines import training_storage
+from mlops_platform.infra.tooling.offline import record
+from mlops_platform.pipelines.template import (
     CODE_PREFIX,
     KINDS,
     PLACEHOLDERS,
@@ -33,6 +32,7 @@ from pipelines.template import (
     source_archive_base64,
     source_hash,
 )
+
 from tests.conftest import as_list, policy, statements
 from tests.pipeline_checks import all_steps, request_errors, unresolved_references
 
@@ -388,7 +388,7 @@ PACKAGE_ARN = "arn:aws:sagemaker:eu-west-1:1:model-package/g/1"
 
 
 def test_the_validation_step_stops_the_execution_and_publish_files_the_baselines_monitors_read(tmp_path, capsys):
-    from components.model_monitoring import BASELINE_FILES
+    from mlops_platform.components.model_monitoring import BASELINE_FILES
 
     _execute(tmp_path, "exec-1", _churn_data(0))
     # PublishBaselines after registration: the check outputs filed under the package, the profile made current.
@@ -641,8 +641,8 @@ def test_render_check_fails_on_a_stale_template_and_render_fixes_it(tmp_path, mo
     import dataclasses
     from pathlib import Path
 
-    import pipelines.render as render_module
-    from pipelines.template import PipelineKind
+    import mlops_platform.pipelines.render as render_module
+    from mlops_platform.pipelines.template import PipelineKind
 
     @dataclasses.dataclass(frozen=True)
     class TmpKind(PipelineKind):
@@ -670,7 +670,7 @@ def test_render_environment_is_offline_and_restored(monkeypatch):
     import os
     import socket
 
-    from pipelines.render import NetworkAttemptError, offline
+    from mlops_platform.pipelines.render import NetworkAttemptError, offline
 
     monkeypatch.setenv("AWS_PROFILE", "someone")
     with offline():

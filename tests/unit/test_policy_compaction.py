@@ -1,9 +1,9 @@
 """Compacting the persona boundary keeps its meaning: only resources another entry already matches go."""
 
 import pytest
+from mlops_platform.components._policy_compaction import compact, covers
+from mlops_platform.components.access import PersonaRoles
 
-from components._policy_compaction import compact, covers
-from components.access import PersonaRoles
 from tests.unit.test_access import ARGS
 
 

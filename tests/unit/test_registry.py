@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from components.registry import (
+from mlops_platform.components.registry import (
     PULL_ACTIONS,
     PUSH_ACTIONS,
     ContainerRepository,
@@ -14,7 +13,8 @@ from components.registry import (
     ModelPackageGroup,
     TrackingServerSize,
 )
-from infra.offline import record
+from mlops_platform.infra.tooling.offline import record
+
 from tests.conftest import as_list, policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"
@@ -268,8 +268,7 @@ def test_name_patterns_agree_with_botocore():
     import re
 
     import botocore.session
-
-    from components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
+    from mlops_platform.components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
 
     session = botocore.session.get_session()
     ecr = session.get_service_model("ecr").shape_for("RepositoryName").metadata["pattern"]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
-from components import sagemaker_catalog as catalog
-from components.serving import (
+from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.components.serving import (
     Autoscaling,
     ContainerModel,
     DataCapture,
@@ -21,7 +20,7 @@ from components.serving import (
     Serverless,
     Variant,
 )
-from infra.offline import record
+from mlops_platform.infra.tooling.offline import record
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"
 ROLE = "arn:aws:iam::123456789012:role/p-inference"
@@ -297,7 +296,7 @@ def test_variant_is_immutable_so_args_can_be_shared():
 
 
 def test_deployer_statements_scope_writes_by_env_tag_or_prefix():
-    from components.serving import deployer_statements
+    from mlops_platform.components.serving import deployer_statements
 
     by_sid = {s["Sid"]: s for s in deployer_statements("123456789012", "us-east-1", "p-dev", "dev")}
     for statement in by_sid.values():
@@ -313,8 +312,8 @@ def test_deployer_statements_scope_writes_by_env_tag_or_prefix():
 
 
 def test_persona_extra_statements_reach_the_persona_and_the_boundary_only():
-    from components.access import HUMAN_PERSONAS, GitHubTrust, Persona, PersonaRoles
-    from components.serving import inference_statements
+    from mlops_platform.components.access import HUMAN_PERSONAS, GitHubTrust, Persona, PersonaRoles
+    from mlops_platform.components.serving import inference_statements
 
     extras = inference_statements("123456789012", "us-east-1", "p-dev", "vpc-1")
     args = {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from mlops_platform.components.storage import BucketEncryption, DataLake, ObjectLock, ObjectLockMode, SecureBucket
+from mlops_platform.infra.tooling.offline import record
 
-from components.storage import BucketEncryption, DataLake, ObjectLock, ObjectLockMode, SecureBucket
-from infra.offline import record
 from tests.conftest import as_list, policy, statements
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/abcd"

@@ -7,9 +7,9 @@ import functools
 
 import pulumi_kubernetes as k8s
 import pytest
+from mlops_platform.components.tenancy import COHORT, LOCAL_QUEUE, Team, Tenancy
+from mlops_platform.infra.tooling.offline import record
 
-from components.tenancy import COHORT, LOCAL_QUEUE, Team, Tenancy
-from infra.offline import record
 from tests.conftest import as_list, policy, statements
 from tests.k8s import as_manifest, crd_problems, schema_problems
 

@@ -7,10 +7,10 @@ import functools
 import json
 
 import pytest
+from mlops_platform.components.training import AccessPolicy, ClusterAccess, PolicyGrant, SystemNodes, TrainingCluster
+from mlops_platform.components.training.cluster import CONTROL_PLANE_LOG_TYPES
+from mlops_platform.infra.tooling.offline import record
 
-from components.training import AccessPolicy, ClusterAccess, PolicyGrant, SystemNodes, TrainingCluster
-from components.training.cluster import CONTROL_PLANE_LOG_TYPES
-from infra.offline import record
 from tests.conftest import policy, statements
 
 ACCOUNT = "123456789012"

@@ -15,17 +15,16 @@ from typing import Any
 
 import pulumi
 import yaml
+from mlops_platform.components.monitoring import UNREADABLE_SECRET
+from mlops_platform.infra.config import PROJECT
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.monitoring import UNREADABLE_SECRET
-from infra.config import PROJECT
-
 SECRET_TEXT = "[secret]"
 """How a secret input appears in the plan (JSON and preview), like `pulumi preview` shows it."""
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = REPO_ROOT / "stacks"
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
@@ -359,7 +358,7 @@ def _engine_text(value: Any) -> str:
 
 def preview_stack(stack: str, stacks_dir: Path = STACKS_DIR, config: Mapping[str, str] | None = None) -> Plan:
     """Run the whole platform program for `stack` with its stack file's config (or `config`) under mocks."""
-    from infra.program import main
+    from mlops_platform.infra.program import main
 
     config = stack_config(stack, stacks_dir) if config is None else config
     account = config.get(f"{PROJECT}:account", MOCK_ACCOUNT)

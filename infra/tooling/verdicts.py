@@ -6,12 +6,11 @@ run on the mock plan without pulumi-policy (and without its gRPC server).
 
 from __future__ import annotations
 
+from mlops_platform.infra.tooling.offline import Plan
+from mlops_platform.policies import Evaluation, Finding, Stack, evaluate
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-
-from infra.offline import Plan
-from policies import Evaluation, Finding, Stack, evaluate
 
 _STYLES = {"fail": "bold red", "suppressed": "yellow", "pass": "green", "not-applicable": "dim"}
 

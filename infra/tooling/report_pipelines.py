@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from components.sagemaker_catalog import has_local_nvme
-from infra.offline import Plan, PlannedResource
+from mlops_platform.components.sagemaker_catalog import has_local_nvme
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 
 _JOB_STEPS = ("Training", "Processing", "QualityCheck", "ClarifyCheck")
 _CHECKS = {"QualityCheck": "quality", "ClarifyCheck": "Clarify"}
@@ -83,4 +83,4 @@ PIPELINE_EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object,
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
 }
-"""Merged into `infra.report`'s extractors."""
+"""Merged into `infra.tooling.report`'s extractors."""

@@ -6,12 +6,12 @@ import json
 from collections import Counter
 from collections.abc import Callable
 
-from infra import report_serving
-from infra.offline import Plan, PlannedResource
-from infra.report_governance import GOVERNANCE_EXTRACTORS
-from infra.report_pipelines import PIPELINE_EXTRACTORS
-from infra.report_training import EXTRACTORS as TRAINING_EXTRACTORS
-from infra.report_training import markdown_lines as training_lines
+from mlops_platform.infra.tooling import report_serving
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource
+from mlops_platform.infra.tooling.report_governance import GOVERNANCE_EXTRACTORS
+from mlops_platform.infra.tooling.report_pipelines import PIPELINE_EXTRACTORS
+from mlops_platform.infra.tooling.report_training import EXTRACTORS as TRAINING_EXTRACTORS
+from mlops_platform.infra.tooling.report_training import markdown_lines as training_lines
 
 STATEFUL_TYPES = (
     "aws:s3/bucket:Bucket",

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from infra.offline import Plan, PlannedResource
 
 PRICES_DIR = Path(__file__).resolve().parent / "prices"
 DEFAULT_REGION = "us-east-1"

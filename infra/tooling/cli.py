@@ -22,12 +22,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from mlops_platform.infra.tooling import cost
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
-
-from infra import cost
 
 EXIT_CONFIG_ERROR = 2
 EXIT_POLICY_VIOLATION = 3
@@ -64,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "promote":
         return _promote(args)
     if args.command == "pipelines":
-        from pipelines.render import main as render_main  # imports sagemaker only when rendering
+        from mlops_platform.pipelines.render import main as render_main  # imports sagemaker only when rendering
 
         return render_main(["--check"] if args.check else [])
     return _cost(args) if args.command == "cost" else _preview(args)
@@ -87,7 +86,7 @@ def _add_promote(commands) -> None:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from infra.promote import PromotionError, promote
+    from mlops_platform.infra.tooling.promote import PromotionError, promote
 
     console = Console(stderr=False, highlight=False)
     try:
@@ -119,15 +118,15 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from infra import offline, report, verdicts
-    from infra.config import ConfigError
+    from mlops_platform.infra.config import ConfigError
+    from mlops_platform.infra.tooling import offline, report, verdicts
 
     console = Console(stderr=False, highlight=False)
     started = time.perf_counter()
     try:
         where = {"stacks_dir": args.stacks_dir} if args.stacks_dir else {}
         if args.project == "bootstrap":
-            from infra.bootstrap import preview_bootstrap
+            from mlops_platform.infra.bootstrap import preview_bootstrap
 
             plan = preview_bootstrap(args.stack, **where)
         else:
@@ -183,8 +182,8 @@ def pulumi_run_error() -> type[Exception]:
 
 
 def _cost(args: argparse.Namespace) -> int:
-    from infra import offline
-    from infra.config import ConfigError
+    from mlops_platform.infra.config import ConfigError
+    from mlops_platform.infra.tooling import offline
 
     console = Console(stderr=False, highlight=False)
     try:

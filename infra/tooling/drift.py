@@ -1,7 +1,7 @@
 """The drift report: which resources `pulumi preview --refresh --expect-no-changes --json` would change, as the
 Markdown body of the stack's drift issue (`.github/workflows/drift.yml`).
 
-    python -m infra.drift preview.json --stack dev --run-url URL > drift.md
+    python -m mlops_platform.infra.tooling.drift preview.json --stack dev --run-url URL > drift.md
 
 Exit code 0 when the stack has no drift, 1 when it drifted or the preview failed (the body says which).
 """
@@ -104,7 +104,7 @@ def _one_line(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the drift issue body; exit 1 unless the stack is clean."""
-    parser = argparse.ArgumentParser(prog="python -m infra.drift", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m mlops_platform.infra.tooling.drift", description=__doc__.splitlines()[0])
     parser.add_argument("preview_json", type=Path, help="output of pulumi preview --json")
     parser.add_argument("--stack", required=True)
     parser.add_argument("--run-url", default="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from infra.offline import Plan, PlannedResource
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 
 
 def _cluster(resource: PlannedResource, plan: Plan) -> list[str]:
@@ -157,7 +157,7 @@ EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     "kubernetes:kueue.x-k8s.io/v1beta1:ClusterQueue": _cluster_queue,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": _network_policy,
 }
-"""Labels by resource type, merged into `infra.report`'s table."""
+"""Labels by resource type, merged into `infra.tooling.report`'s table."""
 
 
 def markdown_lines(plan: Plan) -> list[str]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from components.sagemaker_catalog import MODEL_PACKAGE_ARN, has_local_nvme
-from infra.offline import Plan, PlannedResource
+from mlops_platform.components.sagemaker_catalog import MODEL_PACKAGE_ARN, has_local_nvme
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 
 ENDPOINT_COMPONENT = "mlops:serving:ModelEndpoint"
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
@@ -191,7 +191,7 @@ EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] = {
     SCHEDULED_ACTION: _scheduled_action,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _egress_rule,
 }
-"""Extractors merged into `infra.report`'s table."""
+"""Extractors merged into `infra.tooling.report`'s table."""
 
 
 def markdown_section(plan: Plan) -> list[str]:

@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from components.monitoring import UNREADABLE_SECRET
-from infra.config import PROJECT, ConfigError, Environment, PlatformSettings, parse_settings
-from infra.offline import STACKS_DIR
+from mlops_platform.components.monitoring import UNREADABLE_SECRET
+from mlops_platform.infra.config import PROJECT, ConfigError, Environment, PlatformSettings, parse_settings
+from mlops_platform.infra.tooling.offline import STACKS_DIR
 
 PROMOTION_ORDER = [e.value for e in Environment]
 """dev → staging → prod: the default source of a target is the environment before it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from infra.offline import Plan, PlannedResource
+from mlops_platform.infra.tooling.offline import Plan, PlannedResource
 
 
 def _short(arn: str) -> str:
@@ -66,4 +66,4 @@ GOVERNANCE_EXTRACTORS: dict[str, Callable[[PlannedResource, Plan], list[str]]] =
     "aws:sagemaker/featureGroup:FeatureGroup": _feature_group,
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _replication,
 }
-"""Label functions by resource type, merged into `infra.report`'s."""
+"""Label functions by resource type, merged into `infra.tooling.report`'s."""

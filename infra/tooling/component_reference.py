@@ -1,6 +1,6 @@
 """The component reference in docs/components.md, generated from the components' docstrings.
 
-    python -m infra.component_reference --write   # refresh docs/components.md between its markers
+    python -m mlops_platform.infra.tooling.component_reference --write   # refresh docs/components.md between its markers
 
 Read from the source (the `ast`), not by importing: an `Args` TypedDict keeps no per-field docstrings at run
 time, and the reference must not need pulumi-kubernetes installed to document the storage components. A
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMPONENTS = REPO / "components"
 DOCUMENT = REPO / "docs" / "components.md"
 START, END = "<!-- component-reference:start -->", "<!-- component-reference:end -->"
