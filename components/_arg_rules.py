@@ -16,10 +16,14 @@ from pydantic import AfterValidator, Field, StringConstraints
 from .types import (
     AccountId,
     AwsRegion,
+    BucketArn,
     BucketName,
+    ConnectionArn,
     Cron,
     Days,
     EcrImage,
+    GitHubRepository,
+    Identifier,
     Ipv4Cidr,
     KmsKeyArn,
     LogRetentionDays,
@@ -53,6 +57,8 @@ def _check_alias(value: str) -> str:
 
 AliasName = Annotated[str, AfterValidator(_check_alias)]
 SnsName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,256}$")]
+FeatureGroupName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$")]
+GlueName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,255}$")]
 RuleName = Annotated[str, StringConstraints(pattern=r"^[.\-_A-Za-z0-9]{1,64}$")]
 
 _COMMON = {
@@ -65,6 +71,9 @@ _COMMON = {
 FIELDS: dict[str, dict[str, Any]] = {
     "EncryptionKeyArgs": {
         "account_id": AccountId,
+        "administrator_role_arns": RoleArn,
+        "metadata_reader_role_arns": RoleArn,
+        "region": AwsRegion,
         "user_role_arns": PrincipalArn,
         "service_principals": ServicePrincipal,
         "sns_publisher_principals": ServicePrincipal,
@@ -94,10 +103,8 @@ FIELDS: dict[str, dict[str, Any]] = {
         "region": AwsRegion,
         "kms_key_arn": KmsKeyArn,
         "name_prefix": NamePrefix,
-        "bucket_arns": Annotated[
-            str, StringConstraints(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-        ],
-        "human_principal_arns": RoleArn,
+        "bucket_arns": BucketArn,
+        "principal_arns": RoleArn,
         "max_session_hours": Annotated[int, Field(ge=1, le=12)],
         "state_bucket": BucketName,
         "secrets_key_arn": KmsKeyArn,
@@ -219,6 +226,62 @@ FIELDS: dict[str, dict[str, Any]] = {
         "role_name": Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,64}$")],
         "max_session_hours": Annotated[int, Field(ge=1, le=12)],
     },
+    "FeatureStoreArgs": {
+        **_COMMON,
+        "name_prefix": NamePrefix,
+        "features_bucket_name": BucketName,
+        "features_bucket_arn": BucketArn,
+    },
+    "FeatureGroupSpec": {"name": FeatureGroupName},
+    "OnlineStore": {"ttl_value": Positive},
+    "AuditTrailArgs": {
+        "account_id": AccountId,
+        "region": AwsRegion,
+        "kms_key_arn": KmsKeyArn,
+        "access_log_bucket": BucketName,
+        "data_bucket_arns": BucketArn,
+        "log_retention_days": LogRetentionDays,
+        "bucket_retention_days": Days,
+        "alert_topic_arn": TopicArn,
+        "reader_role_arns": RoleArn,
+        "logs_role_boundary_arn": PolicyArn,
+    },
+    "CrossRegionReplicationArgs": {
+        "name_prefix": NamePrefix,
+        "account_id": AccountId,
+        "source_region": AwsRegion,
+        "replica_region": AwsRegion,
+        "source_kms_key_arn": KmsKeyArn,
+        "permissions_boundary_arn": PolicyArn,
+        "administrator_role_arns": RoleArn,
+        "restore_role_arns": RoleArn,
+    },
+    "ReplicatedBucket": {
+        "bucket_name": BucketName,
+        "bucket_arn": BucketArn,
+        "noncurrent_version_expiration_days": Days,
+    },
+    "DataServiceBoundaryArgs": {
+        "account_id": AccountId,
+        "name_prefix": NamePrefix,
+        "environment": Identifier,
+        "regions": AwsRegion,
+        "glue_database": GlueName,
+    },
+    "GitHubRunnerArgs": {
+        "account_id": AccountId,
+        "region": AwsRegion,
+        "repository": GitHubRepository,
+        "connection_arn": ConnectionArn,
+        "kms_key_arn": KmsKeyArn,
+        "permissions_boundary_arn": PolicyArn,
+        "workflows": Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ._-]{1,80}$")],
+        "compute_type": Annotated[
+            str, StringConstraints(pattern=r"^BUILD_GENERAL1_(SMALL|MEDIUM|LARGE|XLARGE|2XLARGE)$")
+        ],
+        "build_timeout_minutes": Annotated[int, Field(ge=5, le=2160)],
+        "log_retention_days": LogRetentionDays,
+    },
 }
 
 
@@ -269,17 +332,39 @@ def _resources(args: Any) -> None:
             raise ValueError(f"depends_on[{index}]={resource!r} is not a pulumi.Resource")
 
 
+def _dependencies(source: Any) -> None:
+    for index, resource in enumerate(source.depends_on):
+        if not isinstance(resource, pulumi.Resource):
+            raise ValueError(f"depends_on[{index}]={resource!r} is not a pulumi.Resource")
+
+
+def _feature_group(spec: Any) -> None:
+    from .features import check_feature_group  # imported late: components.features imports the validation
+
+    check_feature_group(spec)
+
+
 def _personas(args: Any) -> None:
-    from .access import Persona  # imported late: components.access imports the validation
+    from .access import HUMAN_PERSONAS, Persona  # imported late: components.access imports the validation
 
     accepted = {p.value for p in Persona}
     if unknown := sorted(set(args.get("extra_statements", {})) - accepted):
         raise ValueError(f"extra_statements has unknown personas {unknown}; expected {', '.join(sorted(accepted))}")
+    people = [p.value for p in HUMAN_PERSONAS]
+    if unknown := sorted(str(key) for key in set(args["principal_arns"]) - set(people)):
+        raise ValueError(
+            f"principal_arns has unknown or non-human personas {unknown}; expected keys {', '.join(people)} "
+            "(the personas people assume)"
+        )
+    if empty := [p for p in people if not args["principal_arns"].get(p)]:
+        raise ValueError(f"principal_arns needs at least one role ARN for {', '.join(empty)}")
 
 
 CHECKS: dict[str, tuple[Callable[[Any], None], ...]] = {
     "TenancyArgs": (_resources,),
     "GpuCapacityArgs": (_resources,),
+    "ReplicatedBucket": (_dependencies,),
+    "FeatureGroupSpec": (_feature_group,),
     "PersonaRolesArgs": (_personas,),
     "ModelSource": (_one_model_kind,),
     "ExecutionRoleArgs": (_no_allow_star,),

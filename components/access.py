@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._policy_compaction import compact, covers
 from ._validation import check_args
 from .boundaries import IDENTITY_WRITE_ACTIONS, service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
@@ -163,10 +164,11 @@ class PersonaRolesArgs(TypedDict):
     """The environment's data key."""
     bucket_arns: Mapping[str, pulumi.Input[str]]
     """Data-lake bucket ARNs by zone."""
-    principal_arns: Mapping[Persona, Sequence[str]]
-    """Per human persona (`HUMAN_PERSONAS`), the roles (e.g. IAM Identity Center permission-set roles) that may
-    assume it. Each list trusts only its own persona; the model approver's must not share a principal with the
-    data scientists' or ML engineers' (who trains does not approve)."""
+    principal_arns: Mapping[str, Sequence[str]]
+    """Per human persona (keyed by `Persona` value, e.g. `data-scientist`; `Persona` members work as keys too: they
+    are strings), the roles (e.g. IAM Identity Center permission-set roles) that may assume it. Each of
+    `HUMAN_PERSONAS` needs at least one; each list trusts only its own persona; the model approver's must not
+    share a principal with the data scientists' or ML engineers' (who trains does not approve)."""
     github: GitHubTrust
     """OIDC trust of the CI deployer."""
     max_session_hours: NotRequired[int]
@@ -399,6 +401,9 @@ def _check_access_args(name: str, args: PersonaRolesArgs) -> None:
     missing = sorted({g.zone for grants in BUCKET_GRANTS.values() for g in grants} - set(args["bucket_arns"]))
     if missing:
         raise ValueError(f"PersonaRoles {name!r}: bucket_arns lacks zone(s) {', '.join(missing)}")
+    for zone, arn in sorted(args["bucket_arns"].items()):  # the boundary admits the buckets by this name pattern
+        if isinstance(arn, str) and not covers(pattern := zone_bucket_pattern(args["name_prefix"], zone), arn):
+            raise ValueError(f"PersonaRoles {name!r}: bucket_arns[{zone!r}]={arn!r} must match {pattern!r}")
     hours = args.get("max_session_hours", 4)
     if not 1 <= hours <= 12:
         raise ValueError(f"PersonaRoles {name!r}: max_session_hours={hours} must be between 1 and 12")
@@ -506,10 +511,7 @@ def _render_once_each(statements: list[_iam.Statement]) -> pulumi.Output[str]:
     (training and inference jobs' network statements), and a managed policy has only 6,144 characters."""
 
     def unique(resolved: list[_iam.Statement]) -> str:
-        seen: dict[str, _iam.Statement] = {}
-        for statement in resolved:
-            seen.setdefault(json.dumps({k: v for k, v in statement.items() if k != "Sid"}, sort_keys=True), statement)
-        return json.dumps(_iam.document(list(seen.values())))
+        return json.dumps(_iam.document(compact(resolved)))
 
     return pulumi.Output.from_input(statements).apply(unique)
 
@@ -682,23 +684,19 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     boundaries or the key, or approving model versions. (The Pulumi backend is the CI roles', under their own
     boundaries.)
 
-    It is coarser than the persona policies (whole buckets, not prefixes) because a managed policy is
-    limited to 6,144 characters; a test checks that every persona's allows stay inside it.
+    It is coarser than the persona policies (whole buckets by their `<prefix>-<zone>*` name pattern, not
+    prefixes) because a managed policy is limited to 6,144 characters; a test checks that every persona's allows
+    stay inside it. Patterns keep its size independent of the buckets' generated names.
     """
-    buckets = [args["bucket_arns"][zone] for zone in sorted(args["bucket_arns"])]
     prefix, account = args["name_prefix"], args["account_id"]
     return [
-        {
-            "Sid": "EnvBucketObjects",
+        {  # one pattern per zone covers the bucket and its objects (see zone_bucket_pattern)
+            "Sid": "EnvBuckets",
             "Effect": "Allow",
-            "Action": READ_ACTIONS + WRITE_ACTIONS,
-            "Resource": [pulumi.Output.concat(b, "/*") for b in buckets],
-        },
-        {
-            "Sid": "EnvBucketListing",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-            "Resource": buckets,
+            "Action": [*READ_ACTIONS, *WRITE_ACTIONS, "s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": [zone_bucket_pattern(prefix, zone) for zone in sorted(args["bucket_arns"])],
+            # bucket names are global: the same pattern in another account must not admit a widened role's writes
+            "Condition": {"StringEquals": {"aws:ResourceAccount": account}},
         },
         {
             "Sid": "EnvKeyUseThroughServices",
@@ -721,19 +719,25 @@ def boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
         ),
         *_extra_boundary_statements(args),
         *args.get("boundary_statements", ()),
-        {  # every IAM write but PassRole, and model approval: persona-bounded roles never create or widen principals
-            "Sid": "DenyIdentityChangesAndApproval",  # nor approve model versions (the model approver's alone)
-            "Effect": "Deny",
-            "Action": [*IDENTITY_CHANGE_PATTERNS, *APPROVAL_ACTIONS],
+        {  # every IAM write but PassRole, model approval and key destruction, on anything: persona-bounded roles
+            "Sid": "DenyIdentityKeyAndApprovalChanges",  # never create or widen principals, approve model versions
+            "Effect": "Deny",  # (the model approver's alone) or administer any key
+            "Action": [
+                *IDENTITY_CHANGE_PATTERNS,
+                *APPROVAL_ACTIONS,
+                "kms:ScheduleKeyDeletion",
+                "kms:DisableKey",
+                "kms:PutKeyPolicy",
+            ],
             "Resource": "*",
         },
-        {
-            "Sid": "DenyKeyDestruction",
-            "Effect": "Deny",
-            "Action": ["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"],
-            "Resource": args["kms_key_arn"],
-        },
     ]
+
+
+def zone_bucket_pattern(name_prefix: str, zone: str) -> str:
+    """The ARN pattern of a zone's bucket and its objects: DataLake names buckets `<name_prefix>-<zone>-<suffix>`
+    (no other bucket of the platform starts with `<name_prefix>-<zone>`: replicas are `<name_prefix>-dr-<zone>-`)."""
+    return f"arn:aws:s3:::{name_prefix}-{zone}*"
 
 
 def _boundary_via_services() -> tuple[str, ...]:

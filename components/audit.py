@@ -6,8 +6,6 @@ The key policy must let CloudTrail use the key; `cloudtrail_key_statements` retu
 `EncryptionKeyArgs.extra_statements`), conditioned on the trail's ARN as AWS recommends.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +15,8 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
-from ._logs import check_retention_days
 from ._options import stateful
+from ._validation import check_args
 from .storage import ObjectLock, SecureBucket
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -168,8 +166,10 @@ class AuditTrail(pulumi.ComponentResource):
     Pass `ResourceOptions(protect=True, retain_on_delete=True)` to keep the bucket through deletes.
     """
 
-    bucket: SecureBucket
-    """The audit bucket."""
+    bucket_name: pulumi.Output[str]
+    """Name of the audit bucket (the `SecureBucket` itself is the `bucket` attribute, for Python callers)."""
+    bucket_arn: pulumi.Output[str]
+    """ARN of the audit bucket."""
     log_group: aws.cloudwatch.LogGroup
     """The trail's log group."""
     trail: aws.cloudtrail.Trail
@@ -178,6 +178,7 @@ class AuditTrail(pulumi.ComponentResource):
     """Alarms by signal name."""
 
     def __init__(self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(AuditTrail, name, args)
         _check_audit_args(name, args)
         super().__init__("mlops:audit:AuditTrail", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -185,7 +186,7 @@ class AuditTrail(pulumi.ComponentResource):
         arn = trail_arn(region, account, prefix)
         management = args.get("management_events", True)
 
-        self.bucket = SecureBucket(
+        self.bucket: SecureBucket = SecureBucket(
             f"{name}-bucket",
             {
                 "kms_key_arn": args["kms_key_arn"],
@@ -199,6 +200,7 @@ class AuditTrail(pulumi.ComponentResource):
             },
             pulumi.ResourceOptions(parent=self, retain_on_delete=opts.retain_on_delete if opts else None),
         )
+        self.bucket_name, self.bucket_arn = self.bucket.name, self.bucket.arn
         log_group_name = f"/aws/cloudtrail/{prefix}"
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -289,10 +291,6 @@ def _check_audit_args(name: str, args: AuditTrailArgs) -> None:
         )
     if not args["data_bucket_arns"]:
         raise ValueError(f"AuditTrail {name!r}: data_bucket_arns is empty; name the data lake's buckets")
-    try:
-        check_retention_days(args.get("log_retention_days", 365))
-    except ValueError as exc:
-        raise ValueError(f"AuditTrail {name!r}: log_retention_days: {exc}") from None
     days, lock = args.get("bucket_retention_days", 2555), args.get("object_lock")
     if days < 1 or (lock and lock.retention_days > days):
         raise ValueError(

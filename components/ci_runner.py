@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 
 RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 """A CodeBuild curated image (Amazon Linux 2023) supported by the GitHub Actions runner integration."""
@@ -68,6 +69,7 @@ class GitHubRunner(pulumi.ComponentResource):
     """What a job writes in `runs-on` (with the run ID and attempt expressions)."""
 
     def __init__(self, name: str, args: GitHubRunnerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(GitHubRunner, name, args)
         _check_runner_args(name, args)
         super().__init__("mlops:ci:GitHubRunner", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -203,5 +205,3 @@ def _check_runner_args(name: str, args: GitHubRunnerArgs) -> None:
         )
     if not args["workflows"]:
         raise ValueError(f"GitHubRunner {name!r}: workflows must name at least one workflow")
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", args["repository"]):
-        raise ValueError(f"GitHubRunner {name!r}: repository={args['repository']!r} is not owner/name")

@@ -6,8 +6,6 @@ no S3 at all. These roles need S3 object access, object ACLs, replication and th
 ceiling fits them: this third one admits exactly those, on the environment's own buckets, keys and database.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
@@ -15,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 from .boundaries import IDENTITY_WRITE_ACTIONS
 
 DATA_SERVICE_S3_ACTIONS = [
@@ -58,6 +57,7 @@ class DataServiceBoundary(pulumi.ComponentResource):
     """Its ARN, for `permissions_boundary`."""
 
     def __init__(self, name: str, args: DataServiceBoundaryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(DataServiceBoundary, name, args)
         if not args["regions"]:
             raise ValueError(f"DataServiceBoundary {name!r}: regions is empty; name the stack's region")
         super().__init__("mlops:access:DataServiceBoundary", name, None, opts)

@@ -6,8 +6,6 @@ per-group prefix, registered in the environment's Glue database, encrypted with 
 decision; the `FEATURE_*_ACTIONS` lists name the IAM actions of each kind of access.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,38 +17,51 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._options import stateful
+from ._validation import check_args
 
 
 class FeatureType(StrEnum):
     """Feature value types (`FeatureType` in botocore's SageMaker model)."""
 
     INTEGRAL = "Integral"
+    """Whole numbers (64-bit)."""
     FRACTIONAL = "Fractional"
+    """Floating-point numbers."""
     STRING = "String"
+    """Text, e.g. identifiers or ISO-8601 timestamps."""
 
 
 class FeatureStage(StrEnum):
     """Who owns a group: sandbox groups are data scientists' experiments, production groups feed models."""
 
     SANDBOX = "sandbox"
+    """A data scientist's experiment: offline store under the `sandbox/` prefix they may write."""
     PRODUCTION = "production"
+    """Feeds models: offline store under `feature-store/`, written by pipelines and ML engineers."""
 
 
 class TableFormat(StrEnum):
     """Offline-store table format in the Glue catalog."""
 
     ICEBERG = "Iceberg"
+    """Apache Iceberg table (compaction, time travel; AWS's recommendation)."""
     GLUE = "Glue"
+    """Plain Glue (Hive-style Parquet) table."""
 
 
 class TtlUnit(StrEnum):
     """Units of an online-store time to live (`TtlDurationUnit`)."""
 
     SECONDS = "Seconds"
+    """Seconds."""
     MINUTES = "Minutes"
+    """Minutes."""
     HOURS = "Hours"
+    """Hours."""
     DAYS = "Days"
+    """Days."""
     WEEKS = "Weeks"
+    """Weeks."""
 
 
 RESERVED_FEATURE_NAMES = ("is_deleted", "write_time", "api_invocation_time")
@@ -76,6 +87,17 @@ class OnlineStore:
     ttl_value: int | None = None
     """Records expire this many `ttl_unit`s after their event time; None keeps them."""
     ttl_unit: TtlUnit = TtlUnit.DAYS
+    """Unit of `ttl_value` (default days)."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature (column) of a group."""
+
+    name: str
+    """Feature name (botocore's `FeatureName`: letters, digits, `-`, `_`; not a column the offline store adds)."""
+    type: FeatureType
+    """Value type."""
 
 
 @dataclass(frozen=True)
@@ -88,13 +110,16 @@ class FeatureGroupSpec:
     """Feature identifying a record (Integral or String)."""
     event_time: str
     """Feature holding the event time (String or Fractional)."""
-    features: Sequence[tuple[str, FeatureType]]
-    """(name, type) of every feature, the identifier and event time included."""
+    features: Sequence[Feature]
+    """Every feature, the identifier and event time included, in column order."""
     stage: FeatureStage = FeatureStage.SANDBOX
+    """Sandbox (default) or production: decides the offline-store prefix and who may write."""
     table_format: TableFormat = TableFormat.ICEBERG
+    """Offline-store table format (default Iceberg)."""
     online_store: OnlineStore | None = None
     """None: offline store only."""
     description: str = ""
+    """Free-text description shown in SageMaker."""
 
 
 def offline_store_prefix(spec: FeatureGroupSpec) -> str:
@@ -132,7 +157,8 @@ def check_feature_group(spec: FeatureGroupSpec) -> None:
     if not GROUP_NAME.match(spec.name):
         raise ValueError(f"{where}: name must match {GROUP_NAME.pattern} (at most 64 characters)")
     types: dict[str, FeatureType] = {}
-    for name, type_ in spec.features:
+    for feature in spec.features:
+        name, type_ = feature.name, feature.type
         if not FEATURE_NAME.match(name) or name in RESERVED_FEATURE_NAMES:
             raise ValueError(
                 f"{where}: feature name {name!r} must match {FEATURE_NAME.pattern} and not be one of "
@@ -196,8 +222,7 @@ class FeatureStore(pulumi.ComponentResource):
     """Feature groups by physical name."""
 
     def __init__(self, name: str, args: FeatureStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        for spec in args["groups"]:
-            check_feature_group(spec)
+        args = check_args(FeatureStore, name, args)  # each group through `check_feature_group` too
         names = [spec.name for spec in args["groups"]]
         if repeated := sorted({n for n in names if names.count(n) > 1}):
             raise ValueError(f"FeatureStore {name!r}: feature group names repeat: {', '.join(repeated)}")
@@ -238,7 +263,7 @@ class FeatureStore(pulumi.ComponentResource):
                 record_identifier_feature_name=spec.record_identifier,
                 event_time_feature_name=spec.event_time,
                 feature_definitions=[
-                    {"feature_name": n, "feature_type": FeatureType(t).value} for n, t in spec.features
+                    {"feature_name": f.name, "feature_type": FeatureType(f.type).value} for f in spec.features
                 ],
                 role_arn=self.role.arn,
                 offline_store_config={

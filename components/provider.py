@@ -11,12 +11,17 @@ from importlib import metadata
 import pulumi
 
 from .access import PersonaRoles
+from .audit import AuditTrail
 from .boundaries import ServiceRoleBoundary
+from .ci_runner import GitHubRunner
+from .data_boundary import DataServiceBoundary
 from .encryption import EncryptionKey
+from .features import FeatureStore
 from .monitoring import AlertTopic, Budgets, EnvironmentDashboard
 from .network import Network
 from .pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from .registry import ContainerRepository, ExperimentTracking, ModelPackageGroup
+from .replication import CrossRegionReplication
 from .roles import ExecutionRole
 from .serving import ModelEndpoint
 from .storage import DataLake, SecureBucket
@@ -42,6 +47,11 @@ CORE_COMPONENTS: list[type[pulumi.ComponentResource]] = [
     ModelPackageGroup,
     ExperimentTracking,
     ModelEndpoint,
+    FeatureStore,
+    AuditTrail,
+    CrossRegionReplication,
+    DataServiceBoundary,
+    GitHubRunner,
 ]
 """Components needing only pulumi-aws."""
 

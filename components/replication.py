@@ -5,17 +5,16 @@ Replicas are hardened like every other bucket (`SecureBucket`), keep the source'
 receive delete markers: deleting an object in the source region leaves the replica's versions readable.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 from .encryption import EncryptionKey
 from .storage import BucketEncryption, ObjectLock, SecureBucket
 
@@ -27,13 +26,17 @@ class ReplicatedBucket:
     zone: str
     """Data-lake zone (raw, artifacts, ...): names the replica `<prefix>-dr-<zone>-…`."""
     bucket_name: pulumi.Input[str]
+    """Name of the source bucket (versioned, as S3 replication requires)."""
     bucket_arn: pulumi.Input[str]
+    """ARN of the source bucket."""
     object_lock: ObjectLock | None = None
     """The source's Object Lock; the replica gets the same (S3 replicates locked objects only into a locked
     bucket)."""
     noncurrent_version_expiration_days: int = 90
-    depends_on: Sequence[pulumi.Resource] = ()
-    """What must exist before replication is configured (the source bucket's versioning: pass its SecureBucket)."""
+    """Days the replica keeps versions that are no longer current (default 90)."""
+    depends_on: Sequence[Any] = ()
+    """Resources (`pulumi.Resource`) that must exist before replication is configured (the source bucket's
+    versioning: pass its SecureBucket)."""
 
 
 REPLICA_STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR")
@@ -69,7 +72,7 @@ class CrossRegionReplicationArgs(TypedDict):
     """Region of the source buckets and the source key."""
     replica_region: str
     """Region of the replicas; must differ from `source_region`."""
-    replica_provider: pulumi.ProviderResource
+    replica_provider: aws.Provider
     """An AWS provider of `replica_region` (tagged like the stack's): the replica key and buckets use it."""
     source_kms_key_arn: pulumi.Input[str]
     """The env key encrypting the source buckets; its policy must let the replication role use it."""
@@ -93,14 +96,17 @@ class CrossRegionReplication(pulumi.ComponentResource):
     """Replicas of the source buckets in a second region, a replica key there, the replication role and one
     replication configuration per source bucket."""
 
-    replica_key: EncryptionKey
-    """The replica region's key."""
-    replicas: dict[str, SecureBucket]
-    """Replica buckets by zone."""
+    replica_key_arn: pulumi.Output[str]
+    """ARN of the replica region's key (the `EncryptionKey` itself is the `replica_key` attribute)."""
+    replica_bucket_names: dict[str, pulumi.Output[str]]
+    """Names of the replica buckets by zone (the `SecureBucket`s are the `replicas` attribute)."""
+    replica_bucket_arns: dict[str, pulumi.Output[str]]
+    """ARNs of the replica buckets by zone."""
     role: aws.iam.Role
     """The replication role."""
 
     def __init__(self, name: str, args: CrossRegionReplicationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(CrossRegionReplication, name, args)
         _check_replication_args(name, args)
         super().__init__("mlops:replication:CrossRegionReplication", name, None, opts)
         prefix, account = args["name_prefix"], args["account_id"]
@@ -110,7 +116,7 @@ class CrossRegionReplication(pulumi.ComponentResource):
         )
         role_arn = f"arn:aws:iam::{account}:role/{replication_role_name(prefix)}"
 
-        self.replica_key = EncryptionKey(
+        self.replica_key: EncryptionKey = EncryptionKey(
             f"{name}-key",
             {
                 "account_id": account,
@@ -139,7 +145,7 @@ class CrossRegionReplication(pulumi.ComponentResource):
             },
             stateful_replica,
         )  # fmt: skip
-        self.replicas = {
+        self.replicas: dict[str, SecureBucket] = {
             source.zone: SecureBucket(
                 f"{name}-{source.zone}",
                 {
@@ -154,6 +160,9 @@ class CrossRegionReplication(pulumi.ComponentResource):
             )
             for source in args["sources"]
         }
+        self.replica_key_arn = self.replica_key.arn
+        self.replica_bucket_names = {zone: bucket.name for zone, bucket in self.replicas.items()}
+        self.replica_bucket_arns = {zone: bucket.arn for zone, bucket in self.replicas.items()}
         primary = pulumi.ResourceOptions(parent=self)
         self.role = aws.iam.Role(
             f"{name}-role",

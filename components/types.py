@@ -116,6 +116,20 @@ def _check_model_package_arn(value: str) -> str:
     return value
 
 
+_CONNECTION_ARN = re.compile(
+    r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}"
+)
+
+
+def _check_connection_arn(value: str) -> str:
+    if not _CONNECTION_ARN.fullmatch(value):
+        raise ValueError(
+            "not a CodeConnections connection ARN; expected arn:aws:codeconnections:<region>:<account>:connection/<id> "
+            "(create it once in the console and complete the GitHub App handshake, see docs/operations.md)"
+        )
+    return value
+
+
 def _check_cron(value: str) -> str:
     if not re.fullmatch(r"cron\((\S+ ){5}\S+\)", value):
         raise ValueError(
@@ -232,3 +246,9 @@ TieringDays = Annotated[int, Field(ge=0, le=3650)]
 
 DeletionWindowDays = Annotated[int, Field(ge=7, le=30)]
 """A KMS key's deletion waiting period: 7-30 days (KMS's limits)."""
+
+ConnectionArn = Annotated[str, AfterValidator(_check_connection_arn)]
+"""An AWS CodeConnections (formerly CodeStar Connections) connection ARN."""
+
+BucketArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+"""An S3 bucket ARN (`arn:aws:s3:::<bucket>`)."""

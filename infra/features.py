@@ -13,6 +13,7 @@ from mlops_platform.components.features import (
     FEATURE_READ_ACTIONS,
     FEATURE_WRITE_ACTIONS,
     GLUE_READ_ACTIONS,
+    Feature,
     FeatureGroupSpec,
     FeatureStage,
     FeatureStore,
@@ -44,7 +45,7 @@ def feature_specs(settings: PlatformSettings) -> list[FeatureGroupSpec]:
             name=group_name(settings, g),
             record_identifier=g.record_identifier,
             event_time=g.event_time,
-            features=[(f.name, FeatureType(f.type.value)) for f in g.features],
+            features=[Feature(f.name, FeatureType(f.type.value)) for f in g.features],
             stage=FeatureStage(g.stage.value),
             table_format=TableFormat(g.table_format.value),
             online_store=(

@@ -42,6 +42,10 @@ class World:
     key_arn: str
     buckets: dict[str, str]
     """Data-lake bucket names by zone."""
+    audit_bucket: str = ""
+    """The audit trail's bucket."""
+    state_bucket: str = ""
+    """The Pulumi state bucket (shared by the environments, one prefix each), as the CI deployer's policy names it."""
 
     def role(self, short: str) -> Principal:
         """A role by its name without the env prefix (e.g. `ci-deployer`)."""
@@ -52,14 +56,17 @@ class World:
         return f"arn:aws:iam::{self.account}:role/{self.prefix}-{short}"
 
     def fill(self, text: str) -> str:
-        """Substitute {account}, {region}, {prefix}, {env}, {key}, {bucket:<zone>} and {role:<short>}."""
+        """Substitute {account}, {region}, {prefix}, {env}, {otherenv} (an environment that is not this one), {key},
+        {audit}, {state}, {bucket:<zone>} and {role:<short>}."""
         lookup = _Lookup(self)
         return re.sub(r"\{([a-z]+(?::[a-z0-9-]+)?)\}", lambda m: lookup[m.group(1)], text)
 
 
 class _Lookup(dict):
     def __init__(self, w: World) -> None:
-        super().__init__(account=w.account, region=w.region, prefix=w.prefix, env=w.env, key=w.key_arn)
+        other = "dev" if w.env != "dev" else "prod"
+        super().__init__(account=w.account, region=w.region, prefix=w.prefix, env=w.env, key=w.key_arn,
+                         otherenv=other, audit=w.audit_bucket, state=w.state_bucket)  # fmt: skip
         self.world = w
 
     def __missing__(self, key: str) -> str:
@@ -118,7 +125,17 @@ def world(plan: Mapping[str, Any]) -> World:
         key_policy=_doc(key["inputs"]["policy"]),
         key_arn=outputs["data_key_arn"],
         buckets=dict(outputs["buckets"]),
+        audit_bucket=(outputs.get("audit") or {}).get("bucket") or "",
+        state_bucket=_state_bucket(policies[f"{prefix}-ci-deployer"]),
     )
+
+
+def _state_bucket(documents: list[dict]) -> str:
+    for document in documents:
+        for statement in document["Statement"]:
+            if statement.get("Sid") == "PulumiStateList":
+                return statement["Resource"].removeprefix("arn:aws:s3:::")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +162,8 @@ class Row:
     """A further identity policy on the principal (e.g. what a rogue deployer would put on a role)."""
     grant: Mapping[str, Any] | None = None
     """Identity policy of an `any:` principal."""
+    stacks: tuple[str, ...] = ("dev", "staging", "prod")
+    """The environments the row is asked in (a role or a promotion source some lack)."""
 
     @property
     def allowed(self) -> bool:
@@ -253,6 +272,10 @@ ROWS: tuple[Row, ...] = (
     # --- a persona widened by the deployer stays inside its boundary ------------------------------------------
     Row("widened-persona-creates-user", DS, "iam:CreateUser", "arn:aws:iam::{account}:user/x", DENY,
         "create a user, even after the deployer put `*` on the role", extra_policy=EVERYTHING),
+    Row("widened-persona-writes-lookalike-bucket", DS, "s3:PutObject",
+        "arn:aws:s3:::{prefix}-raw-lookalike/x", IMPLICIT,
+        "write to a bucket named like the env's in another account, even after the deployer put `*` on the role",
+        {"aws:ResourceAccount": "999999999999"}, extra_policy=EVERYTHING),
     Row("widened-persona-reads-foreign-bucket", DS, "s3:GetObject", "arn:aws:s3:::someone-elses-bucket/x", IMPLICIT,
         "read another bucket, even after the deployer put `*` on the role", extra_policy=EVERYTHING),
     # --- the previewer ----------------------------------------------------------------------------------------
@@ -335,6 +358,61 @@ ROWS: tuple[Row, ...] = (
         IMPLICIT, "read another team's prefix (vision reading nlp)"),
     Row("team-writes-raw", TEAM, "s3:PutObject", "arn:aws:s3:::{bucket:raw}/teams/vision/x", IMPLICIT,
         "write raw data"),
+    # --- one environment's CI roles against another's state and secrets (issue 10) ---------------------------
+    Row("deployer-writes-other-env-state", D, "s3:PutObject", "arn:aws:s3:::{state}/{otherenv}/.pulumi/stacks/x.json",
+        IMPLICIT, "write another environment's Pulumi state"),
+    Row("deployer-reads-other-env-state", D, "s3:GetObject", "arn:aws:s3:::{state}/{otherenv}/.pulumi/stacks/x.json",
+        IMPLICIT, "read another environment's Pulumi state"),
+    Row("deployer-writes-own-state", D, "s3:PutObject", "arn:aws:s3:::{state}/{env}/.pulumi/stacks/x.json", ALLOW,
+        "write its environment's Pulumi state"),
+    Row("deployer-uses-other-env-secrets-key", D, "kms:Decrypt",
+        "arn:aws:kms:{region}:444444444444:key/other-environment-secrets", IMPLICIT,
+        "decrypt with another environment's secrets key"),
+    Row("previewer-reads-other-env-state", P, "s3:GetObject", "arn:aws:s3:::{state}/{otherenv}/.pulumi/stacks/x.json",
+        IMPLICIT, "read another environment's Pulumi state"),
+    Row("previewer-writes-own-state", P, "s3:PutObject", "arn:aws:s3:::{state}/{env}/.pulumi/stacks/x.json", IMPLICIT,
+        "write its environment's Pulumi state (it takes the lock only)"),
+    Row("previewer-reads-own-state", P, "s3:GetObject", "arn:aws:s3:::{state}/{env}/.pulumi/stacks/x.json", ALLOW,
+        "read its environment's Pulumi state"),
+    Row("previewer-uses-other-env-secrets-key", P, "kms:Decrypt",
+        "arn:aws:kms:{region}:444444444444:key/other-environment-secrets", IMPLICIT,
+        "decrypt with another environment's secrets key"),
+    # --- the audit trail's bucket (issue 12) ------------------------------------------------------------------
+    Row("deployer-writes-audit-log", D, "s3:PutObject", "arn:aws:s3:::{audit}/AWSLogs/{account}/CloudTrail/x.json.gz",
+        IMPLICIT, "write into the audit bucket"),
+    Row("deployer-deletes-audit-log", D, "s3:DeleteObject",
+        "arn:aws:s3:::{audit}/AWSLogs/{account}/CloudTrail/x.json.gz", IMPLICIT, "delete audit logs"),
+    Row("scientist-writes-audit-log", DS, "s3:PutObject",
+        "arn:aws:s3:::{audit}/AWSLogs/{account}/CloudTrail/x.json.gz", IMPLICIT, "write into the audit bucket"),
+    Row("engineer-deletes-audit-log", ML, "s3:DeleteObject",
+        "arn:aws:s3:::{audit}/AWSLogs/{account}/CloudTrail/x.json.gz", IMPLICIT, "delete audit logs"),
+    Row("widened-persona-writes-audit-log", DS, "s3:PutObject",
+        "arn:aws:s3:::{audit}/AWSLogs/{account}/CloudTrail/x.json.gz", IMPLICIT,
+        "write into the audit bucket, even after the deployer put `*` on the role", extra_policy=EVERYTHING),
+    # --- the replication role replicates and does nothing else (issue 12; prod replicates) ---------------------
+    Row("replication-reads-source-versions", "replication", "s3:GetObjectVersionForReplication",
+        "arn:aws:s3:::{bucket:artifacts}/models/x", ALLOW, "read source versions for replication",
+        stacks=("prod",)),
+    Row("replication-reads-objects", "replication", "s3:GetObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT,
+        "read data-lake objects as a client", stacks=("prod",)),
+    Row("replication-writes-source", "replication", "s3:PutObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT,
+        "write into a source bucket", stacks=("prod",)),
+    Row("replication-deletes-source", "replication", "s3:DeleteObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT,
+        "delete from a source bucket", stacks=("prod",)),
+    Row("replication-creates-role", "replication", "iam:CreateRole", ROLE_ARN + "escape", DENY, "create a role",
+        stacks=("prod",)),
+    # --- promoted models (issue 10): read only in the promotion source's account --------------------------------
+    Row("inference-reads-staging-promoted-model", INF, "s3:GetObject",
+        "arn:aws:s3:::mlops-platform-dev-artifacts-0000/models/churn/model.tar.gz", ALLOW,
+        "read a promoted model in its promotion source's account", {"s3:ResourceAccount": "111111111111"},
+        stacks=("staging",)),
+    Row("inference-reads-prod-promoted-model", INF, "s3:GetObject",
+        "arn:aws:s3:::mlops-platform-staging-artifacts-0000/models/churn/model.tar.gz", ALLOW,
+        "read a promoted model in its promotion source's account", {"s3:ResourceAccount": "222222222222"},
+        stacks=("prod",)),
+    Row("inference-reads-other-account-model", INF, "s3:GetObject",
+        "arn:aws:s3:::mlops-platform-x-artifacts-0000/models/churn/model.tar.gz", IMPLICIT,
+        "read models in an account that is not its promotion source", {"s3:ResourceAccount": "999999999999"}),
     # --- the data key against broad IAM rights ----------------------------------------------------------------
     Row("iam-kms-admin-takes-key", "any:kms-power-user", "kms:PutKeyPolicy", "{key}", IMPLICIT,
         "an account role with `kms:*` in IAM rewrites the key policy", kms=True,
@@ -370,6 +448,8 @@ def decide_row(w: World, row: Row) -> Decision:
         principal = w.role(row.principal)
         if row.extra_policy:
             principal = Principal(principal.arn, [*principal.policies, row.extra_policy], principal.boundary)
+    # AWS sets aws:ResourceAccount on every request: the env's account unless the row names another (S3's own key).
+    context.setdefault("aws:ResourceAccount", context.get("s3:ResourceAccount", w.account))
     request = Request(principal.arn, row.action, w.fill(row.resource), context)
     return evaluate(principal, request, key_policy=w.key_policy if row.kms else None).decision
 
@@ -410,6 +490,7 @@ SUBJECTS = {
     "inference": "inference (endpoints)",
     "team-vision": "a team's pods (team vision)",
     "any:kms-power-user": "any other account role with broad KMS rights",
+    "replication": "replication (S3 cross-region replication, prod)",
 }
 """Table subjects by row principal (the `sso:` and `service:` principals are listed under the role they try)."""
 

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from mlops_platform.components.types import ConnectionArn
+from pydantic import Field, StringConstraints
 
 from .base import LogRetentionDays, StrictModel
-
-_CONNECTION_ARN = re.compile(
-    r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}"
-)
-
-
-def _check_connection_arn(value: str) -> str:
-    if not _CONNECTION_ARN.fullmatch(value):
-        raise ValueError(
-            "not a CodeConnections connection ARN; expected arn:aws:codeconnections:<region>:<account>:connection/<id> "
-            "(create it once in the console and complete the GitHub App handshake, see docs/operations.md)"
-        )
-    return value
-
-
-ConnectionArn = Annotated[str, AfterValidator(_check_connection_arn)]
-"""An AWS CodeConnections (formerly CodeStar Connections) connection ARN."""
 
 
 class RunnerCompute(StrEnum):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from mlops_platform.components.monitoring import UNREADABLE_SECRET
 from mlops_platform.infra.config import PROJECT, ConfigError, Environment, PlatformSettings, parse_settings
 from mlops_platform.infra.tooling.offline import STACKS_DIR
 
@@ -137,13 +138,27 @@ def _load(stack: str, stacks_dir: Path) -> tuple[PlatformSettings, str, Path]:
     if not path.is_file():
         raise PromotionError(f"no stack file {path}")
     text = path.read_text()
-    config = (yaml.safe_load(text) or {}).get("config") or {}
-    prefix = f"{PROJECT}:"
     try:
-        settings = parse_settings({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}, stack)
+        settings = _settings(text, stack)
     except ConfigError as exc:
         raise PromotionError(f"{path.name}: {exc}") from None
     return settings, text, path
+
+
+def _settings(text: str, stack: str) -> PlatformSettings:
+    """A stack file's settings as the program sees them without the stack's secrets provider: `secure:` values
+    (an alert endpoint's URL, say) stay opaque, as `pulumi config` leaves them to whoever lacks the key."""
+    config = (yaml.safe_load(text) or {}).get("config") or {}
+    prefix = f"{PROJECT}:"
+    return parse_settings({k[len(prefix) :]: _opaque(v) for k, v in config.items() if k.startswith(prefix)}, stack)
+
+
+def _opaque(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
+        return UNREADABLE_SECRET
+    if isinstance(value, dict):
+        return {k: _opaque(v) for k, v in value.items()}
+    return [_opaque(v) for v in value] if isinstance(value, list) else value
 
 
 def _check_model(model: str, source: str, src: PlatformSettings, target: str, dst: PlatformSettings) -> None:
@@ -285,10 +300,8 @@ def _rewrite(text: str, slots: Sequence[VariantSlot], new_arn: str) -> str:
 
 
 def _validate(text: str, stack: str, path: Path) -> None:
-    config = (yaml.safe_load(text) or {}).get("config") or {}
-    prefix = f"{PROJECT}:"
     try:
-        parse_settings({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}, stack)
+        _settings(text, stack)
     except ConfigError as exc:
         raise PromotionError(f"the rewritten {path.name} would not validate: {exc}") from None
 

@@ -27,9 +27,13 @@ def action_keys(action: str) -> frozenset[str] | None:
 
 
 def documented(key: str, keys: frozenset[str]) -> bool:
-    """`key` is among `keys`, tag-key templates (`aws:RequestTag/${TagKey}`) matching any tag."""
+    """`key` is among `keys`, templates matching any name in their place: tag keys (`aws:RequestTag/${TagKey}`)
+    and encryption-context keys (`kms:EncryptionContext:${EncryptionContextKey}`, e.g. `...:aws:s3:arn`)."""
     key = key.lower()
-    return key in keys or any(k.endswith("/${tagkey}") and key.startswith(k.split("${")[0]) for k in keys)
+    return key in keys or any(
+        k.endswith("}") and "${" in k and key.startswith(head := k.split("${")[0]) and len(key) > len(head)
+        for k in keys
+    )
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
@@ -84,6 +88,9 @@ def test_every_action_the_stacks_allow_exists(stack):
 def test_the_key_check_tells_documented_keys_from_typos():
     assert documented("kms:ViaService", action_keys("kms:Decrypt"))
     assert not documented("kms:ViaServices", action_keys("kms:Decrypt"))
+    assert documented("kms:EncryptionContext:aws:s3:arn", action_keys("kms:Decrypt"))  # S3's context key
+    assert not documented("kms:EncryptionContex:aws:s3:arn", action_keys("kms:Decrypt"))
+    assert not documented("kms:EncryptionContext:", action_keys("kms:Decrypt"))
     assert documented("aws:RequestTag/env", action_keys("kms:CreateKey"))
     assert documented("iam:PermissionsBoundary", action_keys("iam:PutRolePolicy"))
     assert not documented("iam:PermissionsBoundary", action_keys("iam:TagRole"))

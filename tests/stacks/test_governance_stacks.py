@@ -110,7 +110,7 @@ def test_offline_store_role_writes_only_its_groups_prefixes_and_may_use_the_key(
         {f"{features}/{roots[g.stage.value]}/{settings.name_prefix}-{g.name}/*" for g in settings.features}
     )
     key_policy = statements(policy(plan.get("aws:kms/key:Key", "data-key-key")))
-    users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRoles")["Condition"]["ArnEquals"]
+    users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRolesThroughServices")["Condition"]["ArnEquals"]
     assert f"arn:aws:iam::{settings.account}:role/{settings.name_prefix}-feature-store" in users["aws:PrincipalArn"]
 
 
@@ -346,7 +346,8 @@ def test_restore_drill_roles_and_the_replication_role_alone_may_decrypt_replicas
     ]
     assert not readers
     key_policy = statements(policy(plan.get("aws:kms/key:Key", "disaster-recovery-key-key")))
-    key_users = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRoles")["Condition"]["ArnEquals"]
+    use = next(s for s in key_policy if s["Sid"] == "KeyUseByPlatformRolesThroughServices")
+    key_users = use["Condition"]["ArnEquals"]
     assert sorted(key_users["aws:PrincipalArn"]) == sorted(
         [*settings.disaster_recovery.restore_role_arns,
          f"arn:aws:iam::{settings.account}:role/{settings.name_prefix}-replication"]
@@ -388,8 +389,11 @@ def test_data_moving_roles_sit_under_the_data_service_boundary_which_admits_thei
     create = next(s for s in deploy if s["Sid"] == "CreateRolesOnlyWithBoundary")
     allowed_boundaries = create["Condition"]["StringEquals"]["iam:PermissionsBoundary"]
     assert any(b.endswith(":policy/" + boundary_policy.inputs["name"]) for b in allowed_boundaries)
-    denied = next(s for s in deploy if s["Sid"] == "DenySelfAndBoundaryChanges")["Resource"]
-    assert any(b.endswith(":policy/" + boundary_policy.inputs["name"]) for b in denied)
+    # issue 9 renamed the deny (DenySelfAndBoundaryChanges -> DenyProtectedRolesAndPolicies); the property stays:
+    # the deployer may attach the data-service boundary but never rewrite it
+    denied = next(s for s in deploy if s["Sid"] == "DenyProtectedRolesAndPolicies")
+    assert "iam:CreatePolicyVersion" in as_list(denied["Action"])
+    assert any(b.endswith(":policy/" + boundary_policy.inputs["name"]) for b in as_list(denied["Resource"]))
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -76,17 +76,29 @@ def test_a_plain_bucket_grants_no_log_delivery():
 
 
 def test_key_users_may_be_outputs():
+    """Roles created in the same program can be named by their `arn` Output: plain ARNs come first, sorted (a
+    stable policy), then the Outputs in the order given; the metadata statement (which also lists the
+    metadata-only readers) keeps them as well."""
+    admin, previewer = f"arn:aws:iam::{ACCOUNT}:role/key-admin", f"arn:aws:iam::{ACCOUNT}:role/previewer"
+
     def program():
         roles = [pulumi.Output.from_input(f"arn:aws:iam::{ACCOUNT}:role/{n}") for n in ("b", "a")]
-        EncryptionKey("key", {"account_id": ACCOUNT, "user_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/z", *roles]})
+        EncryptionKey(
+            "key",
+            {
+                "account_id": ACCOUNT,
+                "administrator_role_arns": [admin],
+                "metadata_reader_role_arns": [previewer],
+                "user_role_arns": [f"arn:aws:iam::{ACCOUNT}:role/z", *roles],
+            },
+        )
 
-    doc = policy(record(program).get("aws:kms/key:Key", "key-key"))
-    use = next(s for s in statements(doc) if s["Sid"] == "KeyUseByPlatformRoles")
-    assert use["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
-        f"arn:aws:iam::{ACCOUNT}:role/z",
-        f"arn:aws:iam::{ACCOUNT}:role/b",
-        f"arn:aws:iam::{ACCOUNT}:role/a",
-    ]
+    by_sid = {s["Sid"]: s for s in statements(policy(record(program).get("aws:kms/key:Key", "key-key")))}
+    users = [f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in ("z", "b", "a")]
+    assert by_sid["KeyUseByPlatformRolesThroughServices"]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == users
+    metadata = by_sid["KeyMetadataByPlatformRoles"]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert metadata == [previewer, *users]
+    assert by_sid["KeyAdministrationByNamedRoles"]["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [admin]
 
 
 def test_tags_through_a_provider_reach_every_aws_child():

@@ -72,7 +72,7 @@ def test_the_runner_role_can_only_run_the_build(plan):
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("project_name", "has space", "project_name='has space' must be 2-64 letters"),
     ("workflows", [], "workflows must name at least one workflow"),
-    ("repository", "just-a-name", "repository='just-a-name' is not owner/name"),
+    ("repository", "just-a-name", "repository='just-a-name': String should match pattern"),
 ])  # fmt: skip
 def test_bad_arguments_are_refused_before_anything_is_registered(key, value, message):
     with pytest.raises(ValueError, match=message):

@@ -7,17 +7,23 @@ import typing
 from unittest.mock import patch
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 from mlops_platform.components import _arg_rules, _validation
 from mlops_platform.components._validation import ComponentArgumentError, check_args
 from mlops_platform.components.access import GitHubTrust, PersonaRoles
+from mlops_platform.components.audit import AuditTrail
 from mlops_platform.components.boundaries import ServiceRoleBoundary
+from mlops_platform.components.ci_runner import GitHubRunner
+from mlops_platform.components.data_boundary import DataServiceBoundary
 from mlops_platform.components.encryption import EncryptionKey
+from mlops_platform.components.features import Feature, FeatureGroupSpec, FeatureStore, FeatureType, OnlineStore
 from mlops_platform.components.monitoring import AlertSubscription, AlertTopic, Budgets, EnvironmentDashboard
 from mlops_platform.components.network import Network
 from mlops_platform.components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from mlops_platform.components.registry import ContainerRepository, ExperimentTracking, ModelPackageGroup
+from mlops_platform.components.replication import CrossRegionReplication, ReplicatedBucket
 from mlops_platform.components.roles import ExecutionRole
 from mlops_platform.components.serving import (
     AlarmThresholds,
@@ -38,15 +44,28 @@ from tests.unit.test_pipelines import _pipeline_args
 ACCOUNT = "123456789012"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abcd"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/ml-engineer"
+ADMIN = f"arn:aws:iam::{ACCOUNT}:role/key-admin"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/p-dev-service-boundary"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"
 PACKAGE = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/churn/3"
 IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/p-dev/serving:1.0"
+CONNECTION = f"arn:aws:codeconnections:us-east-1:{ACCOUNT}:connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 BUCKETS = {zone: f"arn:aws:s3:::p-dev-{zone}" for zone in ("raw", "curated", "features", "artifacts")}
 
 
 def _provider() -> k8s.Provider:
     return k8s.Provider("k8s", kubeconfig="{}")
+
+
+def _group(**overrides) -> FeatureGroupSpec:
+    features = [Feature("customer_id", FeatureType.STRING), Feature("event_time", FeatureType.STRING)]
+    return FeatureGroupSpec(**{"name": "p-dev-customers", "record_identifier": "customer_id",
+                               "event_time": "event_time", "features": features, **overrides})  # fmt: skip
+
+
+def _source(**overrides) -> ReplicatedBucket:
+    return ReplicatedBucket(**{"zone": "artifacts", "bucket_name": "p-dev-artifacts",
+                               "bucket_arn": BUCKETS["artifacts"], **overrides})  # fmt: skip
 
 
 def _endpoint(**overrides):
@@ -62,7 +81,7 @@ def _endpoint(**overrides):
 
 
 BASES: dict[type, typing.Callable[[], dict]] = {
-    EncryptionKey: lambda: {"account_id": ACCOUNT, "user_role_arns": [ROLE]},
+    EncryptionKey: lambda: {"account_id": ACCOUNT, "administrator_role_arns": [ADMIN], "user_role_arns": [ROLE]},
     SecureBucket: lambda: {"kms_key_arn": KEY, "access_log_bucket": "p-dev-logs"},
     DataLake: lambda: {"kms_key_arn": KEY, "account_id": ACCOUNT, "name_prefix": "p-dev"},
     PersonaRoles: lambda: {
@@ -71,7 +90,11 @@ BASES: dict[type, typing.Callable[[], dict]] = {
         "region": "us-east-1",
         "kms_key_arn": KEY,
         "bucket_arns": BUCKETS,
-        "human_principal_arns": [ROLE],
+        "principal_arns": {
+            "data-scientist": [f"arn:aws:iam::{ACCOUNT}:role/DataScience"],
+            "ml-engineer": [ROLE],
+            "model-approver": [f"arn:aws:iam::{ACCOUNT}:role/ModelRisk"],
+        },
         "github": GitHubTrust("repo:acme/mlops:environment:dev"),
     },
     ServiceRoleBoundary: lambda: {"account_id": ACCOUNT, "region": "us-east-1", "name_prefix": "p-dev"},
@@ -146,6 +169,56 @@ BASES: dict[type, typing.Callable[[], dict]] = {
         "kms_key_arn": KEY,
     },
     ExecutionRole: lambda: {"service": "sagemaker.amazonaws.com", "account_id": ACCOUNT},
+    FeatureStore: lambda: {
+        "name_prefix": "p-dev",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "kms_key_arn": KEY,
+        "features_bucket_name": "p-dev-features",
+        "features_bucket_arn": BUCKETS["features"],
+        "groups": [_group()],
+        "permissions_boundary_arn": BOUNDARY,
+    },
+    AuditTrail: lambda: {
+        "name_prefix": "p-dev",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "kms_key_arn": KEY,
+        "access_log_bucket": "p-dev-logs",
+        "data_bucket_arns": list(BUCKETS.values()),
+        "logs_role_boundary_arn": BOUNDARY,
+        "alert_topic_arn": TOPIC,
+    },
+    CrossRegionReplication: lambda: {
+        "name_prefix": "p-dev",
+        "account_id": ACCOUNT,
+        "source_region": "us-east-1",
+        "replica_region": "us-west-2",
+        "replica_provider": aws.Provider("replica", region="us-west-2"),
+        "source_kms_key_arn": KEY,
+        "sources": [_source()],
+        "permissions_boundary_arn": BOUNDARY,
+        "administrator_role_arns": [ADMIN],
+    },
+    DataServiceBoundary: lambda: {
+        "account_id": ACCOUNT,
+        "name_prefix": "p-dev",
+        "environment": "dev",
+        "regions": ["us-east-1", "us-west-2"],
+        "glue_database": "p_dev_features",
+    },
+    GitHubRunner: lambda: {
+        "project_name": "p-dev-ci-runner",
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "repository": "acme/mlops",
+        "connection_arn": CONNECTION,
+        "vpc_id": "vpc-1",
+        "subnet_ids": ["subnet-a", "subnet-b"],
+        "kms_key_arn": KEY,
+        "permissions_boundary_arn": BOUNDARY,
+        "workflows": ["Deploy", "Drift"],
+    },
 }
 """Valid arguments of every public component (the bad cases below change one thing)."""
 
@@ -165,7 +238,27 @@ BAD: list[tuple[type, dict, str]] = [
     (DataLake, {"account_id": 123456789012}, "account_id=123456789012: Input should be a valid string"),
     (DataLake, {"kms_key_arn": None, "name_prefix": "P"}, "name_prefix='P'"),
     (PersonaRoles, {"region": "eu-west-9"}, "region='eu-west-9': not an AWS region"),
-    (PersonaRoles, {"human_principal_arns": ROLE}, "human_principal_arns="),
+    (EncryptionKey, {"administrator_role_arns": _validation._UNSET}, "missing required argument administrator_role"),
+    (EncryptionKey, {"administrator_role_arns": ["key-admin"]}, "administrator_role_arns[0]='key-admin'"),
+    (EncryptionKey, {"administrator_role_arns": []}, "administrator_role_arns is empty"),
+    (EncryptionKey, {"metadata_reader_role_arns": ADMIN}, "metadata_reader_role_arns='arn:aws:iam::"),
+    (EncryptionKey, {"region": "eu-west-9"}, "region='eu-west-9': not an AWS region"),
+    (PersonaRoles, {"principal_arns": {"data-scientist": ROLE}}, "principal_arns.data-scientist='arn:aws:iam::"),
+    (
+        PersonaRoles,
+        {"principal_arns": {"data-scientists": [ROLE], "ml-engineer": [ROLE], "model-approver": [ADMIN]}},
+        "principal_arns has unknown or non-human personas ['data-scientists']; expected keys data-scientist",
+    ),
+    (
+        PersonaRoles,
+        {"principal_arns": {"ci-deployer": [ROLE], "data-scientist": [ROLE], "ml-engineer": [ROLE]}},
+        "principal_arns has unknown or non-human personas ['ci-deployer']",
+    ),
+    (
+        PersonaRoles,
+        {"principal_arns": {"data-scientist": [ROLE], "ml-engineer": [ROLE], "model-approver": []}},
+        "principal_arns needs at least one role ARN for model-approver",
+    ),
     (ServiceRoleBoundary, {"account_id": "12345"}, "account_id='12345'"),
     (AlertTopic, {"kms_key_arn": "key"}, "kms_key_arn='key'"),
     (AlertTopic, {"subscriptions": [AlertSubscription("sms", "+4912345")]}, "subscriptions[0].protocol='sms'"),
@@ -215,6 +308,41 @@ BAD: list[tuple[type, dict, str]] = [
     (ExecutionRole, {"service": "sagemaker"}, "service='sagemaker'"),
     (ExecutionRole, {"statements": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}, "allows Action '*'"),
     (ExecutionRole, {"max_session_hours": True}, "max_session_hours=True"),
+    (FeatureStore, {"features_bucket_arn": "p-dev-features"}, "features_bucket_arn='p-dev-features'"),
+    (FeatureStore, {"groups": [_group(name="customers v2")]}, "groups[0].name='customers v2'"),
+    (
+        FeatureStore,
+        {"groups": [_group(features=[Feature("customer_id", "Binary")])]},
+        "groups[0].features[0].type='Binary': expected one of Integral, Fractional, String",
+    ),
+    (FeatureStore, {"groups": [_group(online_store=OnlineStore(ttl_value=0))]}, "groups[0].online_store.ttl_value=0"),
+    (FeatureStore, {"groups": [_group(), _group()]}, "feature group names repeat: p-dev-customers"),
+    (
+        FeatureStore,
+        {"groups": [_group(event_time="updated_at")]},
+        "event_time='updated_at' is not one of its features (customer_id, event_time)",
+    ),
+    (AuditTrail, {"data_bucket_arns": ["p-dev-raw"]}, "data_bucket_arns[0]='p-dev-raw'"),
+    (AuditTrail, {"data_bucket_arns": []}, "data_bucket_arns is empty"),
+    (AuditTrail, {"log_retention_days": 100}, "log_retention_days=100: 100 is not a CloudWatch Logs retention"),
+    (AuditTrail, {"alert_topic_arn": "alerts"}, "alert_topic_arn='alerts': not an SNS topic ARN"),
+    (CrossRegionReplication, {"replica_region": "us-west-9"}, "replica_region='us-west-9': not an AWS region"),
+    (CrossRegionReplication, {"replica_region": "us-east-1"}, "replica_region='us-east-1' is the source region"),
+    (CrossRegionReplication, {"replica_provider": "us-west-2"}, "replica_provider='us-west-2'"),
+    (CrossRegionReplication, {"sources": [_source(bucket_arn="p-dev-artifacts")]}, "sources[0].bucket_arn="),
+    (
+        CrossRegionReplication,
+        {"sources": [_source(depends_on=("p-dev-artifacts",))]},
+        "depends_on[0]='p-dev-artifacts' is not a pulumi.Resource",
+    ),
+    (CrossRegionReplication, {"administrator_role_arns": _validation._UNSET}, "missing required argument administ"),
+    (DataServiceBoundary, {"regions": "us-east-1"}, "regions='us-east-1'"),
+    (DataServiceBoundary, {"regions": []}, "regions is empty"),
+    (DataServiceBoundary, {"glue_database": "p-dev-features"}, "glue_database='p-dev-features'"),
+    (GitHubRunner, {"connection_arn": "github"}, "connection_arn='github': not a CodeConnections connection ARN"),
+    (GitHubRunner, {"workflows": "Deploy"}, "workflows='Deploy'"),
+    (GitHubRunner, {"build_timeout_minutes": 1}, "build_timeout_minutes=1"),
+    (GitHubRunner, {"repository": "mlops"}, "repository='mlops'"),
 ]
 
 
@@ -247,7 +375,9 @@ def test_bad_argument_is_named_before_anything_is_registered(component, override
 
 
 def test_every_public_component_has_a_table():
-    assert {c for c, _, _ in BAD} == set(BASES)
+    from mlops_platform.components.provider import public_components
+
+    assert {c for c, _, _ in BAD} == set(BASES) == set(public_components())
 
 
 @pytest.mark.parametrize("component", list(BASES), ids=lambda c: c.__name__)
@@ -262,7 +392,13 @@ def test_outputs_pass_where_the_argument_says_input():
     def program():
         unknown = pulumi.Output.from_input("arn:aws:iam::123456789012:role/a")
         args = check_args(
-            EncryptionKey, "k", {"account_id": pulumi.Output.from_input(ACCOUNT), "user_role_arns": [unknown]}
+            EncryptionKey,
+            "k",
+            {
+                "account_id": pulumi.Output.from_input(ACCOUNT),
+                "administrator_role_arns": [ADMIN],
+                "user_role_arns": [unknown],
+            },
         )
         assert args["user_role_arns"][0] is unknown
 
@@ -312,6 +448,22 @@ def test_valid_values_are_returned_as_given():
     assert [type(k) for k in args["extra_statements"]] == [Persona]
     budget = check_args(Budgets, "b", BASES[Budgets]())
     assert type(budget["monthly_limit_usd"]) is int
+
+
+def test_principals_keyed_by_persona_members_or_their_strings_build_the_same_roles():
+    # The schema needs string map keys (other languages send "data-scientist"); Python callers may use Persona.
+    from mlops_platform.components.access import Persona
+
+    def trust_policies(principals: dict) -> dict:
+        def program():
+            PersonaRoles("p", {**BASES[PersonaRoles](), "principal_arns": principals})
+
+        plan = record(program)
+        return {r.name: r.inputs["assumeRolePolicy"] for r in plan.resources if r.type == "aws:iam/role:Role"}
+
+    by_string = BASES[PersonaRoles]()["principal_arns"]
+    by_member = {Persona(key): arns for key, arns in by_string.items()}
+    assert trust_policies(by_member) == trust_policies(by_string)
 
 
 def test_the_error_is_a_run_error_the_cli_prints_without_a_traceback():

@@ -3,6 +3,7 @@ argument, the value and what is accepted; the policy documents they build say wh
 
 from __future__ import annotations
 
+import pulumi_aws as aws
 import pytest
 from mlops_platform.components.audit import (
     AuditTrail,
@@ -11,6 +12,7 @@ from mlops_platform.components.audit import (
     event_selectors,
 )
 from mlops_platform.components.features import (
+    Feature,
     FeatureGroupSpec,
     FeatureStage,
     FeatureStore,
@@ -19,7 +21,10 @@ from mlops_platform.components.features import (
     offline_store_prefix,
 )
 from mlops_platform.components.replication import CrossRegionReplication, ReplicatedBucket, replication_rule
+from mlops_platform.infra.tooling.offline import record
 
+KEY = "arn:aws:kms:us-east-1:123456789012:key/k"
+BOUNDARY = "arn:aws:iam::123456789012:policy/p-dev-persona-boundary"
 S, INT, F = FeatureType.STRING, FeatureType.INTEGRAL, FeatureType.FRACTIONAL
 
 
@@ -28,7 +33,7 @@ def spec(**changes) -> FeatureGroupSpec:
         "name": "p-dev-customers",
         "record_identifier": "id",
         "event_time": "ts",
-        "features": [("id", S), ("ts", S)],
+        "features": [Feature("id", S), Feature("ts", S)],
     }
     return FeatureGroupSpec(**{**base, **changes})
 
@@ -37,11 +42,20 @@ def spec(**changes) -> FeatureGroupSpec:
     ("changes", "message"),
     [
         ({"name": "bad name"}, "feature group 'bad name': name must match"),
-        ({"features": [("id", S), ("ts", S), ("write_time", S)]}, "feature name 'write_time' must match"),
-        ({"features": [("id", S), ("ts", S), ("id", INT)]}, "feature 'id' is defined twice"),
+        (
+            {"features": [Feature("id", S), Feature("ts", S), Feature("write_time", S)]},
+            "feature name 'write_time' must match",
+        ),
+        ({"features": [Feature("id", S), Feature("ts", S), Feature("id", INT)]}, "feature 'id' is defined twice"),
         ({"record_identifier": "customer"}, "record_identifier='customer' is not one of its features (id, ts)"),
-        ({"features": [("id", F), ("ts", S)]}, "record_identifier='id' is Fractional; expected Integral or String"),
-        ({"features": [("id", S), ("ts", INT)]}, "event_time='ts' is Integral; expected String or Fractional"),
+        (
+            {"features": [Feature("id", F), Feature("ts", S)]},
+            "record_identifier='id' is Fractional; expected Integral or String",
+        ),
+        (
+            {"features": [Feature("id", S), Feature("ts", INT)]},
+            "event_time='ts' is Integral; expected String or Fractional",
+        ),
     ],
 )
 def test_feature_groups_sagemaker_would_reject_are_refused(changes, message):
@@ -53,8 +67,9 @@ def test_feature_groups_sagemaker_would_reject_are_refused(changes, message):
 def test_feature_store_refuses_repeated_groups_before_registering():
     with pytest.raises(ValueError, match="feature group names repeat: p-dev-customers"):
         FeatureStore("fs", {"name_prefix": "p-dev", "account_id": "123456789012", "region": "us-east-1",
-                            "kms_key_arn": "k", "features_bucket_name": "b", "features_bucket_arn": "arn:aws:s3:::b",
-                            "groups": [spec(), spec()], "permissions_boundary_arn": "x"})  # fmt: skip
+                            "kms_key_arn": KEY, "features_bucket_name": "p-dev-features",
+                            "features_bucket_arn": "arn:aws:s3:::p-dev-features", "groups": [spec(), spec()],
+                            "permissions_boundary_arn": BOUNDARY})  # fmt: skip
 
 
 def test_sandbox_groups_live_under_the_prefix_data_scientists_may_write():
@@ -63,8 +78,8 @@ def test_sandbox_groups_live_under_the_prefix_data_scientists_may_write():
 
 
 AUDIT_ARGS = {
-    "name_prefix": "p-dev", "account_id": "123456789012", "region": "us-east-1", "kms_key_arn": "k",
-    "access_log_bucket": "logs", "data_bucket_arns": ["arn:aws:s3:::raw"], "logs_role_boundary_arn": "b",
+    "name_prefix": "p-dev", "account_id": "123456789012", "region": "us-east-1", "kms_key_arn": KEY,
+    "access_log_bucket": "logs", "data_bucket_arns": ["arn:aws:s3:::raw"], "logs_role_boundary_arn": BOUNDARY,
 }  # fmt: skip
 
 
@@ -72,7 +87,7 @@ AUDIT_ARGS = {
     ("changes", "message"),
     [
         ({"data_bucket_arns": []}, "data_bucket_arns is empty"),
-        ({"log_retention_days": 100}, "log_retention_days: 100 is not a CloudWatch Logs retention"),
+        ({"log_retention_days": 100}, "log_retention_days=100: 100 is not a CloudWatch Logs retention"),
         ({"name_prefix": "P_Dev"}, "name_prefix='P_Dev' must be lowercase"),
     ],
 )
@@ -116,8 +131,9 @@ def test_writes_only_trails_filter_on_read_only_false():
 def replication_args(**changes):
     return {
         "name_prefix": "p-prod", "account_id": "123456789012", "source_region": "us-east-1",
-        "replica_region": "us-west-2", "replica_provider": None, "source_kms_key_arn": "k",
-        "sources": [ReplicatedBucket("artifacts", "a", "arn:aws:s3:::a")], "permissions_boundary_arn": "b",
+        "replica_region": "us-west-2", "replica_provider": None, "source_kms_key_arn": KEY,
+        "sources": [ReplicatedBucket("artifacts", "p-prod-artifacts", "arn:aws:s3:::p-prod-artifacts")],
+        "permissions_boundary_arn": BOUNDARY, "administrator_role_arns": ["arn:aws:iam::123456789012:role/admin"],
         **changes,
     }  # fmt: skip
 
@@ -132,8 +148,12 @@ def replication_args(**changes):
     ],
 )
 def test_replication_refuses_bad_arguments(changes, message):
+    def program():
+        provider = aws.Provider("replica", region="us-west-2")
+        CrossRegionReplication("dr", replication_args(replica_provider=provider, **changes))
+
     with pytest.raises(ValueError) as caught:
-        CrossRegionReplication("dr", replication_args(**changes))
+        record(program)
     assert message in str(caught.value)
 
 

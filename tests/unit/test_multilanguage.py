@@ -3,11 +3,14 @@ SDKs are generated from), and values arriving the way the provider passes them (
 nested types, enum values) build the same resources as Python callers."""
 
 import functools
+import importlib
 import inspect
 import json
+import pkgutil
 from enum import Enum
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 from mlops_platform.components.provider import PACKAGE_NAME, public_components
@@ -33,6 +36,20 @@ def test_every_public_component_is_in_the_schema_with_a_description():
     for token, resource in resources.items():
         assert resource["isComponent"] is True
         assert resource.get("description"), token
+
+
+def test_every_component_of_the_library_is_hosted():
+    """A ComponentResource added to `components` without being listed in `components.provider` would escape the
+    schema checks below (and be missing for other languages)."""
+    defined = set()
+    import mlops_platform.components as library
+
+    for module in pkgutil.walk_packages(library.__path__, "mlops_platform.components."):
+        for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            if issubclass(cls, pulumi.ComponentResource) and cls.__module__.startswith("mlops_platform.components."):
+                defined.add(cls)
+    public = {cls for cls in defined if not cls.__name__.startswith("_")}
+    assert sorted(c.__name__ for c in public - set(public_components())) == []
 
 
 @pytest.mark.parametrize("component", public_components(), ids=lambda c: c.__name__)
@@ -92,7 +109,7 @@ def test_the_plugin_manifest_points_at_the_entry_point():
     manifest = yaml.safe_load((REPO / "PulumiPlugin.yaml").read_text())
     assert manifest["runtime"]["name"] == "python"
     entry = (REPO / manifest["main"]).read_text()
-    assert "from components.provider import main" in entry
+    assert "from mlops_platform.components.provider import main" in entry
 
 
 def test_inputs_as_the_provider_passes_them_build_the_component():
