@@ -357,3 +357,13 @@ def assert_preview_role_per_stack(job: dict) -> None:
     assert roles == {stack: f"${{{{ vars.AWS_PREVIEW_ROLE_ARN_{stack.upper()} }}}}" for stack in STACKS}
     steps = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
     assert [s["with"]["role-to-assume"] for s in steps] == ["${{ matrix.preview-role }}"]
+
+
+@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)
+def test_reusable_workflow_calls_name_files_of_this_repository(path):
+    """A job-level `uses:` of this repository's workflow (`$/...`, the self-repository syntax zizmor asks for, or
+    `./...`) must name a workflow file that exists, or the calling workflow never starts."""
+    for name, job in _load(path)["jobs"].items():
+        uses = job.get("uses", "")
+        if uses.startswith(("$/", "./")):
+            assert (REPO / uses[2:]).is_file(), (name, uses)
