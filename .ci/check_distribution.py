@@ -28,7 +28,9 @@ MUST_SHIP = (
     f"{PACKAGE}/policies/PulumiPolicy.yaml",
     f"{PACKAGE}/policies/suppressions.yaml",
     f"{PACKAGE}/infra/tooling/prices/us-east-1.yaml",
-    f"{PACKAGE}/pipelines/train_evaluate_register/definition.template.json",
+    f"{PACKAGE}/pipelines/train_evaluate_register/definition.ebs.template.json",
+    f"{PACKAGE}/pipelines/train_evaluate_register/definition.instance-store.template.json",
+    f"{PACKAGE}/pipelines/train_evaluate_register/definition.assets.json",
 )
 RUN_UNDER_MOCKS = """
 import json, runpy, sys
@@ -39,7 +41,8 @@ print(json.dumps(sorted({r.type for r in plan.resources})))
 PLANTED_ERROR = """
 from mlops_platform.components.encryption import EncryptionKey
 
-EncryptionKey("planted", {"account_id": 123456789012})  # an int where the argument is a string
+# Otherwise complete, so the one error mypy must report is the int where the account is a string.
+EncryptionKey("planted", {"account_id": 123456789012, "administrator_role_arns": []})
 """
 MYPY_CONFIG = """
 [mypy]
