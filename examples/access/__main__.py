@@ -8,7 +8,6 @@ statements given; an `Allow` of `*` is refused. Run under Pulumi or `tests/test_
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.access import GitHubTrust, Persona, PersonaRoles
 from mlops_platform.components.boundaries import ServiceRoleBoundary
 from mlops_platform.components.data_boundary import DataServiceBoundary

@@ -8,7 +8,6 @@ Run under Pulumi or `tests/test_examples.py`.
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.boundaries import ServiceRoleBoundary
 from mlops_platform.components.ci_runner import GitHubRunner
 

@@ -9,7 +9,6 @@ CloudTrail's log-delivery role. Run under Pulumi or `tests/test_examples.py`.
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.audit import AuditTrail, cloudtrail_key_statements
 from mlops_platform.components.boundaries import ServiceRoleBoundary
 from mlops_platform.components.data_boundary import DataServiceBoundary

@@ -9,7 +9,6 @@ Run under Pulumi or `tests/test_examples.py`.
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components import sagemaker_catalog as catalog
 from mlops_platform.components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix
 from mlops_platform.components.serving import (

@@ -7,7 +7,6 @@ Run under Pulumi or `tests/test_examples.py`.
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.encryption import EncryptionKey
 from mlops_platform.components.monitoring import (
     PUBLISHER_SERVICES,

@@ -6,7 +6,6 @@ No security group allows ingress from 0.0.0.0/0. Run under Pulumi or `tests/test
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.network import NatGateways, Network
 
 ACCOUNT_ID = "123456789012"

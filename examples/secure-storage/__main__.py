@@ -7,7 +7,6 @@ S3 server access logging requires on SSE-S3) encrypts with the key. Run under Pu
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.encryption import EncryptionKey
 from mlops_platform.components.storage import DataLake, SecureBucket
 

@@ -9,7 +9,6 @@ Run under Pulumi or `tests/test_examples.py`.
 
 import pulumi
 import pulumi_aws as aws
-
 from mlops_platform.components.boundaries import ServiceRoleBoundary
 from mlops_platform.components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from mlops_platform.components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
