@@ -80,8 +80,11 @@ def check_sdist(sdist: Path) -> list[str]:
     """The sdist carries what rebuilds the wheel and what a reader needs, not the local environment."""
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    problems = [f"sdist lacks {p}" for p in ("pyproject.toml", "README.md", "CHANGELOG.md", "components/storage.py")
-                if p not in names]
+    problems = [
+        f"sdist lacks {p}"
+        for p in ("pyproject.toml", "README.md", "CHANGELOG.md", "components/storage.py")
+        if p not in names
+    ]
     problems += [f"sdist ships {n}" for n in sorted(names) if n.startswith((".venv/", ".git/"))]
     return problems
 
@@ -108,8 +111,9 @@ def check_consumer(wheel: Path, workdir: Path) -> list[str]:
             problems.append(f"{example.parent.name}: failed under mocks:\n{ran.stderr[-2000:]}")
         elif not [t for t in json.loads(ran.stdout.strip().splitlines()[-1]) if t.startswith("mlops:")]:
             problems.append(f"{example.parent.name}: registered no mlops component")
-        typed = run(python, "-m", "mypy", "--config-file", workdir / "mypy.ini", copy / "__main__.py", cwd=workdir,
-                    check=False)
+        typed = run(
+            python, "-m", "mypy", "--config-file", workdir / "mypy.ini", copy / "__main__.py", cwd=workdir, check=False
+        )
         if typed.returncode != 0:
             problems.append(f"{example.parent.name}: mypy --strict:\n{typed.stdout[-2000:]}")
         verdict = "clean" if typed.returncode == 0 else "FAILED"
