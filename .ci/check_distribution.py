@@ -10,6 +10,7 @@ Exit code 0 when everything holds; 1 with the failures listed otherwise.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 PACKAGE = "mlops_platform"
+UV = os.environ.get("UV") or shutil.which("uv") or "uv"
+"""The uv running this script (`uv run` sets UV): on a fresh machine `.ci/run` may have it only as `python3 -m uv`."""
 MUST_SHIP = (
     f"{PACKAGE}/__init__.py",
     f"{PACKAGE}/py.typed",
@@ -98,9 +101,9 @@ def check_consumer(wheel: Path, workdir: Path) -> list[str]:
     """Install the wheel with every extra into a fresh venv; run and type-check each example from outside the
     repository."""
     venv = workdir / "venv"
-    run("uv", "venv", "--quiet", "--python", sys.executable, venv)
+    run(UV, "venv", "--quiet", "--python", sys.executable, venv)
     python = venv / "bin" / "python"
-    run("uv", "pip", "install", "--quiet", "--python", python, f"{wheel}[kubernetes]", "mypy")
+    run(UV, "pip", "install", "--quiet", "--python", python, f"{wheel}[kubernetes]", "mypy")
     (workdir / "mypy.ini").write_text(MYPY_CONFIG)
     problems = []
     for example in examples():
@@ -130,7 +133,7 @@ def main() -> int:
     """Build, inspect, install, run and type-check; print what failed."""
     with tempfile.TemporaryDirectory(prefix="mlops-dist-") as tmp:
         workdir = Path(tmp)
-        run("uv", "build", "--quiet", "--sdist", "--wheel", "--out-dir", workdir / "dist", cwd=REPO)
+        run(UV, "build", "--quiet", "--sdist", "--wheel", "--out-dir", workdir / "dist", cwd=REPO)
         wheel = next((workdir / "dist").glob("*.whl"))
         sdist = next((workdir / "dist").glob("*.tar.gz"))
         print(f"built {wheel.name} and {sdist.name}")
