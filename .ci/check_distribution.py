@@ -10,6 +10,7 @@ Exit code 0 when everything holds; 1 with the failures listed otherwise.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 PACKAGE = "mlops_platform"
+UV = os.environ.get("UV") or shutil.which("uv") or "uv"
+"""The uv running this script (`uv run` sets UV): on a fresh machine `.ci/run` may have it only as `python3 -m uv`."""
 MUST_SHIP = (
     f"{PACKAGE}/__init__.py",
     f"{PACKAGE}/py.typed",
@@ -28,7 +31,9 @@ MUST_SHIP = (
     f"{PACKAGE}/policies/PulumiPolicy.yaml",
     f"{PACKAGE}/policies/suppressions.yaml",
     f"{PACKAGE}/infra/tooling/prices/us-east-1.yaml",
-    f"{PACKAGE}/pipelines/train_evaluate_register/definition.template.json",
+    f"{PACKAGE}/pipelines/train_evaluate_register/definition.ebs.template.json",
+    f"{PACKAGE}/pipelines/train_evaluate_register/definition.instance-store.template.json",
+    f"{PACKAGE}/pipelines/train_evaluate_register/definition.assets.json",
 )
 RUN_UNDER_MOCKS = """
 import json, runpy, sys
@@ -39,7 +44,8 @@ print(json.dumps(sorted({r.type for r in plan.resources})))
 PLANTED_ERROR = """
 from mlops_platform.components.encryption import EncryptionKey
 
-EncryptionKey("planted", {"account_id": 123456789012})  # an int where the argument is a string
+# Otherwise complete, so the one error mypy must report is the int where the account is a string.
+EncryptionKey("planted", {"account_id": 123456789012, "administrator_role_arns": []})
 """
 MYPY_CONFIG = """
 [mypy]
@@ -77,8 +83,11 @@ def check_sdist(sdist: Path) -> list[str]:
     """The sdist carries what rebuilds the wheel and what a reader needs, not the local environment."""
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    problems = [f"sdist lacks {p}" for p in ("pyproject.toml", "README.md", "CHANGELOG.md", "components/storage.py")
-                if p not in names]
+    problems = [
+        f"sdist lacks {p}"
+        for p in ("pyproject.toml", "README.md", "CHANGELOG.md", "components/storage.py")
+        if p not in names
+    ]
     problems += [f"sdist ships {n}" for n in sorted(names) if n.startswith((".venv/", ".git/"))]
     return problems
 
@@ -92,9 +101,9 @@ def check_consumer(wheel: Path, workdir: Path) -> list[str]:
     """Install the wheel with every extra into a fresh venv; run and type-check each example from outside the
     repository."""
     venv = workdir / "venv"
-    run("uv", "venv", "--quiet", "--python", sys.executable, venv)
+    run(UV, "venv", "--quiet", "--python", sys.executable, venv)
     python = venv / "bin" / "python"
-    run("uv", "pip", "install", "--quiet", "--python", python, f"{wheel}[kubernetes]", "mypy")
+    run(UV, "pip", "install", "--quiet", "--python", python, f"{wheel}[kubernetes]", "mypy")
     (workdir / "mypy.ini").write_text(MYPY_CONFIG)
     problems = []
     for example in examples():
@@ -105,8 +114,9 @@ def check_consumer(wheel: Path, workdir: Path) -> list[str]:
             problems.append(f"{example.parent.name}: failed under mocks:\n{ran.stderr[-2000:]}")
         elif not [t for t in json.loads(ran.stdout.strip().splitlines()[-1]) if t.startswith("mlops:")]:
             problems.append(f"{example.parent.name}: registered no mlops component")
-        typed = run(python, "-m", "mypy", "--config-file", workdir / "mypy.ini", copy / "__main__.py", cwd=workdir,
-                    check=False)
+        typed = run(
+            python, "-m", "mypy", "--config-file", workdir / "mypy.ini", copy / "__main__.py", cwd=workdir, check=False
+        )
         if typed.returncode != 0:
             problems.append(f"{example.parent.name}: mypy --strict:\n{typed.stdout[-2000:]}")
         verdict = "clean" if typed.returncode == 0 else "FAILED"
@@ -123,7 +133,7 @@ def main() -> int:
     """Build, inspect, install, run and type-check; print what failed."""
     with tempfile.TemporaryDirectory(prefix="mlops-dist-") as tmp:
         workdir = Path(tmp)
-        run("uv", "build", "--quiet", "--sdist", "--wheel", "--out-dir", workdir / "dist", cwd=REPO)
+        run(UV, "build", "--quiet", "--sdist", "--wheel", "--out-dir", workdir / "dist", cwd=REPO)
         wheel = next((workdir / "dist").glob("*.whl"))
         sdist = next((workdir / "dist").glob("*.tar.gz"))
         print(f"built {wheel.name} and {sdist.name}")
