@@ -10,6 +10,7 @@ from importlib import metadata
 
 import pulumi
 
+from . import model_monitoring, retraining
 from .access import PersonaRoles
 from .boundaries import ServiceRoleBoundary
 from .encryption import EncryptionKey
@@ -44,6 +45,9 @@ CORE_COMPONENTS: list[type[pulumi.ComponentResource]] = [
     ModelEndpoint,
 ]
 """Components needing only pulumi-aws."""
+
+# The monitoring loop: model monitors of an endpoint and the event-driven retraining of a pipeline.
+CORE_COMPONENTS += [model_monitoring.ModelMonitors, retraining.PipelineRetraining, retraining.RawDataEvents]
 
 
 def public_components() -> list[type[pulumi.ComponentResource]]:

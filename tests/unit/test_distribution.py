@@ -15,7 +15,7 @@ sys.modules["pulumi_policy"] = None
 import mlops_platform.components.provider, mlops_platform.components.types, mlops_platform.components.roles
 import mlops_platform.policies
 from mlops_platform.components import provider
-assert len(provider.CORE_COMPONENTS) == 17
+assert len(provider.CORE_COMPONENTS) == 20
 try:
     import mlops_platform.components.training
 except ImportError as error:
