@@ -202,9 +202,12 @@ class ModelMonitors(pulumi.ComponentResource):
             child,
         )
         self.model_bias_job_definition = _cloud_control_definition(
-            f"{name}-model-bias", f"{prefix}-bias", "AWS::SageMaker::ModelBiasJobDefinition",
-            model_bias_definition(args, file("model_bias_constraints"), file("model_bias_config")), child,
-        )  # fmt: skip
+            f"{name}-model-bias",
+            f"{prefix}-bias",
+            "AWS::SageMaker::ModelBiasJobDefinition",
+            model_bias_definition(args, file("model_bias_constraints"), file("model_bias_config")),
+            child,
+        )
         self.job_definition_names = {
             "DataQuality": self.data_quality_job_definition.name,
             "ModelQuality": _definition_name(self.model_quality_job_definition),
