@@ -372,3 +372,109 @@ CHECKS: dict[str, tuple[Callable[[Any], None], ...]] = {
     "AlarmThresholds": (_datapoints_within_periods,),
     "SystemNodes": (_system_nodes_bounds,),
 }
+
+
+# --- Model monitors and event-driven retraining (components/model_monitoring.py, components/retraining.py) ---
+
+
+def _check_monitor_prefix(value: str) -> str:
+    if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}", value):
+        raise ValueError(
+            "expected 1-40 letters, digits and hyphens, starting and ending with a letter or digit "
+            "(schedule names add up to 14 characters and SageMaker allows 63)"
+        )
+    return value
+
+
+def _check_ebs_processing_instance(value: str) -> str:
+    from . import sagemaker_catalog as catalog
+
+    if catalog.has_local_nvme(value):
+        raise ValueError(
+            "has local NVMe storage, which SageMaker encrypts with its own key, not the volume KMS key; "
+            "use an EBS-backed processing instance type, e.g. ml.m5.large"
+        )
+    return value
+
+
+def _check_directory(value: str) -> str:
+    if not value.endswith("/"):
+        raise ValueError("must end with '/' (the monitors add their report folders to it)")
+    return value
+
+
+def _check_no_trailing_slash(value: str) -> str:
+    if value.endswith("/"):
+        raise ValueError("must not end with '/' (the monitors add /<file> to it)")
+    return value
+
+
+def _check_batch_prefix(value: str) -> str:
+    if not value.endswith("/") or "*" in value:
+        raise ValueError("must end with '/' and may not contain '*' (EventBridge's wildcard)")
+    return value
+
+
+MonitorPrefix = Annotated[str, AfterValidator(_check_monitor_prefix)]
+EbsProcessingInstanceType = Annotated[ProcessingInstanceType, AfterValidator(_check_ebs_processing_instance)]
+S3Folder = Annotated[S3Uri, AfterValidator(_check_directory)]
+S3PrefixWithoutSlash = Annotated[S3Uri, AfterValidator(_check_no_trailing_slash)]
+ServiceImage = FIELDS["DataQualityMonitor"]["image_uri"]
+PipelineName = Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")]
+MonitoringScheduleArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:monitoring-schedule/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+    ),
+]
+BatchPrefix = Annotated[str, AfterValidator(_check_batch_prefix)]
+BatchMarker = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+FIELDS.update(
+    {
+        "ModelMonitorsArgs": {
+            "endpoint_name": SageMakerName,
+            "name_prefix": MonitorPrefix,
+            "execution_role_arn": RoleArn,
+            "kms_key_arn": KmsKeyArn,
+            "baseline_s3_uri": S3PrefixWithoutSlash,
+            "reports_s3_uri": S3Folder,
+            "ground_truth_s3_uri": S3Uri,
+            "model_monitor_image_uri": ServiceImage,
+            "clarify_image_uri": ServiceImage,
+            "alert_topic_arn": TopicArn,
+            "schedule_expression": Cron,
+            "instance_type": EbsProcessingInstanceType,
+            "max_runtime_seconds": Annotated[int, Field(ge=60, le=3600)],
+            "probability_threshold": Annotated[float, Field(gt=0, lt=1)],
+            "ground_truth_delay_hours": Annotated[int, Field(ge=0, le=336)],
+        },
+        "ModelQualityAlarm": {"metric": Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,254}$")]},
+        "PipelineRetrainingArgs": {
+            "pipeline_name": PipelineName,
+            "account_id": AccountId,
+            "region": AwsRegion,
+            "role_name": FIELDS["ExecutionRoleArgs"]["role_name"],
+            "permissions_boundary_arn": PolicyArn,
+            "drift_schedule_arns": MonitoringScheduleArn,
+        },
+        "NewDataTrigger": {"bucket_name": BucketName, "prefix": BatchPrefix, "marker_suffix": BatchMarker},
+        "RawDataEventsArgs": {"bucket_name": BucketName},
+    }
+)
+
+
+def _monitor_vpc_sizes(vpc: Any) -> None:
+    if not 1 <= len(vpc.subnet_ids) <= 16 or not 1 <= len(vpc.security_group_ids) <= 5:
+        raise ValueError(
+            f"{len(vpc.subnet_ids)} subnet_ids and {len(vpc.security_group_ids)} security_group_ids; "
+            "SageMaker's VpcConfig takes 1-16 subnets and 1-5 security groups"
+        )
+
+
+def _a_trigger(args: Any) -> None:
+    if args.get("new_data") is None and not args.get("drift_schedule_arns"):
+        raise ValueError("give new_data, drift_schedule_arns or both (neither starts the pipeline)")
+
+
+CHECKS.update({"MonitorVpc": (_monitor_vpc_sizes,), "PipelineRetrainingArgs": (_a_trigger,)})

@@ -12,13 +12,15 @@ time and the offline preview shows them. Nothing here imports the sagemaker SDK.
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
+
+from ._validation import check_args
 
 BASELINE_FILES = {
     "data_quality_statistics": "data-quality/statistics.json",
@@ -80,14 +82,25 @@ def bias_constraints_document(
     }  # fmt: skip
 
 
+class MonitoringProblemType(StrEnum):
+    """What the monitored model predicts (botocore `MonitoringProblemType`): decides the model-quality metrics."""
+
+    BINARY_CLASSIFICATION = "BinaryClassification"
+    """Two classes; metrics such as auc, accuracy, precision, recall, f1."""
+    MULTICLASS_CLASSIFICATION = "MulticlassClassification"
+    """More than two classes; metrics such as accuracy, weighted_precision, weighted_recall, weighted_f1."""
+    REGRESSION = "Regression"
+    """A number; metrics such as mae, mse, rmse, r2."""
+
+
 @dataclass(frozen=True)
 class MonitorVpc:
     """Where the monitoring jobs' network interfaces live (the endpoint's subnets and security group)."""
 
     subnet_ids: Sequence[pulumi.Input[str]]
-    """Private subnets."""
+    """Private subnets, 1-16 (SageMaker's VpcConfig limits)."""
     security_group_ids: Sequence[pulumi.Input[str]]
-    """Security groups (HTTPS to the VPC endpoints and S3 only)."""
+    """Security groups (HTTPS to the VPC endpoints and S3 only), 1-5."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,8 @@ class ModelQualityAlarm:
     """A CloudWatch alarm on one model-quality metric the monitor publishes (e.g. auc below the bar)."""
 
     metric: str
-    """Metric of the model-quality report, e.g. auc, accuracy, f1 (binary classification)."""
+    """Metric of the model-quality report as published to CloudWatch (lowercase, e.g. auc, accuracy, f1 for
+    binary classification, rmse for regression)."""
     minimum: float
     """The alarm fires when the metric falls below this value."""
 
@@ -106,15 +120,17 @@ class ModelMonitorsArgs(TypedDict):
     endpoint_name: pulumi.Input[str]
     """The monitored endpoint (its data capture must be on)."""
     name_prefix: str
-    """Prefix of the schedules, job definitions, alarms and rule, e.g. `mlops-platform-prod-churn` (at most 40)."""
+    """Prefix of the schedules, job definitions, alarms and rule, e.g. `mlops-platform-prod-churn`: 1-40 letters,
+    digits and hyphens (schedule names add up to 14 characters and SageMaker allows 63)."""
     execution_role_arn: pulumi.Input[str]
     """Role of the monitoring jobs: reads the baselines, the captured data and the ground truth, writes reports."""
     kms_key_arn: pulumi.Input[str]
     """Encrypts the jobs' volumes and reports."""
     baseline_s3_uri: pulumi.Input[str]
-    """The served package version's published baselines (`baseline_prefix`); files as in `BASELINE_FILES`."""
+    """The served package version's published baselines (`baseline_prefix`), without a trailing slash; files as in
+    `BASELINE_FILES`."""
     reports_s3_uri: pulumi.Input[str]
-    """Prefix of the monitoring reports (constraint_violations.json per execution)."""
+    """Prefix of the monitoring reports (constraint_violations.json per execution), ending with a slash."""
     ground_truth_s3_uri: pulumi.Input[str]
     """Prefix where the organisation uploads ground-truth labels (SageMaker's merge format), read by the
     model-quality and model-bias monitors."""
@@ -127,19 +143,20 @@ class ModelMonitorsArgs(TypedDict):
     alert_topic_arn: pulumi.Input[str] | None
     """SNS topic of the alarms and the violations rule; None creates neither."""
     schedule_expression: NotRequired[str]
-    """When each monitor runs (default hourly: `cron(0 * ? * * *)`)."""
+    """When each monitor runs, a six-field cron expression (default hourly: `cron(0 * ? * * *)`)."""
     instance_type: NotRequired[str]
-    """Processing instance of each run (default ml.m5.large, EBS-backed so the env key applies)."""
+    """Processing instance of each run (default ml.m5.large); EBS-backed (no local NVMe), so the env key encrypts
+    its volume."""
     max_runtime_seconds: NotRequired[int]
-    """Stop a run after this long (default 1800; at most 3600 for an hourly schedule)."""
-    problem_type: NotRequired[str]
+    """Stop a run after this long: 60-3600 (default 1800; an hourly schedule allows at most 3600)."""
+    problem_type: NotRequired[MonitoringProblemType]
     """Model-quality problem type (default BinaryClassification)."""
     probability_attribute: NotRequired[str]
     """Where the endpoint's response carries the score (default "0": the first CSV column)."""
     probability_threshold: NotRequired[float]
-    """Score from which a prediction counts as positive (default 0.5)."""
+    """Score from which a prediction counts as positive, strictly between 0 and 1 (default 0.5)."""
     ground_truth_delay_hours: NotRequired[int]
-    """How long labels take to arrive: each run analyses the hour that ended this long ago (default 24)."""
+    """How long labels take to arrive: each run analyses the hour that ended this long ago, 0-336 (default 24)."""
     quality_alarm: NotRequired[ModelQualityAlarm | None]
     """Alarm on a model-quality metric; None: only the violations rule reports."""
 
@@ -153,16 +170,21 @@ class ModelMonitors(pulumi.ComponentResource):
     """Schedules by monitoring type (DataQuality, ModelQuality, ModelBias)."""
     schedule_arns: list[pulumi.Output[str]]
     """Their ARNs (the violations rule and drift-triggered retraining match on them)."""
-    job_definitions: dict[str, pulumi.CustomResource]
-    """Job definitions by monitoring type (model quality and bias through Cloud Control: pulumi-aws has no
-    resource of their own)."""
+    data_quality_job_definition: aws.sagemaker.DataQualityJobDefinition
+    """The data-quality job definition."""
+    model_quality_job_definition: aws.cloudcontrol.Resource
+    """The model-quality job definition (through Cloud Control: pulumi-aws has no resource of its own)."""
+    model_bias_job_definition: aws.cloudcontrol.Resource
+    """The model-bias job definition (through Cloud Control: pulumi-aws has no resource of its own)."""
+    job_definition_names: dict[str, pulumi.Output[str]]
+    """Job definition names by monitoring type (a changed definition gets a new name)."""
     quality_alarm: aws.cloudwatch.MetricAlarm | None
     """The model-quality alarm, when configured."""
     violations_rule: aws.cloudwatch.EventRule | None
     """Rule on monitoring runs that complete with violations, when an alert topic is given."""
 
     def __init__(self, name: str, args: ModelMonitorsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        check_monitor_args(name, args)
+        args = check_args(ModelMonitors, name, args)
         super().__init__("mlops:model_monitoring:ModelMonitors", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         prefix = args["name_prefix"]
@@ -171,25 +193,29 @@ class ModelMonitors(pulumi.ComponentResource):
         def file(key: str) -> pulumi.Output[str]:
             return pulumi.Output.concat(baseline, "/", BASELINE_FILES[key])
 
-        self.job_definitions = {
-            "DataQuality": self._data_quality(name, args, file, child),
-            "ModelQuality": _cloud_control_definition(
-                f"{name}-model-quality", f"{prefix}-mq", "AWS::SageMaker::ModelQualityJobDefinition",
-                model_quality_definition(args, file("model_quality_constraints")), child,
-            ),
-            "ModelBias": _cloud_control_definition(
-                f"{name}-model-bias", f"{prefix}-bias", "AWS::SageMaker::ModelBiasJobDefinition",
-                model_bias_definition(args, file("model_bias_constraints"), file("model_bias_config")), child,
-            ),
-        }  # fmt: skip
+        self.data_quality_job_definition = self._data_quality(name, args, file, child)
+        self.model_quality_job_definition = _cloud_control_definition(
+            f"{name}-model-quality",
+            f"{prefix}-mq",
+            "AWS::SageMaker::ModelQualityJobDefinition",
+            model_quality_definition(args, file("model_quality_constraints")),
+            child,
+        )
+        self.model_bias_job_definition = _cloud_control_definition(
+            f"{name}-model-bias",
+            f"{prefix}-bias",
+            "AWS::SageMaker::ModelBiasJobDefinition",
+            model_bias_definition(args, file("model_bias_constraints"), file("model_bias_config")),
+            child,
+        )
+        self.job_definition_names = {
+            "DataQuality": self.data_quality_job_definition.name,
+            "ModelQuality": _definition_name(self.model_quality_job_definition),
+            "ModelBias": _definition_name(self.model_bias_job_definition),
+        }
         self.schedules = {}
-        for monitoring_type, definition in self.job_definitions.items():
+        for monitoring_type, definition_name in self.job_definition_names.items():
             suffix = {"DataQuality": "data-quality", "ModelQuality": "model-quality", "ModelBias": "model-bias"}
-            definition_name = (
-                definition.name
-                if isinstance(definition, aws.sagemaker.DataQualityJobDefinition)
-                else _definition_name(definition)
-            )
             self.schedules[monitoring_type] = aws.sagemaker.MonitoringSchedule(
                 f"{name}-{suffix[monitoring_type]}-schedule",
                 name=f"{prefix}-{suffix[monitoring_type]}",
@@ -247,7 +273,7 @@ class ModelMonitors(pulumi.ComponentResource):
                 },
                 opts=child,
             )
-        self.register_outputs({"schedule_arns": self.schedule_arns})
+        self.register_outputs({"schedule_arns": self.schedule_arns, "job_definition_names": self.job_definition_names})
 
     def _data_quality(self, name: str, args: ModelMonitorsArgs, file, child: pulumi.ResourceOptions):
         return aws.sagemaker.DataQualityJobDefinition(
@@ -368,7 +394,7 @@ def model_quality_definition(args: ModelMonitorsArgs, constraints: pulumi.Input[
     return {
         "ModelQualityAppSpecification": {
             "ImageUri": args["model_monitor_image_uri"],
-            "ProblemType": args.get("problem_type", "BinaryClassification"),
+            "ProblemType": str(args.get("problem_type", MonitoringProblemType.BINARY_CLASSIFICATION)),
         },
         "ModelQualityBaselineConfig": {"ConstraintsResource": {"S3Uri": constraints}},
         "ModelQualityJobInput": {
@@ -426,36 +452,6 @@ def violations_pattern(schedule_arns: Sequence[pulumi.Input[str]]) -> pulumi.Out
             },
         }
     )
-
-
-def check_monitor_args(name: str, args: ModelMonitorsArgs) -> None:
-    """One clear ValueError per bad argument, before anything is registered."""
-    from . import sagemaker_catalog as catalog
-
-    prefix = args["name_prefix"]
-    if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}", prefix):
-        raise ValueError(
-            f"ModelMonitors {name!r}: name_prefix {prefix!r} must be 1-40 letters, digits and hyphens "
-            "(schedule names add up to 14 characters and SageMaker allows 63)"
-        )
-    instance_type = args.get("instance_type", "ml.m5.large")
-    if instance_type not in catalog.processing_instance_types() or catalog.has_local_nvme(instance_type):
-        raise ValueError(
-            f"ModelMonitors {name!r}: instance_type {instance_type!r} is not an EBS-backed SageMaker processing "
-            "instance type (botocore ProcessingInstanceType), e.g. ml.m5.large"
-        )
-    if not 60 <= args.get("max_runtime_seconds", 1800) <= 3600:
-        raise ValueError(f"ModelMonitors {name!r}: max_runtime_seconds must be 60-3600")
-    if not 0 <= args.get("ground_truth_delay_hours", 24) <= 24 * 14:
-        raise ValueError(f"ModelMonitors {name!r}: ground_truth_delay_hours must be 0-336")
-    if not 0 < args.get("probability_threshold", 0.5) < 1:
-        raise ValueError(f"ModelMonitors {name!r}: probability_threshold must lie between 0 and 1")
-    problem = args.get("problem_type", "BinaryClassification")
-    if problem not in ("BinaryClassification", "MulticlassClassification", "Regression"):
-        raise ValueError(
-            f"ModelMonitors {name!r}: problem_type {problem!r}; expected BinaryClassification, "
-            "MulticlassClassification or Regression"
-        )
 
 
 def deployer_statements(account_id: str, region: str, name_prefix: str) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from importlib import metadata
 
 import pulumi
 
+from . import model_monitoring, retraining
 from .access import PersonaRoles
 from .audit import AuditTrail
 from .boundaries import ServiceRoleBoundary
@@ -54,6 +55,9 @@ CORE_COMPONENTS: list[type[pulumi.ComponentResource]] = [
     GitHubRunner,
 ]
 """Components needing only pulumi-aws."""
+
+# The monitoring loop: model monitors of an endpoint and the event-driven retraining of a pipeline.
+CORE_COMPONENTS += [model_monitoring.ModelMonitors, retraining.PipelineRetraining, retraining.RawDataEvents]
 
 
 def public_components() -> list[type[pulumi.ComponentResource]]:

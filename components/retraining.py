@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _iam
+from ._validation import check_args
 from .model_monitoring import violations_pattern
 
 
@@ -25,28 +26,29 @@ class NewDataTrigger:
     bucket_name: pulumi.Input[str]
     """The bucket (its EventBridge notifications must be on: `RawDataEvents`)."""
     prefix: str
-    """Key prefix of the pipeline's input, e.g. `mlops-platform-prod-churn/`."""
+    """Key prefix of the pipeline's input, ending with '/' and without '*', e.g. `mlops-platform-prod-churn/`."""
     marker_suffix: str = "_SUCCESS"
-    """Key suffix of the object a writer puts last, closing the batch."""
+    """Key suffix of the object a writer puts last, closing the batch: 1-64 letters, digits, '_', '.', '-'."""
 
 
 class PipelineRetrainingArgs(TypedDict):
     """Arguments of `PipelineRetraining`."""
 
     pipeline_name: str
-    """Physical name of the pipeline to start."""
+    """Physical name of the pipeline to start (SageMaker's PipelineName: letters, digits, hyphens, 1-256)."""
     account_id: str
-    """The pipeline's account."""
+    """The pipeline's account (12 digits)."""
     region: str
     """The pipeline's region."""
     role_name: str
-    """Physical name of the rules' role (at most 64 characters)."""
+    """Physical name of the rules' role (an IAM role name, at most 64 characters)."""
     permissions_boundary_arn: pulumi.Input[str]
     """Boundary of that role (the pipeline's boundary admits StartPipelineExecution on it)."""
     new_data: NotRequired[NewDataTrigger | None]
     """Start on completed batches; None: not on new data."""
     drift_schedule_arns: NotRequired[Sequence[pulumi.Input[str]]]
-    """Monitoring schedules whose runs with violations start the pipeline; empty: not on drift."""
+    """Monitoring schedule ARNs whose runs with violations start the pipeline; empty: not on drift. At least one
+    of new_data and drift_schedule_arns is needed."""
 
 
 class PipelineRetraining(pulumi.ComponentResource):
@@ -58,14 +60,8 @@ class PipelineRetraining(pulumi.ComponentResource):
     """Rules by trigger: `new-data`, `drift`."""
 
     def __init__(self, name: str, args: PipelineRetrainingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(PipelineRetraining, name, args)
         new_data, drift = args.get("new_data"), list(args.get("drift_schedule_arns", []))
-        if new_data is None and not drift:
-            raise ValueError(f"PipelineRetraining {name!r}: give new_data, drift_schedule_arns or both")
-        if new_data and (not new_data.prefix.endswith("/") or "*" in new_data.prefix + new_data.marker_suffix):
-            raise ValueError(
-                f"PipelineRetraining {name!r}: new_data.prefix {new_data.prefix!r} must end with '/' and neither it "
-                f"nor marker_suffix {new_data.marker_suffix!r} may contain '*'"
-            )
         super().__init__("mlops:retraining:PipelineRetraining", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account, region = args["account_id"], args["region"]
@@ -145,7 +141,8 @@ class RawDataEventsArgs(TypedDict):
     """Arguments of `RawDataEvents`."""
 
     bucket_name: pulumi.Input[str]
-    """The bucket whose object events go to EventBridge."""
+    """The bucket whose object events go to EventBridge (this replaces its notification configuration: S3 keeps
+    one per bucket)."""
 
 
 class RawDataEvents(pulumi.ComponentResource):
@@ -155,6 +152,7 @@ class RawDataEvents(pulumi.ComponentResource):
     """The notification configuration."""
 
     def __init__(self, name: str, args: RawDataEventsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args = check_args(RawDataEvents, name, args)
         super().__init__("mlops:retraining:RawDataEvents", name, None, opts)
         self.notification = aws.s3.BucketNotification(
             f"{name}-notification",

@@ -19,11 +19,13 @@ from mlops_platform.components.ci_runner import GitHubRunner
 from mlops_platform.components.data_boundary import DataServiceBoundary
 from mlops_platform.components.encryption import EncryptionKey
 from mlops_platform.components.features import Feature, FeatureGroupSpec, FeatureStore, FeatureType, OnlineStore
+from mlops_platform.components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc
 from mlops_platform.components.monitoring import AlertSubscription, AlertTopic, Budgets, EnvironmentDashboard
 from mlops_platform.components.network import Network
 from mlops_platform.components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from mlops_platform.components.registry import ContainerRepository, ExperimentTracking, ModelPackageGroup
 from mlops_platform.components.replication import CrossRegionReplication, ReplicatedBucket
+from mlops_platform.components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
 from mlops_platform.components.roles import ExecutionRole
 from mlops_platform.components.serving import (
     AlarmThresholds,
@@ -39,6 +41,7 @@ from mlops_platform.components.tenancy import Team, Tenancy
 from mlops_platform.components.training import GpuCapacity, GpuPool, TrainingCluster
 from mlops_platform.infra.tooling.offline import record
 
+from tests.unit.test_model_monitoring_and_retraining import monitor_args, retraining_args
 from tests.unit.test_pipelines import _pipeline_args
 
 ACCOUNT = "123456789012"
@@ -343,6 +346,41 @@ BAD: list[tuple[type, dict, str]] = [
     (GitHubRunner, {"workflows": "Deploy"}, "workflows='Deploy'"),
     (GitHubRunner, {"build_timeout_minutes": 1}, "build_timeout_minutes=1"),
     (GitHubRunner, {"repository": "mlops"}, "repository='mlops'"),
+]
+
+# The monitoring loop: model monitors and event-driven retraining.
+BASES.update(
+    {
+        ModelMonitors: monitor_args,
+        PipelineRetraining: retraining_args,
+        RawDataEvents: lambda: {"bucket_name": "p-dev-raw"},
+    }
+)
+BAD += [
+    (ModelMonitors, {"name_prefix": "x" * 41}, f"name_prefix='{'x' * 41}': expected 1-40 letters"),
+    (ModelMonitors, {"endpoint_name": "p_dev_churn"}, "endpoint_name='p_dev_churn'"),
+    (ModelMonitors, {"execution_role_arn": "p-dev-inference"}, "execution_role_arn='p-dev-inference': not an IAM role"),
+    (ModelMonitors, {"instance_type": "ml.g5.xlarge"}, "instance_type='ml.g5.xlarge': has local NVMe storage"),
+    (ModelMonitors, {"instance_type": "ml.m5.huge"}, "instance_type='ml.m5.huge': not a SageMaker processing"),
+    (ModelMonitors, {"max_runtime_seconds": 7200}, "max_runtime_seconds=7200"),
+    (ModelMonitors, {"probability_threshold": 1.0}, "probability_threshold=1.0"),
+    (ModelMonitors, {"problem_type": "Ranking"}, "problem_type='Ranking': expected one of BinaryClassification"),
+    (ModelMonitors, {"reports_s3_uri": "s3://artifacts/reports"}, "reports_s3_uri='s3://artifacts/reports': must end"),
+    (ModelMonitors, {"baseline_s3_uri": "artifacts/baselines"}, "baseline_s3_uri='artifacts/baselines'"),
+    (ModelMonitors, {"schedule_expression": "rate(1 hour)"}, "schedule_expression='rate(1 hour)': not a cron"),
+    (ModelMonitors, {"vpc": MonitorVpc([], ["sg-1"])}, "0 subnet_ids and 1 security_group_ids"),
+    (ModelMonitors, {"vpc": _validation._UNSET}, "missing required argument vpc"),
+    (ModelMonitors, {"quality_alarm": ModelQualityAlarm("AUC", 0.8)}, "quality_alarm.metric='AUC'"),
+    (PipelineRetraining, {"new_data": None, "drift_schedule_arns": []}, "give new_data, drift_schedule_arns or both"),
+    (PipelineRetraining, {"new_data": NewDataTrigger("p-dev-raw", "churn")}, "new_data.prefix='churn': must end"),
+    (PipelineRetraining, {"new_data": NewDataTrigger("p-dev-raw", "churn/", "*")}, "new_data.marker_suffix='*'"),
+    (PipelineRetraining, {"new_data": NewDataTrigger("s3://p-dev-raw", "churn/")}, "new_data.bucket_name='s3://"),
+    (PipelineRetraining, {"drift_schedule_arns": "arn:aws:sagemaker"}, "drift_schedule_arns='arn:aws:sagemaker'"),
+    (PipelineRetraining, {"drift_schedule_arns": ["p-dev-churn-data-quality"]}, "drift_schedule_arns[0]="),
+    (PipelineRetraining, {"role_name": "r" * 65}, "role_name='rrrr"),
+    (PipelineRetraining, {"region": "eu-west-9"}, "region='eu-west-9': not an AWS region"),
+    (RawDataEvents, {"bucket_name": "Raw_Data"}, "bucket_name='Raw_Data'"),
+    (RawDataEvents, {"bucket": "p-dev-raw"}, "unknown key(s) bucket; RawDataEventsArgs accepts bucket_name"),
 ]
 
 

@@ -16,7 +16,7 @@ import mlops_platform.components.provider, mlops_platform.components.types, mlop
 import mlops_platform.policies
 from mlops_platform.components import provider
 # every component but the three GPU-training ones (TrainingCluster, GpuCapacity, Tenancy) is core
-assert len(provider.CORE_COMPONENTS) == 22
+assert len(provider.CORE_COMPONENTS) == 25
 try:
     import mlops_platform.components.training
 except ImportError as error:
