@@ -408,7 +408,7 @@ def _cloud_control_definition(
     )
 
 
-def _definition_name(definition: aws.cloudcontrol.Resource) -> pulumi.Output[str]:
+def _definition_name(definition: "aws.cloudcontrol.Resource") -> pulumi.Output[str]:
     return definition.desired_state.apply(lambda state: json.loads(state)["JobDefinitionName"])
 
 

@@ -12,8 +12,9 @@ import pulumi
 
 from .access import PersonaRoles
 from .boundaries import ServiceRoleBoundary
+from .budgets import Budgets
 from .encryption import EncryptionKey
-from .monitoring import AlertTopic, Budgets, EnvironmentDashboard
+from .monitoring import AlertTopic, EnvironmentDashboard
 from .network import Network
 from .pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from .registry import ContainerRepository, ExperimentTracking, ModelPackageGroup
