@@ -20,7 +20,7 @@ from ._validation import check_args
 from .boundaries import IDENTITY_WRITE_ACTIONS, service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
 from .pulumi_backend import PulumiBackend, backend_statements
-from .registry import PULL_ACTIONS, PUSH_ACTIONS
+from .registry_names import PULL_ACTIONS, PUSH_ACTIONS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 

@@ -422,7 +422,7 @@ def model_bias_definition(
 
 def _cloud_control_definition(
     name: str, physical_prefix: str, type_name: str, properties: dict[str, Any], child: pulumi.ResourceOptions
-) -> aws.cloudcontrol.Resource:
+) -> "aws.cloudcontrol.Resource":  # quoted: evaluating it would load pulumi_aws.cloudcontrol at import
     # Job definitions are immutable: the name carries a hash of the resolved properties, so a change creates
     # the new definition (new name) before the schedule moves to it and the old one is deleted.
     def named(resolved: dict[str, Any]) -> str:
@@ -434,7 +434,7 @@ def _cloud_control_definition(
     )
 
 
-def _definition_name(definition: aws.cloudcontrol.Resource) -> pulumi.Output[str]:
+def _definition_name(definition: "aws.cloudcontrol.Resource") -> pulumi.Output[str]:
     return definition.desired_state.apply(lambda state: json.loads(state)["JobDefinitionName"])
 
 

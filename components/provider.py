@@ -14,11 +14,12 @@ from . import model_monitoring, retraining
 from .access import PersonaRoles
 from .audit import AuditTrail
 from .boundaries import ServiceRoleBoundary
+from .budgets import Budgets
 from .ci_runner import GitHubRunner
 from .data_boundary import DataServiceBoundary
 from .encryption import EncryptionKey
 from .features import FeatureStore
-from .monitoring import AlertTopic, Budgets, EnvironmentDashboard
+from .monitoring import AlertTopic, EnvironmentDashboard
 from .network import Network
 from .pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
 from .registry import ContainerRepository, ExperimentTracking, ModelPackageGroup

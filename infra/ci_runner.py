@@ -4,19 +4,20 @@ for it, and the CI roles' access entries on the private training cluster."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
 from mlops_platform.components import _iam
 from mlops_platform.components.access import Persona
 from mlops_platform.components.boundaries import ServiceRoleBoundary
-from mlops_platform.components.ci_runner import GitHubRunner
 from mlops_platform.components.network import Network
-from mlops_platform.components.training.cluster import AccessPolicy, ClusterAccess, PolicyGrant
 from mlops_platform.infra.capability import Capability, Platform
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.storage import Storage
+
+if TYPE_CHECKING:  # the runner and cluster components load only when a stack builds them
+    from mlops_platform.components.training.cluster import ClusterAccess
 
 
 def runner_project_name(settings: PlatformSettings) -> str:
@@ -35,6 +36,8 @@ def ci_cluster_access(role_arns: Mapping[Persona, pulumi.Input[str]]) -> list[Cl
     """Access entries of the CI roles, whatever identity created the cluster: the deployer administers it (Helm
     releases, CRDs, namespaces), the previewer reads every object so `pulumi preview --refresh` works, Helm's
     release records (Secrets) included, and changes nothing."""
+    from mlops_platform.components.training.cluster import AccessPolicy, ClusterAccess, PolicyGrant
+
     return [
         ClusterAccess("ci-deployer", role_arns[Persona.CI_DEPLOYER], (PolicyGrant(AccessPolicy.CLUSTER_ADMIN),)),
         ClusterAccess("ci-previewer", role_arns[Persona.CI_PREVIEWER], (PolicyGrant(AccessPolicy.ADMIN_VIEW),)),
@@ -74,6 +77,8 @@ def build_ci_runner(
     runner_settings = settings.ci_runner
     if runner_settings is None:
         return {}
+    from mlops_platform.components.ci_runner import GitHubRunner
+
     runner = GitHubRunner(
         "ci-runner",
         {
@@ -106,7 +111,6 @@ def build_ci_runner(
             opts=pulumi.ResourceOptions.merge(base, pulumi.ResourceOptions(parent=runner)),
         )
     return {"ci_runner": {"project": runner.project.name, "runs_on": runner.label}}
-
 
 
 class CiRunnerCapability(Capability):

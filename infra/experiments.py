@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 from mlops_platform.components.access import Persona
-from mlops_platform.components.registry import MLFLOW_PREFIX, TRACKING_SERVER_NAME
+from mlops_platform.components.registry_names import MLFLOW_PREFIX, TRACKING_SERVER_NAME
 from mlops_platform.infra.config import PlatformSettings
 
 Statement = dict[str, Any]

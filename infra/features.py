@@ -4,31 +4,27 @@ the CI deployer needs to deploy them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from mlops_platform.components.access import Persona
-from mlops_platform.components.features import (
-    FEATURE_MANAGE_ACTIONS,
-    FEATURE_READ_ACTIONS,
-    FEATURE_WRITE_ACTIONS,
-    GLUE_READ_ACTIONS,
-    Feature,
-    FeatureGroupSpec,
-    FeatureStage,
-    FeatureStore,
-    FeatureType,
-    OnlineStore,
-    TableFormat,
-    TtlUnit,
-    feature_group_arn,
-    feature_store_role_name,
-    glue_database_name,
-    glue_resources,
-)
+
+if TYPE_CHECKING:
+    from mlops_platform.components.features import FeatureGroupSpec, FeatureStore
+
+
 from mlops_platform.infra.capability import Capability, Platform
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.config.governance import FeatureGroupSettings
+
+
+def _fs():
+    """The feature-store component module, imported on first use: its classes' annotations load pulumi-aws's
+    SageMaker and Glue modules, which a stack without feature groups should not load."""
+    from mlops_platform.components import features
+
+    return features
+
 
 Statement = dict[str, Any]
 
@@ -41,15 +37,15 @@ def group_name(settings: PlatformSettings, group: FeatureGroupSettings) -> str:
 def feature_specs(settings: PlatformSettings) -> list[FeatureGroupSpec]:
     """The configured groups as component specs."""
     return [
-        FeatureGroupSpec(
+        _fs().FeatureGroupSpec(
             name=group_name(settings, g),
             record_identifier=g.record_identifier,
             event_time=g.event_time,
-            features=[Feature(f.name, FeatureType(f.type.value)) for f in g.features],
-            stage=FeatureStage(g.stage.value),
-            table_format=TableFormat(g.table_format.value),
+            features=[_fs().Feature(f.name, _fs().FeatureType(f.type.value)) for f in g.features],
+            stage=_fs().FeatureStage(g.stage.value),
+            table_format=_fs().TableFormat(g.table_format.value),
             online_store=(
-                OnlineStore(g.online_store.ttl_value, TtlUnit(g.online_store.ttl_unit.value))
+                _fs().OnlineStore(g.online_store.ttl_value, _fs().TtlUnit(g.online_store.ttl_unit.value))
                 if g.online_store
                 else None
             ),
@@ -63,11 +59,11 @@ def feature_key_users(settings: PlatformSettings) -> list[str]:
     """The offline-store role, which the env key's policy must let use the key (when groups are configured)."""
     if not settings.features:
         return []
-    return [f"arn:aws:iam::{settings.account}:role/{feature_store_role_name(settings.name_prefix)}"]
+    return [f"arn:aws:iam::{settings.account}:role/{_fs().feature_store_role_name(settings.name_prefix)}"]
 
 
 def _arns(settings: PlatformSettings, groups) -> list[str]:
-    return sorted(feature_group_arn(settings.region, settings.account, group_name(settings, g)) for g in groups)
+    return sorted(_fs().feature_group_arn(settings.region, settings.account, group_name(settings, g)) for g in groups)
 
 
 def feature_persona_statements(
@@ -91,12 +87,12 @@ def feature_persona_statements(
     sandbox = [g for g in settings.features if g.stage.value == "sandbox"]
     production = [g for g in settings.features if g.stage.value == "production"]
     every = _arns(settings, settings.features)
-    database = glue_database_name(settings.name_prefix)
+    database = _fs().glue_database_name(settings.name_prefix)
     catalog: Statement = {
         "Sid": "FeatureTablesRead",
         "Effect": "Allow",
-        "Action": GLUE_READ_ACTIONS,
-        "Resource": glue_resources(settings.region, settings.account, database),
+        "Action": _fs().GLUE_READ_ACTIONS,
+        "Resource": _fs().glue_resources(settings.region, settings.account, database),
     }
     listing: Statement = {"Sid": "FeatureGroupsList", "Effect": "Allow", "Action": "sagemaker:ListFeatureGroups",
                           "Resource": "*"}  # fmt: skip
@@ -115,21 +111,23 @@ def feature_persona_statements(
         Persona.DATA_SCIENTIST: [
             listing,
             catalog,
-            {"Sid": "FeatureGroupsRead", "Effect": "Allow", "Action": FEATURE_READ_ACTIONS, "Resource": every},
-            *allow("SandboxFeatureRecordsWrite", FEATURE_WRITE_ACTIONS, sandbox),
+            {"Sid": "FeatureGroupsRead", "Effect": "Allow", "Action": _fs().FEATURE_READ_ACTIONS, "Resource": every},
+            *allow("SandboxFeatureRecordsWrite", _fs().FEATURE_WRITE_ACTIONS, sandbox),
             *online_key(settings.features),
         ],
         Persona.ML_ENGINEER: [
             listing,
             catalog,
-            {"Sid": "FeatureGroupsRead", "Effect": "Allow", "Action": FEATURE_READ_ACTIONS, "Resource": every},
-            *allow("ProductionFeatureGroupsManage", FEATURE_WRITE_ACTIONS + FEATURE_MANAGE_ACTIONS, production),
+            {"Sid": "FeatureGroupsRead", "Effect": "Allow", "Action": _fs().FEATURE_READ_ACTIONS, "Resource": every},
+            *allow(
+                "ProductionFeatureGroupsManage", _fs().FEATURE_WRITE_ACTIONS + _fs().FEATURE_MANAGE_ACTIONS, production
+            ),
             *online_key(settings.features),
         ],
         Persona.TRAINING: [
             listing,
             catalog,
-            {"Sid": "FeatureGroupsRead", "Effect": "Allow", "Action": FEATURE_READ_ACTIONS, "Resource": every},
+            {"Sid": "FeatureGroupsRead", "Effect": "Allow", "Action": _fs().FEATURE_READ_ACTIONS, "Resource": every},
             *online_key(settings.features),
         ],
         Persona.INFERENCE: [
@@ -154,7 +152,7 @@ def feature_deployer_statements(settings: PlatformSettings) -> list[Statement]:
          "Action": ["glue:CreateDatabase", "glue:DeleteDatabase", "glue:UpdateDatabase", "glue:GetDatabase",
                     "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
                     "glue:GetTags", "glue:TagResource", "glue:UntagResource"],
-         "Resource": glue_resources(region, account, glue_database_name(prefix))},
+         "Resource": _fs().glue_resources(region, account, _fs().glue_database_name(prefix))},
     ]  # fmt: skip
     if any(g.online_store for g in settings.features):
         statements.append(
@@ -181,7 +179,7 @@ def build_features(
     """The feature store, when groups are configured (`opts`: the stack's stateful options)."""
     if not settings.features:
         return None
-    return FeatureStore(
+    return _fs().FeatureStore(
         "features",
         {
             "name_prefix": settings.name_prefix,

@@ -13,13 +13,12 @@ import pulumi_aws as aws
 from mlops_platform.components import _iam
 from mlops_platform.components.access import Persona
 from mlops_platform.components.data_boundary import DataServiceBoundary, data_service_boundary_name
-from mlops_platform.components.features import glue_database_name
 from mlops_platform.infra.audit import audit_key_statements
 from mlops_platform.infra.capability import Capability, Platform
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.disaster_recovery import dr_key_users, dr_regions
 from mlops_platform.infra.experiments import mlflow_persona_statements, tracking_server_arn
-from mlops_platform.infra.features import feature_key_users, feature_persona_statements
+from mlops_platform.infra.features import _fs, feature_key_users, feature_persona_statements
 
 Statement = dict[str, Any]
 
@@ -99,7 +98,7 @@ def build_data_service_boundary(settings: PlatformSettings, opts: pulumi.Resourc
             "name_prefix": settings.name_prefix,
             "environment": settings.environment.value,
             "regions": [settings.region, *dr_regions(settings)],
-            "glue_database": glue_database_name(settings.name_prefix) if settings.features else None,
+            "glue_database": _fs().glue_database_name(settings.name_prefix) if settings.features else None,
         },
         opts,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 from mlops_platform.components.deployer_capabilities import monitoring_statements
@@ -11,13 +12,14 @@ from mlops_platform.components.monitoring import (
     AlertProtocol,
     AlertSubscription,
     AlertTopic,
-    Budgets,
     EnvironmentDashboard,
-    TeamBudget,
 )
 from mlops_platform.infra.capability import Capability, Platform, deployer_environment
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.storage import Storage
+
+if TYPE_CHECKING:  # the budgets component (pulumi_aws.budgets) loads only when a stack configures budgets
+    from mlops_platform.components.budgets import Budgets
 
 
 @dataclass
@@ -50,6 +52,8 @@ def build_alerting(
     )
     budgets = None
     if monitoring.budgets:
+        from mlops_platform.components.budgets import Budgets, TeamBudget
+
         budgets = Budgets(
             "budgets",
             {

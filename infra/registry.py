@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
 from mlops_platform.components.access import Persona, PersonaRoles
 from mlops_platform.components.deployer_capabilities import registry_statements
-from mlops_platform.components.registry import (
-    ContainerRepository,
-    ExperimentTracking,
-    ModelPackageGroup,
-    TrackingServerSize,
-    mlflow_role_name,
-)
+from mlops_platform.components.registry_names import mlflow_role_name
 from mlops_platform.components.storage import SecureBucket
 from mlops_platform.infra.capability import Capability, Platform, deployer_environment
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.model_sharing import image_pull_principals
 from mlops_platform.infra.storage import Storage
+
+if TYPE_CHECKING:  # the registry components (ECR, SageMaker) load only when a stack registers one
+    from mlops_platform.components.registry import ContainerRepository, ExperimentTracking, ModelPackageGroup
 
 
 @dataclass
@@ -68,6 +66,11 @@ def build_registry(
     """Register the section's components; image pushers and pullers are the persona roles (as Outputs, so
     ECR sees the roles exist before it accepts a policy naming them)."""
     registry = settings.registry
+    # The components load only for what the stack registers (their annotations import pulumi_aws.ecr/.sagemaker).
+    if registry.repositories:
+        from mlops_platform.components.registry import ContainerRepository
+    if registry.models:
+        from mlops_platform.components.registry import ModelPackageGroup
     repositories = {
         repo.name: ContainerRepository(
             f"ecr-{repo.name.replace('/', '-')}",
@@ -105,6 +108,8 @@ def build_registry(
     }
     tracking = None
     if registry.mlflow.enabled:
+        from mlops_platform.components.registry import ExperimentTracking, TrackingServerSize
+
         tracking = ExperimentTracking(
             "mlflow",
             {

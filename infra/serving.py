@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pulumi
 from mlops_platform.components import sagemaker_catalog as catalog
 from mlops_platform.components.access import Persona, PersonaRoles
-from mlops_platform.components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix
-from mlops_platform.components.model_monitoring import deployer_statements as monitor_deployer_statements
 from mlops_platform.components.network import Network
-from mlops_platform.components.serving import (
-    AlarmThresholds,
-    Autoscaling,
-    ContainerModel,
-    DataCapture,
-    DataQualityMonitor,
-    EndpointVpc,
-    ModelEndpoint,
-    ModelEndpointArgs,
-    ModelPackage,
-    OffHours,
-    Rollout,
-    RolloutType,
-    Serverless,
-    Variant,
-    deployer_statements,
-    inference_statements,
-)
 from mlops_platform.infra.capability import Capability, Platform
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.config.serving import EndpointSettings, RolloutSettings, VariantSettings
 from mlops_platform.infra.monitoring import Alerting
 from mlops_platform.infra.registry import Registry
 from mlops_platform.infra.storage import Storage
+
+if TYPE_CHECKING:  # the serving and monitoring components (SageMaker) load only when a stack has endpoints
+    from mlops_platform.components.model_monitoring import ModelMonitors
+    from mlops_platform.components.serving import EndpointVpc, ModelEndpoint, ModelEndpointArgs, Variant
 
 
 def build_endpoints(
@@ -54,6 +39,8 @@ def build_endpoints(
     Serverless endpoints get no VPC and no data capture (SageMaker supports neither for them; the config had
     to say so explicitly). `vpc=None` for instance endpoints means the network is not wired yet.
     """
+    from mlops_platform.components.serving import ModelEndpoint
+
     endpoints = {}
     for endpoint in settings.endpoints:
         groups = sorted({v.model_group for v in endpoint.all_variants if v.model_group})
@@ -85,6 +72,8 @@ def build_monitors(
     opts: pulumi.ResourceOptions,
 ) -> dict[str, ModelMonitors]:
     """`ModelMonitors` for every endpoint with `monitoring`, baselined from its baseline variant's package."""
+    from mlops_platform.components.model_monitoring import ModelMonitors, ModelQualityAlarm, MonitorVpc, baseline_prefix
+
     monitors = {}
     for config in settings.endpoints:
         monitoring, variant = config.monitoring, config.baseline_variant
@@ -152,6 +141,16 @@ def endpoint_args(
     alert_topic_arn: pulumi.Input[str] | None,
 ) -> ModelEndpointArgs:
     """The component arguments of one configured endpoint."""
+    from mlops_platform.components.serving import (
+        AlarmThresholds,
+        DataCapture,
+        DataQualityMonitor,
+        OffHours,
+        Rollout,
+        RolloutType,
+        Serverless,
+    )
+
     serverless = endpoint.serverless
     capture_prefix = pulumi.Output.concat("s3://", artifacts_bucket, f"/data-capture/{endpoint.name}/")
     args: ModelEndpointArgs = {
@@ -197,6 +196,8 @@ def endpoint_args(
 
 
 def _variant(variant: VariantSettings) -> Variant:
+    from mlops_platform.components.serving import Autoscaling, ContainerModel, ModelPackage, Variant
+
     model: ModelPackage | ContainerModel
     if variant.model_package_arn:
         model = ModelPackage(variant.model_package_arn)
@@ -237,6 +238,9 @@ def serving_deployer_statements(settings: PlatformSettings) -> list[dict]:
     """The CI deployer's permissions for the endpoints; none when the stack has no endpoint."""
     if not settings.endpoints:
         return []
+    from mlops_platform.components.model_monitoring import deployer_statements as monitor_deployer_statements
+    from mlops_platform.components.serving import deployer_statements
+
     statements = deployer_statements(
         settings.account, settings.region, settings.name_prefix, settings.environment.value
     )
@@ -250,6 +254,8 @@ def serving_inference_statements(settings: PlatformSettings, vpc_id: pulumi.Inpu
     when an instance endpoint exists); none when the stack has no endpoint."""
     if not settings.endpoints:
         return []
+    from mlops_platform.components.serving import inference_statements
+
     in_vpc = any(e.serverless is None for e in settings.endpoints)
     return inference_statements(settings.account, settings.region, settings.name_prefix, vpc_id if in_vpc else None)
 
@@ -268,6 +274,10 @@ class ServingCapability(Capability):
         return {Persona.INFERENCE: serving_inference_statements(platform.settings, network.vpc_id)}
 
     def build(self, platform: Platform) -> dict[str, ModelEndpoint]:
+        if not platform.settings.endpoints:
+            return {}
+        from mlops_platform.components.serving import EndpointVpc
+
         built = platform.result("storage", Storage)
         network = platform.result("network", Network)
         personas = platform.result("access", PersonaRoles)

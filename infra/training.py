@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from mlops_platform.components.access import Persona, PersonaRoles
 from mlops_platform.components.boundaries import ServiceRoleBoundary
 from mlops_platform.components.deployer_capabilities import training_statements
 from mlops_platform.components.network import Network
-from mlops_platform.components.tenancy import Team, Tenancy, team_role_name
-from mlops_platform.components.training import (
-    AccessPolicy,
-    CapacityType,
-    ClusterAccess,
-    GpuCapacity,
-    GpuPool,
-    PolicyGrant,
-    SystemNodes,
-    TrainingCluster,
-)
 from mlops_platform.infra.capability import Capability, Platform, deployer_environment
 from mlops_platform.infra.ci_runner import ci_cluster_access
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.config.training import TrainingSettings
 from mlops_platform.infra.network import discovery_tag
 from mlops_platform.infra.storage import Storage
+
+if TYPE_CHECKING:  # the training components (EKS, SQS, Helm annotations) load only when a stack builds training
+    from mlops_platform.components.tenancy import Team
+    from mlops_platform.components.training import ClusterAccess, GpuPool
 
 AUTOSCALING_SERVICE_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 """The service-linked role EC2 Auto Scaling launches managed-node-group instances with; it needs the env key to
@@ -43,6 +36,8 @@ def key_user_role_arns(settings: PlatformSettings) -> list[str]:
     the EBS CSI driver and Karpenter (encrypted volumes), Auto Scaling (system nodes) and every team role (S3)."""
     if settings.training is None:
         return []
+    from mlops_platform.components.tenancy import team_role_name
+
     account, name = settings.account, cluster_name(settings)
     roles = [f"{name}-cluster", f"{name}-ebs-csi", f"{name}-karpenter"]
     roles += [team_role_name(settings.name_prefix, team.name) for team in settings.training.teams]
@@ -53,6 +48,8 @@ def key_user_role_arns(settings: PlatformSettings) -> list[str]:
 
 def teams(training: TrainingSettings) -> list[Team]:
     """The config's teams as component values (the default pool is the first one)."""
+    from mlops_platform.components.tenancy import Team
+
     return [
         Team(
             name=team.name,
@@ -70,6 +67,8 @@ def teams(training: TrainingSettings) -> list[Team]:
 
 def gpu_pools(training: TrainingSettings) -> list[GpuPool]:
     """The config's GPU pools as component values."""
+    from mlops_platform.components.training import CapacityType, GpuPool
+
     return [
         GpuPool(
             name=pool.name,
@@ -91,6 +90,8 @@ def persona_access(training: TrainingSettings, role_arns: Mapping[Persona, pulum
     no Secrets, unlike `AmazonEKSAdminViewPolicy`), the (team-agnostic) data-scientist role views the team
     namespaces. Jobs are submitted by team members, whose entries map to their team's group (RBAC in the team's
     namespace only) from the tenancy."""
+    from mlops_platform.components.training import AccessPolicy, ClusterAccess, PolicyGrant
+
     namespaces = tuple(team.name for team in training.teams)
     engineer = [PolicyGrant(AccessPolicy.VIEW)]
     scientist = []
@@ -117,6 +118,9 @@ def build_training(
     opts: pulumi.ResourceOptions,
 ) -> dict[str, Any]:
     """Register the training cluster, its GPU capacity and tenancy; return the stack outputs."""
+    from mlops_platform.components.tenancy import Tenancy
+    from mlops_platform.components.training import GpuCapacity, SystemNodes, TrainingCluster
+
     training = settings.training
     assert training is not None
     account, region = settings.account, settings.region

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from mlops_platform.components._sagemaker_jobs import pipeline_operator_statements, training_job_statements
 from mlops_platform.components.access import Persona, PersonaRoles, role_arn
-from mlops_platform.components.model_monitoring import bias_constraints_document
 from mlops_platform.components.network import Network
-from mlops_platform.components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
-from mlops_platform.components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
 from mlops_platform.infra.capability import Capability, Platform
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.config.pipelines import PipelineSettings
@@ -21,6 +18,10 @@ from mlops_platform.infra.registry import Registry
 from mlops_platform.infra.serving import monitor_schedule_arns
 from mlops_platform.infra.storage import Storage
 from mlops_platform.pipelines.template import KINDS, source_archive_base64, source_hash
+
+if TYPE_CHECKING:  # the pipeline components (EventBridge Scheduler, ...) load only when a stack has pipelines
+    from mlops_platform.components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
+    from mlops_platform.components.retraining import PipelineRetraining, RawDataEvents
 
 
 def pipeline_name(settings: PlatformSettings, pipeline: PipelineSettings) -> str:
@@ -69,6 +70,9 @@ def build_pipelines(
     `model_package_group_names` maps a config model name to its group's physical name (None: the config
     name is the group name); without `topic_arn`, no notification rules are created.
     """
+    from mlops_platform.components.pipelines import ModelApprovalNotifications, TrainingPipeline
+    from mlops_platform.components.retraining import NewDataTrigger, PipelineRetraining, RawDataEvents
+
     built = Pipelines()
     for config in settings.pipelines:
         kind = KINDS[config.kind.value]
@@ -160,6 +164,8 @@ def build_pipelines(
 
 def bias_limits(config: PipelineSettings) -> dict[str, Any]:
     """The configured bias limits as the Clarify constraints file the bias checks compare with."""
+    from mlops_platform.components.model_monitoring import bias_constraints_document
+
     bias = config.bias
     return bias_constraints_document(
         label=config.target_column,
@@ -220,6 +226,8 @@ def job_security_group(
     base: pulumi.ResourceOptions,
 ) -> JobSecurityGroup:
     """The security group of the pipelines' jobs: HTTPS to the VPC endpoints and S3 only."""
+    from mlops_platform.components.pipelines import JobSecurityGroup
+
     return JobSecurityGroup(
         "pipeline-jobs", {"vpc_id": vpc_id, "vpc_cidr": vpc_cidr, "s3_prefix_list_id": s3_prefix_list_id}, base
     )

@@ -8,7 +8,6 @@ CRDs).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -17,6 +16,7 @@ import pulumi_kubernetes as k8s
 
 from .. import _iam
 from .._validation import check_args
+from .capacity_types import CapacityType
 from .cluster import node_role, pod_identity_role
 from .instance_types import EFA_FAMILIES, architectures, family_of, gpu_family_problem, gpu_type_problem
 from .karpenter_iam import controller_statements, queue_statements
@@ -48,15 +48,6 @@ INTERRUPTION_EVENTS = {
     "instance-state-change": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
 }
 """EventBridge patterns Karpenter consumes to drain nodes before EC2 takes them away."""
-
-
-class CapacityType(StrEnum):
-    """Karpenter capacity types (`karpenter.sh/capacity-type`)."""
-
-    SPOT = "spot"
-    """Spare capacity at a discount; may be reclaimed with two minutes' notice."""
-    ON_DEMAND = "on-demand"
-    """Regular capacity, not interrupted."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from mlops_platform.components.registry import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
+from mlops_platform.components.registry_names import MODEL_PACKAGE_GROUP_NAME, REPOSITORY_NAME
 from mlops_platform.components.types import TagPattern
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 

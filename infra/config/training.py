@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated
 
-from mlops_platform.components.training.capacity import CapacityType
+from mlops_platform.components.training.capacity_types import CapacityType
 from mlops_platform.components.training.instance_types import (
     EFA_FAMILIES,
     architectures,
