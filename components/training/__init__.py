@@ -8,6 +8,8 @@ pulumi-kubernetes's Helm modules, which a program that builds no GPU training sh
 import importlib
 from typing import TYPE_CHECKING, Any
 
+import pulumi_kubernetes  # noqa: F401  (the package needs the `kubernetes` extra: say so at import)
+
 if TYPE_CHECKING:
     from .capacity import GpuCapacity, GpuCapacityArgs, GpuPool
     from .capacity_types import CapacityType
