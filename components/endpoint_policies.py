@@ -43,9 +43,23 @@ def s3_gateway_policy(account_id: pulumi.Input[str], region: str) -> list[_iam.S
     ]  # fmt: skip
 
 
-def interface_policy(account_id: pulumi.Input[str]) -> list[_iam.Statement]:
-    """An interface endpoint's policy statements: any action by this account's principals only."""
-    return [
+FEDERATION_ACTIONS = ("sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
+"""STS actions whose callers carry no AWS identity (a JWT or SAML assertion, not SigV4), so a request has no
+`aws:PrincipalAccount`: an STS endpoint policy must admit them on the target role instead (AWS IAM User Guide,
+"Control access to AWS STS with VPC endpoint policies"). The CI runners in the VPC assume their roles this way."""
+
+
+def interface_policy(account_id: pulumi.Input[str], service: str = "") -> list[_iam.Statement]:
+    """An interface endpoint's policy statements: any action by this account's principals only; on the STS
+    endpoint also federated sign-in (OIDC, SAML) to this account's roles only (`aws:ResourceAccount`)."""
+    statements: list[_iam.Statement] = [
         {"Sid": "OwnAccountPrincipalsOnly", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
          "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}}},
     ]  # fmt: skip
+    if service == "sts":
+        statements.append(
+            {"Sid": "FederatedSignInToOwnAccountRoles", "Effect": "Allow", "Principal": "*",
+             "Action": list(FEDERATION_ACTIONS), "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceAccount": account_id}}}
+        )  # fmt: skip
+    return statements

@@ -350,7 +350,7 @@ class Network(pulumi.ComponentResource):
                 policy=(
                     None
                     if service.value in endpoint_policies.NO_POLICY_ENDPOINTS
-                    else _iam.render(endpoint_policies.interface_policy(account))
+                    else _iam.render(endpoint_policies.interface_policy(account, service.value))
                 ),
                 opts=child,
             )

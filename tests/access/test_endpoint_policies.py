@@ -59,3 +59,19 @@ def test_interface_endpoints_serve_only_the_accounts_principals(stack):
 
 def test_staging_and_prod_have_interface_endpoints_to_check():
     assert endpoints("prod")[2] and endpoints("staging")[2]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_sts_endpoint_admits_federated_sign_in_to_the_accounts_roles_only(stack):
+    """A CI runner in the VPC assumes its role with GitHub's OIDC token: STS sees no AWS principal then, so no
+    `aws:PrincipalAccount` (AWS IAM User Guide, STS VPC endpoint policies). The endpoint must still let that
+    sign-in through to this account's roles, and to no other account's."""
+    account, _, interfaces = endpoints(stack)
+    [sts] = [e for e in interfaces if e.inputs["serviceName"].endswith(".sts")]
+    policy = json.loads(sts.inputs["policy"])
+    own_role = f"arn:aws:iam::{account}:role/mlops-platform-{stack}-ci-deployer"
+    assert endpoint_allows(policy, "sts:AssumeRoleWithWebIdentity", own_role, {"aws:ResourceAccount": account})
+    assert not endpoint_allows(policy, "sts:AssumeRoleWithWebIdentity", f"arn:aws:iam::{FOREIGN}:role/x",
+                               {"aws:ResourceAccount": FOREIGN})  # fmt: skip
+    # Anything else still needs one of the account's principals.
+    assert not endpoint_allows(policy, "sts:AssumeRole", own_role, {"aws:ResourceAccount": account})
