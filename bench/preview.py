@@ -270,7 +270,10 @@ def multiplied_stack(source: Path, factor: int, folder: Path) -> tuple[Path, lis
         return entries + [clone(e, i) for i in range(2, factor + 1) for e in entries]
 
     def valid(candidate: dict) -> bool:
-        raw = {k.removeprefix(prefix): v for k, v in candidate.items() if k.startswith(prefix)}
+        # `secure:` values (e.g. prod's PagerDuty endpoint) validate as the offline preview reads them: opaque.
+        from mlops_platform.infra.tooling.offline import _opaque
+
+        raw = {k.removeprefix(prefix): _opaque(v) for k, v in candidate.items() if k.startswith(prefix)}
         try:
             parse_settings(raw, stack=stack)
         except ConfigError:
