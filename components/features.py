@@ -9,7 +9,6 @@ decision; the `FEATURE_*_ACTIONS` lists name the IAM actions of each kind of acc
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TypedDict
 
 import pulumi
@@ -18,51 +17,7 @@ import pulumi_aws as aws
 from . import _iam
 from ._options import stateful
 from ._validation import check_args
-
-
-class FeatureType(StrEnum):
-    """Feature value types (`FeatureType` in botocore's SageMaker model)."""
-
-    INTEGRAL = "Integral"
-    """Whole numbers (64-bit)."""
-    FRACTIONAL = "Fractional"
-    """Floating-point numbers."""
-    STRING = "String"
-    """Text, e.g. identifiers or ISO-8601 timestamps."""
-
-
-class FeatureStage(StrEnum):
-    """Who owns a group: sandbox groups are data scientists' experiments, production groups feed models."""
-
-    SANDBOX = "sandbox"
-    """A data scientist's experiment: offline store under the `sandbox/` prefix they may write."""
-    PRODUCTION = "production"
-    """Feeds models: offline store under `feature-store/`, written by pipelines and ML engineers."""
-
-
-class TableFormat(StrEnum):
-    """Offline-store table format in the Glue catalog."""
-
-    ICEBERG = "Iceberg"
-    """Apache Iceberg table (compaction, time travel; AWS's recommendation)."""
-    GLUE = "Glue"
-    """Plain Glue (Hive-style Parquet) table."""
-
-
-class TtlUnit(StrEnum):
-    """Units of an online-store time to live (`TtlDurationUnit`)."""
-
-    SECONDS = "Seconds"
-    """Seconds."""
-    MINUTES = "Minutes"
-    """Minutes."""
-    HOURS = "Hours"
-    """Hours."""
-    DAYS = "Days"
-    """Days."""
-    WEEKS = "Weeks"
-    """Weeks."""
-
+from .feature_types import FeatureStage, FeatureType, TableFormat, TtlUnit
 
 RESERVED_FEATURE_NAMES = ("is_deleted", "write_time", "api_invocation_time")
 """Column names the offline store adds itself."""

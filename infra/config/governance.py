@@ -7,6 +7,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
+from mlops_platform.components.feature_types import FeatureStage, FeatureType, TableFormat, TtlUnit
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from .base import AwsRegion, LogRetentionDays, RetentionDays, RoleArn, StrictModel
@@ -31,38 +32,6 @@ def _check_feature_name(value: str) -> str:
 
 FeatureName = Annotated[str, AfterValidator(_check_feature_name)]
 """A Feature Store feature name (botocore's `FeatureName`), not one of the reserved offline-store columns."""
-
-
-class FeatureType(StrEnum):
-    """Feature value types (`FeatureType` in botocore's SageMaker model)."""
-
-    INTEGRAL = "Integral"
-    FRACTIONAL = "Fractional"
-    STRING = "String"
-
-
-class FeatureStage(StrEnum):
-    """Who owns a feature group: data scientists experiment in sandbox groups; ML engineers run production."""
-
-    SANDBOX = "sandbox"
-    PRODUCTION = "production"
-
-
-class TableFormat(StrEnum):
-    """Offline-store table format (`TableFormat` in botocore's SageMaker model, without `Default`)."""
-
-    ICEBERG = "Iceberg"
-    GLUE = "Glue"
-
-
-class TtlUnit(StrEnum):
-    """Units of an online-store record's time to live (`TtlDurationUnit`)."""
-
-    SECONDS = "Seconds"
-    MINUTES = "Minutes"
-    HOURS = "Hours"
-    DAYS = "Days"
-    WEEKS = "Weeks"
 
 
 class FeatureDefinition(StrictModel):
