@@ -17,7 +17,12 @@ import pulumi_aws as aws
 from . import _iam
 from ._options import stateful
 from ._validation import check_args
-from .feature_types import FeatureStage, FeatureType, TableFormat, TtlUnit
+
+# Re-exported: callers import the Feature Store's enums from here.
+from .feature_types import FeatureStage as FeatureStage
+from .feature_types import FeatureType as FeatureType
+from .feature_types import TableFormat as TableFormat
+from .feature_types import TtlUnit as TtlUnit
 
 RESERVED_FEATURE_NAMES = ("is_deleted", "write_time", "api_invocation_time")
 """Column names the offline store adds itself."""
