@@ -10,7 +10,9 @@ from mlops_platform.infra.tooling.offline import Plan, PlannedResource, preview_
 
 STACKS = ("dev", "staging", "prod")
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+REFERENCE = REPO / "tests" / "reference"
+"""Published schemas the tests check against, vendored from the workplace's shared reference folder (a fresh clone
+has no `../shared`): Pulumi's project-file schema."""
 
 _plans: dict[str, Plan] = {}
 

@@ -10,7 +10,7 @@ import yaml
 from mlops_platform.infra.bootstrap.bootstrap_config import BootstrapConfigError, parse_bootstrap
 
 from tests.bootstrap_plan import BOOTSTRAP_DIR, STACK_FILE, bootstrap_plan, bootstrap_settings
-from tests.conftest import SHARED, statements
+from tests.conftest import REFERENCE, statements
 
 ENVS = ("dev", "staging", "prod")
 
@@ -18,7 +18,7 @@ ENVS = ("dev", "staging", "prod")
 def test_the_project_file_is_a_valid_pulumi_project_of_its_own():
     import jsonschema
 
-    schema = json.loads((SHARED / "reference" / "pulumi-project.schema.json").read_text())
+    schema = json.loads((REFERENCE / "pulumi-project.schema.json").read_text())
     project = yaml.safe_load((BOOTSTRAP_DIR / "Pulumi.yaml").read_text())
     jsonschema.validate(project, schema)
     assert project["name"] == "mlops-bootstrap" and project["runtime"]["name"] == "python"

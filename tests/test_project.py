@@ -9,11 +9,11 @@ import tomllib
 import jsonschema
 import yaml
 
-from tests.conftest import REPO, SHARED
+from tests.conftest import REFERENCE, REPO
 
 
 def test_pulumi_yaml_matches_pulumis_project_schema():
-    schema = json.loads((SHARED / "reference" / "pulumi-project.schema.json").read_text())
+    schema = json.loads((REFERENCE / "pulumi-project.schema.json").read_text())
     project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
     jsonschema.validate(project, schema)
     assert project["name"] == "mlops-platform"
@@ -22,7 +22,7 @@ def test_pulumi_yaml_matches_pulumis_project_schema():
 
 
 def test_pulumi_yaml_schema_rejects_a_project_without_runtime():
-    schema = json.loads((SHARED / "reference" / "pulumi-project.schema.json").read_text())
+    schema = json.loads((REFERENCE / "pulumi-project.schema.json").read_text())
     broken = {k: v for k, v in yaml.safe_load((REPO / "Pulumi.yaml").read_text()).items() if k != "runtime"}
     try:
         jsonschema.validate(broken, schema)
