@@ -12,7 +12,7 @@ STACKS = ("dev", "staging", "prod")
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO / "tests" / "reference"
 """Published schemas the tests check against, vendored from the workplace's shared reference folder (a fresh clone
-has no `../shared`): Pulumi's project-file schema."""
+has no copy of that folder): Pulumi's project-file schema."""
 
 _plans: dict[str, Plan] = {}
 
