@@ -194,12 +194,22 @@ BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")]
 """An s3://bucket/key URI."""
 
-EcrImage = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[0-9a-f]{64})$"
-    ),
-]
+_ECR_IMAGE = re.compile(
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9]+([._/-][a-z0-9]+)*"
+    r"(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
+
+
+def _check_ecr_image(value: str) -> str:
+    if not _ECR_IMAGE.match(value):
+        raise ValueError(
+            "not an ECR image URI; expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> "
+            "(or @sha256:<digest>)"
+        )
+    return value
+
+
+EcrImage = Annotated[str, AfterValidator(_check_ecr_image)]
 """An ECR image URI with a tag or a digest."""
 
 VariantName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")]

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from mlops_platform.components import sagemaker_catalog as catalog
+from mlops_platform.components.types import EcrImage
 from mlops_platform.pipelines.template import KINDS
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
@@ -51,20 +52,6 @@ def _check_processing_type(value: str) -> str:
     return value
 
 
-_ECR_IMAGE = re.compile(
-    r"^\d{12}\.dkr\.ecr\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com/[a-z0-9]+([._/-][a-z0-9]+)*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
-)
-
-
-def _check_image(value: str) -> str:
-    if not _ECR_IMAGE.match(value):
-        raise ValueError(
-            "not an ECR image URI; expected <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> "
-            "(or @sha256:<digest>)"
-        )
-    return value
-
-
 _RATE = re.compile(r"^rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$")
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,#L W-]+$")
 
@@ -90,7 +77,7 @@ TrainingInstanceType = Annotated[str, AfterValidator(_check_training_type)]
 """A current SageMaker training instance type (botocore's list): CPU, GPU, EBS-backed or local NVMe."""
 ProcessingInstanceType = Annotated[str, AfterValidator(_check_processing_type)]
 """A SageMaker processing instance type with an EBS volume the env key can encrypt."""
-EcrImageUri = Annotated[str, AfterValidator(_check_image)]
+EcrImageUri = EcrImage
 """A container image in ECR, by tag or digest."""
 ScheduleExpression = Annotated[str, AfterValidator(_check_schedule)]
 """An EventBridge Scheduler `rate(...)` or six-field `cron(...)` expression."""
