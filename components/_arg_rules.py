@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import pulumi
 from pydantic import AfterValidator, Field, StringConstraints
 
+from .feature_types import FeatureName
 from .types import (
     AccountId,
     AwsRegion,
@@ -134,6 +135,11 @@ FIELDS: dict[str, dict[str, Any]] = {
         "model_package_group_name": SageMakerName,
         "images": EcrImage,
         "max_parallel_steps": Positive,
+    },
+    "FeatureGroupInput": {
+        "offline_store_uri": S3Uri,
+        "record_identifier": FeatureName,
+        "event_time": FeatureName,
     },
     "ModelApprovalNotificationsArgs": {
         "rule_name": RuleName,

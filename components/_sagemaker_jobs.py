@@ -64,6 +64,8 @@ def job_conditions(kms_key_arn: pulumi.Input[str]) -> dict:
 def register_conditions() -> dict:
     """Model versions are registered pending review: only the model approver sets Approved or Rejected."""
     return {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+
+
 def sagemaker_metrics_statement() -> _iam.Statement:
     """Job and Model Monitor metrics (one Sid, so the shared persona boundary carries it once). PutMetricData is
     authorized only on "*"; the namespace condition keeps it to SageMaker's namespaces."""

@@ -1,7 +1,32 @@
 """The Feature Store's closed choices, in a module of their own: the stack config validates with them without
 loading the component module (whose annotations load pulumi-aws's SageMaker and Glue modules)."""
 
+import re
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+RESERVED_FEATURE_NAMES = ("is_deleted", "write_time", "api_invocation_time")
+"""Names Feature Store keeps for the columns it adds to the offline store (botocore's CreateFeatureGroup)."""
+
+FEATURE_NAME = re.compile(r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$")
+"""botocore's `FeatureName` pattern."""
+
+
+def _check_feature_name(value: str) -> str:
+    if not FEATURE_NAME.match(value):
+        raise ValueError(
+            "not a feature name; expected letters and digits, optionally joined by - or _, at most 64 characters "
+            "(botocore's FeatureName pattern)"
+        )
+    if value in RESERVED_FEATURE_NAMES:
+        raise ValueError(f"is reserved by Feature Store; avoid {', '.join(RESERVED_FEATURE_NAMES)}")
+    return value
+
+
+FeatureName = Annotated[str, AfterValidator(_check_feature_name)]
+"""A Feature Store feature name (botocore's `FeatureName`), not one of the reserved offline-store columns."""
 
 
 class FeatureType(StrEnum):

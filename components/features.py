@@ -17,18 +17,13 @@ import pulumi_aws as aws
 from . import _iam
 from ._options import stateful
 from ._validation import check_args
+from .feature_types import FEATURE_NAME, RESERVED_FEATURE_NAMES
 
 # Re-exported: callers import the Feature Store's enums from here.
 from .feature_types import FeatureStage as FeatureStage
 from .feature_types import FeatureType as FeatureType
 from .feature_types import TableFormat as TableFormat
 from .feature_types import TtlUnit as TtlUnit
-
-RESERVED_FEATURE_NAMES = ("is_deleted", "write_time", "api_invocation_time")
-"""Column names the offline store adds itself."""
-
-FEATURE_NAME = re.compile(r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$")
-"""botocore's `FeatureName` pattern."""
 
 GROUP_NAME = re.compile(r"^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$")
 """botocore's `FeatureGroupName` pattern."""
@@ -180,6 +175,10 @@ class FeatureStore(pulumi.ComponentResource):
     """The role SageMaker assumes to write the offline stores."""
     groups: dict[str, aws.sagemaker.FeatureGroup]
     """Feature groups by physical name."""
+    offline_store_uris: dict[str, pulumi.Output[str]]
+    """Where each group's offline store writes its Parquet files (`ResolvedOutputS3Uri`, known once the group
+    exists: `s3://<features>/<prefix>/<account>/sagemaker/<region>/offline-store/<group>-<created>/data`), by
+    physical name; e.g. a `TrainingPipeline`'s `feature_group_input`."""
 
     def __init__(self, name: str, args: FeatureStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         args = check_args(FeatureStore, name, args)  # each group through `check_feature_group` too
@@ -245,7 +244,17 @@ class FeatureStore(pulumi.ComponentResource):
                 tags={"feature-stage": spec.stage.value},
                 opts=pulumi.ResourceOptions.merge(stateful(child, opts), pulumi.ResourceOptions(depends_on=[policy])),
             )
+        self.offline_store_uris = {
+            name: group.offline_store_config.apply(_resolved_offline_store_uri) for name, group in self.groups.items()
+        }
         self.register_outputs({"database": self.database.name, "groups": {n: g.arn for n, g in self.groups.items()}})
+
+
+def _resolved_offline_store_uri(config) -> str:
+    uri = config.s3_storage_config.resolved_output_s3_uri if config else None
+    if not uri:  # AWS always sets it on creation; only a provider or mock that does not is caught here
+        raise ValueError("the feature group has no offline_store_config.s3_storage_config.resolved_output_s3_uri")
+    return uri
 
 
 def _online_store_config(spec: FeatureGroupSpec, kms_key_arn: pulumi.Input[str]) -> dict | None:

@@ -12,6 +12,7 @@ import base64
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -51,6 +52,25 @@ _PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
+@dataclass(frozen=True)
+class FeatureGroupInput:
+    """A feature group's offline store as a pipeline's input data, instead of CSV under `s3://<raw>/<pipeline>/`.
+
+    The pipeline trains on the group's current state: the latest version of each record, deleted records left
+    out, Feature Store's own columns, the record identifier and the event time dropped (the scripts'
+    input_data.py). The jobs' execution role must be able to read the offline store's prefix and its key.
+    """
+
+    offline_store_uri: pulumi.Input[str]
+    """The group's `ResolvedOutputS3Uri` (`s3://<bucket>/<prefix>/<account>/sagemaker/<region>/offline-store/
+    <group>-<created>/data`), e.g. `aws.sagemaker.FeatureGroup.offline_store_config.s3_storage_config
+    .resolved_output_s3_uri`."""
+    record_identifier: str
+    """The group's record identifier feature."""
+    event_time: str
+    """The group's event time feature (ISO-8601 String or Fractional Unix seconds)."""
+
+
 class TrainingPipelineArgs(TypedDict):
     """Arguments of `TrainingPipeline`."""
 
@@ -75,7 +95,8 @@ class TrainingPipelineArgs(TypedDict):
     kms_key_arn: pulumi.Input[str]
     """Env key: job volumes, outputs, model artifacts and the uploaded code."""
     raw_bucket: pulumi.Input[str]
-    """Bucket name of raw data."""
+    """Bucket name of raw data: the pipeline reads the CSV files under `s3://<raw>/<pipeline>/` unless
+    `feature_group_input` is given."""
     curated_bucket: pulumi.Input[str]
     """Bucket name of curated data."""
     artifacts_bucket: pulumi.Input[str]
@@ -91,6 +112,8 @@ class TrainingPipelineArgs(TypedDict):
     parameters: Mapping[str, Any]
     """Values of the template's per-pipeline placeholders: instance types, metric, threshold, target column,
     bias facet, data-validation limits."""
+    feature_group_input: NotRequired[FeatureGroupInput | None]
+    """Read a feature group's offline store instead of the raw bucket's CSV files (the InputDataUri default)."""
     assets: NotRequired[Mapping[str, Any]]
     """Files the SDK wrote while rendering (key below the code prefix -> JSON with placeholders, e.g. the Clarify
     analysis configurations; `PipelineKind.assets()`), filled and uploaded beside the scripts."""
@@ -165,7 +188,7 @@ class TrainingPipeline(pulumi.ComponentResource):
             "pipeline_name": pipeline_name,
             "role_arn": args["execution_role_arn"],
             "kms_key_arn": args["kms_key_arn"],
-            "raw_bucket": args["raw_bucket"],
+            **_input_values(pipeline_name, args["raw_bucket"], args.get("feature_group_input")),
             "curated_bucket": args["curated_bucket"],
             "artifacts_bucket": args["artifacts_bucket"],
             "source_hash": args["source_hash"],
@@ -289,6 +312,25 @@ class TrainingPipeline(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn, "role_arn": self.role.arn, "definition": self.definition})
 
 
+def _input_values(
+    pipeline_name: str, raw_bucket: pulumi.Input[str], feature_group: FeatureGroupInput | None
+) -> dict[str, Any]:
+    """The template values of the pipeline's input: its URI and the options telling the scripts its format."""
+    if feature_group is None:
+        uri = pulumi.Output.concat("s3://", raw_bucket, f"/{pipeline_name}/")
+        return {"input_data_uri": uri, "input_arguments": []}
+    return {
+        "input_data_uri": feature_group.offline_store_uri,
+        "input_arguments": [
+            "--offline-store",
+            "--record-identifier",
+            feature_group.record_identifier,
+            "--event-time",
+            feature_group.event_time,
+        ],
+    }
+
+
 def _object_name(key: str) -> str:
     """A stable resource name for an uploaded document: its key below the code prefix, without the hash."""
     key = key.split("/", 1)[1] if re.match(r"^[0-9a-f]{16}/", key) else key
@@ -313,7 +355,8 @@ def _check_pipeline_args(name: str, args: TrainingPipelineArgs) -> None:
         "pipeline_name",
         "role_arn",
         "kms_key_arn",
-        "raw_bucket",
+        "input_data_uri",
+        "input_arguments",
         "curated_bucket",
         "artifacts_bucket",
         "source_hash",

@@ -13,6 +13,7 @@ from mlops_platform.components.network import Network
 from mlops_platform.infra.capability import Capability, Platform
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.config.pipelines import PipelineSettings
+from mlops_platform.infra.features import group_name
 from mlops_platform.infra.monitoring import Alerting
 from mlops_platform.infra.registry import Registry
 from mlops_platform.infra.serving import monitor_schedule_arns
@@ -20,8 +21,16 @@ from mlops_platform.infra.storage import Storage
 from mlops_platform.pipelines.template import KINDS, source_archive_base64, source_hash
 
 if TYPE_CHECKING:  # the pipeline components (EventBridge Scheduler, ...) load only when a stack has pipelines
+    from mlops_platform.components.features import FeatureStore
     from mlops_platform.components.pipelines import JobSecurityGroup, ModelApprovalNotifications, TrainingPipeline
     from mlops_platform.components.retraining import PipelineRetraining, RawDataEvents
+
+
+def offline_store_uris(settings: PlatformSettings, store: FeatureStore | None) -> dict[str, pulumi.Output[str]]:
+    """Each configured feature group's offline-store URI, by config name (none without a feature store)."""
+    if store is None:
+        return {}
+    return {g.name: store.offline_store_uris[group_name(settings, g)] for g in settings.features}
 
 
 def pipeline_name(settings: PlatformSettings, pipeline: PipelineSettings) -> str:
@@ -37,6 +46,20 @@ def pipeline_role_name(settings: PlatformSettings, pipeline: PipelineSettings) -
 def pipeline_role_arns(settings: PlatformSettings) -> list[str]:
     """ARNs of the pipeline roles, known before they exist (the env key's policy names them)."""
     return [f"arn:aws:iam::{settings.account}:role/{pipeline_role_name(settings, p)}" for p in settings.pipelines]
+
+
+def feature_group_input(
+    settings: PlatformSettings, pipeline: PipelineSettings, offline_store_uris: Mapping[str, pulumi.Input[str]]
+) -> dict[str, Any] | None:
+    """The `FeatureGroupInput` of a pipeline that reads a feature group (None: it reads CSV from the raw bucket)."""
+    if pipeline.feature_group is None:
+        return None
+    group = next(g for g in settings.features if g.name == pipeline.feature_group)  # the config checked it exists
+    return {
+        "offline_store_uri": offline_store_uris[group.name],
+        "record_identifier": group.record_identifier,
+        "event_time": group.event_time,
+    }
 
 
 @dataclass
@@ -62,6 +85,7 @@ def build_pipelines(
     permissions_boundary_arn: pulumi.Input[str],
     base: pulumi.ResourceOptions,
     raw_bucket_name: pulumi.Input[str] | None = None,
+    offline_store_uris: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> Pipelines:
     """Deploy every configured pipeline, and one approval notification rule per model they register into, and
     the event-driven retraining a pipeline opts into (S3 events of the raw bucket, `raw_bucket_name`, go to
@@ -95,6 +119,7 @@ def build_pipelines(
                 "execution_role_arn": execution_role_arn,
                 "kms_key_arn": kms_key_arn,
                 "raw_bucket": buckets["raw"],
+                "feature_group_input": feature_group_input(settings, config, offline_store_uris or {}),
                 "curated_bucket": buckets["curated"],
                 "artifacts_bucket": buckets["artifacts"],
                 "subnet_ids": subnet_ids,
@@ -297,6 +322,7 @@ class PipelinesCapability(Capability):
             permissions_boundary_arn=personas.boundary.arn,
             base=platform.base,
             raw_bucket_name=built.lake.buckets["raw"].name,
+            offline_store_uris=offline_store_uris(settings, platform.results.get("features")),
         )
 
     def outputs(self, platform: Platform) -> dict:

@@ -52,7 +52,15 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("pipeline_name", "the pipeline's name; the S3 prefix of its data, code and models"),
         Placeholder("role_arn", "execution role of the pipeline's jobs (the env's training role)"),
         Placeholder("kms_key_arn", "env data key: job volumes, outputs and model artifacts"),
-        Placeholder("raw_bucket", "data-lake bucket the pipeline reads raw data from"),
+        Placeholder(
+            "input_data_uri",
+            "default of the InputDataUri parameter: s3://<raw>/<pipeline>/ (CSV) or a feature group's offline store",
+        ),
+        Placeholder(
+            "input_arguments",
+            "options of validate.py and preprocess.py naming the input's format (none for CSV; input_data.py)",
+            list,
+        ),
         Placeholder("curated_bucket", "data-lake bucket the preprocessing step writes to"),
         Placeholder("artifacts_bucket", "bucket of code, checkpoints, models and evaluation reports"),
         Placeholder("source_hash", "hash of the pipeline's scripts: the code prefix changes with them"),

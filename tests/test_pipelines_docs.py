@@ -19,7 +19,7 @@ def _yaml_blocks(marker: str) -> list[dict]:
 
 
 def test_the_pipeline_and_endpoint_examples_are_a_valid_stack_config():
-    [pipelines] = _yaml_blocks("mlops-platform:pipelines:")
+    pipelines, _ = _yaml_blocks("mlops-platform:pipelines:")
     [endpoints] = _yaml_blocks("mlops-platform:endpoints:")
     config = copy.deepcopy(GOOD)
     config.update(account="333333333333", region="us-east-1")
@@ -32,6 +32,14 @@ def test_the_pipeline_and_endpoint_examples_are_a_valid_stack_config():
     assert pipeline.retraining and pipeline.retraining.on_new_data and pipeline.retraining.on_drift
     [endpoint] = settings.endpoints
     assert endpoint.monitoring and endpoint.baseline_variant.name == "champion"
+
+
+def test_the_feature_group_example_is_a_valid_stack_config():
+    _, example = _yaml_blocks("mlops-platform:pipelines:")
+    config = {**copy.deepcopy(GOOD), "registry": {"models": [{"name": "churn-model"}]}}
+    config.update(features=example["mlops-platform:features"], pipelines=example["mlops-platform:pipelines"])
+    [pipeline] = parse_settings(config).pipelines
+    assert pipeline.feature_group == "churn-sandbox" and pipeline.target_column == "churned"
 
 
 def test_the_scripts_and_commands_it_names_exist():

@@ -3,35 +3,14 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated
 
-from mlops_platform.components.feature_types import FeatureStage, FeatureType, TableFormat, TtlUnit
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from mlops_platform.components.feature_types import FeatureName, FeatureStage, FeatureType, TableFormat, TtlUnit
+from pydantic import Field, StringConstraints, model_validator
 
 from .base import AwsRegion, LogRetentionDays, RetentionDays, RoleArn, StrictModel
 from .storage import ObjectLockSettings
-
-RESERVED_FEATURE_NAMES = ("is_deleted", "write_time", "api_invocation_time")
-"""Names Feature Store keeps for its offline-store columns (botocore's CreateFeatureGroup documentation)."""
-
-_FEATURE_NAME = re.compile(r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$")
-
-
-def _check_feature_name(value: str) -> str:
-    if not _FEATURE_NAME.match(value):
-        raise ValueError(
-            "not a feature name; expected letters and digits, optionally joined by - or _, at most 64 characters "
-            "(botocore's FeatureName pattern)"
-        )
-    if value in RESERVED_FEATURE_NAMES:
-        raise ValueError(f"is reserved by Feature Store; avoid {', '.join(RESERVED_FEATURE_NAMES)}")
-    return value
-
-
-FeatureName = Annotated[str, AfterValidator(_check_feature_name)]
-"""A Feature Store feature name (botocore's `FeatureName`), not one of the reserved offline-store columns."""
 
 
 class FeatureDefinition(StrictModel):

@@ -188,7 +188,12 @@ class PipelineSettings(StrictModel):
     threshold: Annotated[float, Field(ge=0, le=1)]
     """Default of the MetricThreshold parameter: the model is registered only if `metric` >= this (0-1)."""
     target_column: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_ .-]{0,127}$")] = "label"
-    """Label column of the raw CSV data."""
+    """Label column of the input data (a feature of `feature_group`, when set)."""
+    feature_group: Identifier | None = None
+    """Train on this `features` group's offline store instead of CSV files under `s3://<raw>/<pipeline>/`: the
+    latest version of each record, deleted records left out, the record identifier and event time not used as
+    features. The processing image must read Parquet (pyarrow). Not with `retraining.on_new_data`, which
+    watches the raw prefix; schedule the pipeline instead."""
     schedule: ScheduleExpression | None = None
     """When to start the pipeline (EventBridge Scheduler); unset means only on demand."""
     schedule_timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+){0,2}$")] = "UTC"
@@ -215,6 +220,12 @@ class PipelineSettings(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> PipelineSettings:
+        if self.feature_group and self.retraining and self.retraining.on_new_data:
+            raise ValueError(
+                f"pipeline {self.name!r} reads feature group {self.feature_group!r}, but retraining.on_new_data "
+                "watches the raw prefix, which this pipeline does not read; set on_new_data: false and start it "
+                "with a schedule (or on_drift)"
+            )
         if self.schedule_timezone != "UTC" and self.schedule is None:
             raise ValueError(f"pipeline {self.name!r} sets schedule_timezone without a schedule")
         if self.gpu and not catalog.is_gpu(self.training_instance_type):

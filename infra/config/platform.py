@@ -185,6 +185,40 @@ class PlatformSettings(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _pipelines_read_known_feature_groups(self) -> PlatformSettings:
+        groups = {group.name: group for group in self.features}
+        for index, pipeline in enumerate(self.pipelines):
+            if pipeline.feature_group is None:
+                continue
+            group = groups.get(pipeline.feature_group)
+            if group is None:
+                raise ValueError(
+                    f"pipelines[{index}].feature_group {pipeline.feature_group!r} is not a features name; "
+                    f"expected one of: {', '.join(groups) or '(none: add the group to features)'}"
+                )
+            types = {f.name: f.type.value for f in group.features}
+            columns = {
+                "target_column": pipeline.target_column,
+                "bias.facet": pipeline.bias.facet,
+            }
+            for key, column in columns.items():
+                if column in (group.record_identifier, group.event_time) or types.get(column) not in (
+                    "Integral",
+                    "Fractional",
+                ):
+                    numeric = [
+                        n
+                        for n, t in types.items()
+                        if t != "String" and n not in (group.record_identifier, group.event_time)
+                    ]
+                    raise ValueError(
+                        f"pipelines[{index}].{key} {column!r} is not a numeric feature of feature group "
+                        f"{group.name!r} (the pipeline trains on its Integral and Fractional features, not the "
+                        f"record identifier or event time); expected one of: {', '.join(numeric) or '(none)'}"
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _pipeline_role_names_fit(self) -> PlatformSettings:
         for index, pipeline in enumerate(self.pipelines):
             role = f"{self.name_prefix}-pipeline-{pipeline.name}-schedule"

@@ -47,8 +47,10 @@ class Component:
 
 def _docstring_after(body: list[ast.stmt], index: int) -> str:
     following = body[index + 1] if index + 1 < len(body) else None
-    if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant) and isinstance(
-        following.value.value, str
+    if (
+        isinstance(following, ast.Expr)
+        and isinstance(following.value, ast.Constant)
+        and isinstance(following.value.value, str)
     ):
         return " ".join(following.value.value.split())
     return ""

@@ -30,6 +30,8 @@ STACKS_DIR = REPO_ROOT / "stacks"
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
 MOCK_GATEWAY_CIDRS = ("192.0.2.0/24", "203.0.113.0/24")
+MOCK_CREATION_TIME = 1767225600
+"""Creation time (Unix seconds, 2026-01-01) in the offline-store locations the mocks resolve for feature groups."""
 """What a mocked gateway VPC endpoint reports as its service's ranges (documentation prefixes, not S3's)."""
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML was built with it: the same documents, parsed ~10x faster."""
@@ -145,6 +147,18 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", name)).removeprefix("https://")
             return {"arn": f"arn:aws:iam::{account}:oidc-provider/{host}"}
+        if type_ == "aws:sagemaker/featureGroup:FeatureGroup":
+            # AWS resolves the offline store's location on creation: <s3Uri>/<account>/sagemaker/<region>/
+            # offline-store/<group>-<creation time>/data (SageMaker's "offline store URI structures").
+            offline = dict(inputs.get("offlineStoreConfig") or {})
+            storage = dict(offline.get("s3StorageConfig") or {})
+            if storage.get("s3Uri"):
+                storage["resolvedOutputS3Uri"] = (
+                    f"{storage['s3Uri']}/{account}/sagemaker/{region}/offline-store/"
+                    f"{inputs.get('featureGroupName') or name}-{MOCK_CREATION_TIME}/data"
+                )
+                return {"offlineStoreConfig": {**offline, "s3StorageConfig": storage}}
+            return {}
         if type_ == "aws:eks/cluster:Cluster":
             physical = inputs.get("name") or name
             digest = uuid.uuid5(uuid.NAMESPACE_URL, physical).hex

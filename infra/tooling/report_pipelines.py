@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,7 +27,7 @@ def _pipeline(resource: PlannedResource, plan: Plan) -> list[str]:
     definition = json.loads(resource.inputs.get("pipelineDefinition") or "{}")
     defaults = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
     steps = {s["Name"]: s for s in _steps(definition)}
-    labels = [" → ".join(s["Name"] for s in definition.get("Steps", []))]
+    labels = [" → ".join(s["Name"] for s in definition.get("Steps", [])), _input(defaults, steps)]
     jobs = [s["Arguments"] for s in steps.values() if s["Type"] in _JOB_STEPS]
     local_nvme = has_local_nvme(str(defaults.get("TrainingInstanceType", "")))
     keys = {
@@ -58,6 +59,17 @@ def _pipeline(resource: PlannedResource, plan: Plan) -> list[str]:
     if "MetricThreshold" in defaults:
         labels.append(f"gate ≥ {defaults['MetricThreshold']}")
     return labels
+
+
+def _input(defaults: dict[str, Any], steps: dict[str, dict[str, Any]]) -> str:
+    """Where the pipeline reads its data by default: a feature group's offline store or CSV files."""
+    uri = str(defaults.get("InputDataUri", "?"))
+    arguments = [a for s in steps.values() for a in s["Arguments"].get("AppSpecification", {}).get(
+        "ContainerArguments", [])]  # fmt: skip
+    if "--offline-store" in arguments:
+        group = re.search(r"/offline-store/(.+)-\d+/data/?$", uri)
+        return f"input: feature group {group.group(1) if group else uri} (offline store)"
+    return f"input: CSV under {uri}"
 
 
 def _schedule(resource: PlannedResource, plan: Plan) -> list[str]:

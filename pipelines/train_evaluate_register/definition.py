@@ -144,6 +144,11 @@ def _s3_input(name: str, uri, local_path: str) -> ProcessingInput:
     )
 
 
+def _input_reader() -> ProcessingInput:
+    """input_data.py, which validate.py and preprocess.py import to read CSV or a feature group's offline store."""
+    return _s3_input("lib", f"{CODE}/input_data.py", "/opt/ml/processing/input/lib")
+
+
 def _s3_output(name: str, uri, local_path: str) -> ProcessingOutput:
     return ProcessingOutput(
         output_name=name,
@@ -160,7 +165,7 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
     """The pipeline, with placeholders for every environment-specific value, for one training storage kind."""
     if storage not in STORAGE_KINDS:
         raise ValueError(f"storage={storage!r}; expected one of {STORAGE_KINDS}")
-    input_uri = ParameterString("InputDataUri", default_value="s3://{{raw_bucket}}/{{pipeline_name}}/")
+    input_uri = ParameterString("InputDataUri", default_value="{{input_data_uri}}")
     processing_type = ParameterString("ProcessingInstanceType", default_value="{{processing_instance_type}}")
     training_type = ParameterString("TrainingInstanceType", default_value="{{training_instance_type}}")
     threshold = ParameterFloat("MetricThreshold", default_value=0.0)
@@ -171,7 +176,7 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
         name="ValidateData",
         step_args=_processor(session, processing_type, "validate").run(
             code=f"{CODE}/validate.py",
-            inputs=[_s3_input("raw", input_uri, "/opt/ml/processing/input")],
+            inputs=[_s3_input("raw", input_uri, "/opt/ml/processing/input"), _input_reader()],
             outputs=[_s3_output("profile", _run_prefix("data-profile"), "/opt/ml/processing/profile")],
             arguments=[
                 "--target",
@@ -182,6 +187,7 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
                 "{{max_mean_shift}}",
                 "--max-missing-increase",
                 "{{max_missing_increase}}",
+                "{{input_arguments}}",
             ],
         ),
     )
@@ -192,12 +198,12 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
         name="Preprocess",
         step_args=_processor(session, processing_type, "preprocess").run(
             code=f"{CODE}/preprocess.py",
-            inputs=[_s3_input("raw", input_uri, "/opt/ml/processing/input")],
+            inputs=[_s3_input("raw", input_uri, "/opt/ml/processing/input"), _input_reader()],
             outputs=[
                 _s3_output(split, Join(on="/", values=[curated, split]), f"/opt/ml/processing/{split}")
                 for split in splits
             ],
-            arguments=["--target", "{{target_column}}"],
+            arguments=["--target", "{{target_column}}", "{{input_arguments}}"],
         ),
         depends_on=[validate],
     )

@@ -163,3 +163,57 @@ def test_valid_schedules_pass():
     for expression in ("rate(1 day)", "rate(12 hours)", "cron(0 3 ? * MON *)", "cron(15 2 1 * ? *)"):
         [entry] = parse_settings(config_with(pipeline(schedule=expression))).pipelines
         assert entry.schedule == expression
+
+
+CHURN_GROUP = {
+    "name": "churn-customer",
+    "record_identifier": "customer_id",
+    "event_time": "event_time",
+    "features": [
+        {"name": "customer_id", "type": "String"},
+        {"name": "event_time", "type": "String"},
+        {"name": "tenure_months", "type": "Integral"},
+        {"name": "senior_citizen", "type": "Integral"},
+        {"name": "segment", "type": "String"},
+        {"name": "label", "type": "Integral"},
+    ],
+}
+
+
+def with_group(*pipelines: dict) -> dict:
+    return {**config_with(*pipelines), "features": [CHURN_GROUP]}
+
+
+def test_a_pipeline_reads_a_configured_feature_group():
+    [entry] = parse_settings(with_group(pipeline(feature_group="churn-customer"))).pipelines
+    assert entry.feature_group == "churn-customer"
+    assert parse_settings(config_with(PIPELINE)).pipelines[0].feature_group is None  # CSV under the raw prefix
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            pipeline(feature_group="churn-orders"),
+            "pipelines[0].feature_group 'churn-orders' is not a features name; expected one of: churn-customer",
+        ),
+        (
+            pipeline(feature_group="churn-customer", target_column="churned"),
+            "pipelines[0].target_column 'churned' is not a numeric feature of feature group 'churn-customer'",
+        ),
+        (
+            pipeline(feature_group="churn-customer", target_column="customer_id"),
+            "expected one of: tenure_months, senior_citizen, label",
+        ),
+        (
+            pipeline(feature_group="churn-customer", bias={"facet": "segment"}),
+            "pipelines[0].bias.facet 'segment' is not a numeric feature of feature group 'churn-customer'",
+        ),
+        (
+            pipeline(feature_group="churn-customer", retraining={"on_new_data": True}),
+            "reads feature group 'churn-customer', but retraining.on_new_data watches the raw prefix",
+        ),
+    ],
+)
+def test_a_feature_group_input_must_exist_and_hold_the_label_and_facet(entry, expected):
+    assert expected in error_of(with_group(entry))

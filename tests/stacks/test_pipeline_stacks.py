@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import subprocess
 import sys
 
@@ -86,9 +87,58 @@ def test_definition_carries_the_envs_key_network_role_and_buckets(stack):
             "KmsKeyId": key,
         }
         assert train["VpcConfig"] == {"SecurityGroupIds": [f"{jobs_sg.name}-id"], "Subnets": subnets}
-        raw = next(p for p in definition["Parameters"] if p["Name"] == "InputDataUri")["DefaultValue"]
-        assert raw == f"s3://{buckets['raw']}/{prefix}/"
+        source = next(p for p in definition["Parameters"] if p["Name"] == "InputDataUri")["DefaultValue"]
+        entry = next(e for e in configured(stack) if e["name"] == name)
+        if "feature_group" not in entry:  # feature-group input: test_feature_group_pipeline_trains_on_...
+            assert source == f"s3://{buckets['raw']}/{prefix}/"
         assert f"s3://{buckets['curated']}/{prefix}" in json.dumps(jobs[0]["ProcessingOutputConfig"])
+
+
+def test_feature_group_pipeline_trains_on_the_groups_offline_store_which_its_jobs_may_read():
+    """dev's nightly pipeline sets `feature_group: churn-sandbox`: its data is that group's offline store (where
+    AWS resolves it on creation), its scripts are told the group's identifier and event time, and the training
+    role its jobs run as may list and read the Parquet files there, decrypting them through S3."""
+    from mlops_platform.policies.access_matrix import world
+    from mlops_platform.policies.iam_eval import Decision, Request, evaluate
+
+    plan = plan_for("dev")
+    entry = next(e for e in configured("dev") if e.get("feature_group"))
+    group_config = next(g for g in json.loads(stack_config("dev")[f"{PROJECT}:features"])
+                        if g["name"] == entry["feature_group"])  # fmt: skip
+    group = plan.get("aws:sagemaker/featureGroup:FeatureGroup", f"features-{PROJECT}-dev-{entry['feature_group']}")
+    offline = group.inputs["offlineStoreConfig"]["s3StorageConfig"]
+    definition = deployed("dev")[entry["name"]]
+    source = next(p for p in definition["Parameters"] if p["Name"] == "InputDataUri")["DefaultValue"]
+    # SageMaker's documented offline-store location, from the group's own output (the pipeline depends on it).
+    w = world(plan.to_dict())
+    where = f"{offline['s3Uri']}/{w.account}/sagemaker/{w.region}/offline-store/{group.inputs['featureGroupName']}"
+    assert re.fullmatch(re.escape(where) + r"-\d+/data", source), source
+    pipeline = plan.get(PIPELINE, f"pipeline-{entry['name']}-pipeline")
+    assert group.urn in pipeline.property_dependencies["pipelineDefinition"]
+    reader = ["--offline-store", "--record-identifier", group_config["record_identifier"],
+              "--event-time", group_config["event_time"]]  # fmt: skip
+    for name in ("ValidateData", "Preprocess"):
+        job = step(definition, name)
+        assert job["AppSpecification"]["ContainerArguments"][-5:] == reader
+        lib = next(i for i in job["ProcessingInputs"] if i["InputName"] == "lib")["S3Input"]["S3Uri"]
+        assert lib.endswith("/input_data.py")
+    # The CSV pipeline of the same stack reads the raw prefix, and is not told about a feature group.
+    other = deployed("dev")[next(e["name"] for e in configured("dev") if not e.get("feature_group"))]
+    assert "--offline-store" not in step(other, "Preprocess")["AppSpecification"]["ContainerArguments"]
+
+    training = w.role("training")
+    bucket, _, prefix = source.removeprefix("s3://").partition("/")
+    parquet = f"arn:aws:s3:::{bucket}/{prefix}/year=2026/month=12/day=01/hour=03/20261201T030000Z_abc.parquet"
+    account = {"aws:ResourceAccount": w.account}
+    for action, resource, context in (
+        ("s3:GetObject", parquet, account),
+        ("s3:ListBucket", f"arn:aws:s3:::{bucket}", {**account, "s3:prefix": prefix + "/"}),
+    ):
+        decision = evaluate(training, Request(training.arn, action, resource, context)).decision
+        assert decision is Decision.ALLOW, (action, resource)
+    via_s3 = {**account, "kms:ViaService": f"s3.{w.region}.amazonaws.com"}
+    decrypt = Request(training.arn, "kms:Decrypt", w.key_arn, via_s3)
+    assert evaluate(training, decrypt, key_policy=w.key_policy).decision is Decision.ALLOW
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -152,8 +202,9 @@ def test_scripts_uploaded_where_the_definition_points(stack):
         uris = {f"s3://{o.inputs['bucket']}/{o.inputs['key']}" for o in objects}
         text = json.dumps(deployed(stack)[entry["name"]])
         referenced = {u for u in uris if u in text}
-        # 4 scripts, the training archive, 3 Clarify analysis and 2 monitoring configurations, the bias limits
-        assert referenced == uris and len(uris) == 11
+        # 4 scripts and the input reader they share, the training archive, 3 Clarify analysis and 2 monitoring
+        # configurations, the bias limits
+        assert referenced == uris and len(uris) == 12
         assert all(f"/{scripts_hash}/" in u or u.endswith("/config/bias-constraints.json") for u in uris)
 
 

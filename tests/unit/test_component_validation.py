@@ -272,6 +272,27 @@ BAD: list[tuple[type, dict, str]] = [
     (Network, {"availability_zones": "us-east-1a"}, "availability_zones='us-east-1a'"),
     (TrainingPipeline, {"execution_role_arn": "role"}, "execution_role_arn='role': not an IAM role ARN"),
     (TrainingPipeline, {"images": {"training": "python:3.12"}}, "images.training='python:3.12'"),
+    (
+        TrainingPipeline,
+        {"feature_group_input": {"offline_store_uri": "features/churn", "record_identifier": "id", "event_time": "ts"}},
+        "feature_group_input.offline_store_uri='features/churn'",
+    ),
+    (
+        TrainingPipeline,
+        {
+            "feature_group_input": {
+                "offline_store_uri": "s3://features-bucket/churn/data",
+                "record_identifier": "write_time",
+                "event_time": "ts",
+            }
+        },
+        "feature_group_input.record_identifier='write_time': is reserved by Feature Store",
+    ),
+    (
+        TrainingPipeline,
+        {"feature_group_input": {"offline_store_uri": "s3://features-bucket/churn/data"}},
+        "missing required argument feature_group_input.record_identifier",
+    ),
     (ModelApprovalNotifications, {"topic_arn": "bad"}, "topic_arn='bad'"),
     (JobSecurityGroup, {"vpc_cidr": "10.0.0.0/33"}, "vpc_cidr='10.0.0.0/33'"),
     (ContainerRepository, {"push_principal_arns": ROLE}, "push_principal_arns='arn:aws:iam::"),

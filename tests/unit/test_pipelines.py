@@ -47,7 +47,8 @@ VALUES = {
     "pipeline_name": "mlops-platform-dev-churn",
     "role_arn": TRAINING_ROLE,
     "kms_key_arn": KEY,
-    "raw_bucket": "raw-bucket",
+    "input_data_uri": "s3://raw-bucket/mlops-platform-dev-churn/",
+    "input_arguments": [],
     "curated_bucket": "curated-bucket",
     "artifacts_bucket": "artifacts-bucket",
     "source_hash": "0123456789abcdef",
@@ -242,6 +243,7 @@ def test_source_archive_is_reproducible_and_holds_the_scripts():
     with tarfile.open(fileobj=io.BytesIO(source_archive(SCRIPTS))) as tar:
         assert sorted(tar.getnames()) == [
             "evaluate.py",
+            "input_data.py",
             "preprocess.py",
             "publish_baselines.py",
             "train.py",
@@ -528,7 +530,8 @@ def test_schedule_may_only_start_this_pipeline(pipeline_plan):
 def test_code_is_uploaded_encrypted_under_the_source_hash_before_the_pipeline(pipeline_plan):
     objects = pipeline_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     prefix = f"code/mlops-platform-dev-churn/{source_hash(SCRIPTS)}/"
-    scripts = ("evaluate.py", "preprocess.py", "publish_baselines.py", "sourcedir.tar.gz", "validate.py")
+    scripts = ("evaluate.py", "input_data.py", "preprocess.py", "publish_baselines.py", "sourcedir.tar.gz",
+               "validate.py")  # fmt: skip
     checks = [k for k in ASSETS if f"{{{{source_hash}}}}/{k}" in json.dumps(TEMPLATE)]
     assert len(checks) == 5  # 3 analysis configurations + the 2 monitoring configurations the package names
     assert sorted(o.inputs["key"] for o in objects) == sorted(

@@ -1,8 +1,9 @@
-"""Preprocess: raw CSV files -> curated train / validation / test splits (SageMaker Processing job).
+"""Preprocess: input data -> curated train / validation / test splits (SageMaker Processing job).
 
-Reads every *.csv under the input folder, keeps numeric feature columns, fills their gaps with the
-training median, and writes three stratified splits with the label first and no header (the layout
-train.py and evaluate.py read). Two more outputs feed the pipeline's checks:
+Reads the input (every *.csv under the input folder, or a feature group's offline store: see
+input_data.py), keeps numeric feature columns, fills their gaps with the training median, and writes
+three stratified splits with the label first and no header (the layout train.py and evaluate.py read).
+Two more outputs feed the pipeline's checks:
 
 - `baseline/`: the training features without label or header, the shape of an endpoint request (the
   data-quality baseline that Model Monitor later compares captured requests with);
@@ -18,20 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+# input_data.py: the job's `lib` input in SageMaker, beside this file when run locally.
+sys.path[:0] = [str(Path(__file__).resolve().parent), "/opt/ml/processing/input/lib"]
+from input_data import add_input_arguments, load_input  # noqa: E402
+
 SPLITS = ("train", "validation", "test")
-
-
-def load_raw(input_dir: Path) -> pd.DataFrame:
-    """Concatenate every CSV file under `input_dir`."""
-    files = sorted(input_dir.rglob("*.csv"))
-    if not files:
-        raise SystemExit(f"no .csv files under {input_dir}")
-    return pd.concat((pd.read_csv(f) for f in files), ignore_index=True)
 
 
 def curate(frame: pd.DataFrame, target: str, seed: int = 42) -> dict[str, pd.DataFrame]:
@@ -52,12 +50,12 @@ def curate(frame: pd.DataFrame, target: str, seed: int = 42) -> dict[str, pd.Dat
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input-dir", type=Path, default=Path("/opt/ml/processing/input"))
+    add_input_arguments(parser)
     parser.add_argument("--output-dir", type=Path, default=Path("/opt/ml/processing"))
     parser.add_argument("--target", default="label")
     args = parser.parse_args(argv)
 
-    splits = curate(load_raw(args.input_dir), args.target)
+    splits = curate(load_input(args), args.target)
     for name, split in splits.items():
         folder = args.output_dir / name
         folder.mkdir(parents=True, exist_ok=True)

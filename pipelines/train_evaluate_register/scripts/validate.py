@@ -1,4 +1,4 @@
-"""Validate: compare the raw data's schema and statistics with the profile of the last registered execution.
+"""Validate: compare the input data's schema and statistics with the profile of the last registered execution.
 
 Fails the pipeline (exit code 1, the violations on stderr) before anything is trained when, against the
 previous profile, a column is missing or new, a column changed between numeric and text, the label is
@@ -25,15 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
+# input_data.py: the job's `lib` input in SageMaker, beside this file when run locally.
+sys.path[:0] = [str(Path(__file__).resolve().parent), "/opt/ml/processing/input/lib"]
+from input_data import add_input_arguments, load_input  # noqa: E402
+
 PROFILE = "profile.json"
-
-
-def load_raw(input_dir: Path) -> pd.DataFrame:
-    """Concatenate every CSV file under `input_dir`."""
-    files = sorted(input_dir.rglob("*.csv"))
-    if not files:
-        raise SystemExit(f"no .csv files under {input_dir}")
-    return pd.concat((pd.read_csv(f) for f in files), ignore_index=True)
 
 
 def profile(frame: pd.DataFrame, target: str) -> dict:
@@ -99,7 +95,7 @@ def read_previous(location: str) -> dict | None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input-dir", type=Path, default=Path("/opt/ml/processing/input"))
+    add_input_arguments(parser)
     parser.add_argument("--previous-profile", default="", help="local path or s3:// URI of the previous profile")
     parser.add_argument("--output-dir", type=Path, default=Path("/opt/ml/processing/profile"))
     parser.add_argument("--target", default="label")
@@ -107,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-missing-increase", type=float, default=0.1)
     args = parser.parse_args(argv)
 
-    current = profile(load_raw(args.input_dir), args.target)
+    current = profile(load_input(args), args.target)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / PROFILE).write_text(json.dumps(current, indent=2))
     found = violations(
