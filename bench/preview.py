@@ -49,7 +49,7 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parent.parent
 STACKS = REPO / "stacks"
-CLI = [sys.executable, "-c", "from infra.tooling.cli import run; run()"]
+CLI = [sys.executable, "-c", "from mlops_platform.infra.tooling.cli import run; run()"]
 """The console script's own entry point (`mlops-platform`), started the way the script starts it."""
 
 PROBE = """
