@@ -59,7 +59,7 @@ class GitHubRunnerArgs(TypedDict):
     boundary: any workflow file, a pull request's included, can carry it."""
     actor_account_ids: NotRequired[Sequence[str]]
     """GitHub account IDs (numeric) whose queued jobs may start a runner (ACTOR_ACCOUNT_ID filter on the event's
-    sender): for a deploy the account that merged, for a scheduled run the account that last changed the cron.
+    sender): for a deploy the account that merged, for a scheduled run the account GitHub attributes it to.
     Default: any account with access to the repository."""
     compute_type: NotRequired[str]
     """CodeBuild compute type (default BUILD_GENERAL1_MEDIUM)."""

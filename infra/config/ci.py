@@ -40,5 +40,5 @@ class CiRunnerSettings(StrictModel):
     so the runner's own role holds nothing a job could abuse (docs/security-model.md)."""
     actor_account_ids: list[GitHubUserId] = []
     """GitHub account IDs (numeric, `gh api users/<login> --jq .id`) whose queued jobs may start a runner (the
-    webhook's ACTOR_ACCOUNT_ID filter on the event's sender): the accounts that merge to main and the one that last
-    changed drift.yml's schedule. Empty: any account that can push to the repository."""
+    webhook's ACTOR_ACCOUNT_ID filter on the event's sender): the accounts that merge to main and the one scheduled drift runs
+    are attributed to. Empty: any account that can push to the repository."""
