@@ -24,6 +24,7 @@ from .types import (
     Days,
     EcrImage,
     GitHubRepository,
+    GitHubUserId,
     Identifier,
     Ipv4Cidr,
     KmsKeyArn,
@@ -282,6 +283,7 @@ FIELDS: dict[str, dict[str, Any]] = {
         "kms_key_arn": KmsKeyArn,
         "permissions_boundary_arn": PolicyArn,
         "workflows": Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ._-]{1,80}$")],
+        "actor_account_ids": GitHubUserId,
         "compute_type": Annotated[
             str, StringConstraints(pattern=r"^BUILD_GENERAL1_(SMALL|MEDIUM|LARGE|XLARGE|2XLARGE)$")
         ],

@@ -5,8 +5,18 @@ ephemeral build per queued job whose `runs-on` is `codebuild-<project>-${{ githu
 the build registers itself as a just-in-time self-hosted runner, runs the job and ends. With `vpc_config` the
 build runs in the private subnets, so it reaches a private EKS API endpoint (and nothing inbound reaches it).
 
-The runner's own role only runs the build (logs, network interfaces, the GitHub connection). The job gets its
-AWS permissions by assuming the environment's CI role through GitHub OIDC, as on a GitHub-hosted runner.
+What the webhook can and cannot tell apart (CodeBuild API reference, `WebhookFilter`): for a workflow-job event
+it evaluates `EVENT`, `WORKFLOW_NAME` and `ACTOR_ACCOUNT_ID` (the event's `sender.id`). `HEAD_REF` and
+`BASE_REF` are documented for push and pull-request events only, so no filter can restrict the runner to jobs
+of `main`; the workflow name is whatever the workflow file says, so a pull request that renames a workflow
+passes the name filter. Hence the runner is treated as reachable by any same-repository pull request:
+
+- its service role (whose credentials every job on the runner holds) can do nothing but run the build: write
+  its own log group, manage network interfaces in its own subnets with its own security group, and read the
+  GitHub connection's token, the documented set; deploy and preview rights come only from the OIDC-trusted CI
+  roles, whose trust pins workflow file and ref or environment;
+- `actor_account_ids` (optional) admits only the jobs of the listed GitHub accounts, AWS's documented control
+  over who can start builds.
 """
 
 import re
@@ -45,7 +55,12 @@ class GitHubRunnerArgs(TypedDict):
     permissions_boundary_arn: pulumi.Input[str]
     """Boundary of the runner's service role."""
     workflows: Sequence[str]
-    """Names of the workflows whose queued jobs may start a runner (WORKFLOW_NAME filter)."""
+    """Names of the workflows whose queued jobs may start a runner (WORKFLOW_NAME filter). A name is not a trust
+    boundary: any workflow file, a pull request's included, can carry it."""
+    actor_account_ids: NotRequired[Sequence[str]]
+    """GitHub account IDs (numeric) whose queued jobs may start a runner (ACTOR_ACCOUNT_ID filter on the event's
+    sender): for a deploy the account that merged, for a scheduled run the account GitHub attributes it to.
+    Default: any account with access to the repository."""
     compute_type: NotRequired[str]
     """CodeBuild compute type (default BUILD_GENERAL1_MEDIUM)."""
     build_timeout_minutes: NotRequired[int]
@@ -114,7 +129,7 @@ class GitHubRunner(pulumi.ComponentResource):
             f"{name}-policy",
             role=self.role.id,
             name="run-builds",
-            policy=_iam.render(runner_statements(args, logs.arn)),
+            policy=_iam.render(runner_statements(args, logs.arn, self.security_group.id)),
             opts=child,
         )
         self.project = aws.codebuild.Project(
@@ -153,43 +168,52 @@ class GitHubRunner(pulumi.ComponentResource):
             f"{name}-webhook",
             project_name=self.project.name,
             build_type="BUILD",
-            filter_groups=[{"filters": webhook_filters(args["workflows"])}],
+            filter_groups=[{"filters": webhook_filters(args["workflows"], args.get("actor_account_ids", ()))}],
             opts=child,
         )
         self.label = f"codebuild-{project_name}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
         self.register_outputs({"project_name": self.project.name, "security_group_id": self.security_group.id})
 
 
-def webhook_filters(workflows: Sequence[str]) -> list[dict[str, str]]:
-    """One filter group: a queued workflow job of one of `workflows` (names matched exactly)."""
+def webhook_filters(workflows: Sequence[str], actor_account_ids: Sequence[str] = ()) -> list[dict[str, str]]:
+    """One filter group: a queued workflow job of one of `workflows` (names matched exactly) and, when given, sent
+    by one of `actor_account_ids`. Only filter types CodeBuild documents for workflow-job events are used."""
     names = "|".join(re.escape(w) for w in workflows)
-    return [
+    filters = [
         {"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
         {"type": "WORKFLOW_NAME", "pattern": f"^({names})$"},
     ]
+    if actor_account_ids:
+        filters.append({"type": "ACTOR_ACCOUNT_ID", "pattern": f"^({'|'.join(actor_account_ids)})$"})
+    return filters
 
 
-def runner_statements(args: GitHubRunnerArgs, log_group_arn: pulumi.Input[str]) -> list[_iam.Statement]:
-    """The runner role: write its log group, manage its network interfaces in its subnets (CodeBuild's
-    documented VPC permissions), use the GitHub connection, and use the key for its own build data."""
+def runner_statements(
+    args: GitHubRunnerArgs, log_group_arn: pulumi.Input[str], security_group_id: pulumi.Input[str]
+) -> list[_iam.Statement]:
+    """The runner role, and nothing a job on the runner could use beyond the runner itself: write its log group;
+    create and delete network interfaces only in its own subnets with its own security group (CodeBuild's
+    documented VPC permissions, scoped to the runner); read the GitHub connection's token (CodeBuild's documented
+    connection permissions); use the key for its own build data, through S3 only."""
     account, region = args["account_id"], args["region"]
+    ec2 = f"arn:aws:ec2:{region}:{account}"
+    subnets = pulumi.Output.from_input(args["subnet_ids"]).apply(lambda ids: [f"{ec2}:subnet/{i}" for i in ids])
     return [
         {"Sid": "WriteBuildLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": pulumi.Output.concat(log_group_arn, ":*")},
         {"Sid": "DescribeNetwork", "Effect": "Allow", "Resource": "*",
          "Action": ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
                     "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"]},
-        {"Sid": "BuildNetworkInterfaces", "Effect": "Allow",
-         "Action": ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
-         "Resource": [f"arn:aws:ec2:{region}:{account}:{kind}/*"
-                      for kind in ("network-interface", "subnet", "security-group")]},
-        {"Sid": "NetworkInterfacesInOwnSubnets", "Effect": "Allow", "Action": "ec2:CreateNetworkInterfacePermission",
-         "Resource": f"arn:aws:ec2:{region}:{account}:network-interface/*",
-         "Condition": {"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"},
-                       "ArnLike": {"ec2:Subnet": f"arn:aws:ec2:{region}:{account}:subnet/*"}}},
-        {"Sid": "UseGitHubConnection", "Effect": "Allow", "Resource": args["connection_arn"],
-         "Action": ["codeconnections:GetConnectionToken", "codeconnections:GetConnection",
-                    "codeconnections:UseConnection"]},
+        {"Sid": "CreateInterfacesInRunnerSubnets", "Effect": "Allow", "Action": "ec2:CreateNetworkInterface",
+         "Resource": pulumi.Output.all(subnets, security_group_id).apply(
+             lambda v: [f"{ec2}:network-interface/*", *v[0], f"{ec2}:security-group/{v[1]}"])},
+        {"Sid": "DeleteInterfacesInRunnerSubnets", "Effect": "Allow", "Action": "ec2:DeleteNetworkInterface",
+         "Resource": f"{ec2}:network-interface/*", "Condition": {"StringEquals": {"ec2:Subnet": subnets}}},
+        {"Sid": "InterfacePermissionForCodeBuild", "Effect": "Allow", "Action": "ec2:CreateNetworkInterfacePermission",
+         "Resource": f"{ec2}:network-interface/*",
+         "Condition": {"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com", "ec2:Subnet": subnets}}},
+        {"Sid": "ReadGitHubConnectionToken", "Effect": "Allow", "Resource": args["connection_arn"],
+         "Action": ["codeconnections:GetConnectionToken", "codeconnections:GetConnection"]},
         {"Sid": "UseKeyForBuildData", "Effect": "Allow", "Resource": args["kms_key_arn"],
          "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
          "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},

@@ -181,6 +181,9 @@ NamePrefix = Annotated[str, StringConstraints(pattern=r"^[a-z]([a-z0-9-]{0,38}[a
 GitHubRepository = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
 """A GitHub repository as owner/name."""
 
+GitHubUserId = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,19}$")]
+"""A GitHub account's numeric ID (`gh api users/<login> --jq .id`), as webhooks carry it in `sender.id`."""
+
 Ipv4Cidr = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_ipv4_cidr)]
 """An IPv4 network in CIDR notation with no host bits set, e.g. `10.0.0.0/16`."""
 

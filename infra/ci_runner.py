@@ -92,6 +92,7 @@ def build_ci_runner(
             "kms_key_arn": kms_key_arn,
             "permissions_boundary_arn": service_boundary_arn,
             "workflows": runner_settings.workflows,
+            "actor_account_ids": runner_settings.actor_account_ids,
             "compute_type": runner_settings.compute_type.value,
             "build_timeout_minutes": runner_settings.build_timeout_minutes,
             "log_retention_days": runner_settings.log_retention_days,

@@ -46,6 +46,8 @@ class World:
     """The audit trail's bucket."""
     state_bucket: str = ""
     """The Pulumi state bucket (shared by the environments, one prefix each), as the CI deployer's policy names it."""
+    connection_arn: str = ""
+    """The GitHub connection, as the CI runner's role names it (empty without a runner)."""
 
     def role(self, short: str) -> Principal:
         """A role by its name without the env prefix (e.g. `ci-deployer`)."""
@@ -57,7 +59,7 @@ class World:
 
     def fill(self, text: str) -> str:
         """Substitute {account}, {region}, {prefix}, {env}, {otherenv} (an environment that is not this one), {key},
-        {audit}, {state}, {bucket:<zone>} and {role:<short>}."""
+        {audit}, {state}, {connection}, {bucket:<zone>} and {role:<short>}."""
         lookup = _Lookup(self)
         return re.sub(r"\{([a-z]+(?::[a-z0-9-]+)?)\}", lambda m: lookup[m.group(1)], text)
 
@@ -66,7 +68,8 @@ class _Lookup(dict):
     def __init__(self, w: World) -> None:
         other = "dev" if w.env != "dev" else "prod"
         super().__init__(account=w.account, region=w.region, prefix=w.prefix, env=w.env, key=w.key_arn,
-                         otherenv=other, audit=w.audit_bucket, state=w.state_bucket)  # fmt: skip
+                         otherenv=other, audit=w.audit_bucket, state=w.state_bucket,
+                         connection=w.connection_arn)  # fmt: skip
         self.world = w
 
     def __missing__(self, key: str) -> str:
@@ -127,7 +130,16 @@ def world(plan: Mapping[str, Any]) -> World:
         buckets=dict(outputs["buckets"]),
         audit_bucket=(outputs.get("audit") or {}).get("bucket") or "",
         state_bucket=_state_bucket(policies[f"{prefix}-ci-deployer"]),
+        connection_arn=_connection(policies.get(f"{prefix}-ci-runner", [])),
     )
+
+
+def _connection(documents: list[dict]) -> str:
+    for document in documents:
+        for statement in document["Statement"]:
+            if statement.get("Sid") == "ReadGitHubConnectionToken":
+                return statement["Resource"]
+    return ""
 
 
 def _state_bucket(documents: list[dict]) -> str:
@@ -173,10 +185,12 @@ class Row:
 
 ALLOW, DENY = Decision.ALLOW, Decision.EXPLICIT_DENY
 IMPLICIT = Decision.IMPLICIT_DENY
-D, P, A, DS, ML, T, INF, TEAM = (
+D, P, A, DS, ML, T, INF, TEAM, R = (
     "ci-deployer", "ci-previewer", "model-approver", "data-scientist", "ml-engineer", "training", "inference",
-    "team-vision",
+    "team-vision", "ci-runner",
 )  # fmt: skip
+CONNECTION = "{connection}"
+"""The GitHub connection the CI runner's role names."""
 ROLE_ARN = "arn:aws:iam::{account}:role/{prefix}-"
 PERSONA_B, SERVICE_B = "{policy:persona-boundary}", "{policy:service-boundary}"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -413,6 +427,43 @@ ROWS: tuple[Row, ...] = (
     Row("inference-reads-other-account-model", INF, "s3:GetObject",
         "arn:aws:s3:::mlops-platform-x-artifacts-0000/models/churn/model.tar.gz", IMPLICIT,
         "read models in an account that is not its promotion source", {"s3:ResourceAccount": "999999999999"}),
+    # --- the CI runner's CodeBuild service role: every job on the VPC runner holds it, a pull request's too -------
+    Row("runner-writes-own-logs", R, "logs:PutLogEvents",
+        "arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{prefix}-ci-runner:log-stream:x", ALLOW,
+        "write its own build logs"),
+    Row("runner-reads-connection-token", R, "codeconnections:GetConnectionToken", CONNECTION, ALLOW,
+        "read the GitHub connection's token (CodeBuild needs it to register the runner; residual risk, see "
+        "security-model.md)"),
+    Row("runner-uses-connection", R, "codeconnections:UseConnection", CONNECTION, IMPLICIT,
+        "call GitHub through the connection"),
+    Row("runner-assumes-deployer", R, "sts:AssumeRole", "{role:ci-deployer}", IMPLICIT, "assume the CI deployer"),
+    Row("runner-assumes-previewer", R, "sts:AssumeRole", "{role:ci-previewer}", IMPLICIT, "assume the CI previewer"),
+    Row("runner-passes-role", R, "iam:PassRole", "{role:ci-deployer}", IMPLICIT, "pass a role to a service"),
+    Row("runner-creates-role", R, "iam:CreateRole", ROLE_ARN + "escape", DENY, "create a role"),
+    Row("runner-reads-state", R, "s3:GetObject", "arn:aws:s3:::{state}/{env}/.pulumi/stacks/x.json", IMPLICIT,
+        "read the environment's Pulumi state"),
+    Row("runner-reads-data", R, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT, "read data-lake objects"),
+    Row("runner-decrypts-data-key", R, "kms:Decrypt", "{key}", IMPLICIT, "decrypt with the data key outside S3",
+        kms=True),
+    Row("runner-reads-cluster", R, "eks:DescribeCluster", "arn:aws:eks:{region}:{account}:cluster/{prefix}-training",
+        IMPLICIT, "describe the training cluster"),
+    Row("runner-changes-own-project", R, "codebuild:UpdateProject",
+        "arn:aws:codebuild:{region}:{account}:project/{prefix}-ci-runner", IMPLICIT,
+        "change its own project (image, role, buildspec)"),
+    Row("runner-changes-webhook", R, "codebuild:UpdateWebhook",
+        "arn:aws:codebuild:{region}:{account}:project/{prefix}-ci-runner", IMPLICIT, "change its webhook filter"),
+    Row("runner-opens-ingress", R, "ec2:AuthorizeSecurityGroupIngress",
+        "arn:aws:ec2:{region}:{account}:security-group/sg-0cluster", IMPLICIT, "open a security group"),
+    Row("runner-interface-in-other-subnet", R, "ec2:CreateNetworkInterface",
+        "arn:aws:ec2:{region}:{account}:subnet/subnet-0foreign", IMPLICIT,
+        "create a network interface outside its own subnets"),
+    Row("runner-deletes-foreign-interface", R, "ec2:DeleteNetworkInterface",
+        "arn:aws:ec2:{region}:{account}:network-interface/eni-0foreign", IMPLICIT,
+        "delete a network interface outside its own subnets",
+        {"ec2:Subnet": "arn:aws:ec2:{region}:{account}:subnet/subnet-0foreign"}),
+    Row("runner-deletes-logs", R, "logs:DeleteLogGroup",
+        "arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{prefix}-ci-runner", IMPLICIT,
+        "delete its log group"),
     # --- the data key against broad IAM rights ----------------------------------------------------------------
     Row("iam-kms-admin-takes-key", "any:kms-power-user", "kms:PutKeyPolicy", "{key}", IMPLICIT,
         "an account role with `kms:*` in IAM rewrites the key policy", kms=True,
@@ -491,6 +542,7 @@ SUBJECTS = {
     "team-vision": "a team's pods (team vision)",
     "any:kms-power-user": "any other account role with broad KMS rights",
     "replication": "replication (S3 cross-region replication, prod)",
+    "ci-runner": "CI runner (the CodeBuild role every job on the VPC runner holds, a pull request's included)",
 }
 """Table subjects by row principal (the `sso:` and `service:` principals are listed under the role they try)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from mlops_platform.components.types import ConnectionArn
+from mlops_platform.components.types import ConnectionArn, GitHubUserId
 from pydantic import Field, StringConstraints
 
 from .base import LogRetentionDays, StrictModel
@@ -35,5 +35,10 @@ class CiRunnerSettings(StrictModel):
     workflows: Annotated[
         list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ._-]{1,80}$")]], Field(min_length=1)
     ] = ["Deploy", "Drift"]
-    """Names of the workflows whose queued jobs may start a runner (the webhook's WORKFLOW_NAME filter): a pull
-    request's workflows never get a runner inside the VPC."""
+    """Names of the workflows whose queued jobs may start a runner (the webhook's WORKFLOW_NAME filter). Not a trust
+    boundary: a pull request can give any workflow these names (CodeBuild cannot filter workflow jobs by branch),
+    so the runner's own role holds nothing a job could abuse (docs/security-model.md)."""
+    actor_account_ids: list[GitHubUserId] = []
+    """GitHub account IDs (numeric, `gh api users/<login> --jq .id`) whose queued jobs may start a runner (the
+    webhook's ACTOR_ACCOUNT_ID filter on the event's sender): the accounts that merge to main and the one
+    scheduled drift runs are attributed to. Empty: any account that can push to the repository."""
