@@ -129,7 +129,7 @@ def promoter_statements(settings: PlatformSettings, artifacts_bucket_arn: object
     bucket = pulumi.Output.from_input(artifacts_bucket_arn)
     return [
         {"Sid": "PromoteReadSourceVersion", "Effect": "Allow", "Action": "sagemaker:DescribeModelPackage",
-         "Resource": _one_or_list([f"arn:aws:sagemaker:{region}:{a}:model-package/*" for a in accounts])},
+         "Resource": [f"arn:aws:sagemaker:{region}:{a}:model-package/{m}/*" for a in accounts for m in models]},
         {"Sid": "PromoteReadSourceBaselines", "Effect": "Allow", "Action": "s3:GetObject",
          "Resource": [f"arn:aws:s3:::{PROJECT}-*-artifacts-*/{key}" for key in BASELINE_SOURCE_KEYS],
          "Condition": {"StringEquals": {"s3:ResourceAccount": _one_or_list(accounts)}}},
