@@ -10,9 +10,9 @@ import fnmatch
 import json
 
 import pytest
-from mlops_platform.infra.model_sharing import BASELINE_SOURCE_KEYS
+from mlops_platform.infra.model_sharing import BASELINE_SOURCE_KEYS, PROMOTED_BASELINE_KEYS
 
-from tests.conftest import as_list, plan_for, policy, statements
+from tests.conftest import REPO, as_list, plan_for, policy, statements
 
 DEV, STAGING, PROD = "111111111111", "222222222222", "333333333333"
 TARGETS = {"dev": [STAGING, PROD], "staging": [PROD], "prod": []}
@@ -115,3 +115,11 @@ def test_the_target_model_approver_promotes_from_exactly_its_sources_within_its_
     boundary = policy(plan.get("aws:iam/policy:Policy", "personas-approver-boundary"))
     assert {f"Ceiling{sid}" for sid in promoting} <= {s["Sid"] for s in statements(boundary)}
     assert len(json.dumps(boundary, separators=(",", ":"))) <= 6_144
+
+
+def test_the_promotion_doc_lists_exactly_the_keys_the_policies_grant():
+    table = (REPO / "docs" / "promotion.md").read_text().split("#### Who may do what", 1)[1]
+    [source_row] = [line for line in table.splitlines() if line.startswith("| source, artifacts bucket policy")]
+    assert [cell.strip("` ") for cell in source_row.split("|")[3].split(",")] == list(BASELINE_SOURCE_KEYS)
+    [write_row] = [line for line in table.splitlines() if "`s3:PutObject`" in line]
+    assert all(f"`{key}`" in write_row for key in PROMOTED_BASELINE_KEYS)
