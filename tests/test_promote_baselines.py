@@ -267,3 +267,19 @@ def test_the_target_stacks_monitors_read_exactly_the_copies_the_promotion_made(s
     assert len(read) == len(BASELINE_FILES)  # statistics and constraints, quality and bias constraints, bias config
     copied = {f"s3://{PROD_BUCKET}/{key}" for key in done.copied}
     assert set(read) <= copied, set(read) - copied
+
+
+def test_a_refused_copy_stops_before_the_version_is_registered_naming_the_object(stacks, sagemaker, s3):
+    sagemaker.stub.add_response("describe_model_package", described(), {"ModelPackageName": SOURCE_ARN})
+    expect_source_checks(s3.stub, [*referenced(DEV_BUCKET), *published(DEV_BUCKET, SOURCE_ARN)])
+    expect_target_bucket(s3.stub, "mlops-platform-staging-artifacts-", STAGING_BUCKET, STAGING_KEY)
+    expect_no_promoted_version(sagemaker.stub)
+    [(source, target_key), *_] = referenced_copies(DEV_BUCKET, SOURCE_ARN)
+    where = {"Bucket": STAGING_BUCKET, "Key": target_key}
+    s3.stub.add_client_error("head_object", "404", "", http_status_code=404, expected_params=where)
+    s3.stub.add_client_error("copy_object", "AccessDenied", "denied by the source's bucket policy", 403)
+    with pytest.raises(PromotionError) as refused:
+        promote("churn-model", 15, to="staging", stacks_dir=stacks, sagemaker=sagemaker.factory, s3=s3.factory)
+    assert f"copying {source} to s3://{STAGING_BUCKET}/{target_key} failed: AccessDenied" in str(refused.value)
+    assert "running the same promotion again resumes" in str(refused.value)
+    assert "CreateModelPackage" not in sagemaker.requests

@@ -129,7 +129,9 @@ def promote(
         pending = "{target_arn}"  # the published copies' prefix, once the target version exists
         checked = check_sources(source_s3, [*baselines.referenced, *published_copies(baselines, source_arn, pending)])
         referenced, published = checked[: len(baselines.referenced)], checked[len(baselines.referenced) :]
-        bucket, key_arn = target_bucket(target_s3, target_settings.name_prefix, target_settings.account)
+        bucket, key_arn = (
+            target_bucket(target_s3, target_settings.name_prefix, target_settings.account) if checked else ("", "")
+        )
     except BaselineError as exc:
         raise PromotionError(str(exc)) from None
 
@@ -138,12 +140,12 @@ def promote(
     if dry_run:
         target_arn = existing or _predicted_arn(target_client, model, target_settings)
     else:
-        copied += copy_all(target_s3, referenced, bucket, key_arn)
+        copied += _copies(target_s3, referenced, bucket, key_arn)
         registration = _registration(model, package, source_arn, source, target_fields(baselines, bucket))
         target_arn = existing or target_client.create_model_package(**registration)["ModelPackageArn"]
     published = [Copy(c.source, c.target_key.replace(pending, target_arn), c.etag, c.content_type) for c in published]
     if not dry_run:
-        copied += copy_all(target_s3, published, bucket, key_arn)
+        copied += _copies(target_s3, published, bucket, key_arn)
     new_text = _rewrite(target_text, slots, target_arn)
     _validate(new_text, to, target_path)
     diff = "".join(
@@ -301,6 +303,13 @@ def _approved_package(client: Any, arn: str, model: str, account: str) -> dict[s
     if not (package.get("InferenceSpecification") or {}).get("Containers"):
         raise PromotionError(f"{arn} has no inference containers: it cannot be served")
     return package
+
+
+def _copies(s3: Any, copies: list[Copy], bucket: str, key_arn: str) -> list[str]:
+    try:
+        return copy_all(s3, copies, bucket, key_arn)
+    except BaselineError as exc:
+        raise PromotionError(str(exc)) from None
 
 
 def _monitored(target: PlatformSettings, slots: Sequence[VariantSlot]) -> bool:

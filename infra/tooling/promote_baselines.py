@@ -167,25 +167,41 @@ def target_bucket(s3: Any, target_prefix: str, account: str) -> tuple[str, str]:
 def copy_all(s3: Any, copies: list[Copy], bucket: str, key_arn: str) -> list[str]:
     """Copy each object into `bucket` with SSE-KMS under `key_arn`, skipping those already there; returns the keys
     copied this time."""
+    from botocore.exceptions import ClientError
+
     copied = []
     for copy in copies:
         if _already_there(s3, copy, bucket, key_arn):
             continue
         source_bucket, source_key = _split(copy.source)
-        s3.copy_object(
-            Bucket=bucket,
-            Key=copy.target_key,
-            CopySource={"Bucket": source_bucket, "Key": source_key},
-            CopySourceIfMatch=copy.etag,  # exactly the object that was checked
-            MetadataDirective="REPLACE",
-            Metadata={PROMOTED_FROM: copy.source, SOURCE_ETAG: copy.etag},
-            ContentType=copy.content_type,
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=key_arn,
-            BucketKeyEnabled=True,
-        )
+        try:
+            _copy(s3, copy, bucket, key_arn, source_bucket, source_key)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise BaselineError(
+                f"copying {copy.source} to s3://{bucket}/{copy.target_key} failed: {error.get('Code')} "
+                f"({error.get('Message', '')}); the copies made so far are kept, and running the same promotion "
+                "again resumes (it skips them)"
+            ) from None
         copied.append(copy.target_key)
     return copied
+
+
+def _copy(s3: Any, copy: Copy, bucket: str, key_arn: str, source_bucket: str, source_key: str) -> None:
+    s3.copy_object(
+        Bucket=bucket,
+        Key=copy.target_key,
+        CopySource={"Bucket": source_bucket, "Key": source_key},
+        CopySourceIfMatch=copy.etag,  # exactly the object that was checked
+        MetadataDirective="REPLACE",
+        Metadata={PROMOTED_FROM: copy.source, SOURCE_ETAG: copy.etag},
+        # No tags: copying a tagged source's tags needs s3:GetObjectTagging/PutObjectTagging, granted to no one.
+        TaggingDirective="REPLACE",
+        ContentType=copy.content_type,
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=key_arn,
+        BucketKeyEnabled=True,
+    )
 
 
 def target_fields(baselines: BaselinePlan, bucket: str) -> dict[str, Any]:
