@@ -8,11 +8,18 @@ endpoints run as its `inference` role, so:
   accounts' inference roles read `models/` of its artifacts bucket, decrypt it through S3 and pull its images;
 - the **target** (an environment with `registry.promote_from_accounts`) lets its inference role read exactly there.
 
+The promotion itself runs as the **target's model approver** (it registers the version as `Approved` there, which
+only an approver may do). It also carries the version's baselines over (`infra/tooling/promote_baselines.py`): the
+source lets its targets' model approvers read the baseline objects (`BASELINE_SOURCE_KEYS`) and decrypt them through
+S3; the target lets its model approver describe the source version, read those objects, write the copies under
+`PROMOTED_BASELINE_KEYS` of its own artifacts bucket and register the version there, approved.
+
 Cross-account access needs both halves; each stack declares its own.
 """
 
 from __future__ import annotations
 
+import pulumi
 from mlops_platform.components import _iam
 from mlops_platform.components.access import Persona
 from mlops_platform.infra.capability import Capability, Platform
@@ -20,6 +27,26 @@ from mlops_platform.infra.config import PROJECT, PlatformSettings
 
 INFERENCE_ROLE_PATTERN = "arn:aws:iam::{account}:role/" + PROJECT + "-*-" + Persona.INFERENCE.value
 """The inference role of any environment of this project in `account`."""
+PROMOTER_ROLE_PATTERN = "arn:aws:iam::{account}:role/" + PROJECT + "-*-" + Persona.MODEL_APPROVER.value
+"""The role `mlops-platform promote` runs as: the model approver of any environment of this project in `account`."""
+
+BASELINE_SOURCE_KEYS = (
+    "models/baselines/*",
+    "models/promoted/*",
+    "pipelines/*/checks/*",
+    "pipelines/*/evaluation/*",
+    "code/*/checks/*",
+    "code/*/config/*",
+)
+"""Keys (IAM wildcards: `*` spans `/`) of the baseline objects a promotion reads in the source's artifacts bucket:
+the copies PublishBaselines filed under the version's ARN, and what the version's ModelMetrics/DriftCheckBaselines
+reference: the pipeline's check and evaluation outputs, the Clarify analysis configurations and the configured bias
+limits it uploads, or (a version that was itself promoted) the copies a promotion made. Nothing else of the bucket:
+no model artifact, data profile, prediction or captured request."""
+PROMOTED_BASELINE_KEYS = ("models/baselines/*", "models/promoted/*")
+"""Keys a promotion writes in the target's artifacts bucket: `models/baselines/<target version ARN>/` (what the
+target's monitors read) and `models/promoted/<source version ARN>/` (what the target version's ModelMetrics and
+DriftCheckBaselines point at)."""
 
 
 def shared_with_accounts(settings: PlatformSettings) -> list[str]:
@@ -27,32 +54,41 @@ def shared_with_accounts(settings: PlatformSettings) -> list[str]:
     return sorted({account for model in settings.registry.models for account in model.share_with_accounts})
 
 
-def _readers(accounts: list[str]) -> dict:
+def _readers(accounts: list[str], role_pattern: str = INFERENCE_ROLE_PATTERN) -> dict:
     return {
         "Principal": {"AWS": [f"arn:aws:iam::{account}:root" for account in accounts]},
-        "Condition": {"ArnLike": {"aws:PrincipalArn": [INFERENCE_ROLE_PATTERN.format(account=a) for a in accounts]}},
+        "Condition": {"ArnLike": {"aws:PrincipalArn": [role_pattern.format(account=a) for a in accounts]}},
     }
 
 
 def artifacts_bucket_statements(settings: PlatformSettings) -> list[_iam.Statement]:
-    """Source side, artifacts bucket policy: the target accounts' inference roles read `models/`, nothing else."""
+    """Source side, artifacts bucket policy: the target accounts' inference roles read `models/`, their model
+    approvers (who run the promotion) the baseline objects (`BASELINE_SOURCE_KEYS`); nothing else."""
     if not (accounts := shared_with_accounts(settings)):
         return []
     return [
         {"Sid": "PromotedModelsReadByTargets", "Effect": "Allow", **_readers(accounts),
-         "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "{bucket_arn}/models/*"}
+         "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": "{bucket_arn}/models/*"},
+        {"Sid": "PromotedBaselinesReadByPromoters", "Effect": "Allow", **_readers(accounts, PROMOTER_ROLE_PATTERN),
+         "Action": "s3:GetObject", "Resource": [f"{{bucket_arn}}/{key}" for key in BASELINE_SOURCE_KEYS]},
     ]  # fmt: skip
 
 
 def data_key_statements(settings: PlatformSettings) -> list[_iam.Statement]:
-    """Source side, data key policy: the same roles decrypt, through S3 in the stack's region only."""
+    """Source side, data key policy: the same roles decrypt, through S3 in the stack's region only (the bucket
+    policy decides which objects)."""
     if not (accounts := shared_with_accounts(settings)):
         return []
+    via_s3 = {"kms:ViaService": f"s3.{settings.region}.amazonaws.com"}
     readers = _readers(accounts)
-    readers["Condition"]["StringEquals"] = {"kms:ViaService": f"s3.{settings.region}.amazonaws.com"}
+    readers["Condition"]["StringEquals"] = via_s3
+    promoters = _readers(accounts, PROMOTER_ROLE_PATTERN)
+    promoters["Condition"]["StringEquals"] = via_s3
     return [
         {"Sid": "PromotedModelsDecryptByTargets", "Effect": "Allow", **readers,
-         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}
+         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"},
+        {"Sid": "PromotedBaselinesDecryptByPromoters", "Effect": "Allow", **promoters,
+         "Action": "kms:Decrypt", "Resource": "*"},
     ]  # fmt: skip
 
 
@@ -80,6 +116,39 @@ def promoted_model_read_statements(settings: PlatformSettings) -> list[_iam.Stat
     ]  # fmt: skip
 
 
+def promoter_statements(settings: PlatformSettings, artifacts_bucket_arn: object) -> list[_iam.Statement]:
+    """Target side, model approver (who runs `mlops-platform promote`): read the source version and its baseline
+    objects in the promotion sources, find its own artifacts bucket and that bucket's key, write the baseline copies
+    there (the env key through S3 it already uses) and register the version, approved, in its own model groups."""
+    accounts = sorted(settings.registry.promote_from_accounts)
+    if not accounts:
+        return []
+    region, account = settings.region, settings.account
+    models = sorted(model.name for model in settings.registry.models)
+    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
+    bucket = pulumi.Output.from_input(artifacts_bucket_arn)
+    return [
+        {"Sid": "PromoteReadSourceVersion", "Effect": "Allow", "Action": "sagemaker:DescribeModelPackage",
+         "Resource": [f"arn:aws:sagemaker:{region}:{a}:model-package/{m}/*" for a in accounts for m in models]},
+        {"Sid": "PromoteReadSourceBaselines", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": [f"arn:aws:s3:::{PROJECT}-*-artifacts-*/{key}" for key in BASELINE_SOURCE_KEYS],
+         "Condition": {"StringEquals": {"s3:ResourceAccount": _one_or_list(accounts)}}},
+        {"Sid": "PromoteDecryptSourceBaselines", "Effect": "Allow", "Action": "kms:Decrypt",
+         "Resource": _one_or_list([f"arn:aws:kms:{region}:{a}:key/*" for a in accounts]),
+         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},
+        # ListBuckets has no resource-level scoping; it reveals bucket names only (the artifacts bucket's is random).
+        {"Sid": "PromoteFindArtifactsBucket", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+        {"Sid": "PromoteReadArtifactsKey", "Effect": "Allow", "Action": "s3:GetEncryptionConfiguration",
+         "Resource": bucket},
+        {"Sid": "PromoteWriteBaselineCopies", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": [pulumi.Output.concat(bucket, "/", key) for key in PROMOTED_BASELINE_KEYS]},
+        {"Sid": "PromoteRegisterApproved", "Effect": "Allow", "Action": "sagemaker:CreateModelPackage",
+         "Resource": [f"{sagemaker}:model-package/{m}/*" for m in models]
+         + [f"{sagemaker}:model-package-group/{m}" for m in models],
+         "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}},
+    ]  # fmt: skip
+
+
 def _one_or_list(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
 
@@ -95,8 +164,15 @@ class ModelSharingCapability(Capability):
         return data_key_statements(settings)
 
     def persona_statements(self, platform: Platform) -> dict[Persona, list[_iam.Statement]]:
-        statements = promoted_model_read_statements(platform.settings)
-        return {Persona.INFERENCE: statements} if statements else {}
+        statements: dict[Persona, list[_iam.Statement]] = {}
+        if reads := promoted_model_read_statements(platform.settings):
+            statements[Persona.INFERENCE] = reads
+        if platform.settings.registry.promote_from_accounts:
+            from mlops_platform.infra.storage import Storage  # storage imports this module for the bucket policy
+
+            artifacts = platform.result("storage", Storage).lake.bucket_arns["artifacts"]
+            statements[Persona.MODEL_APPROVER] = promoter_statements(platform.settings, artifacts)
+        return statements
 
     def build(self, platform: Platform) -> None:
         return None

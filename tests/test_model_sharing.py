@@ -1,14 +1,18 @@
 """A promoted model is readable by the target's endpoints and by nobody else: the source grants its target accounts'
 inference roles `models/` (bucket policy), decryption through S3 (key policy) and image pulls; the target's inference
-role reads exactly its `promote_from_accounts`. Both halves are checked on the stack plans."""
+role reads exactly its `promote_from_accounts`. The promotion itself runs as the target's model approver, who reads the
+version's baseline objects in the source and writes their copies in its own bucket. Both halves are checked on the
+stack plans."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
+from mlops_platform.infra.model_sharing import BASELINE_SOURCE_KEYS, PROMOTED_BASELINE_KEYS
 
-from tests.conftest import as_list, plan_for, policy, statements
+from tests.conftest import REPO, as_list, plan_for, policy, statements
 
 DEV, STAGING, PROD = "111111111111", "222222222222", "333333333333"
 TARGETS = {"dev": [STAGING, PROD], "staging": [PROD], "prod": []}
@@ -57,3 +61,65 @@ def test_the_target_inference_role_reads_exactly_its_promotion_sources(stack):
     boundary = policy(plan.get("aws:iam/policy:Policy", "personas-boundary"))
     assert {"PromotedS3", "PromotedKms", "PromotedEcr"} <= {s["Sid"] for s in statements(boundary)}
     assert len(json.dumps(boundary, separators=(",", ":"))) <= 6_144
+
+
+@pytest.mark.parametrize("stack", list(TARGETS))
+def test_the_source_lets_its_targets_model_approvers_read_the_baseline_objects_and_nothing_else(stack):
+    """The promotion runs as the target's model approver: the source's bucket policy lets it read the baselines a
+    version references or the pipeline published (`BASELINE_SOURCE_KEYS`), its key policy lets it decrypt them
+    through S3; no model artifact, data profile, prediction or captured request."""
+    grants = [s for s in _artifacts_policy(stack) if s.get("Sid") == "PromotedBaselinesReadByPromoters"]
+    key = json.loads(plan_for(stack).get("aws:kms/key:Key", "data-key-key").inputs["policy"])
+    decrypts = [s for s in statements(key) if s.get("Sid") == "PromotedBaselinesDecryptByPromoters"]
+    if not TARGETS[stack]:
+        assert grants == [] and decrypts == []
+        return
+    [grant], [decrypt] = grants, decrypts
+    approvers = [f"arn:aws:iam::{a}:role/mlops-platform-*-model-approver" for a in TARGETS[stack]]
+    for statement in (grant, decrypt):
+        assert statement["Principal"]["AWS"] == [f"arn:aws:iam::{a}:root" for a in TARGETS[stack]]
+        assert statement["Condition"]["ArnLike"]["aws:PrincipalArn"] == approvers
+    assert grant["Action"] == "s3:GetObject"
+    bucket = plan_for(stack).outputs["buckets"]["artifacts"]
+    assert grant["Resource"] == [f"arn:aws:s3:::{bucket}/{pattern}" for pattern in BASELINE_SOURCE_KEYS]
+    for elsewhere in ("models/churn-model/15/model.tar.gz", "pipelines/p/run/predictions/test.csv",
+                      "pipelines/p/data-profile/profile.json", "data-capture/churn/2026/12/01/00/x.jsonl"):  # fmt: skip
+        assert not any(fnmatch.fnmatchcase(elsewhere, pattern) for pattern in BASELINE_SOURCE_KEYS)
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert decrypt["Condition"]["StringEquals"] == {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+
+
+@pytest.mark.parametrize("stack", list(SOURCES))
+def test_the_target_model_approver_promotes_from_exactly_its_sources_within_its_own_boundary(stack):
+    plan = plan_for(stack)
+    role = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-model-approver-policy")))
+    promoting = {s["Sid"]: s for s in role if s["Sid"].startswith("Promote")}
+    if not SOURCES[stack]:
+        assert promoting == {}  # dev serves what it trains: nothing to promote into it
+        return
+    [source] = SOURCES[stack]
+    bucket = f"arn:aws:s3:::{plan.outputs['buckets']['artifacts']}"
+    assert as_list(promoting["PromoteReadSourceVersion"]["Resource"]) == [
+        f"arn:aws:sagemaker:us-east-1:{source}:model-package/{m}/*" for m in ("churn-model", "demand-forecast")
+    ]
+    assert promoting["PromoteReadSourceBaselines"]["Condition"] == {"StringEquals": {"s3:ResourceAccount": source}}
+    assert promoting["PromoteDecryptSourceBaselines"]["Resource"] == f"arn:aws:kms:us-east-1:{source}:key/*"
+    # Writes: the two baseline prefixes of its own artifacts bucket, and versions registered as Approved only.
+    assert promoting["PromoteWriteBaselineCopies"]["Resource"] == [f"{bucket}/models/baselines/*",
+                                                                   f"{bucket}/models/promoted/*"]  # fmt: skip
+    assert promoting["PromoteReadArtifactsKey"]["Resource"] == bucket
+    assert promoting["PromoteRegisterApproved"]["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}
+    }
+    # Its own boundary is its policy: the same grants, nothing more, and within a managed policy's size.
+    boundary = policy(plan.get("aws:iam/policy:Policy", "personas-approver-boundary"))
+    assert {f"Ceiling{sid}" for sid in promoting} <= {s["Sid"] for s in statements(boundary)}
+    assert len(json.dumps(boundary, separators=(",", ":"))) <= 6_144
+
+
+def test_the_promotion_doc_lists_exactly_the_keys_the_policies_grant():
+    table = (REPO / "docs" / "promotion.md").read_text().split("#### Who may do what", 1)[1]
+    [source_row] = [line for line in table.splitlines() if line.startswith("| source, artifacts bucket policy")]
+    assert [cell.strip("` ") for cell in source_row.split("|")[3].split(",")] == list(BASELINE_SOURCE_KEYS)
+    [write_row] = [line for line in table.splitlines() if "`s3:PutObject`" in line]
+    assert all(f"`{key}`" in write_row for key in PROMOTED_BASELINE_KEYS)

@@ -1,6 +1,7 @@
-"""`mlops-platform promote`: checks the version in the source registry (a real boto3 SageMaker client answered by
-botocore's Stubber, which also validates every request against the SageMaker model), registers it in the target's
-group and rewrites only the variant's ARN in the target stack file, comments and layout kept."""
+"""`mlops-platform promote`: checks the version in the source registry (real boto3 SageMaker and S3 clients answered
+by botocore's Stubber, which also validates every request against the service models), carries its baselines into
+the target's artifacts bucket, registers it in the target's group and rewrites only the variant's ARN in the target
+stack file, comments and layout kept."""
 
 from __future__ import annotations
 
@@ -14,11 +15,24 @@ from mlops_platform.infra.tooling import cli
 from mlops_platform.infra.tooling.promote import PromotionError, promote
 
 from tests.conftest import REPO
-
-DEV, STAGING, PROD = "111111111111", "222222222222", "333333333333"
-SOURCE_ARN = f"arn:aws:sagemaker:us-east-1:{DEV}:model-package/churn-model/15"
-IMAGE = f"{DEV}.dkr.ecr.us-east-1.amazonaws.com/mlops-platform-dev/serving:v1.4.0"
-MODEL_DATA = "s3://mlops-platform-dev-artifacts-0000/models/churn-model/15/model.tar.gz"
+from tests.promote_stubs import (
+    DEV_BUCKET,
+    IMAGE,
+    MODEL_DATA,
+    PROD,
+    PROD_BUCKET,
+    PROD_KEY,
+    SOURCE_ARN,
+    STAGING,
+    STAGING_BUCKET,
+    STAGING_KEY,
+    expect_no_promoted_version,
+    expect_source_checks,
+    expect_target_bucket,
+    metrics,
+    published,
+    referenced,
+)
 
 
 @pytest.fixture
@@ -29,14 +43,24 @@ def stacks(tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def sagemaker():
+def _stubbed(service: str):
     client = boto3.client(
-        "sagemaker", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        service, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def sagemaker():
+    yield from _stubbed("sagemaker")
+
+
+@pytest.fixture
+def s3():
+    """The S3 client of the promotion (source and target share a region here, so one client reads and writes)."""
+    yield from _stubbed("s3")
 
 
 LATEST_QUERY = {
@@ -47,8 +71,11 @@ LATEST_QUERY = {
 }
 
 
-def described(status: str = "Approved", arn: str = SOURCE_ARN, group: str = "churn-model") -> dict:
+def described(
+    status: str = "Approved", arn: str = SOURCE_ARN, group: str = "churn-model", bucket: str = DEV_BUCKET
+) -> dict:
     return {
+        **metrics(bucket),
         "ModelPackageName": group,
         "ModelPackageGroupName": group,
         "ModelPackageVersion": int(arn.rsplit("/", 1)[1]),
@@ -84,10 +111,16 @@ def staging_diff(text: str) -> str:
 """
 
 
-def test_dry_run_checks_the_source_and_prints_the_diff_without_registering_or_writing(stacks, sagemaker):
+def test_dry_run_checks_the_source_and_its_baselines_and_prints_the_diff_without_registering_or_writing(
+    stacks, sagemaker, s3
+):
     client, stubber = sagemaker
+    s3_client, s3_stub = s3
     before = (stacks / "Pulumi.staging.yaml").read_text()
     stubber.add_response("describe_model_package", described(), {"ModelPackageName": SOURCE_ARN})
+    expect_source_checks(s3_stub, [*referenced(DEV_BUCKET), *published(DEV_BUCKET, SOURCE_ARN)])
+    expect_target_bucket(s3_stub, "mlops-platform-staging-artifacts-", STAGING_BUCKET, STAGING_KEY)
+    expect_no_promoted_version(stubber)
     latest = {
         "ModelPackageArn": f"arn:aws:sagemaker:us-east-1:{STAGING}:model-package/churn-model/14",
         "ModelPackageVersion": 14,
@@ -95,46 +128,15 @@ def test_dry_run_checks_the_source_and_prints_the_diff_without_registering_or_wr
         "ModelPackageStatus": "Completed",
     }
     stubber.add_response("list_model_packages", {"ModelPackageSummaryList": [latest]}, LATEST_QUERY)
-    done = promote("churn-model", 15, to="staging", stacks_dir=stacks, dry_run=True, sagemaker=lambda region: client)
-    assert (done.source_arn, done.registered, done.written) == (SOURCE_ARN, False, False)
+    done = promote("churn-model", 15, to="staging", stacks_dir=stacks, dry_run=True, sagemaker=lambda region: client,
+                   s3=lambda region: s3_client)  # fmt: skip
+    assert (done.source_arn, done.registered, done.written, done.copied) == (SOURCE_ARN, False, False, ())
     # The target's next version happens to be 15 too: staging's group already holds 14 versions.
     assert done.diff == staging_diff(before)
     assert (stacks / "Pulumi.staging.yaml").read_text() == before
-
-
-def test_promotion_registers_in_the_target_group_and_rewrites_only_the_variant_arn(stacks, sagemaker):
-    client, stubber = sagemaker
-    before = (stacks / "Pulumi.staging.yaml").read_text()
-    stubber.add_response("describe_model_package", described(), {"ModelPackageName": SOURCE_ARN})
-    new_arn = f"arn:aws:sagemaker:us-east-1:{STAGING}:model-package/churn-model/15"
-    stubber.add_response(
-        "create_model_package",
-        {"ModelPackageArn": new_arn},
-        {
-            # Registered in staging's own group (an endpoint serves only packages of its account), approved because
-            # it was approved in dev; where it came from is recorded on the package.
-            "ModelPackageGroupName": "churn-model",
-            "ModelPackageDescription": f"Promoted from dev: {SOURCE_ARN}",
-            "InferenceSpecification": {
-                "Containers": [{"Image": IMAGE, "ModelDataUrl": MODEL_DATA}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-            "ModelApprovalStatus": "Approved",
-            "CustomerMetadataProperties": {"promoted_from": SOURCE_ARN, "source_environment": "dev"},
-            "ClientToken": ANY,
-        },
-    )
-    done = promote("churn-model", 15, to="staging", stacks_dir=stacks, sagemaker=lambda region: client)
-    after = (stacks / "Pulumi.staging.yaml").read_text()
-    assert done.target_arn == new_arn and done.diff == staging_diff(before)
-    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
-    assert changed == [
-        (
-            f"          model_package_arn: arn:aws:sagemaker:us-east-1:{STAGING}:model-package/churn-model/14",
-            f"          model_package_arn: {new_arn}",
-        )
-    ]  # every comment and every other line kept
+    # What it would copy: every referenced object and every published file, into staging's bucket.
+    assert len(done.baselines) == len(referenced(DEV_BUCKET)) + len(published(DEV_BUCKET, SOURCE_ARN))
+    assert all(uri.startswith(f"s3://{STAGING_BUCKET}/models/") for uri in done.baselines)
 
 
 @pytest.mark.parametrize("status", ["PendingManualApproval", "Rejected"])
@@ -177,17 +179,23 @@ def test_a_group_not_shared_with_the_target_account_is_refused_before_any_aws_ca
     assert f"staging's model group 'churn-model' is not shared with prod's account {PROD}" in str(refused.value)
 
 
-def test_several_variants_serving_the_model_need_a_choice(stacks, sagemaker):
+def test_several_variants_serving_the_model_need_a_choice(stacks, sagemaker, s3):
     with pytest.raises(PromotionError) as refused:
         promote("churn-model", 20, to="prod", stacks_dir=stacks, sagemaker=pytest.fail)
     assert "churn/champion (12), churn/challenger (14)" in str(refused.value) and "--variant" in str(refused.value)
 
     client, stubber = sagemaker
+    s3_client, s3_stub = s3
     source = f"arn:aws:sagemaker:us-east-1:{STAGING}:model-package/churn-model/20"
-    stubber.add_response("describe_model_package", described(arn=source), {"ModelPackageName": source})
+    stubber.add_response(
+        "describe_model_package", described(arn=source, bucket=STAGING_BUCKET), {"ModelPackageName": source}
+    )
+    expect_source_checks(s3_stub, [*referenced(STAGING_BUCKET), *published(STAGING_BUCKET, source)])
+    expect_target_bucket(s3_stub, "mlops-platform-prod-artifacts-", PROD_BUCKET, PROD_KEY)
+    expect_no_promoted_version(stubber)
     stubber.add_response("list_model_packages", {"ModelPackageSummaryList": []}, LATEST_QUERY)
     done = promote("churn-model", 20, to="prod", variant="challenger", stacks_dir=stacks, dry_run=True,
-                   sagemaker=lambda region: client)  # fmt: skip
+                   sagemaker=lambda region: client, s3=lambda region: s3_client)  # fmt: skip
     assert (
         "-          model_package_arn: arn:aws:sagemaker:us-east-1:333333333333:model-package/churn-model/14"
         in done.diff

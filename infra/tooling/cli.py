@@ -124,14 +124,17 @@ def _promote(args: argparse.Namespace) -> int:
     sys.stdout.write(done.diff)  # a plain unified diff, as `git diff` would show it
     if done.written:
         console.print(
-            f"{done.source_arn} is registered as {done.target_arn}; {done.stack_file} rewritten. "
+            f"{done.source_arn} is registered as {done.target_arn}; {len(done.baselines)} baseline objects in the "
+            f"target's artifacts bucket ({len(done.copied)} copied now); {done.stack_file} rewritten. "
             "Commit it and open a pull request: the merge deploys it.",
             markup=False,
             soft_wrap=True,
         )
     else:
-        console.print(f"dry run: {done.source_arn} is Approved; {done.target_arn} would be registered (predicted).",
-                      markup=False, soft_wrap=True)  # fmt: skip
+        console.print(f"dry run: {done.source_arn} is Approved and its {len(done.baselines)} baseline objects exist; "
+                      f"{done.target_arn} would be registered (predicted).", markup=False, soft_wrap=True)  # fmt: skip
+    for uri in done.baselines:
+        console.print(f"  {uri}", markup=False, soft_wrap=True)
     return 0
 
 

@@ -7,16 +7,23 @@ change of the target stack file.
    source environment's registry (the target account may read it: the source group shares it with the accounts in
    `registry.models[].share_with_accounts`) and refuses it unless it is `Approved`, belongs to that model's group and
    to the source environment's account.
-2. Registers it in the target environment's own group (same container image and artifact; the metadata records
-   where it came from), approved, because an endpoint serves only packages of its own account.
-3. Rewrites `stacks/Pulumi.<target>.yaml` in place, only the `model_package_arn` value(s) of the variant(s) serving
+2. Carries its baselines over (`promote_baselines`): checks that every object its ModelMetrics and
+   DriftCheckBaselines reference, and the monitors' files its pipeline published under its ARN, exist in the source's
+   artifacts bucket (refusing the promotion, before anything is created, with the URIs of those missing), and copies
+   them into the target's artifacts bucket, encrypted with the target's key.
+3. Registers it in the target environment's own group (same container image and artifact; ModelMetrics and
+   DriftCheckBaselines pointing at the target's copies; the metadata records where it came from), approved, because
+   an endpoint serves only packages of its own account; then copies the published baselines under the new version's
+   ARN, where the target's monitors read them. A version already promoted from the same source version is reused.
+4. Rewrites `stacks/Pulumi.<target>.yaml` in place, only the `model_package_arn` value(s) of the variant(s) serving
    the model, keeping every comment and the formatting, and prints the diff. Commit it and open a pull request: the
    preview on the PR and its review are the gate; merging deploys it (blue/green, with rollback alarms).
 
-`--dry-run` does step 1 and prints the diff without registering anything or writing the file (the new version
-number is predicted from the target group's latest version).
+`--dry-run` does step 1 and the checks of step 2, and prints the diff without copying or registering anything or
+writing the file (the new version number is predicted from the target group's latest version).
 
-boto3 is imported only when the command runs, with the caller's credentials for the target account.
+boto3 is imported only when the command runs, with the caller's credentials for the target account: its model
+approver role (registering a version as Approved is the approver's; `infra.model_sharing.promoter_statements`).
 """
 
 from __future__ import annotations
@@ -33,6 +40,16 @@ import yaml
 from mlops_platform.components.monitoring import UNREADABLE_SECRET
 from mlops_platform.infra.config import PROJECT, ConfigError, Environment, PlatformSettings, parse_settings
 from mlops_platform.infra.tooling.offline import STACKS_DIR
+from mlops_platform.infra.tooling.promote_baselines import (
+    BaselineError,
+    Copy,
+    check_sources,
+    copy_all,
+    plan,
+    published_copies,
+    target_bucket,
+    target_fields,
+)
 
 PROMOTION_ORDER = [e.value for e in Environment]
 """dev → staging → prod: the default source of a target is the environment before it."""
@@ -69,10 +86,14 @@ class Promotion:
     diff: str
     registered: bool
     written: bool
+    baselines: tuple[str, ...] = ()
+    """The target's baseline copies (s3:// URIs), made or (dry run) to be made."""
+    copied: tuple[str, ...] = ()
+    """Keys of those copied by this run (a second run of the same promotion copies none)."""
 
 
 ClientFactory = Callable[[str], Any]
-"""region → a boto3 SageMaker client (credentials of the target account)."""
+"""region → a boto3 client (SageMaker or S3, credentials of the target account)."""
 
 
 def promote(
@@ -86,6 +107,7 @@ def promote(
     stacks_dir: Path = STACKS_DIR,
     dry_run: bool = False,
     sagemaker: ClientFactory | None = None,
+    s3: ClientFactory | None = None,
 ) -> Promotion:
     """Promote `model` version `version` of the source environment to the `to` stack (see the module docs)."""
     source = source or _previous(to)
@@ -98,17 +120,32 @@ def promote(
     client = (sagemaker or _boto3_client)(source_settings.region)
     package = _approved_package(client, source_arn, model, source_settings.account)
 
-    target_client = (
-        client
-        if target_settings.region == source_settings.region
-        else (sagemaker or _boto3_client)(target_settings.region)
-    )
+    same_region = target_settings.region == source_settings.region
+    target_client = client if same_region else (sagemaker or _boto3_client)(target_settings.region)
+    source_s3 = (s3 or _boto3_s3)(source_settings.region)
+    target_s3 = source_s3 if same_region else (s3 or _boto3_s3)(target_settings.region)
+    try:
+        baselines = plan(package, source_arn, source_settings.name_prefix, monitored=_monitored(target_settings, slots))
+        pending = "{target_arn}"  # the published copies' prefix, once the target version exists
+        checked = check_sources(source_s3, [*baselines.referenced, *published_copies(baselines, source_arn, pending)])
+        referenced, published = checked[: len(baselines.referenced)], checked[len(baselines.referenced) :]
+        bucket, key_arn = (
+            target_bucket(target_s3, target_settings.name_prefix, target_settings.account) if checked else ("", "")
+        )
+    except BaselineError as exc:
+        raise PromotionError(str(exc)) from None
+
+    existing = _promoted_version(target_client, model, source_arn)
+    copied: list[str] = []
     if dry_run:
-        target_arn = _predicted_arn(target_client, model, target_settings)
+        target_arn = existing or _predicted_arn(target_client, model, target_settings)
     else:
-        target_arn = target_client.create_model_package(**_registration(model, package, source_arn, source))[
-            "ModelPackageArn"
-        ]
+        copied += _copies(target_s3, referenced, bucket, key_arn)
+        registration = _registration(model, package, source_arn, source, target_fields(baselines, bucket))
+        target_arn = existing or target_client.create_model_package(**registration)["ModelPackageArn"]
+    published = [Copy(c.source, c.target_key.replace(pending, target_arn), c.etag, c.content_type) for c in published]
+    if not dry_run:
+        copied += _copies(target_s3, published, bucket, key_arn)
     new_text = _rewrite(target_text, slots, target_arn)
     _validate(new_text, to, target_path)
     diff = "".join(
@@ -121,7 +158,16 @@ def promote(
     )
     if not dry_run:
         target_path.write_text(new_text)
-    return Promotion(source_arn, target_arn, target_path, diff, registered=not dry_run, written=not dry_run)
+    return Promotion(
+        source_arn,
+        target_arn,
+        target_path,
+        diff,
+        registered=not dry_run,
+        written=not dry_run,
+        baselines=tuple(f"s3://{bucket}/{c.target_key}" for c in [*referenced, *published]),
+        copied=tuple(copied),
+    )
 
 
 def _previous(target: str) -> str:
@@ -259,7 +305,25 @@ def _approved_package(client: Any, arn: str, model: str, account: str) -> dict[s
     return package
 
 
-def _registration(model: str, package: dict[str, Any], source_arn: str, source: str) -> dict[str, Any]:
+def _copies(s3: Any, copies: list[Copy], bucket: str, key_arn: str) -> list[str]:
+    try:
+        return copy_all(s3, copies, bucket, key_arn)
+    except BaselineError as exc:
+        raise PromotionError(str(exc)) from None
+
+
+def _monitored(target: PlatformSettings, slots: Sequence[VariantSlot]) -> bool:
+    """Whether an endpoint of the target takes its monitors' baselines from one of the variants being changed."""
+    chosen = {(s.endpoint, s.variant) for s in slots}
+    return any(
+        e.monitoring is not None and e.baseline_variant is not None and (e.name, e.baseline_variant.name) in chosen
+        for e in target.endpoints
+    )
+
+
+def _registration(
+    model: str, package: dict[str, Any], source_arn: str, source: str, metrics: dict[str, Any]
+) -> dict[str, Any]:
     spec = package["InferenceSpecification"]
     containers = [
         {k: c[k] for k in ("Image", "ModelDataUrl", "Environment", "Framework", "FrameworkVersion") if k in c}
@@ -276,13 +340,41 @@ def _registration(model: str, package: dict[str, Any], source_arn: str, source: 
             inference[key] = spec[key]
     return {
         "ModelPackageGroupName": model,
-        "ModelPackageDescription": f"Promoted from {source}: {source_arn}",
+        "ModelPackageDescription": _description(source, source_arn),
         "InferenceSpecification": inference,
+        **metrics,  # ModelMetrics and DriftCheckBaselines: the target's copies
         "ModelApprovalStatus": "Approved",  # approved in the source; the pull request reviews its use here
         "CustomerMetadataProperties": {"promoted_from": source_arn, "source_environment": source},
         # The same promotion run twice (a retry after a failed write) registers one version, not two.
         "ClientToken": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source_arn}->{model}")),
     }
+
+
+def _description(source: str, source_arn: str) -> str:
+    return f"Promoted from {source}: {source_arn}"
+
+
+def _promoted_version(client: Any, model: str, source_arn: str) -> str | None:
+    """The target group's approved version already promoted from `source_arn`, if any (the idempotency token of
+    CreateModelPackage lasts hours; this makes any later run of the same promotion reuse the version)."""
+    query: dict[str, Any] = {
+        "ModelPackageGroupName": model,
+        "ModelApprovalStatus": "Approved",
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+        "MaxResults": 100,
+    }
+    while True:
+        page = client.list_model_packages(**query)
+        for summary in page.get("ModelPackageSummaryList", []):
+            if not summary.get("ModelPackageDescription", "").endswith(f": {source_arn}"):
+                continue
+            described = client.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+            if (described.get("CustomerMetadataProperties") or {}).get("promoted_from") == source_arn:
+                return str(described["ModelPackageArn"])
+        if not page.get("NextToken"):
+            return None
+        query["NextToken"] = page["NextToken"]
 
 
 def _predicted_arn(client: Any, model: str, target: PlatformSettings) -> str:
@@ -310,3 +402,9 @@ def _boto3_client(region: str) -> Any:
     import boto3
 
     return boto3.client("sagemaker", region_name=region)
+
+
+def _boto3_s3(region: str) -> Any:
+    import boto3
+
+    return boto3.client("s3", region_name=region)
