@@ -48,6 +48,15 @@ from .types import (
 )
 
 Positive = Annotated[int, Field(ge=1)]
+OfflineStoreUri = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^/]+)*/\d{12}/sagemaker/[a-z0-9-]+/offline-store/"
+        r"[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}-\d+/data/?$"
+    ),
+]
+"""A feature group's ResolvedOutputS3Uri: s3://<bucket>/<prefix>/<account>/sagemaker/<region>/offline-store/
+<group>-<created>/data."""
 NotNegative = Annotated[float, Field(ge=0)]
 
 
@@ -138,7 +147,7 @@ FIELDS: dict[str, dict[str, Any]] = {
         "max_parallel_steps": Positive,
     },
     "FeatureGroupInput": {
-        "offline_store_uri": S3Uri,
+        "offline_store_uri": OfflineStoreUri,
         "record_identifier": FeatureName,
         "event_time": FeatureName,
     },
@@ -352,6 +361,14 @@ def _feature_group(spec: Any) -> None:
     check_feature_group(spec)
 
 
+def _distinct_identifier_and_event_time(source: Any) -> None:
+    if source.record_identifier == source.event_time:
+        raise ValueError(
+            f"record_identifier and event_time are both {source.record_identifier!r}; a feature group's record "
+            "identifier and event time are two different features"
+        )
+
+
 def _personas(args: Any) -> None:
     from .access import HUMAN_PERSONAS, Persona  # imported late: components.access imports the validation
 
@@ -486,3 +503,4 @@ def _a_trigger(args: Any) -> None:
 
 
 CHECKS.update({"MonitorVpc": (_monitor_vpc_sizes,), "PipelineRetrainingArgs": (_a_trigger,)})
+CHECKS["FeatureGroupInput"] = (_distinct_identifier_and_event_time,)

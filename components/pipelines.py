@@ -58,13 +58,15 @@ class FeatureGroupInput:
 
     The pipeline trains on the group's current state: the latest version of each record, deleted records left
     out, Feature Store's own columns, the record identifier and the event time dropped (the scripts'
-    input_data.py). The jobs' execution role must be able to read the offline store's prefix and its key.
+    input_data.py). The group must use the Glue table format (an Iceberg table's state needs a table reader),
+    and its offline-store prefix must be writable only by Feature Store and people trusted with training data
+    (a Parquet file dropped there is read as records). The jobs' execution role must be able to read the
+    prefix and decrypt with its key.
     """
 
     offline_store_uri: pulumi.Input[str]
-    """The group's `ResolvedOutputS3Uri` (`s3://<bucket>/<prefix>/<account>/sagemaker/<region>/offline-store/
-    <group>-<created>/data`), e.g. `aws.sagemaker.FeatureGroup.offline_store_config.s3_storage_config
-    .resolved_output_s3_uri`."""
+    """The group's `ResolvedOutputS3Uri`: `s3://<bucket>/<prefix>/<account>/sagemaker/<region>/offline-store/
+    <group>-<created>/data`, known once the group exists (`FeatureStore.offline_store_uris[<group name>]`)."""
     record_identifier: str
     """The group's record identifier feature."""
     event_time: str
@@ -188,6 +190,7 @@ class TrainingPipeline(pulumi.ComponentResource):
             "pipeline_name": pipeline_name,
             "role_arn": args["execution_role_arn"],
             "kms_key_arn": args["kms_key_arn"],
+            "raw_bucket": args["raw_bucket"],
             **_input_values(pipeline_name, args["raw_bucket"], args.get("feature_group_input")),
             "curated_bucket": args["curated_bucket"],
             "artifacts_bucket": args["artifacts_bucket"],
@@ -355,6 +358,7 @@ def _check_pipeline_args(name: str, args: TrainingPipelineArgs) -> None:
         "pipeline_name",
         "role_arn",
         "kms_key_arn",
+        "raw_bucket",
         "input_data_uri",
         "input_arguments",
         "curated_bucket",
@@ -382,6 +386,12 @@ def _check_pipeline_args(name: str, args: TrainingPipelineArgs) -> None:
         )
     if not args["scripts"]:
         raise ValueError(f"TrainingPipeline {name!r}: scripts is empty; the template's steps run uploaded scripts")
+    if args.get("feature_group_input") and not {"input_data_uri", "input_arguments"} <= used:
+        raise ValueError(
+            f"TrainingPipeline {name!r}: feature_group_input needs a template that reads its input through the "
+            "{{input_data_uri}} and {{input_arguments}} placeholders; re-render the template with this release "
+            "(mlops-platform pipelines render)"
+        )
 
 
 def _service_trust(service: str, account: str) -> list[_iam.Statement]:

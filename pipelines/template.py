@@ -52,13 +52,14 @@ PLACEHOLDERS: dict[str, Placeholder] = {
         Placeholder("pipeline_name", "the pipeline's name; the S3 prefix of its data, code and models"),
         Placeholder("role_arn", "execution role of the pipeline's jobs (the env's training role)"),
         Placeholder("kms_key_arn", "env data key: job volumes, outputs and model artifacts"),
+        Placeholder("raw_bucket", "data-lake bucket of raw data (templates before 0.3 name their input with it)"),
         Placeholder(
             "input_data_uri",
             "default of the InputDataUri parameter: s3://<raw>/<pipeline>/ (CSV) or a feature group's offline store",
         ),
         Placeholder(
             "input_arguments",
-            "options of validate.py and preprocess.py naming the input's format (none for CSV; input_data.py)",
+            "options of validate.py naming the input's format (none for CSV; scripts/input_data.py)",
             list,
         ),
         Placeholder("curated_bucket", "data-lake bucket the preprocessing step writes to"),
@@ -92,6 +93,8 @@ PLACEHOLDERS: dict[str, Placeholder] = {
     )
 }
 """Every placeholder a template may use, with how its value is substituted."""
+LEGACY_PLACEHOLDERS = frozenset({"raw_bucket"})
+"""Placeholders the current templates no longer use, still filled for templates rendered by earlier releases."""
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,10 @@ def test_the_pipeline_and_endpoint_examples_are_a_valid_stack_config():
 
 def test_the_feature_group_example_is_a_valid_stack_config():
     _, example = _yaml_blocks("mlops-platform:pipelines:")
-    config = {**copy.deepcopy(GOOD), "registry": {"models": [{"name": "churn-model"}]}}
+    config = {**copy.deepcopy(GOOD), "registry": {"models": [{"name": "churn-features-model"}]}}
     config.update(features=example["mlops-platform:features"], pipelines=example["mlops-platform:pipelines"])
     [pipeline] = parse_settings(config).pipelines
-    assert pipeline.feature_group == "churn-sandbox" and pipeline.target_column == "churned"
+    assert pipeline.feature_group == "churn-customer" and pipeline.target_column == "churned"
 
 
 def test_the_scripts_and_commands_it_names_exist():

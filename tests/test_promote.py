@@ -211,5 +211,6 @@ def test_cli_refusal_exits_2_with_the_reason(stacks, capsys):
     code = cli.main(["promote", "fraud-model", "3", "--to", "staging", "--stacks-dir", str(stacks)])
     assert code == 2
     assert (
-        "model 'fraud-model' is not in dev's registry.models (churn-model, demand-forecast)" in capsys.readouterr().err
+        "model 'fraud-model' is not in dev's registry.models (churn-features-model, churn-model, demand-forecast)"
+        in capsys.readouterr().err
     )

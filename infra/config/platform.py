@@ -196,6 +196,14 @@ class PlatformSettings(StrictModel):
                     f"pipelines[{index}].feature_group {pipeline.feature_group!r} is not a features name; "
                     f"expected one of: {', '.join(groups) or '(none: add the group to features)'}"
                 )
+            if group.stage.value != "production" or group.table_format.value != "Glue":
+                raise ValueError(
+                    f"pipelines[{index}].feature_group {group.name!r} is a {group.stage.value} group in the "
+                    f"{group.table_format.value} table format; a pipeline trains on production groups in the Glue "
+                    "format: sandbox offline stores are writable by data scientists (a file dropped there would be "
+                    "read as records), and an Iceberg table's current state needs a table reader (its metadata), "
+                    "not the file walk the pipeline does; set stage: production and table_format: Glue on the group"
+                )
             types = {f.name: f.type.value for f in group.features}
             columns = {
                 "target_column": pipeline.target_column,
@@ -216,6 +224,24 @@ class PlatformSettings(StrictModel):
                         f"{group.name!r} (the pipeline trains on its Integral and Fractional features, not the "
                         f"record identifier or event time); expected one of: {', '.join(numeric) or '(none)'}"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _pipelines_of_one_model_read_one_input(self) -> PlatformSettings:
+        # The drift checks compare a new version with the latest approved one's baselines, column by column
+        # (headerless CSV): versions of one model must come from data of the same shape.
+        inputs: dict[str, tuple[str, str]] = {}
+        for pipeline in self.pipelines:
+            source = (
+                f"feature group {pipeline.feature_group!r}" if pipeline.feature_group else "CSV under the raw prefix"
+            )
+            first, first_source = inputs.setdefault(pipeline.model, (pipeline.name, source))
+            if source != first_source:
+                raise ValueError(
+                    f"pipelines {first!r} and {pipeline.name!r} register into model {pipeline.model!r} from different "
+                    f"inputs ({first_source}; {source}): its versions' drift checks compare columns by position, so "
+                    "one model's pipelines read one input; give one of them its own registry.models entry"
+                )
         return self
 
     @model_validator(mode="after")

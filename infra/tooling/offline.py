@@ -29,9 +29,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS_DIR = REPO_ROOT / "stacks"
 MOCK_ACCOUNT = "123456789012"
 MOCK_REGION = "us-east-1"
-MOCK_GATEWAY_CIDRS = ("192.0.2.0/24", "203.0.113.0/24")
 MOCK_CREATION_TIME = 1767225600
 """Creation time (Unix seconds, 2026-01-01) in the offline-store locations the mocks resolve for feature groups."""
+MOCK_GATEWAY_CIDRS = ("192.0.2.0/24", "203.0.113.0/24")
 """What a mocked gateway VPC endpoint reports as its service's ranges (documentation prefixes, not S3's)."""
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML was built with it: the same documents, parsed ~10x faster."""

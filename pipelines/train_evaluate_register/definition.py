@@ -1,7 +1,9 @@
 """The train-evaluate-register pipeline, built with the SageMaker Python SDK v3.
 
-    ValidateData (raw data vs the profile of the last registered execution: schema and statistics)
-    -> Preprocess (raw -> curated splits, the data-quality baseline dataset, a labelled test split)
+    ValidateData (input data vs the profile of the last registered execution: schema and statistics; writes the
+                  snapshot it checked)
+    -> Preprocess (the validated input snapshot -> curated splits, the data-quality baseline dataset, a labelled
+                   test split)
     -> DataQualityCheck (QualityCheckStep: drift against the latest approved package's baseline)
     -> DataBiasCheck (ClarifyCheckStep: pre-training bias against the configured limits)
     -> Train (managed spot, per-execution checkpoints, VPC, env key)
@@ -172,12 +174,18 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
     skip_drift = ParameterBoolean("SkipDriftChecks", default_value=False)
     new_baseline = ParameterBoolean("RegisterNewBaselines", default_value=True)
 
+    curated = Join(on="/", values=["s3://{{curated_bucket}}/{{pipeline_name}}", RUN])
+    # ValidateData writes the input exactly as it checked it (CSV, the offline store deduplicated); Preprocess
+    # reads that snapshot, so what is trained is what was validated, although the source keeps changing.
     validate = ProcessingStep(
         name="ValidateData",
         step_args=_processor(session, processing_type, "validate").run(
             code=f"{CODE}/validate.py",
             inputs=[_s3_input("raw", input_uri, "/opt/ml/processing/input"), _input_reader()],
-            outputs=[_s3_output("profile", _run_prefix("data-profile"), "/opt/ml/processing/profile")],
+            outputs=[
+                _s3_output("profile", _run_prefix("data-profile"), "/opt/ml/processing/profile"),
+                _s3_output("snapshot", Join(on="/", values=[curated, "input"]), "/opt/ml/processing/snapshot"),
+            ],
             arguments=[
                 "--target",
                 "{{target_column}}",
@@ -192,20 +200,19 @@ def build(session: PipelineSession, storage: str = "ebs") -> Pipeline:
         ),
     )
 
-    curated = Join(on="/", values=["s3://{{curated_bucket}}/{{pipeline_name}}", RUN])
     splits = ("train", "validation", "test", "baseline", "labelled")
+    snapshot_uri = validate.properties.ProcessingOutputConfig.Outputs["snapshot"].S3Output.S3Uri
     preprocess = ProcessingStep(
         name="Preprocess",
         step_args=_processor(session, processing_type, "preprocess").run(
             code=f"{CODE}/preprocess.py",
-            inputs=[_s3_input("raw", input_uri, "/opt/ml/processing/input"), _input_reader()],
+            inputs=[_s3_input("snapshot", snapshot_uri, "/opt/ml/processing/input"), _input_reader()],
             outputs=[
                 _s3_output(split, Join(on="/", values=[curated, split]), f"/opt/ml/processing/{split}")
                 for split in splits
             ],
-            arguments=["--target", "{{target_column}}", "{{input_arguments}}"],
+            arguments=["--target", "{{target_column}}"],
         ),
-        depends_on=[validate],
     )
     split_uri = {split: preprocess.properties.ProcessingOutputConfig.Outputs[split].S3Output.S3Uri for split in splits}
 

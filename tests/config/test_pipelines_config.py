@@ -167,6 +167,8 @@ def test_valid_schedules_pass():
 
 CHURN_GROUP = {
     "name": "churn-customer",
+    "stage": "production",
+    "table_format": "Glue",
     "record_identifier": "customer_id",
     "event_time": "event_time",
     "features": [
@@ -180,8 +182,8 @@ CHURN_GROUP = {
 }
 
 
-def with_group(*pipelines: dict) -> dict:
-    return {**config_with(*pipelines), "features": [CHURN_GROUP]}
+def with_group(*pipelines: dict, **group_changes) -> dict:
+    return {**config_with(*pipelines), "features": [{**CHURN_GROUP, **group_changes}]}
 
 
 def test_a_pipeline_reads_a_configured_feature_group():
@@ -217,3 +219,25 @@ def test_a_pipeline_reads_a_configured_feature_group():
 )
 def test_a_feature_group_input_must_exist_and_hold_the_label_and_facet(entry, expected):
     assert expected in error_of(with_group(entry))
+
+
+@pytest.mark.parametrize(
+    ("group", "expected"),
+    [
+        ({"stage": "sandbox"}, "'churn-customer' is a sandbox group in the Glue table format"),
+        ({"table_format": "Iceberg"}, "'churn-customer' is a production group in the Iceberg table format"),
+    ],
+)
+def test_pipelines_train_only_on_production_groups_in_the_glue_format(group, expected):
+    """Sandbox offline stores are writable by data scientists, and an Iceberg table's state is in its metadata."""
+    message = error_of(with_group(pipeline(feature_group="churn-customer"), **group))
+    assert expected in message and "set stage: production and table_format: Glue" in message
+
+
+def test_pipelines_of_one_model_read_one_input():
+    """Drift checks compare a version with the latest approved one's baselines column by column."""
+    message = error_of(with_group(PIPELINE, pipeline(name="churn-fs", feature_group="churn-customer")))
+    assert "pipelines 'churn' and 'churn-fs' register into model 'churn-model' from different inputs" in message
+    group = "churn-customer"
+    both = with_group(pipeline(feature_group=group), pipeline(name="churn-2", feature_group=group))
+    assert len(parse_settings(both).pipelines) == 2

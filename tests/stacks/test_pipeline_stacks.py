@@ -95,9 +95,10 @@ def test_definition_carries_the_envs_key_network_role_and_buckets(stack):
 
 
 def test_feature_group_pipeline_trains_on_the_groups_offline_store_which_its_jobs_may_read():
-    """dev's nightly pipeline sets `feature_group: churn-sandbox`: its data is that group's offline store (where
-    AWS resolves it on creation), its scripts are told the group's identifier and event time, and the training
-    role its jobs run as may list and read the Parquet files there, decrypting them through S3."""
+    """dev's nightly pipeline sets `feature_group: churn-customer`: its data is that group's offline store (where
+    AWS resolves it on creation), ValidateData is told the group's identifier and event time and hands Preprocess
+    the snapshot it checked, and the training role its jobs run as may list and read the Parquet files there,
+    decrypting them through S3."""
     from mlops_platform.policies.access_matrix import world
     from mlops_platform.policies.iam_eval import Decision, Request, evaluate
 
@@ -117,14 +118,22 @@ def test_feature_group_pipeline_trains_on_the_groups_offline_store_which_its_job
     assert group.urn in pipeline.property_dependencies["pipelineDefinition"]
     reader = ["--offline-store", "--record-identifier", group_config["record_identifier"],
               "--event-time", group_config["event_time"]]  # fmt: skip
-    for name in ("ValidateData", "Preprocess"):
-        job = step(definition, name)
-        assert job["AppSpecification"]["ContainerArguments"][-5:] == reader
+    validate, preprocess = step(definition, "ValidateData"), step(definition, "Preprocess")
+    assert validate["AppSpecification"]["ContainerArguments"][-5:] == reader
+    source_input = next(i for i in validate["ProcessingInputs"] if i["InputName"] == "raw")["S3Input"]
+    assert source_input["S3Uri"] == {"Get": "Parameters.InputDataUri"}
+    # Preprocess trains on what ValidateData checked, not on the store as it is minutes later.
+    [snapshot] = [i for i in preprocess["ProcessingInputs"] if i["InputName"] == "snapshot"]
+    assert snapshot["S3Input"]["S3Uri"] == {
+        "Get": "Steps.ValidateData.ProcessingOutputConfig.Outputs['snapshot'].S3Output.S3Uri"
+    }
+    assert "--offline-store" not in preprocess["AppSpecification"]["ContainerArguments"]
+    for job in (validate, preprocess):
         lib = next(i for i in job["ProcessingInputs"] if i["InputName"] == "lib")["S3Input"]["S3Uri"]
         assert lib.endswith("/input_data.py")
     # The CSV pipeline of the same stack reads the raw prefix, and is not told about a feature group.
     other = deployed("dev")[next(e["name"] for e in configured("dev") if not e.get("feature_group"))]
-    assert "--offline-store" not in step(other, "Preprocess")["AppSpecification"]["ContainerArguments"]
+    assert "--offline-store" not in step(other, "ValidateData")["AppSpecification"]["ContainerArguments"]
 
     training = w.role("training")
     bucket, _, prefix = source.removeprefix("s3://").partition("/")

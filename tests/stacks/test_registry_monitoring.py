@@ -102,7 +102,7 @@ def test_model_groups_are_shared_only_with_the_listed_accounts(stack):
     policies = plan.of_type("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy")
     if not SHARED_WITH[stack]:
         assert policies == []
-    assert len(policies) == (len(groups) if SHARED_WITH[stack] else 0)
+    assert len(policies) == len([m for m in settings.registry.models if m.share_with_accounts])
     for group_policy in policies:
         doc = json.loads(group_policy.inputs["resourcePolicy"])
         accounts = {p.split(":")[4] for s in statements(doc) for p in as_list(s["Principal"]["AWS"])}

@@ -47,6 +47,10 @@ from tests.unit.test_pipelines import _pipeline_args
 ACCOUNT = "123456789012"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/abcd"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/ml-engineer"
+OFFLINE_STORE = (
+    f"s3://features-bucket/feature-store/{ACCOUNT}/sagemaker/eu-west-1/offline-store/p-dev-churn-1767225600/data"
+)
+"""A feature group's ResolvedOutputS3Uri."""
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/key-admin"
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/p-dev-service-boundary"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts"
@@ -274,14 +278,25 @@ BAD: list[tuple[type, dict, str]] = [
     (TrainingPipeline, {"images": {"training": "python:3.12"}}, "images.training='python:3.12'"),
     (
         TrainingPipeline,
-        {"feature_group_input": {"offline_store_uri": "features/churn", "record_identifier": "id", "event_time": "ts"}},
-        "feature_group_input.offline_store_uri='features/churn'",
+        {
+            "feature_group_input": {
+                "offline_store_uri": "s3://features-bucket/sandbox/",
+                "record_identifier": "id",
+                "event_time": "ts",
+            }
+        },
+        "feature_group_input.offline_store_uri='s3://features-bucket/sandbox/': String should match pattern",
+    ),
+    (
+        TrainingPipeline,
+        {"feature_group_input": {"offline_store_uri": OFFLINE_STORE, "record_identifier": "id", "event_time": "id"}},
+        "record_identifier and event_time are both 'id'",
     ),
     (
         TrainingPipeline,
         {
             "feature_group_input": {
-                "offline_store_uri": "s3://features-bucket/churn/data",
+                "offline_store_uri": OFFLINE_STORE,
                 "record_identifier": "write_time",
                 "event_time": "ts",
             }
@@ -290,7 +305,7 @@ BAD: list[tuple[type, dict, str]] = [
     ),
     (
         TrainingPipeline,
-        {"feature_group_input": {"offline_store_uri": "s3://features-bucket/churn/data"}},
+        {"feature_group_input": {"offline_store_uri": OFFLINE_STORE}},
         "missing required argument feature_group_input.record_identifier",
     ),
     (ModelApprovalNotifications, {"topic_arn": "bad"}, "topic_arn='bad'"),

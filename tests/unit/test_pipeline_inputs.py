@@ -1,5 +1,5 @@
 """The pipeline's input reader (scripts/input_data.py) on a feature group's offline store, laid out the way
-SageMaker Feature Store writes it, and the pipeline's scripts trained from it."""
+SageMaker Feature Store writes a Glue-format store, and the pipeline's scripts trained from it."""
 
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ def _script(name: str):
 reader = _script("input_data")
 
 
-def _rows(records: list[dict], write_time: str, *, deleted: bool = False) -> pd.DataFrame:
+def _rows(records: list[dict], write_time: str, *, deleted: bool = False, invoked: str | None = None) -> pd.DataFrame:
     """Rows as Feature Store appends them: the features plus its own three columns."""
     frame = pd.DataFrame(records)
     frame["write_time"] = pd.Timestamp(write_time, tz="UTC")
-    frame["api_invocation_time"] = pd.Timestamp(write_time, tz="UTC")
+    frame["api_invocation_time"] = pd.Timestamp(invoked or write_time, tz="UTC")
     frame["is_deleted"] = deleted
     return frame
 
@@ -44,7 +44,7 @@ def _write(root: Path, partition: str, name: str, frame: pd.DataFrame) -> None:
 
 def _store(root: Path) -> Path:
     """Customer c1 updated twice (the later event time wins), c2 put twice with the same event time (the later
-    write wins), c3 deleted after it was put, c4 put once; plus an Iceberg metadata file beside the data."""
+    write wins), c3 deleted after it was put, c4 put once."""
     hour = "year=2026/month=11/day=30/hour=10"
     _write(root, hour, "20261130T100000Z_a", _rows([
         {"customer_id": "c1", "event_time": "2026-11-30T10:00:00Z", "tenure_months": 1, "monthly_spend": 10.0},
@@ -59,9 +59,6 @@ def _store(root: Path) -> Path:
     _write(root, "year=2026/month=12/day=01/hour=09", "20261201T090000Z_c", _rows([
         {"customer_id": "c3", "event_time": "2026-12-01T09:00:00Z", "tenure_months": 7, "monthly_spend": 70.0},
     ], "2026-12-01T09:10:00Z", deleted=True))  # fmt: skip
-    metadata = root / RESOLVED.removesuffix("/data") / "metadata"
-    metadata.mkdir(parents=True)
-    (metadata / "00000-abc.metadata.json").write_text('{"format-version": 2}')
     return root / RESOLVED
 
 
@@ -76,16 +73,31 @@ def test_the_offline_store_reads_as_the_groups_current_records_without_feature_s
     ]
 
 
-def test_superseded_iceberg_files_left_by_compaction_change_nothing(tmp_path):
+def test_rows_delivered_twice_change_nothing(tmp_path):
     store = _store(tmp_path)
     before = reader.load_offline_store(store, "customer_id", "event_time")
     every = pd.concat(pd.read_parquet(f) for f in sorted(store.rglob("*.parquet")))
-    _write(tmp_path, "compacted", "00000-0-compacted", every)  # the same rows again, in one rewritten file
+    _write(tmp_path, "year=2026/month=12/day=01/hour=10", "again", every)  # the same rows again, in another file
     after = reader.load_offline_store(store, "customer_id", "event_time")
     pd.testing.assert_frame_equal(
         before.sort_values("tenure_months").reset_index(drop=True),
         after.sort_values("tenure_months").reset_index(drop=True),
     )
+
+
+def test_versions_with_the_same_event_and_write_time_are_ordered_by_their_api_call(tmp_path):
+    """Feature Store's order of versions: event time, then API invocation time, then write time. A put and a
+    later put, or a put and a later DeleteRecord, of one event time written in one batch: the later call wins."""
+    event, written = "2026-12-01T08:00:00Z", "2026-12-01T08:10:00Z"
+
+    def version(customer: str, tenure: int, minute: int, *, deleted: bool = False) -> pd.DataFrame:
+        record = {"customer_id": customer, "event_time": event, "tenure_months": tenure}
+        return _rows([record], written, invoked=f"2026-12-01T08:0{minute}:00Z", deleted=deleted)
+
+    batch = [version("c1", 2, 2), version("c1", 1, 1), version("c2", 5, 3, deleted=True), version("c2", 5, 1)]
+    _write(tmp_path, "p", "batch", pd.concat(batch))
+    frame = reader.load_offline_store(tmp_path / RESOLVED, "customer_id", "event_time")
+    assert frame.to_dict("records") == [{"tenure_months": 2}]  # c1's later put; c2 deleted by the later call
 
 
 def test_unix_second_event_times_order_records_too(tmp_path):
@@ -96,7 +108,7 @@ def test_unix_second_event_times_order_records_too(tmp_path):
     assert frame.to_dict("records") == [{"units_sold": 2}]
 
 
-def test_iceberg_row_level_deletes_stop_the_read_instead_of_training_on_removed_rows(tmp_path):
+def test_iceberg_delete_files_stop_the_read_instead_of_training_on_removed_rows(tmp_path):
     store = _store(tmp_path)
     _write(tmp_path, "deletes", "00001-deletes", pd.DataFrame({"file_path": ["s3://x/a.parquet"], "pos": [0]}))
     with pytest.raises(SystemExit, match=r"Iceberg delete file.*DeleteRecord"):
@@ -131,17 +143,23 @@ def _churn_records(seed: int, rows: int = 400) -> pd.DataFrame:
 
 
 def test_validate_and_preprocess_run_from_the_offline_store_as_the_pipeline_starts_them(tmp_path, capsys):
-    """The steps' arguments as the stack fills them for a feature-group pipeline: the profile and the curated
-    splits hold the group's features and label, never the record identifier or event time."""
+    """The steps' arguments as the stack fills them for a feature-group pipeline: ValidateData reads the store
+    and writes the snapshot it checked, Preprocess reads that snapshot; the profile and the curated splits hold
+    the group's features and label, never the record identifier or event time."""
     records = _churn_records(0)
     _write(tmp_path, "year=2026/month=12/day=01/hour=00", "part", _rows(records.to_dict("records"), "2026-12-01"))
     source = ["--input-dir", str(tmp_path / RESOLVED), "--offline-store", "--record-identifier", "customer_id",
               "--event-time", "event_time"]  # fmt: skip
-    _script("validate").main([*source, "--output-dir", str(tmp_path / "profile"), "--target", "churned"])
+    _script("validate").main([*source, "--output-dir", str(tmp_path / "profile"), "--target", "churned",
+                              "--snapshot-dir", str(tmp_path / "snapshot")])  # fmt: skip
     profile = json.loads((tmp_path / "profile" / "profile.json").read_text())
     assert set(profile["columns"]) == {"tenure_months", "monthly_spend", "senior_citizen", "churned"}
-    _script("preprocess").main([*source, "--output-dir", str(tmp_path / "cur"), "--target", "churned"])
+    # The store changes after the check (a new record lands): the execution trains on what was checked.
+    _write(tmp_path, "year=2026/month=12/day=01/hour=01", "late", _rows([{**records.iloc[0].to_dict(),
+           "customer_id": "late", "tenure_months": 99.0}], "2026-12-01T01:00:00Z"))  # fmt: skip
+    _script("preprocess").main(["--input-dir", str(tmp_path / "snapshot"), "--output-dir", str(tmp_path / "cur"),
+                                "--target", "churned"])  # fmt: skip
     train = pd.read_csv(tmp_path / "cur" / "train" / "train.csv", header=None)
     labelled = pd.read_csv(tmp_path / "cur" / "labelled" / "labelled.csv")
     assert list(labelled.columns) == ["churned", "tenure_months", "monthly_spend", "senior_citizen"]
-    assert train.shape[1] == 4 and len(train) == round(len(records) * 0.7)
+    assert train.shape[1] == 4 and len(train) == round(len(records) * 0.7)  # not the late record

@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 from mlops_platform.components import sagemaker_catalog as catalog
 from mlops_platform.components.pipelines import (
     INSTANCE_STORE_TYPE_PATTERNS,
+    FeatureGroupInput,
     JobSecurityGroup,
     ModelApprovalNotifications,
     TrainingPipeline,
@@ -24,6 +25,7 @@ from mlops_platform.infra.tooling.offline import record
 from mlops_platform.pipelines.template import (
     CODE_PREFIX,
     KINDS,
+    LEGACY_PLACEHOLDERS,
     PLACEHOLDERS,
     STORAGE_KINDS,
     fill,
@@ -89,7 +91,7 @@ def filled(training_type: str) -> dict:
 
 def test_templates_use_only_declared_placeholders_and_all_of_them():
     for template in TEMPLATES.values():
-        assert placeholders_in([template, ASSETS]) == set(PLACEHOLDERS)
+        assert placeholders_in([template, ASSETS]) == set(PLACEHOLDERS) - LEGACY_PLACEHOLDERS
 
 
 def test_every_get_join_and_execution_reference_resolves():
@@ -124,7 +126,10 @@ def test_template_validates_data_checks_quality_and_bias_then_gates_registration
         "MetricBelowThreshold": "Fail",
     }
     by_name = {s["Name"]: s for s in all_steps(TEMPLATE)}
-    assert by_name["Preprocess"]["DependsOn"] == ["ValidateData"]  # nothing is prepared from invalid data
+    # Nothing is prepared from invalid data: Preprocess reads ValidateData's output (a data dependency), the
+    # snapshot of the input it checked.
+    [snapshot] = [i for i in by_name["Preprocess"]["Arguments"]["ProcessingInputs"] if i["InputName"] == "snapshot"]
+    assert snapshot["S3Input"]["S3Uri"]["Get"].startswith("Steps.ValidateData.ProcessingOutputConfig.Outputs")
     assert set(by_name["Train"]["DependsOn"]) == {"DataQualityCheck", "DataBiasCheck"}
     gate = by_name["MetricAboveThreshold"]
     assert set(gate["DependsOn"]) == {"ModelQualityCheck", "ModelBiasCheck", "ModelExplainabilityCheck"}
@@ -555,6 +560,45 @@ def test_an_external_boundary_replaces_the_pipelines_own():
     )
     assert not plan.of_type("aws:iam/policy:Policy")
     assert {r.inputs["permissionsBoundary"] for r in plan.of_type("aws:iam/role:Role")} == {boundary}
+
+
+OFFLINE_STORE = (
+    "s3://features-bucket/feature-store/012345678901/sagemaker/eu-west-1/offline-store/p-churn-1767225600/data"
+)
+
+
+def _definition(plan) -> dict:
+    return json.loads(plan.get("aws:sagemaker/pipeline:Pipeline", "p-pipeline").inputs["pipelineDefinition"])
+
+
+def test_a_feature_group_input_replaces_the_raw_prefix_and_tells_validation_its_format():
+    source = FeatureGroupInput(OFFLINE_STORE, "customer_id", "event_time")
+    definition = _definition(record(lambda: TrainingPipeline("p", _pipeline_args(feature_group_input=source)) and None))
+    defaults = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
+    assert defaults["InputDataUri"] == OFFLINE_STORE
+    validate = next(s for s in all_steps(definition) if s["Name"] == "ValidateData")["Arguments"]
+    assert validate["AppSpecification"]["ContainerArguments"][-5:] == [
+        "--offline-store", "--record-identifier", "customer_id", "--event-time", "event_time",
+    ]  # fmt: skip
+    csv = _definition(record(lambda: TrainingPipeline("p", _pipeline_args()) and None))
+    assert {p["Name"]: p["DefaultValue"] for p in csv["Parameters"]}["InputDataUri"] == (
+        "s3://raw-bucket/mlops-platform-dev-churn/"
+    )
+
+
+def test_a_template_rendered_by_an_earlier_release_still_deploys_but_cannot_read_a_feature_group():
+    """Templates of 0.2 name their input `s3://{{raw_bucket}}/{{pipeline_name}}/` and carry no input options."""
+    legacy = json.loads(
+        json.dumps(TEMPLATE)
+        .replace('"{{input_data_uri}}"', '"s3://{{raw_bucket}}/{{pipeline_name}}/"')
+        .replace(', "{{input_arguments}}"', "")
+    )
+    assert {"input_data_uri", "input_arguments"}.isdisjoint(placeholders_in(legacy))
+    definition = _definition(record(lambda: TrainingPipeline("p", _pipeline_args(template=legacy)) and None))
+    assert definition["Parameters"][0]["DefaultValue"] == "s3://raw-bucket/mlops-platform-dev-churn/"
+    source = FeatureGroupInput(OFFLINE_STORE, "customer_id", "event_time")
+    with pytest.raises(ValueError, match="feature_group_input needs a template that reads its input through"):
+        record(lambda: TrainingPipeline("p", _pipeline_args(template=legacy, feature_group_input=source)) and None)
 
 
 def test_no_schedule_without_an_expression():

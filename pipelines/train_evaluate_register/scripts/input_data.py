@@ -3,18 +3,19 @@
 Imported by validate.py and preprocess.py, which run in separate processing jobs; each job receives this
 file as its `lib` input (/opt/ml/processing/input/lib), and locally it sits beside them.
 
-A feature group's offline store (`--offline-store`) is Parquet under the group's `ResolvedOutputS3Uri`
-(`.../offline-store/<group>-<created>/data`), which Feature Store appends to: one row per PutRecord, a row
-with `is_deleted` true per DeleteRecord, and its own `write_time`, `api_invocation_time` and `is_deleted`
-columns. The training data is the group's current state, as Feature Store's own dataset builder gives it
-by default: the latest version of each record (by event time, then write time), without deleted
-records, without Feature Store's columns, and without the record identifier and event time, which
-identify a row but are not features a model should learn from.
+A feature group's offline store (`--offline-store`) in the Glue table format is Parquet under the group's
+`ResolvedOutputS3Uri` (`.../offline-store/<group>-<created>/data/year=/month=/day=/hour=/`), which Feature
+Store only appends to: one row per PutRecord, a row with `is_deleted` true per DeleteRecord, each with its
+own `write_time`, `api_invocation_time` and `is_deleted` columns. The training data is the group's current
+state: the latest version of each record, ordered as Feature Store's dataset builder orders versions (event
+time, then API invocation time, then write time), without records whose latest version is a deletion,
+without Feature Store's columns, and without the record identifier and event time, which identify a row but
+are not features a model should learn from.
 
-Both table formats keep their data files under `data/`. An Iceberg table's superseded files (left by
-compaction until it is vacuumed) repeat rows that are already there, which the deduplication absorbs.
-Row-level DELETE, UPDATE or MERGE statements (Athena) write Iceberg delete files instead, which this
-reader cannot apply: it stops, naming the file, rather than train on rows that were removed.
+An Iceberg table's current state is only known through its metadata (compaction leaves superseded files,
+row-level deletes write delete files), which a table reader (Athena, pyiceberg) applies and a file walk
+cannot: the platform feeds only Glue-format groups to pipelines. Iceberg position-delete files found here
+stop the read, naming the file, rather than train on removed rows.
 """
 
 from __future__ import annotations
@@ -84,10 +85,13 @@ def load_offline_store(input_dir: Path, record_identifier: str, event_time: str)
     if missing:
         raise SystemExit(f"the offline-store files lack the columns {', '.join(missing)}")
 
-    order = rows.assign(_event=_as_time(rows[event_time]), _write=_as_time(rows["write_time"]))
-    latest = order.sort_values(["_event", "_write"], kind="stable").drop_duplicates(record_identifier, keep="last")
+    # Feature Store's own order of a record's versions (its dataset builder's deduplication): event time, then
+    # when the service received the call, then when it was written; a DeleteRecord is a version like the others.
+    keys = {"_event": event_time, "_invoked": "api_invocation_time", "_written": "write_time"}
+    order = rows.assign(**{key: _as_time(rows[column]) for key, column in keys.items()})
+    latest = order.sort_values(list(keys), kind="stable").drop_duplicates(record_identifier, keep="last")
     current = latest[~latest["is_deleted"].astype(str).str.lower().isin(("true", "1"))]
-    dropped = [*OFFLINE_STORE_COLUMNS, record_identifier, event_time, "_event", "_write"]
+    dropped = [*OFFLINE_STORE_COLUMNS, record_identifier, event_time, *keys]
     return current.drop(columns=dropped).reset_index(drop=True)
 
 
@@ -105,4 +109,9 @@ def _as_time(column: pd.Series) -> pd.Series:
     """Event and write times as UTC timestamps: Fractional features are Unix seconds, String ones ISO-8601."""
     if pd.api.types.is_numeric_dtype(column):
         return pd.to_datetime(column, unit="s", utc=True)
-    return pd.to_datetime(column, utc=True, format="ISO8601")
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return pd.to_datetime(column, utc=True)
+    try:
+        return pd.to_datetime(column, utc=True, format="ISO8601")  # mixed precisions; pandas >= 2.0
+    except ValueError:  # older pandas does not know the format name, and parses ISO-8601 by inference
+        return pd.to_datetime(column, utc=True)

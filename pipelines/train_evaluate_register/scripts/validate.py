@@ -5,14 +5,16 @@ previous profile, a column is missing or new, a column changed between numeric a
 missing, a numeric column's mean moved by more than `--max-mean-shift` of its previous standard
 deviations, or a column's share of missing values grew by more than `--max-missing-increase`. Without a
 previous profile (the first execution) it only checks that the label exists. Writes the new profile either
-way; PublishBaselines makes it the next execution's reference once a model is registered.
+way; PublishBaselines makes it the next execution's reference once a model is registered. It also writes
+the input exactly as it checked it (`--snapshot-dir`), which Preprocess reads: the source (new CSV batches, a
+feature group's offline store) may change while the execution runs.
 
 The previous profile is read directly (a local path, or an s3:// URI through boto3 with the job's role):
 a processing input would fail the first execution, when there is no profile yet. Runs in the
 scikit-learn processing container or locally:
 
     python validate.py --input-dir raw/ --previous-profile previous/profile.json --output-dir profile/ \
-        --target label
+        --snapshot-dir snapshot/ --target label
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), "/opt/ml/processing/input/
 from input_data import add_input_arguments, load_input  # noqa: E402
 
 PROFILE = "profile.json"
+SNAPSHOT = "input.csv"
+"""The input as validated: Preprocess reads this file, never the changing source."""
 
 
 def profile(frame: pd.DataFrame, target: str) -> dict:
@@ -98,12 +102,21 @@ def main(argv: list[str] | None = None) -> None:
     add_input_arguments(parser)
     parser.add_argument("--previous-profile", default="", help="local path or s3:// URI of the previous profile")
     parser.add_argument("--output-dir", type=Path, default=Path("/opt/ml/processing/profile"))
+    parser.add_argument(
+        "--snapshot-dir",
+        type=Path,
+        default=Path("/opt/ml/processing/snapshot"),
+        help="where the checked input is written (input.csv), which Preprocess then reads",
+    )
     parser.add_argument("--target", default="label")
     parser.add_argument("--max-mean-shift", type=float, default=3.0)
     parser.add_argument("--max-missing-increase", type=float, default=0.1)
     args = parser.parse_args(argv)
 
-    current = profile(load_input(args), args.target)
+    data = load_input(args)
+    args.snapshot_dir.mkdir(parents=True, exist_ok=True)
+    data.to_csv(args.snapshot_dir / SNAPSHOT, index=False)
+    current = profile(data, args.target)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / PROFILE).write_text(json.dumps(current, indent=2))
     found = violations(
