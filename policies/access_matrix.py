@@ -258,6 +258,41 @@ POD_IDENTITY = {
 }  # fmt: skip
 """The session tags and source of a Pod Identity request from team vision's `training` service account."""
 EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+OUTSIDER = "foreign:exfiltration"
+"""A role of the attacker's account, outside the organisation."""
+OUTSIDER_ROOT = f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"
+RETRUST_TO_OUTSIDER = {"Sid": "RogueTrust", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROOT},
+                       "Action": "sts:AssumeRole"}  # fmt: skip
+"""What a stolen deployer session writes with `iam:UpdateAssumeRolePolicy` into a bounded role's trust."""
+ADMIT_OUTSIDER_TO_RAW = {"Sid": "RogueRead", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROOT},
+                         "Action": ["s3:GetObject", "s3:ListBucket"],
+                         "Resource": ["arn:aws:s3:::{bucket:raw}", "arn:aws:s3:::{bucket:raw}/*"]}  # fmt: skip
+"""... with `s3:PutBucketPolicy` into the raw bucket's policy."""
+ADMIT_OUTSIDER_TO_KEY = {"Sid": "RogueDecrypt", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROOT},
+                         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}  # fmt: skip
+"""... with `kms:PutKeyPolicy` into the data key's policy."""
+GITHUB_PROVIDER = "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+RETRUST_TO_OUTSIDER_REPOSITORY = {
+    "Sid": "RogueGitHubTrust", "Effect": "Allow", "Principal": {"Federated": GITHUB_PROVIDER},
+    "Action": "sts:AssumeRoleWithWebIdentity",
+    "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                  "StringLike": {"token.actions.githubusercontent.com:sub": "repo:attacker/*"}},
+}  # fmt: skip
+"""... or a trust in the attacker's own GitHub repository, through the account's GitHub OIDC provider."""
+OUTSIDER_JOB = "github:repo:attacker/exfiltration:ref:refs/heads/main"
+ADMIT_ANY_TRAIL_TO_RAW = {"Sid": "RogueDelivery", "Effect": "Allow",
+                          "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+                          "Resource": "arn:aws:s3:::{bucket:raw}/*"}  # fmt: skip
+"""A service statement without aws:SourceArn/SourceAccount: any account's trail could deliver (confused deputy)."""
+FOREIGN_TRAIL = {"aws:SourceAccount": FOREIGN_ACCOUNT, "aws:SourceOrgID": FOREIGN_ORG_ID,
+                 "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{FOREIGN_ACCOUNT}:trail/exfiltration"}  # fmt: skip
+OWN_TRAIL = {"aws:SourceArn": "arn:aws:cloudtrail:{region}:{account}:trail/{prefix}-audit"}
+STAGING_INFERENCE, PROD_INFERENCE = (
+    "org:222222222222:mlops-platform-staging-inference", "org:333333333333:mlops-platform-prod-inference",
+)  # fmt: skip
+"""The promotion targets' inference roles (their own stacks' rows prove their identity side)."""
+READS_OBJECTS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+DECRYPTS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
 
 
 ROWS: tuple[Row, ...] = (
@@ -580,6 +615,81 @@ ROWS: tuple[Row, ...] = (
         "an account role with `kms:*` in IAM decrypts through S3", {"kms:ViaService": "s3.{region}.amazonaws.com"},
         kms=True,
         grant={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}),
+    # --- the data perimeter (docs/security-model.md#data-perimeter) ---------------------------------------------
+    # The premise: the deployer must manage trust, bucket and key policies, and IAM cannot see what it writes.
+    Row("deployer-retrusts-service-role", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + T, ALLOW,
+        "re-trust a bounded env role (training): IAM cannot see the new trust's content, the data perimeter decides",
+        {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-rewrites-bucket-policy", D, "s3:PutBucketPolicy", "arn:aws:s3:::{bucket:raw}", ALLOW,
+        "rewrite an env bucket's policy (same: the data perimeter decides who it can admit)"),
+    Row("deployer-rewrites-key-policy", D, "kms:PutKeyPolicy", "{key}", ALLOW,
+        "rewrite the env key's policy (same)", {"aws:ResourceTag/env": "{env}"}, kms=True),
+    # What such a rewrite admits without the organisation's RCP, and with it.
+    Row("outsider-assumes-retrusted-role-without-perimeter", OUTSIDER, "sts:AssumeRole", T, ALLOW,
+        "without the data perimeter: assume an env role re-trusted to its account", assume=True,
+        rewritten=RETRUST_TO_OUTSIDER),
+    Row("outsider-assumes-retrusted-role", OUTSIDER, "sts:AssumeRole", T, DENY,
+        "with the data perimeter: assume an env role re-trusted to its account", assume=True,
+        rewritten=RETRUST_TO_OUTSIDER, rcp=True),
+    Row("outsider-reads-rewritten-bucket-without-perimeter", OUTSIDER, "s3:GetObject",
+        "arn:aws:s3:::{bucket:raw}/customers/2026.parquet", ALLOW,
+        "without the data perimeter: read an env bucket whose policy admits its account",
+        rewritten=ADMIT_OUTSIDER_TO_RAW),
+    Row("outsider-reads-rewritten-bucket", OUTSIDER, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/customers/2026.parquet",
+        DENY, "with the data perimeter: read an env bucket whose policy admits its account",
+        rewritten=ADMIT_OUTSIDER_TO_RAW, rcp=True),
+    Row("outsider-decrypts-rewritten-key-without-perimeter", OUTSIDER, "kms:Decrypt", "{key}", ALLOW,
+        "without the data perimeter: decrypt with the env key whose policy admits its account",
+        {"kms:ViaService": "s3.{region}.amazonaws.com"}, kms=True, rewritten=ADMIT_OUTSIDER_TO_KEY),
+    Row("outsider-decrypts-rewritten-key", OUTSIDER, "kms:Decrypt", "{key}", DENY,
+        "with the data perimeter: decrypt with the env key whose policy admits its account",
+        {"kms:ViaService": "s3.{region}.amazonaws.com"}, kms=True, rewritten=ADMIT_OUTSIDER_TO_KEY, rcp=True),
+    Row("outsider-repository-assumes-retrusted-role-without-perimeter", OUTSIDER_JOB, "sts:AssumeRoleWithWebIdentity",
+        T, ALLOW, "without the data perimeter: a job of another GitHub repository assumes an env role re-trusted to it",
+        assume=True, rewritten=RETRUST_TO_OUTSIDER_REPOSITORY),
+    Row("outsider-repository-assumes-retrusted-role", OUTSIDER_JOB, "sts:AssumeRoleWithWebIdentity", T, DENY,
+        "with the data perimeter: a job of another GitHub repository assumes an env role re-trusted to it", assume=True,
+        rewritten=RETRUST_TO_OUTSIDER_REPOSITORY, rcp=True),
+    Row("outsider-trail-writes-rewritten-bucket", "service:cloudtrail.amazonaws.com", "s3:PutObject",
+        "arn:aws:s3:::{bucket:raw}/AWSLogs/999999999999/x.json.gz", DENY,
+        "with the data perimeter: an AWS service acting for another organisation's account (its trail) writes into "
+        "an env bucket whose policy admits the service", FOREIGN_TRAIL, rewritten=ADMIT_ANY_TRAIL_TO_RAW, rcp=True),
+    # The platform's own traffic under the perimeter: CI, AWS services for the account, the other environments.
+    Row("deploy-job-assumes-deployer-in-perimeter",
+        "github:repo:{repository}:environment:{env}:job_workflow_ref:{repository}/.github/workflows/pulumi-up.yml"
+        "@refs/heads/main", "sts:AssumeRoleWithWebIdentity", D, ALLOW,
+        "with the data perimeter: the deploy job of its repository (OIDC web identity) assumes the deployer",
+        assume=True, rcp=True),
+    Row("pull-request-job-assumes-previewer-in-perimeter",
+        "github:repo:{repository}:pull_request:job_workflow_ref:{repository}/.github/workflows/pr-preview.yml"
+        "@refs/pull/42/merge", "sts:AssumeRoleWithWebIdentity", P, ALLOW,
+        "with the data perimeter: a pull request's preview job assumes the previewer", assume=True, rcp=True),
+    Row("cloudtrail-delivers-in-perimeter", "service:cloudtrail.amazonaws.com", "s3:PutObject",
+        "arn:aws:s3:::{audit}/AWSLogs/{account}/CloudTrail/{region}/2026/12/01/x.json.gz", ALLOW,
+        "with the data perimeter: the account's trail delivers to the audit bucket",
+        {**OWN_TRAIL, "s3:x-amz-acl": "bucket-owner-full-control"}, rcp=True),
+    Row("cloudtrail-encrypts-in-perimeter", "service:cloudtrail.amazonaws.com", "kms:GenerateDataKey", "{key}", ALLOW,
+        "with the data perimeter: the account's trail encrypts its logs with the env key",
+        {**OWN_TRAIL, "kms:EncryptionContext:aws:cloudtrail:arn": OWN_TRAIL["aws:SourceArn"]}, kms=True, rcp=True),
+    Row("sagemaker-assumes-training-in-perimeter", "service:sagemaker.amazonaws.com", "sts:AssumeRole", T, ALLOW,
+        "with the data perimeter: SageMaker takes the role for the account's jobs", assume=True, rcp=True),
+    Row("s3-assumes-replication-in-perimeter", "service:s3.amazonaws.com", "sts:AssumeRole", "replication", ALLOW,
+        "with the data perimeter: S3 takes the role to replicate the account's buckets", assume=True, rcp=True,
+        stacks=("prod",)),
+    Row("staging-inference-reads-dev-model-in-perimeter", STAGING_INFERENCE, "s3:GetObject",
+        "arn:aws:s3:::{bucket:artifacts}/models/churn/model.tar.gz", ALLOW,
+        "with the data perimeter: read a promoted model from the promotion source (staging reading dev)",
+        grant=READS_OBJECTS, rcp=True, stacks=("dev",)),
+    Row("staging-inference-decrypts-dev-model-in-perimeter", STAGING_INFERENCE, "kms:Decrypt", "{key}", ALLOW,
+        "with the data perimeter: decrypt it through S3 with the source's key",
+        {"kms:ViaService": "s3.{region}.amazonaws.com"}, kms=True, grant=DECRYPTS, rcp=True, stacks=("dev",)),
+    Row("prod-inference-reads-staging-model-in-perimeter", PROD_INFERENCE, "s3:GetObject",
+        "arn:aws:s3:::{bucket:artifacts}/models/churn/model.tar.gz", ALLOW,
+        "with the data perimeter: read a promoted model from the promotion source (prod reading staging)",
+        grant=READS_OBJECTS, rcp=True, stacks=("staging",)),
+    Row("other-env-reads-raw-in-perimeter", STAGING_INFERENCE, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT,
+        "read raw data of the promotion source (the perimeter admits the organisation, the bucket policy does not)",
+        grant=READS_OBJECTS, rcp=True, stacks=("dev",)),
 )  # fmt: skip
 """The questions; `expected` is the AWS decision (explicit or implicit deny both refuse the request)."""
 
@@ -716,15 +826,23 @@ SUBJECTS = {
     "any:kms-power-user": "any other account role with broad KMS rights",
     "replication": "replication (S3 cross-region replication, prod)",
     "ci-runner": "CI runner (the CodeBuild role every job on the VPC runner holds, a pull request's included)",
+    "foreign": "a principal outside the organisation, after a stolen deployer session rewrote a policy for it",
+    "github": "GitHub Actions jobs (OIDC web identity)",
+    "service": "AWS services (service principals)",
+    "org": "another environment's role (same organisation)",
 }
-"""Table subjects by row principal (the `sso:` and `service:` principals are listed under the role they try)."""
+"""Table subjects by row principal (the `sso:` principals, and `service:` ones assuming a role, are listed under
+the role they try; the other kinds by kind)."""
 
 
 def _subject(row: Row) -> str:
-    if row.principal.startswith("sso:"):
-        return SUBJECTS[row.principal.removeprefix("sso:")]
-    if row.principal.startswith("service:"):
+    kind, _, name = row.principal.partition(":")
+    if kind == "sso":
+        return SUBJECTS[name]
+    if kind == "service" and row.assume:
         return SUBJECTS[row.resource]
+    if kind in ("foreign", "github", "service", "org"):
+        return SUBJECTS[kind]
     return SUBJECTS[row.principal]
 
 
