@@ -508,6 +508,13 @@ ROWS: tuple[Row, ...] = (
         "delete from a source bucket", stacks=("prod",)),
     Row("replication-creates-role", "replication", "iam:CreateRole", ROLE_ARN + "escape", DENY, "create a role",
         stacks=("prod",)),
+    Row("replication-writes-lookalike-bucket", "replication", "s3:ReplicateObject",
+        "arn:aws:s3:::{prefix}-raw-lookalike/x", IMPLICIT,
+        "replicate into a bucket named like the env's in another account, even after the deployer put `*` on the role "
+        "and a replication rule on a bucket", {"aws:ResourceAccount": FOREIGN_ACCOUNT}, extra_policy=EVERYTHING,
+        stacks=("prod",)),
+    Row("replication-replicates-into-env-bucket", "replication", "s3:ReplicateObject",
+        "arn:aws:s3:::{prefix}-dr-raw-0000/x", ALLOW, "replicate into the env's replica bucket", stacks=("prod",)),
     # --- promoted models (issue 10): read only in the promotion source's account --------------------------------
     Row("inference-reads-staging-promoted-model", INF, "s3:GetObject",
         "arn:aws:s3:::mlops-platform-dev-artifacts-0000/models/churn/model.tar.gz", ALLOW,
