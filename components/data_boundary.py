@@ -77,8 +77,10 @@ def data_service_boundary_statements(args: DataServiceBoundaryArgs) -> list[_iam
     identity writes and key destruction."""
     account, prefix = args["account_id"], args["name_prefix"]
     statements: list[_iam.Statement] = [
+        # Bucket names are global: without the account, `<prefix>-*` would admit a look-alike bucket of another
+        # account as a replication destination (the deployer manages replication rules and these roles' policies).
         {"Sid": "EnvBucketData", "Effect": "Allow", "Action": DATA_SERVICE_S3_ACTIONS,
-         "Resource": [f"arn:aws:s3:::{prefix}-*"]},
+         "Resource": [f"arn:aws:s3:::{prefix}-*"], "Condition": {"StringEquals": {"aws:ResourceAccount": account}}},
         {"Sid": "EnvKeys", "Effect": "Allow", "Action": DATA_SERVICE_KMS_ACTIONS,
          "Resource": [f"arn:aws:kms:{region}:{account}:key/*" for region in args["regions"]],
          "Condition": {"StringEquals": {"aws:ResourceTag/env": args["environment"]}}},

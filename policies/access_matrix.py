@@ -17,13 +17,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlops_platform.policies.iam_eval import Decision, Principal, Request, conditions_hold, evaluate
+from mlops_platform.policies.iam_eval import (
+    Decision,
+    Principal,
+    Request,
+    conditions_hold,
+    evaluate,
+    evaluate_resource_policy,
+    rcp_denies,
+)
+from mlops_platform.policies.organization.perimeter import GITHUB_OIDC, Perimeter, resource_control_policy
 
 ROLE = "aws:iam/role:Role"
 MANAGED = "aws:iam/policy:Policy"
 INLINE = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 KEY = "aws:kms/key:Key"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+
+MATRIX_ORG_ID = "o-a1b2c3d4e5"
+"""The organisation the matrix attaches the data perimeter (`policies/organization`) for: the environments'
+accounts, the tooling account and every account they exchange models with are its members."""
+FOREIGN_ACCOUNT, FOREIGN_ORG_ID = "999999999999", "o-f0reign0000"
+"""An attacker's account, in an organisation of its own."""
 
 
 @dataclass
@@ -48,6 +64,13 @@ class World:
     """The Pulumi state bucket (shared by the environments, one prefix each), as the CI deployer's policy names it."""
     connection_arn: str = ""
     """The GitHub connection, as the CI runner's role names it (empty without a runner)."""
+    bucket_policies: dict[str, dict] = field(default_factory=dict)
+    """Bucket policy by bucket name."""
+    repositories: tuple[str, ...] = ()
+    """GitHub repositories (owner/name) the stack's roles trust through OIDC."""
+    rcps: tuple[dict, ...] = ()
+    """The organisation's resource control policies, as its administrator attaches them to the account (rendered by
+    `policies.organization.perimeter` for `MATRIX_ORG_ID` and `repositories`)."""
 
     def role(self, short: str) -> Principal:
         """A role by its name without the env prefix (e.g. `ci-deployer`)."""
@@ -59,7 +82,8 @@ class World:
 
     def fill(self, text: str) -> str:
         """Substitute {account}, {region}, {prefix}, {env}, {otherenv} (an environment that is not this one), {key},
-        {audit}, {state}, {connection}, {bucket:<zone>} and {role:<short>}."""
+        {audit}, {state}, {connection}, {repository} (the first GitHub repository its roles trust), {bucket:<zone>}
+        and {role:<short>}."""
         lookup = _Lookup(self)
         return re.sub(r"\{([a-z]+(?::[a-z0-9-]+)?)\}", lambda m: lookup[m.group(1)], text)
 
@@ -69,7 +93,7 @@ class _Lookup(dict):
         other = "dev" if w.env != "dev" else "prod"
         super().__init__(account=w.account, region=w.region, prefix=w.prefix, env=w.env, key=w.key_arn,
                          otherenv=other, audit=w.audit_bucket, state=w.state_bucket,
-                         connection=w.connection_arn)  # fmt: skip
+                         connection=w.connection_arn, repository=(w.repositories or ("",))[0])  # fmt: skip
         self.world = w
 
     def __missing__(self, key: str) -> str:
@@ -118,20 +142,42 @@ def world(plan: Mapping[str, Any]) -> World:
     [key] = [k for k in of(KEY) if k["name"] == "data-key-key"]
     outputs = plan["outputs"]
     prefix = next(n for n in roles if n.endswith("-ci-deployer")).removesuffix("-ci-deployer")
+    trust = {name: _doc(role["inputs"]["assumeRolePolicy"]) for name, role in roles.items()}
+    repositories = _github_repositories(trust)
+    bucket_policies = {}
+    for bucket_policy in of(BUCKET_POLICY):
+        document = _doc(bucket_policy["inputs"]["policy"])
+        arn = _listed(document["Statement"][0]["Resource"])[0]
+        bucket_policies[arn.removeprefix("arn:aws:s3:::").split("/")[0]] = document
     return World(
         account=account,
         region=outputs["data_key_arn"].split(":")[3],
         prefix=prefix,
         env=outputs["environment"],
         principals=principals,
-        trust={name: _doc(role["inputs"]["assumeRolePolicy"]) for name, role in roles.items()},
+        trust=trust,
         key_policy=_doc(key["inputs"]["policy"]),
         key_arn=outputs["data_key_arn"],
         buckets=dict(outputs["buckets"]),
         audit_bucket=(outputs.get("audit") or {}).get("bucket") or "",
         state_bucket=_state_bucket(policies[f"{prefix}-ci-deployer"]),
         connection_arn=_connection(policies.get(f"{prefix}-ci-runner", [])),
+        bucket_policies=bucket_policies,
+        repositories=repositories,
+        rcps=(resource_control_policy(Perimeter(org_id=MATRIX_ORG_ID, github_repositories=repositories)),),
     )
+
+
+def _github_repositories(trust: Mapping[str, dict]) -> tuple[str, ...]:
+    """owner/name of every repository a role trusts through GitHub's OIDC provider (`sub` starts `repo:<it>:`)."""
+    found = set()
+    for document in trust.values():
+        for statement in document["Statement"]:
+            for values in (statement.get("Condition") or {}).values():
+                for subject in _listed(values.get(f"{GITHUB_OIDC}:sub", [])):
+                    if subject.startswith("repo:"):
+                        found.add(subject.removeprefix("repo:").split(":")[0])
+    return tuple(sorted(found))
 
 
 def _connection(documents: list[dict]) -> str:
@@ -157,7 +203,12 @@ class Row:
     id: str
     principal: str
     """Role name without the env prefix; `sso:<persona>` means the first principal trusted by that persona's role;
-    `any:<name>` an unnamed account role `<name>` with the given `grant` as its only policy."""
+    `any:<name>` an unnamed account role `<name>` with the given `grant` as its only policy; `service:<principal>`
+    an AWS service principal acting for this account (a trust or bucket policy decides); `foreign:<name>` role
+    `<name>` of an attacker's account outside the organisation (`FOREIGN_ACCOUNT`), which allows itself everything;
+    `org:<account>:<name>` role `<name>` of another account of the organisation, with `grant` as its only policy
+    (that account's own rows prove its side); `github:<subject>` a GitHub Actions job whose OIDC token carries that
+    subject (template), through the account's GitHub OIDC provider."""
     action: str
     resource: str
     """Template (see `World.fill`)."""
@@ -176,6 +227,13 @@ class Row:
     """Identity policy of an `any:` principal."""
     stacks: tuple[str, ...] = ("dev", "staging", "prod")
     """The environments the row is asked in (a role or a promotion source some lack)."""
+    rcp: bool = False
+    """Ask with the organisation's data perimeter (`World.rcps`) attached to the account, as the organisation's
+    administrator attaches it once (docs/operations.md)."""
+    rewritten: Mapping[str, Any] | None = None
+    """A statement (templates in its strings) that a rogue deployer first adds to the resource's own policy: the
+    role's trust policy (`assume`), the data key's policy (`kms`) or the bucket's policy. IAM lets the deployer write
+    it: no condition key sees a policy's content."""
 
     @property
     def allowed(self) -> bool:
@@ -200,6 +258,41 @@ POD_IDENTITY = {
 }  # fmt: skip
 """The session tags and source of a Pod Identity request from team vision's `training` service account."""
 EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+OUTSIDER = "foreign:exfiltration"
+"""A role of the attacker's account, outside the organisation."""
+OUTSIDER_ROOT = f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"
+RETRUST_TO_OUTSIDER = {"Sid": "RogueTrust", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROOT},
+                       "Action": "sts:AssumeRole"}  # fmt: skip
+"""What a stolen deployer session writes with `iam:UpdateAssumeRolePolicy` into a bounded role's trust."""
+ADMIT_OUTSIDER_TO_RAW = {"Sid": "RogueRead", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROOT},
+                         "Action": ["s3:GetObject", "s3:ListBucket"],
+                         "Resource": ["arn:aws:s3:::{bucket:raw}", "arn:aws:s3:::{bucket:raw}/*"]}  # fmt: skip
+"""... with `s3:PutBucketPolicy` into the raw bucket's policy."""
+ADMIT_OUTSIDER_TO_KEY = {"Sid": "RogueDecrypt", "Effect": "Allow", "Principal": {"AWS": OUTSIDER_ROOT},
+                         "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"}  # fmt: skip
+"""... with `kms:PutKeyPolicy` into the data key's policy."""
+GITHUB_PROVIDER = "arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+RETRUST_TO_OUTSIDER_REPOSITORY = {
+    "Sid": "RogueGitHubTrust", "Effect": "Allow", "Principal": {"Federated": GITHUB_PROVIDER},
+    "Action": "sts:AssumeRoleWithWebIdentity",
+    "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                  "StringLike": {"token.actions.githubusercontent.com:sub": "repo:attacker/*"}},
+}  # fmt: skip
+"""... or a trust in the attacker's own GitHub repository, through the account's GitHub OIDC provider."""
+OUTSIDER_JOB = "github:repo:attacker/exfiltration:ref:refs/heads/main"
+ADMIT_ANY_TRAIL_TO_RAW = {"Sid": "RogueDelivery", "Effect": "Allow",
+                          "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+                          "Resource": "arn:aws:s3:::{bucket:raw}/*"}  # fmt: skip
+"""A service statement without aws:SourceArn/SourceAccount: any account's trail could deliver (confused deputy)."""
+FOREIGN_TRAIL = {"aws:SourceAccount": FOREIGN_ACCOUNT, "aws:SourceOrgID": FOREIGN_ORG_ID,
+                 "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{FOREIGN_ACCOUNT}:trail/exfiltration"}  # fmt: skip
+OWN_TRAIL = {"aws:SourceArn": "arn:aws:cloudtrail:{region}:{account}:trail/{prefix}-audit"}
+STAGING_INFERENCE, PROD_INFERENCE = (
+    "org:222222222222:mlops-platform-staging-inference", "org:333333333333:mlops-platform-prod-inference",
+)  # fmt: skip
+"""The promotion targets' inference roles (their own stacks' rows prove their identity side)."""
+READS_OBJECTS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+DECRYPTS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}
 
 
 ROWS: tuple[Row, ...] = (
@@ -415,6 +508,13 @@ ROWS: tuple[Row, ...] = (
         "delete from a source bucket", stacks=("prod",)),
     Row("replication-creates-role", "replication", "iam:CreateRole", ROLE_ARN + "escape", DENY, "create a role",
         stacks=("prod",)),
+    Row("replication-writes-lookalike-bucket", "replication", "s3:ReplicateObject",
+        "arn:aws:s3:::{prefix}-raw-lookalike/x", IMPLICIT,
+        "replicate into a bucket named like the env's in another account, even after the deployer put `*` on the role "
+        "and a replication rule on a bucket", {"aws:ResourceAccount": FOREIGN_ACCOUNT}, extra_policy=EVERYTHING,
+        stacks=("prod",)),
+    Row("replication-replicates-into-env-bucket", "replication", "s3:ReplicateObject",
+        "arn:aws:s3:::{prefix}-dr-raw-0000/x", ALLOW, "replicate into the env's replica bucket", stacks=("prod",)),
     # --- promoted models (issue 10): read only in the promotion source's account --------------------------------
     Row("inference-reads-staging-promoted-model", INF, "s3:GetObject",
         "arn:aws:s3:::mlops-platform-dev-artifacts-0000/models/churn/model.tar.gz", ALLOW,
@@ -522,6 +622,81 @@ ROWS: tuple[Row, ...] = (
         "an account role with `kms:*` in IAM decrypts through S3", {"kms:ViaService": "s3.{region}.amazonaws.com"},
         kms=True,
         grant={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}),
+    # --- the data perimeter (docs/security-model.md#data-perimeter) ---------------------------------------------
+    # The premise: the deployer must manage trust, bucket and key policies, and IAM cannot see what it writes.
+    Row("deployer-retrusts-service-role", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + T, ALLOW,
+        "re-trust a bounded env role (training): IAM cannot see the new trust's content, the data perimeter decides",
+        {"iam:PermissionsBoundary": PERSONA_B}),
+    Row("deployer-rewrites-bucket-policy", D, "s3:PutBucketPolicy", "arn:aws:s3:::{bucket:raw}", ALLOW,
+        "rewrite an env bucket's policy (same: the data perimeter decides who it can admit)"),
+    Row("deployer-rewrites-key-policy", D, "kms:PutKeyPolicy", "{key}", ALLOW,
+        "rewrite the env key's policy (same)", {"aws:ResourceTag/env": "{env}"}, kms=True),
+    # What such a rewrite admits without the organisation's RCP, and with it.
+    Row("outsider-assumes-retrusted-role-without-perimeter", OUTSIDER, "sts:AssumeRole", T, ALLOW,
+        "without the data perimeter: assume an env role re-trusted to its account", assume=True,
+        rewritten=RETRUST_TO_OUTSIDER),
+    Row("outsider-assumes-retrusted-role", OUTSIDER, "sts:AssumeRole", T, DENY,
+        "with the data perimeter: assume an env role re-trusted to its account", assume=True,
+        rewritten=RETRUST_TO_OUTSIDER, rcp=True),
+    Row("outsider-reads-rewritten-bucket-without-perimeter", OUTSIDER, "s3:GetObject",
+        "arn:aws:s3:::{bucket:raw}/customers/2026.parquet", ALLOW,
+        "without the data perimeter: read an env bucket whose policy admits its account",
+        rewritten=ADMIT_OUTSIDER_TO_RAW),
+    Row("outsider-reads-rewritten-bucket", OUTSIDER, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/customers/2026.parquet",
+        DENY, "with the data perimeter: read an env bucket whose policy admits its account",
+        rewritten=ADMIT_OUTSIDER_TO_RAW, rcp=True),
+    Row("outsider-decrypts-rewritten-key-without-perimeter", OUTSIDER, "kms:Decrypt", "{key}", ALLOW,
+        "without the data perimeter: decrypt with the env key whose policy admits its account",
+        {"kms:ViaService": "s3.{region}.amazonaws.com"}, kms=True, rewritten=ADMIT_OUTSIDER_TO_KEY),
+    Row("outsider-decrypts-rewritten-key", OUTSIDER, "kms:Decrypt", "{key}", DENY,
+        "with the data perimeter: decrypt with the env key whose policy admits its account",
+        {"kms:ViaService": "s3.{region}.amazonaws.com"}, kms=True, rewritten=ADMIT_OUTSIDER_TO_KEY, rcp=True),
+    Row("outsider-repository-assumes-retrusted-role-without-perimeter", OUTSIDER_JOB, "sts:AssumeRoleWithWebIdentity",
+        T, ALLOW, "without the data perimeter: a job of another GitHub repository assumes an env role re-trusted to it",
+        assume=True, rewritten=RETRUST_TO_OUTSIDER_REPOSITORY),
+    Row("outsider-repository-assumes-retrusted-role", OUTSIDER_JOB, "sts:AssumeRoleWithWebIdentity", T, DENY,
+        "with the data perimeter: a job of another GitHub repository assumes an env role re-trusted to it", assume=True,
+        rewritten=RETRUST_TO_OUTSIDER_REPOSITORY, rcp=True),
+    Row("outsider-trail-writes-rewritten-bucket", "service:cloudtrail.amazonaws.com", "s3:PutObject",
+        "arn:aws:s3:::{bucket:raw}/AWSLogs/999999999999/x.json.gz", DENY,
+        "with the data perimeter: an AWS service acting for another organisation's account (its trail) writes into "
+        "an env bucket whose policy admits the service", FOREIGN_TRAIL, rewritten=ADMIT_ANY_TRAIL_TO_RAW, rcp=True),
+    # The platform's own traffic under the perimeter: CI, AWS services for the account, the other environments.
+    Row("deploy-job-assumes-deployer-in-perimeter",
+        "github:repo:{repository}:environment:{env}:job_workflow_ref:{repository}/.github/workflows/pulumi-up.yml"
+        "@refs/heads/main", "sts:AssumeRoleWithWebIdentity", D, ALLOW,
+        "with the data perimeter: the deploy job of its repository (OIDC web identity) assumes the deployer",
+        assume=True, rcp=True),
+    Row("pull-request-job-assumes-previewer-in-perimeter",
+        "github:repo:{repository}:pull_request:job_workflow_ref:{repository}/.github/workflows/pr-preview.yml"
+        "@refs/pull/42/merge", "sts:AssumeRoleWithWebIdentity", P, ALLOW,
+        "with the data perimeter: a pull request's preview job assumes the previewer", assume=True, rcp=True),
+    Row("cloudtrail-delivers-in-perimeter", "service:cloudtrail.amazonaws.com", "s3:PutObject",
+        "arn:aws:s3:::{audit}/AWSLogs/{account}/CloudTrail/{region}/2026/12/01/x.json.gz", ALLOW,
+        "with the data perimeter: the account's trail delivers to the audit bucket",
+        {**OWN_TRAIL, "s3:x-amz-acl": "bucket-owner-full-control"}, rcp=True),
+    Row("cloudtrail-encrypts-in-perimeter", "service:cloudtrail.amazonaws.com", "kms:GenerateDataKey", "{key}", ALLOW,
+        "with the data perimeter: the account's trail encrypts its logs with the env key",
+        {**OWN_TRAIL, "kms:EncryptionContext:aws:cloudtrail:arn": OWN_TRAIL["aws:SourceArn"]}, kms=True, rcp=True),
+    Row("sagemaker-assumes-training-in-perimeter", "service:sagemaker.amazonaws.com", "sts:AssumeRole", T, ALLOW,
+        "with the data perimeter: SageMaker takes the role for the account's jobs", assume=True, rcp=True),
+    Row("s3-assumes-replication-in-perimeter", "service:s3.amazonaws.com", "sts:AssumeRole", "replication", ALLOW,
+        "with the data perimeter: S3 takes the role to replicate the account's buckets", assume=True, rcp=True,
+        stacks=("prod",)),
+    Row("staging-inference-reads-dev-model-in-perimeter", STAGING_INFERENCE, "s3:GetObject",
+        "arn:aws:s3:::{bucket:artifacts}/models/churn/model.tar.gz", ALLOW,
+        "with the data perimeter: read a promoted model from the promotion source (staging reading dev)",
+        grant=READS_OBJECTS, rcp=True, stacks=("dev",)),
+    Row("staging-inference-decrypts-dev-model-in-perimeter", STAGING_INFERENCE, "kms:Decrypt", "{key}", ALLOW,
+        "with the data perimeter: decrypt it through S3 with the source's key",
+        {"kms:ViaService": "s3.{region}.amazonaws.com"}, kms=True, grant=DECRYPTS, rcp=True, stacks=("dev",)),
+    Row("prod-inference-reads-staging-model-in-perimeter", PROD_INFERENCE, "s3:GetObject",
+        "arn:aws:s3:::{bucket:artifacts}/models/churn/model.tar.gz", ALLOW,
+        "with the data perimeter: read a promoted model from the promotion source (prod reading staging)",
+        grant=READS_OBJECTS, rcp=True, stacks=("staging",)),
+    Row("other-env-reads-raw-in-perimeter", STAGING_INFERENCE, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT,
+        "read raw data of the promotion source (the perimeter admits the organisation, the bucket policy does not)",
+        grant=READS_OBJECTS, rcp=True, stacks=("dev",)),
 )  # fmt: skip
 """The questions; `expected` is the AWS decision (explicit or implicit deny both refuse the request)."""
 
@@ -537,40 +712,105 @@ def _fill_context(w: World, context: Mapping[str, Any]) -> dict[str, Any]:
     return {key: one(value) for key, value in context.items()}
 
 
-def decide_row(w: World, row: Row) -> Decision:
-    """The evaluator's answer to `row` in world `w`."""
-    context = _fill_context(w, row.context)
-    if row.assume:
-        return _assume(w, row)
+def decide_row(w: World, row: Row, *, perimeter: bool | None = None) -> Decision:
+    """The evaluator's answer to `row` in world `w`; `perimeter` overrides `row.rcp` (with or without the
+    organisation's RCP attached)."""
+    rcps = w.rcps if (row.rcp if perimeter is None else perimeter) else ()
     kind, _, name = row.principal.partition(":")
+    context = {**_caller_context(w, kind, name), **_fill_context(w, row.context)}
+    # AWS sets aws:ResourceAccount on every request: the env's account unless the row names another (S3's own key).
+    context.setdefault("aws:ResourceAccount", context.get("s3:ResourceAccount", w.account))
+    if row.assume:
+        return _assume(w, row, context, rcps)
+    if kind in ("foreign", "org", "service"):
+        return _resource_side(w, row, context, rcps)
     if kind == "any":
         principal = Principal(f"arn:aws:iam::{w.account}:role/{name}", [row.grant or {}])
     else:
         principal = w.role(row.principal)
         if row.extra_policy:
             principal = Principal(principal.arn, [*principal.policies, row.extra_policy], principal.boundary)
-    # AWS sets aws:ResourceAccount on every request: the env's account unless the row names another (S3's own key).
-    context.setdefault("aws:ResourceAccount", context.get("s3:ResourceAccount", w.account))
     request = Request(principal.arn, row.action, w.fill(row.resource), context)
-    return evaluate(principal, request, key_policy=w.key_policy if row.kms else None).decision
+    return evaluate(principal, request, key_policy=w.key_policy if row.kms else None, rcps=rcps).decision
 
 
 def _listed(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _assume(w: World, row: Row) -> Decision:
-    """Trust-policy question. `sso:<persona>`: the first principal that persona's own role trusts (one person's
-    permission-set role), asking to assume role `row.resource`."""
+def _caller_context(w: World, kind: str, name: str) -> dict[str, Any]:
+    """The keys AWS puts in the request context for this kind of caller (IAM User Guide, "AWS global condition
+    context keys"): an IAM principal's organisation and account; a service principal's name and the account and
+    organisation it acts for (`aws:SourceAccount`/`aws:SourceOrgID`, a row may name another); a web-identity
+    token's claims. A federated session carries no `aws:PrincipalOrgID`. Every request is over TLS."""
+    tls = {"aws:SecureTransport": True}
+    if kind == "service":
+        return {**tls, "aws:PrincipalIsAWSService": True, "aws:PrincipalServiceName": name,
+                "aws:SourceAccount": w.account, "aws:SourceOrgID": MATRIX_ORG_ID}  # fmt: skip
+    if kind == "github":
+        return {**tls, f"{GITHUB_OIDC}:sub": w.fill(name), f"{GITHUB_OIDC}:aud": "sts.amazonaws.com"}
+    if kind == "foreign":
+        return {**tls, "aws:PrincipalIsAWSService": False, "aws:PrincipalOrgID": FOREIGN_ORG_ID,
+                "aws:PrincipalAccount": FOREIGN_ACCOUNT}  # fmt: skip
+    account = name.split(":")[0] if kind == "org" else w.account
+    return {**tls, "aws:PrincipalIsAWSService": False, "aws:PrincipalOrgID": MATRIX_ORG_ID,
+            "aws:PrincipalAccount": account}  # fmt: skip
+
+
+def _caller(w: World, row: Row) -> tuple[str, Principal | None, str]:
+    """(principal ARN or service/provider name, the IAM caller if any, its Principal field) of an outside caller."""
     kind, _, name = row.principal.partition(":")
-    if kind == "sso":
-        [own] = [s for s in w.trust[f"{w.prefix}-{name}"]["Statement"] if "AWS" in s.get("Principal", {})]
-        caller, field_ = _listed(own["Principal"]["AWS"])[0], "AWS"
+    if kind == "foreign":
+        arn = f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/{name}"
+        return arn, Principal(arn, [EVERYTHING]), "AWS"
+    if kind == "org":
+        account, _, role = name.partition(":")
+        arn = f"arn:aws:iam::{account}:role/{role}"
+        return arn, Principal(arn, [row.grant or {}]), "AWS"
+    if kind == "github":
+        return f"arn:aws:iam::{w.account}:oidc-provider/{GITHUB_OIDC}", None, "Federated"
+    return name, None, "Service"
+
+
+def _with(document: Mapping[str, Any], w: World, rewritten: Mapping[str, Any] | None) -> dict:
+    """`document` with the rogue deployer's statement added (its strings filled)."""
+    if rewritten is None:
+        return dict(document)
+    added = json.loads(w.fill(json.dumps(rewritten)))
+    return {**document, "Statement": [*_listed(document["Statement"]), added]}
+
+
+def _resource_side(w: World, row: Row, context: dict[str, Any], rcps: tuple[dict, ...]) -> Decision:
+    """A bucket or key request by a caller the resource's own policy must admit (another account, a service)."""
+    arn, caller, field_ = _caller(w, row)
+    resource = w.fill(row.resource)
+    if row.kms:
+        policy = w.key_policy
     else:
-        caller, field_ = name, "Service"
-    request = Request(caller, row.action, w.role_arn(row.resource), _fill_context(w, row.context))
-    for statement in w.trust[f"{w.prefix}-{row.resource}"]["Statement"]:
-        hit = caller in _listed(statement.get("Principal", {}).get(field_, []))
+        policy = w.bucket_policies.get(resource.removeprefix("arn:aws:s3:::").split("/")[0], {"Statement": []})
+    request = Request(arn, row.action, resource, context)
+    return evaluate_resource_policy(request, _with(policy, w, row.rewritten), resource_account=w.account,
+                                    caller=caller, principal_type=field_, rcps=rcps).decision  # fmt: skip
+
+
+def _assume(w: World, row: Row, context: dict[str, Any], rcps: tuple[dict, ...]) -> Decision:
+    """Trust-policy question: may the caller assume role `row.resource`? `sso:<persona>`: the first principal that
+    persona's own role trusts (one person's permission-set role, same account); the other kinds are decided by the
+    trust policy as a resource policy (plus the caller's own policies for a foreign role)."""
+    kind, _, name = row.principal.partition(":")
+    trust = _with(w.trust[f"{w.prefix}-{row.resource}"], w, row.rewritten)
+    if kind != "sso":
+        arn, caller, field_ = _caller(w, row)
+        request = Request(arn, row.action, w.role_arn(row.resource), context)
+        return evaluate_resource_policy(request, trust, resource_account=w.account, caller=caller,
+                                        principal_type=field_, rcps=rcps).decision  # fmt: skip
+    [own] = [s for s in w.trust[f"{w.prefix}-{name}"]["Statement"] if "AWS" in s.get("Principal", {})]
+    caller_arn = _listed(own["Principal"]["AWS"])[0]
+    request = Request(caller_arn, row.action, w.role_arn(row.resource), context)
+    if rcp_denies(rcps, request):
+        return Decision.EXPLICIT_DENY
+    for statement in trust["Statement"]:
+        hit = caller_arn in _listed(statement.get("Principal", {}).get("AWS", []))
         if (
             hit
             and row.action in _listed(statement["Action"])
@@ -593,15 +833,23 @@ SUBJECTS = {
     "any:kms-power-user": "any other account role with broad KMS rights",
     "replication": "replication (S3 cross-region replication, prod)",
     "ci-runner": "CI runner (the CodeBuild role every job on the VPC runner holds, a pull request's included)",
+    "foreign": "a principal outside the organisation, after a stolen deployer session rewrote a policy for it",
+    "github": "GitHub Actions jobs (OIDC web identity)",
+    "service": "AWS services (service principals)",
+    "org": "another environment's role (same organisation)",
 }
-"""Table subjects by row principal (the `sso:` and `service:` principals are listed under the role they try)."""
+"""Table subjects by row principal (the `sso:` principals, and `service:` ones assuming a role, are listed under
+the role they try; the other kinds by kind)."""
 
 
 def _subject(row: Row) -> str:
-    if row.principal.startswith("sso:"):
-        return SUBJECTS[row.principal.removeprefix("sso:")]
-    if row.principal.startswith("service:"):
+    kind, _, name = row.principal.partition(":")
+    if kind == "sso":
+        return SUBJECTS[name]
+    if kind == "service" and row.assume:
         return SUBJECTS[row.resource]
+    if kind in ("foreign", "github", "service", "org"):
+        return SUBJECTS[kind]
     return SUBJECTS[row.principal]
 
 

@@ -11,8 +11,18 @@ wins; otherwise the identity policies must Allow and, when the role has one, so 
 policy is required on top: it must Allow, either naming the principal or delegating to the account
 (`arn:aws:iam::<account>:root`), in which case the IAM policies must allow as well.
 
+Resource control policies (AWS Organizations User Guide, "RCP evaluation"): a deny-only layer of the resource's
+account, applied to every caller (outside the organisation too) except service-linked roles; an RCP statement's
+Deny refuses the request whatever the identity and resource policies allow (`rcps=` of `evaluate` and
+`evaluate_resource_policy`).
+
+A resource policy deciding a request of another account, an AWS service or a federated (web identity) caller
+(`evaluate_resource_policy`, IAM User Guide, "Cross-account policy evaluation logic"): the resource policy must
+allow the caller (by ARN, by its account, or `*`), an IAM caller's own identity policies (and boundary) must allow
+too, and any Deny refuses.
+
 Not covered (and not used by the platform's policies): Numeric/Date/IP/Binary operators, policy variables,
-service control policies and session policies, cross-account requests.
+service control policies and session policies, NotPrincipal.
 """
 
 from __future__ import annotations
@@ -209,8 +219,25 @@ def _sid(document_name: str, statement: Mapping[str, Any], index: int) -> str:
     return f"{document_name}:{statement.get('Sid') or index}"
 
 
-def evaluate(principal: Principal, request: Request, *, key_policy: Mapping[str, Any] | None = None) -> Explanation:
-    """Decide `request` made by `principal` (same account), with the key policy of a KMS key if it targets one."""
+SERVICE_LINKED_ROLE_PATH = ":role/aws-service-role/"
+"""Path of every service-linked role: RCPs do not apply to their calls (AWS Organizations User Guide, "Resources
+and entities not restricted by RCPs")."""
+
+
+def rcp_denies(rcps: Sequence[Mapping[str, Any]], request: Request) -> list[str]:
+    """The statements of the resource account's RCPs that deny `request` (RCP statements are all `Deny` for
+    `Principal: "*"`, so only action, resource and conditions decide). None for a service-linked role's call."""
+    if SERVICE_LINKED_ROLE_PATH in request.principal_arn:
+        return []
+    return [
+        _sid(f"rcp{n}", s, i)
+        for n, rcp in enumerate(rcps)
+        for i, s in enumerate(_statements(rcp))
+        if s.get("Effect") == "Deny" and statement_applies(s, request)
+    ]
+
+
+def _identity_denies(principal: Principal, request: Request) -> tuple[list[tuple[str, Mapping[str, Any]]], list[str]]:
     documents = [(f"policy{i}", d) for i, d in enumerate(principal.policies)]
     if principal.boundary is not None:
         documents.append(("boundary", principal.boundary))
@@ -220,6 +247,34 @@ def evaluate(principal: Principal, request: Request, *, key_policy: Mapping[str,
         for i, s in enumerate(_statements(doc))
         if s.get("Effect") == "Deny" and statement_applies(s, request)
     ]
+    return documents, denies
+
+
+def _identity_allows(principal: Principal, documents: list, request: Request) -> tuple[list[str], bool]:
+    identity = [
+        _sid(name, s, i)
+        for name, doc in documents
+        if name != "boundary"
+        for i, s in enumerate(_statements(doc))
+        if s.get("Effect") == "Allow" and statement_applies(s, request)
+    ]
+    bounded = principal.boundary is None or any(
+        s.get("Effect") == "Allow" and statement_applies(s, request) for s in _statements(principal.boundary)
+    )
+    return identity, bounded
+
+
+def evaluate(
+    principal: Principal,
+    request: Request,
+    *,
+    key_policy: Mapping[str, Any] | None = None,
+    rcps: Sequence[Mapping[str, Any]] = (),
+) -> Explanation:
+    """Decide `request` made by `principal` (same account), with the key policy of a KMS key if it targets one and
+    the resource account's RCPs when given."""
+    documents, denies = _identity_denies(principal, request)
+    denies += rcp_denies(rcps, request)
     key_allows: list[str] = []
     key_needs_iam = True
     if key_policy is not None:
@@ -234,16 +289,7 @@ def evaluate(principal: Principal, request: Request, *, key_policy: Mapping[str,
                 key_needs_iam = key_needs_iam and via_root
     if denies:
         return Explanation(Decision.EXPLICIT_DENY, tuple(denies))
-    identity = [
-        _sid(name, s, i)
-        for name, doc in documents
-        if name != "boundary"
-        for i, s in enumerate(_statements(doc))
-        if s.get("Effect") == "Allow" and statement_applies(s, request)
-    ]
-    bounded = principal.boundary is None or any(
-        s.get("Effect") == "Allow" and statement_applies(s, request) for s in _statements(principal.boundary)
-    )
+    identity, bounded = _identity_allows(principal, documents, request)
     if key_policy is not None:
         if not key_allows:
             return Explanation(Decision.IMPLICIT_DENY, ("key policy allows nothing here",))
@@ -254,6 +300,67 @@ def evaluate(principal: Principal, request: Request, *, key_policy: Mapping[str,
     if not bounded:
         return Explanation(Decision.IMPLICIT_DENY, ("outside the permission boundary",))
     return Explanation(Decision.ALLOW, tuple(identity + key_allows))
+
+
+PRINCIPAL_TYPES = ("AWS", "Service", "Federated")
+
+
+def _names(statement: Mapping[str, Any], principal_type: str, caller: str) -> bool:
+    """The statement's Principal covers the caller: `*`, the caller itself or (AWS) its account."""
+    principals = statement.get("Principal")
+    if principals == "*":
+        return True
+    named = _listed((principals or {}).get(principal_type))
+    if ("*" in named and principal_type == "AWS") or caller in named:
+        return True
+    if principal_type != "AWS":
+        return False
+    account = caller.split(":")[4]
+    return f"arn:aws:iam::{account}:root" in named or account in named
+
+
+def evaluate_resource_policy(
+    request: Request,
+    resource_policy: Mapping[str, Any],
+    *,
+    resource_account: str,
+    caller: Principal | None = None,
+    principal_type: str = "AWS",
+    rcps: Sequence[Mapping[str, Any]] = (),
+) -> Explanation:
+    """Decide a request that the resource's own policy (a bucket, key or trust policy) must allow: made by an IAM
+    `caller` of another account (whose identity policies and boundary must allow it too), by an AWS service
+    (`principal_type="Service"`, `request.principal_arn` the service principal) or a web-identity session
+    (`"Federated"`, the provider's ARN). Same-account IAM callers are `evaluate`'s."""
+    if principal_type not in PRINCIPAL_TYPES:
+        raise ValueError(f"principal_type {principal_type!r}: expected one of {PRINCIPAL_TYPES}")
+    if principal_type == "AWS" and (caller is None or caller.account == resource_account):
+        raise ValueError("an IAM caller of another account is needed here; same-account requests are evaluate()'s")
+    documents: list = []
+    denies: list[str] = []
+    if caller is not None:
+        documents, denies = _identity_denies(caller, request)
+    denies += rcp_denies(rcps, request)
+    resource_allows = []
+    for i, s in enumerate(_statements(resource_policy)):
+        if not _names(s, principal_type, request.principal_arn) or not statement_applies(s, request):
+            continue
+        if s.get("Effect") == "Deny":
+            denies.append(_sid("resource-policy", s, i))
+        else:
+            resource_allows.append(_sid("resource-policy", s, i))
+    if denies:
+        return Explanation(Decision.EXPLICIT_DENY, tuple(denies))
+    if not resource_allows:
+        return Explanation(Decision.IMPLICIT_DENY, ("the resource policy allows nothing here",))
+    if caller is not None:
+        identity, bounded = _identity_allows(caller, documents, request)
+        if not identity:
+            return Explanation(Decision.IMPLICIT_DENY, ("no identity policy of the caller allows it",))
+        if not bounded:
+            return Explanation(Decision.IMPLICIT_DENY, ("outside the caller's permission boundary",))
+        return Explanation(Decision.ALLOW, tuple(identity + resource_allows))
+    return Explanation(Decision.ALLOW, tuple(resource_allows))
 
 
 def decide(principal: Principal, request: Request, *, key_policy: Mapping[str, Any] | None = None) -> Decision:

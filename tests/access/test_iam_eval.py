@@ -103,3 +103,82 @@ def test_kms_key_policy_must_allow_and_root_delegation_needs_iam_too():
 def test_unsupported_operators_are_refused_not_guessed():
     with pytest.raises(ValueError, match="NumericLessThan"):
         conditions_hold({"NumericLessThan": {"s3:max-keys": "10"}}, Request(ROLE, "x:Y", "*", {"s3:max-keys": "5"}))
+
+
+# --- resource control policies and resource-policy decisions (the data perimeter) -----------------------------------
+
+ORG = "o-a1b2c3d4e5"
+OUTSIDE = "arn:aws:iam::999999999999:role/outsider"
+PERIMETER_RCP = doc({
+    "Sid": "EnforceOrgIdentities", "Effect": "Deny", "Principal": "*", "Action": ["s3:*", "sts:AssumeRole"],
+    "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG},
+                                   "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+})  # fmt: skip
+"""The identity statement of AWS's data perimeter example, for two actions."""
+BUCKET_FOR_OUTSIDER = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                           "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})  # fmt: skip
+
+
+def from_outside(context, *, rcps=(PERIMETER_RCP,), caller_policies=None, principal=OUTSIDE):
+    from mlops_platform.policies.iam_eval import evaluate_resource_policy
+
+    caller = Principal(principal, caller_policies if caller_policies is not None else [doc(allow("*"))])
+    request = Request(principal, "s3:GetObject", "arn:aws:s3:::b/x", context)
+    return evaluate_resource_policy(request, BUCKET_FOR_OUTSIDER, resource_account="111111111111", caller=caller,
+                                    rcps=rcps).decision  # fmt: skip
+
+
+def test_another_account_needs_the_resource_policy_and_its_own_policies():
+    assert from_outside({}, rcps=()) is Decision.ALLOW  # what a rewritten bucket policy admits without an RCP
+    assert from_outside({}, rcps=(), caller_policies=[]) is Decision.IMPLICIT_DENY
+    assert from_outside({}, rcps=(), principal="arn:aws:iam::888888888888:role/r") is Decision.IMPLICIT_DENY
+
+
+def test_the_rcp_denies_principals_of_another_organisation_of_none_and_anonymous_ones():
+    other_org = {"aws:PrincipalOrgID": "o-f0reign0000", "aws:PrincipalIsAWSService": False}
+    assert from_outside(other_org) is Decision.EXPLICIT_DENY
+    assert from_outside({"aws:PrincipalIsAWSService": False}) is Decision.EXPLICIT_DENY  # an account in no org
+    assert from_outside({}) is Decision.EXPLICIT_DENY  # unsigned: neither key is in the context
+
+
+def test_the_rcp_lets_the_organisation_through_and_is_not_a_grant():
+    member = {"aws:PrincipalOrgID": ORG, "aws:PrincipalIsAWSService": False}
+    assert from_outside(member) is Decision.ALLOW
+    assert from_outside(member, caller_policies=[]) is Decision.IMPLICIT_DENY
+
+
+def test_the_rcp_applies_to_same_account_requests_and_never_to_service_linked_roles():
+    from mlops_platform.policies.iam_eval import evaluate, rcp_denies
+
+    request = Request(ROLE, "s3:GetObject", "arn:aws:s3:::b/x", {"aws:PrincipalIsAWSService": False})
+    assert evaluate(Principal(ROLE, [doc(allow("*"))]), request, rcps=[PERIMETER_RCP]).decision is (
+        Decision.EXPLICIT_DENY
+    )  # a principal outside the organisation's accounts would carry no aws:PrincipalOrgID
+    linked = "arn:aws:iam::111111111111:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    assert rcp_denies([PERIMETER_RCP], Request(linked, "s3:GetObject", "arn:aws:s3:::b/x", {})) == []
+
+
+def test_services_and_web_identity_are_decided_by_the_resource_policy_alone():
+    from mlops_platform.policies.iam_eval import evaluate_resource_policy
+
+    trust = doc({"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole",
+                 "Condition": {"StringEquals": {"aws:SourceAccount": "111111111111"}}},
+                {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111111111111:oidc-provider/idp"},
+                 "Action": "sts:AssumeRoleWithWebIdentity"})  # fmt: skip
+
+    def assume(caller, kind, action, context):
+        request = Request(caller, action, ROLE, context)
+        return evaluate_resource_policy(request, trust, resource_account="111111111111", principal_type=kind,
+                                        rcps=[PERIMETER_RCP]).decision  # fmt: skip
+
+    service = {"aws:PrincipalIsAWSService": True, "aws:SourceAccount": "111111111111"}
+    assert assume("sagemaker.amazonaws.com", "Service", "sts:AssumeRole", service) is Decision.ALLOW
+    other_account = {**service, "aws:SourceAccount": "222222222222"}
+    assert assume("sagemaker.amazonaws.com", "Service", "sts:AssumeRole", other_account) is Decision.IMPLICIT_DENY
+    assert assume("ec2.amazonaws.com", "Service", "sts:AssumeRole", service) is Decision.IMPLICIT_DENY
+    # No aws:PrincipalOrgID in a web-identity request: the RCP names only sts:AssumeRole, so federation passes.
+    provider = "arn:aws:iam::111111111111:oidc-provider/idp"
+    assert assume(provider, "Federated", "sts:AssumeRoleWithWebIdentity", {}) is Decision.ALLOW
+    with pytest.raises(ValueError, match="another account"):
+        evaluate_resource_policy(Request(ROLE, "s3:GetObject", "arn:aws:s3:::b/x"), BUCKET_FOR_OUTSIDER,
+                                 resource_account="111111111111", caller=Principal(ROLE, []))  # fmt: skip
