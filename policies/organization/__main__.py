@@ -97,8 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{', '.join(perimeter.github_repositories)}",
     ]
     if facts.accounts:
-        report.append("attach it to the accounts of the stack files (or their OU): "
-                      + ", ".join(f"{name} {account}" for name, account in sorted(facts.accounts.items())))
+        report.append(
+            "attach it to the accounts of the stack files (or their OU): "
+            + ", ".join(f"{name} {account}" for name, account in sorted(facts.accounts.items()))
+        )
     if outside := sorted(set(facts.exchange_accounts) - set(facts.accounts.values())):
         report.append(f"check these accounts are in {perimeter.org_id} before attaching (the stacks exchange models "
                       f"with them): {', '.join(outside)}")  # fmt: skip

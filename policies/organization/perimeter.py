@@ -139,7 +139,7 @@ def problems(document: Mapping[str, Any]) -> list[str]:
         if statement.get("Effect") != "Deny":
             found.append(f"{sid}: Effect {statement.get('Effect')!r}; an RCP statement may only Deny")
         if statement.get("Principal") != "*":
-            found.append(f"{sid}: Principal {statement.get('Principal')!r}; an RCP names principals only as \"*\"")
+            found.append(f'{sid}: Principal {statement.get("Principal")!r}; an RCP names principals only as "*"')
         for action in _listed(statement.get("Action")):
             service = str(action).split(":", 1)[0].lower()
             if service not in RCP_SERVICES:
