@@ -39,7 +39,7 @@ class PulumiBackend:
 
     @property
     def lock_objects_arn(self) -> str:
-        """The environment's lock files (a preview takes the stack's lock too)."""
+        """The environment's lock files (taken by `up`, `refresh`, `destroy` and `import`; a preview takes none)."""
         return f"arn:aws:s3:::{self.state_bucket}/{self.environment}/{STATE_LAYOUT_ROOT}/locks/*"
 
 
@@ -80,15 +80,9 @@ def _state_statements(backend: PulumiBackend, *, write: bool) -> list[_iam.State
             "Condition": {"StringLike": {"s3:prefix": [env, f"{env}/*"]}},
         },
     ]
-    if not write:
-        statements.append(
-            {
-                "Sid": "PulumiStateLock",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:DeleteObject"],
-                "Resource": backend.lock_objects_arn,
-            }
-        )
+    # No lock for the read-only role: the DIY backend's `preview` (with --refresh too) takes no lock, only
+    # `up`, `refresh`, `destroy` and `import` do (pulumi/pulumi pkg/backend/diy/backend.go), so a pull request's
+    # preview can never leave a lock that blocks the environment's deploys.
     if backend.state_key_arn:
         statements.append(
             {

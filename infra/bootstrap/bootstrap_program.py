@@ -65,9 +65,6 @@ def state_bucket_statements(settings: BootstrapSettings) -> list[_iam.Statement]
              "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": state},
             {"Sid": f"{sid}StateRead", "Effect": "Allow", **_principal(env, [previewer]),
              "Action": "s3:GetObject", "Resource": state},
-            {"Sid": f"{sid}StateLock", "Effect": "Allow", **_principal(env, [previewer]),
-             "Action": ["s3:PutObject", "s3:DeleteObject"],
-             "Resource": f"{{bucket_arn}}/{env.name}/{STATE_LAYOUT_ROOT}/locks/*"},
         ]  # fmt: skip
         listing = _principal(env, sorted([*writers(env), previewer]))
         listing["Condition"]["StringLike"] = {"s3:prefix": [env.name, f"{env.name}/*"]}

@@ -72,8 +72,6 @@ def test_no_wildcard_action_and_writes_only_on_granted_prefixes(plan, persona):
     writable = [f"{BUCKETS[g.zone]}/{g.prefix}*" for g in BUCKET_GRANTS[persona] if g.access is Access.WRITE]
     if persona is Persona.CI_DEPLOYER:
         writable.append("arn:aws:s3:::state/dev/.pulumi/*")  # its environment's prefix only
-    if persona is Persona.CI_PREVIEWER:
-        writable.append("arn:aws:s3:::state/dev/.pulumi/locks/*")
     for statement in role_policy(plan, persona):
         actions = as_list(statement["Action"])
         assert not any(a == "*" or a.endswith(":*") for a in actions), statement
