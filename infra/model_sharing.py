@@ -8,18 +8,19 @@ endpoints run as its `inference` role, so:
   accounts' inference roles read `models/` of its artifacts bucket, decrypt it through S3 and pull its images;
 - the **target** (an environment with `registry.promote_from_accounts`) lets its inference role read exactly there.
 
-The promotion itself runs as the **target's model approver** (it registers the version as `Approved` there, which
-only an approver may do). It also carries the version's baselines over (`infra/tooling/promote_baselines.py`): the
-source lets its targets' model approvers read the baseline objects (`BASELINE_SOURCE_KEYS`) and decrypt them through
-S3; the target lets its model approver describe the source version, read those objects, write the copies under
-`PROMOTED_BASELINE_KEYS` of its own artifacts bucket and register the version there, approved.
+The promotion itself is an administrator's act in the target account (`mlops-platform promote` with the target's
+operator credentials): it registers the version there as `Approved` and writes its baseline copies under
+`PROMOTED_BASELINE_KEYS`, where the target's inference role reads them (its monitors do). No persona gets that
+pair: a role that could write what inference reads *and* register an approved version could serve a model of its
+own making alone, so the model approver keeps approving only. The source lets its target accounts' principals read
+the baseline objects (`BASELINE_SOURCE_KEYS`) and decrypt them through S3; in the target account only an
+administrator's own IAM policy allows that.
 
 Cross-account access needs both halves; each stack declares its own.
 """
 
 from __future__ import annotations
 
-import pulumi
 from mlops_platform.components import _iam
 from mlops_platform.components.access import Persona
 from mlops_platform.infra.capability import Capability, Platform
@@ -27,8 +28,10 @@ from mlops_platform.infra.config import PROJECT, PlatformSettings
 
 INFERENCE_ROLE_PATTERN = "arn:aws:iam::{account}:role/" + PROJECT + "-*-" + Persona.INFERENCE.value
 """The inference role of any environment of this project in `account`."""
-PROMOTER_ROLE_PATTERN = "arn:aws:iam::{account}:role/" + PROJECT + "-*-" + Persona.MODEL_APPROVER.value
-"""The role `mlops-platform promote` runs as: the model approver of any environment of this project in `account`."""
+PROMOTER_ROLE_PATTERN = "arn:aws:iam::{account}:role/*"
+"""Who in a target account may read a promotion source's baseline objects, as far as the source's policies go: any
+role there (`mlops-platform promote` runs as the target's administrator, e.g. an SSO administrator role); the
+target's own IAM policies decide, and no persona of the platform is granted it."""
 
 BASELINE_SOURCE_KEYS = (
     "models/baselines/*",
@@ -63,7 +66,7 @@ def _readers(accounts: list[str], role_pattern: str = INFERENCE_ROLE_PATTERN) ->
 
 def artifacts_bucket_statements(settings: PlatformSettings) -> list[_iam.Statement]:
     """Source side, artifacts bucket policy: the target accounts' inference roles read `models/`, their model
-    approvers (who run the promotion) the baseline objects (`BASELINE_SOURCE_KEYS`); nothing else."""
+    administrators (who run the promotion) the baseline objects (`BASELINE_SOURCE_KEYS`); nothing else."""
     if not (accounts := shared_with_accounts(settings)):
         return []
     return [
@@ -116,39 +119,6 @@ def promoted_model_read_statements(settings: PlatformSettings) -> list[_iam.Stat
     ]  # fmt: skip
 
 
-def promoter_statements(settings: PlatformSettings, artifacts_bucket_arn: object) -> list[_iam.Statement]:
-    """Target side, model approver (who runs `mlops-platform promote`): read the source version and its baseline
-    objects in the promotion sources, find its own artifacts bucket and that bucket's key, write the baseline copies
-    there (the env key through S3 it already uses) and register the version, approved, in its own model groups."""
-    accounts = sorted(settings.registry.promote_from_accounts)
-    if not accounts:
-        return []
-    region, account = settings.region, settings.account
-    models = sorted(model.name for model in settings.registry.models)
-    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
-    bucket = pulumi.Output.from_input(artifacts_bucket_arn)
-    return [
-        {"Sid": "PromoteReadSourceVersion", "Effect": "Allow", "Action": "sagemaker:DescribeModelPackage",
-         "Resource": [f"arn:aws:sagemaker:{region}:{a}:model-package/{m}/*" for a in accounts for m in models]},
-        {"Sid": "PromoteReadSourceBaselines", "Effect": "Allow", "Action": "s3:GetObject",
-         "Resource": [f"arn:aws:s3:::{PROJECT}-*-artifacts-*/{key}" for key in BASELINE_SOURCE_KEYS],
-         "Condition": {"StringEquals": {"s3:ResourceAccount": _one_or_list(accounts)}}},
-        {"Sid": "PromoteDecryptSourceBaselines", "Effect": "Allow", "Action": "kms:Decrypt",
-         "Resource": _one_or_list([f"arn:aws:kms:{region}:{a}:key/*" for a in accounts]),
-         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}},
-        # ListBuckets has no resource-level scoping; it reveals bucket names only (the artifacts bucket's is random).
-        {"Sid": "PromoteFindArtifactsBucket", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
-        {"Sid": "PromoteReadArtifactsKey", "Effect": "Allow", "Action": "s3:GetEncryptionConfiguration",
-         "Resource": bucket},
-        {"Sid": "PromoteWriteBaselineCopies", "Effect": "Allow", "Action": "s3:PutObject",
-         "Resource": [pulumi.Output.concat(bucket, "/", key) for key in PROMOTED_BASELINE_KEYS]},
-        {"Sid": "PromoteRegisterApproved", "Effect": "Allow", "Action": "sagemaker:CreateModelPackage",
-         "Resource": [f"{sagemaker}:model-package/{m}/*" for m in models]
-         + [f"{sagemaker}:model-package-group/{m}" for m in models],
-         "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}},
-    ]  # fmt: skip
-
-
 def _one_or_list(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
 
@@ -167,11 +137,6 @@ class ModelSharingCapability(Capability):
         statements: dict[Persona, list[_iam.Statement]] = {}
         if reads := promoted_model_read_statements(platform.settings):
             statements[Persona.INFERENCE] = reads
-        if platform.settings.registry.promote_from_accounts:
-            from mlops_platform.infra.storage import Storage  # storage imports this module for the bucket policy
-
-            artifacts = platform.result("storage", Storage).lake.bucket_arns["artifacts"]
-            statements[Persona.MODEL_APPROVER] = promoter_statements(platform.settings, artifacts)
         return statements
 
     def build(self, platform: Platform) -> None:

@@ -566,9 +566,9 @@ ROWS: tuple[Row, ...] = (
     Row("runner-deletes-logs", R, "logs:DeleteLogGroup",
         "arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{prefix}-ci-runner", IMPLICIT,
         "delete its log group"),
-    # --- promotion: the target's model approver carries the version and its baselines over ---------------------
+    # --- promotion is an administrator's act: the approver approves, it never authors a version or its files -----
     Row("approver-promotes-approved-version", A, "sagemaker:CreateModelPackage",
-        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/15", ALLOW,
+        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/15", IMPLICIT,
         "register a promoted version as Approved", {"sagemaker:ModelApprovalStatus": "Approved"},
         stacks=("staging", "prod")),
     Row("approver-registers-in-dev", A, "sagemaker:CreateModelPackage",
@@ -580,19 +580,19 @@ ROWS: tuple[Row, ...] = (
         "register a candidate version pending approval",
         {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}),
     Row("approver-reads-staging-source-version", A, "sagemaker:DescribeModelPackage",
-        "arn:aws:sagemaker:{region}:111111111111:model-package/churn-model/15", ALLOW,
+        "arn:aws:sagemaker:{region}:111111111111:model-package/churn-model/15", IMPLICIT,
         "read the version to promote in its promotion source's account", stacks=("staging",)),
     Row("approver-reads-staging-source-baselines", A, "s3:GetObject",
         "arn:aws:s3:::mlops-platform-dev-artifacts-0000/pipelines/train-evaluate-register-churn/e-7/checks/"
-        "data-quality/constraints.json", ALLOW, "read the version's baselines in its promotion source's account",
+        "data-quality/constraints.json", IMPLICIT, "read the version's baselines in its promotion source's account",
         {"s3:ResourceAccount": "111111111111"}, stacks=("staging",)),
     Row("approver-reads-prod-source-baselines", A, "s3:GetObject",
         "arn:aws:s3:::mlops-platform-staging-artifacts-0000/models/baselines/"
-        "arn:aws:sagemaker:us-east-1:222222222222:model-package/churn-model/20/data-quality/statistics.json", ALLOW,
+        "arn:aws:sagemaker:us-east-1:222222222222:model-package/churn-model/20/data-quality/statistics.json", IMPLICIT,
         "read the files published for the version in its promotion source", {"s3:ResourceAccount": "222222222222"},
         stacks=("prod",)),
     Row("approver-decrypts-source-baselines", A, "kms:Decrypt", "arn:aws:kms:{region}:111111111111:key/dev-data-key",
-        ALLOW, "decrypt them through S3 with the source's key", {"kms:ViaService": "s3.{region}.amazonaws.com"},
+        IMPLICIT, "decrypt them through S3 with the source's key", {"kms:ViaService": "s3.{region}.amazonaws.com"},
         stacks=("staging",)),
     Row("approver-reads-source-model", A, "s3:GetObject",
         "arn:aws:s3:::mlops-platform-dev-artifacts-0000/models/churn/model.tar.gz", IMPLICIT,
@@ -607,14 +607,14 @@ ROWS: tuple[Row, ...] = (
         "read baselines in an account that is not its promotion source", {"s3:ResourceAccount": "999999999999"}),
     Row("approver-writes-baseline-copies", A, "s3:PutObject",
         "arn:aws:s3:::{bucket:artifacts}/models/baselines/"
-        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/15/data-quality/statistics.json", ALLOW,
+        "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/15/data-quality/statistics.json", IMPLICIT,
         "write the baseline copies of a promoted version", stacks=("staging", "prod")),
     Row("approver-writes-baselines-in-dev", A, "s3:PutObject",
         "arn:aws:s3:::{bucket:artifacts}/models/baselines/x/data-quality/statistics.json", IMPLICIT,
         "write baselines where nothing is promoted to (dev)", stacks=("dev",)),
     Row("engineer-reads-source-baselines", ML, "s3:GetObject",
         "arn:aws:s3:::mlops-platform-dev-artifacts-0000/pipelines/train-evaluate-register-churn/e-7/checks/"
-        "data-quality/constraints.json", IMPLICIT, "read the promotion source's baselines (the approver promotes)",
+        "data-quality/constraints.json", IMPLICIT, "read the promotion source's baselines (an administrator promotes)",
         {"s3:ResourceAccount": "111111111111"}, stacks=("staging",)),
     # --- the data key against broad IAM rights ----------------------------------------------------------------
     Row("iam-kms-admin-takes-key", "any:kms-power-user", "kms:PutKeyPolicy", "{key}", IMPLICIT,

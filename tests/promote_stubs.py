@@ -19,6 +19,18 @@ SOURCE_ARN = f"arn:aws:sagemaker:us-east-1:{DEV}:model-package/churn-model/15"
 IMAGE = f"{DEV}.dkr.ecr.us-east-1.amazonaws.com/mlops-platform-dev/serving:v1.4.0"
 MODEL_DATA = f"s3://{DEV_BUCKET}/models/churn-model/15/model.tar.gz"
 
+
+def served_by(arn: str) -> dict[str, str]:
+    """The container a version serves: an image of its own environment's registry and an artifact of its own
+    artifacts bucket (what the pipeline registers; SOURCE_ARN serves IMAGE and MODEL_DATA)."""
+    account, version = arn.split(":")[4], arn.rsplit("/", 1)[1]
+    env = {DEV: "dev", STAGING: "staging", PROD: "prod"}.get(account, "elsewhere")
+    return {
+        "Image": f"{account}.dkr.ecr.us-east-1.amazonaws.com/mlops-platform-{env}/serving:v1.4.0",
+        "ModelDataUrl": f"s3://mlops-platform-{env}-artifacts-0000/models/churn-model/{version}/model.tar.gz",
+    }
+
+
 RUN = "pipelines/train-evaluate-register-churn/execution-7"
 CODE = "code/train-evaluate-register-churn"
 PIPELINE_LAYOUT = {

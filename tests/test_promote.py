@@ -17,8 +17,6 @@ from mlops_platform.infra.tooling.promote import PromotionError, promote
 from tests.conftest import REPO
 from tests.promote_stubs import (
     DEV_BUCKET,
-    IMAGE,
-    MODEL_DATA,
     PROD,
     PROD_BUCKET,
     PROD_KEY,
@@ -32,6 +30,7 @@ from tests.promote_stubs import (
     metrics,
     published,
     referenced,
+    served_by,
 )
 
 
@@ -85,7 +84,7 @@ def described(
         "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
         "ModelApprovalStatus": status,
         "InferenceSpecification": {
-            "Containers": [{"Image": IMAGE, "ModelDataUrl": MODEL_DATA}],
+            "Containers": [served_by(arn)],
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
         },

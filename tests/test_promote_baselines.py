@@ -38,6 +38,7 @@ from tests.promote_stubs import (
     published_copies,
     referenced,
     referenced_copies,
+    served_by,
 )
 
 NEW_STAGING_ARN = f"arn:aws:sagemaker:us-east-1:{STAGING}:model-package/churn-model/15"
@@ -97,7 +98,7 @@ def described(arn: str = SOURCE_ARN, bucket: str = DEV_BUCKET, *, with_metrics: 
         "ModelPackageStatus": "Completed",
         "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
         "ModelApprovalStatus": "Approved",
-        "InferenceSpecification": {"Containers": [{"Image": IMAGE, "ModelDataUrl": MODEL_DATA}]},
+        "InferenceSpecification": {"Containers": [served_by(arn)]},
         **(metrics(bucket) if with_metrics else {}),
         **extra,
     }
@@ -173,7 +174,11 @@ def test_a_second_promotion_of_the_same_version_registers_and_copies_nothing(sta
                "CreationTime": datetime.datetime(2026, 12, 1), "ModelApprovalStatus": "Approved",
                "ModelPackageDescription": registered["ModelPackageDescription"]}  # fmt: skip
     sagemaker.stub.add_response("list_model_packages", {"ModelPackageSummaryList": [summary]}, APPROVED_QUERY)
-    again = described(NEW_STAGING_ARN, CustomerMetadataProperties=registered["CustomerMetadataProperties"])
+    again = described(
+        NEW_STAGING_ARN,
+        CustomerMetadataProperties=registered["CustomerMetadataProperties"],
+        InferenceSpecification=registered["InferenceSpecification"],  # what the first run registered
+    )
     sagemaker.stub.add_response("describe_model_package", again, {"ModelPackageName": NEW_STAGING_ARN})
     expect_copies(s3.stub, referenced_copies(DEV_BUCKET, SOURCE_ARN), STAGING_BUCKET, STAGING_KEY, present=True)
     monitors = published_copies(DEV_BUCKET, SOURCE_ARN, NEW_STAGING_ARN)
@@ -283,3 +288,53 @@ def test_a_refused_copy_stops_before_the_version_is_registered_naming_the_object
     assert f"copying {source} to s3://{STAGING_BUCKET}/{target_key} failed: AccessDenied" in str(refused.value)
     assert "running the same promotion again resumes" in str(refused.value)
     assert "CreateModelPackage" not in sagemaker.requests
+
+
+def test_a_version_serving_an_earlier_environments_image_is_refused_before_anything_is_read(stacks, sagemaker, s3):
+    """dev -> staging -> prod: a staging version promoted from dev serves dev's image and artifact, which prod's
+    inference role may not read (prod promotes from staging only). Refused, naming the image."""
+    chained = described(STAGING_VERSION, STAGING_BUCKET, InferenceSpecification={"Containers": [served_by(SOURCE_ARN)]})
+    sagemaker.stub.add_response("describe_model_package", chained, {"ModelPackageName": STAGING_VERSION})
+    with pytest.raises(PromotionError, match=r"serves the image 111111111111\.dkr\.ecr.*not in staging's account"):
+        promote("churn-model", 20, to="prod", variant="champion", stacks_dir=stacks, sagemaker=sagemaker.factory,
+                s3=s3.factory)  # fmt: skip
+    assert not s3.requests  # nothing read, checked or copied
+
+
+def test_a_registered_version_claiming_the_source_but_serving_other_containers_is_not_reused(stacks, sagemaker, s3):
+    """Someone registered a version with the promotion's metadata but their own artifact: a later promotion of the
+    source refuses to hand it to the pull request."""
+    sagemaker.stub.add_response("describe_model_package", described(), {"ModelPackageName": SOURCE_ARN})
+    expect_source_checks(s3.stub, [*referenced(DEV_BUCKET), *published(DEV_BUCKET, SOURCE_ARN)])
+    expect_target_bucket(s3.stub, "mlops-platform-staging-artifacts-", STAGING_BUCKET, STAGING_KEY)
+    summary = {"ModelPackageArn": NEW_STAGING_ARN, "ModelPackageVersion": 15, "ModelPackageStatus": "Completed",
+               "CreationTime": datetime.datetime(2026, 12, 1), "ModelApprovalStatus": "Approved",
+               "ModelPackageDescription": f"Promoted from dev: {SOURCE_ARN}"}  # fmt: skip
+    sagemaker.stub.add_response("list_model_packages", {"ModelPackageSummaryList": [summary]}, APPROVED_QUERY)
+    planted = described(
+        NEW_STAGING_ARN,
+        CustomerMetadataProperties={"promoted_from": SOURCE_ARN, "source_environment": "dev"},
+        InferenceSpecification={
+            "Containers": [{**served_by(SOURCE_ARN), "ModelDataUrl": f"s3://{STAGING_BUCKET}/x.tar.gz"}]
+        },
+    )
+    sagemaker.stub.add_response("describe_model_package", planted, {"ModelPackageName": NEW_STAGING_ARN})
+    with pytest.raises(PromotionError, match=r"says it was promoted from .* but serves other containers"):
+        promote("churn-model", 15, to="staging", stacks_dir=stacks, sagemaker=sagemaker.factory, s3=s3.factory)
+    assert "CreateModelPackage" not in sagemaker.requests and "CopyObject" not in s3.requests
+
+
+def test_a_baseline_copy_that_differs_from_the_source_is_never_overwritten(stacks, sagemaker, s3):
+    """A re-run finds a copy whose record is not the source object as it is now (the source changed, or someone wrote
+    there): it stops, naming the object, and overwrites nothing."""
+    sagemaker.stub.add_response("describe_model_package", described(), {"ModelPackageName": SOURCE_ARN})
+    expect_source_checks(s3.stub, [*referenced(DEV_BUCKET), *published(DEV_BUCKET, SOURCE_ARN)])
+    expect_target_bucket(s3.stub, "mlops-platform-staging-artifacts-", STAGING_BUCKET, STAGING_KEY)
+    expect_no_promoted_version(sagemaker.stub)
+    [(source, target_key), *_] = referenced_copies(DEV_BUCKET, SOURCE_ARN)
+    head = {"ETag": '"other"', "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": STAGING_KEY,
+            "Metadata": {"promoted-from": source, "source-etag": '"an-older-version"'}}  # fmt: skip
+    s3.stub.add_response("head_object", head, {"Bucket": STAGING_BUCKET, "Key": target_key})
+    with pytest.raises(PromotionError, match=r"exists but is not the copy of .* never rewritten"):
+        promote("churn-model", 15, to="staging", stacks_dir=stacks, sagemaker=sagemaker.factory, s3=s3.factory)
+    assert "CopyObject" not in s3.requests and "CreateModelPackage" not in sagemaker.requests

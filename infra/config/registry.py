@@ -61,8 +61,9 @@ class ModelGroupSettings(StrictModel):
     description: Annotated[str, StringConstraints(max_length=1024)] | None = None
     """What the model is for."""
     share_with_accounts: list[AccountId] = []
-    """Accounts (staging, prod) allowed to describe and list this group's model packages, for promotion; their model
-    approvers (who run `mlops-platform promote`) may also read the versions' baselines in the artifacts bucket."""
+    """Accounts (staging, prod) allowed to describe and list this group's model packages, for promotion; their
+    principals (an administrator runs `mlops-platform promote`) may also read the versions' baselines in the artifacts
+    bucket."""
 
     @model_validator(mode="after")
     def _accounts_once(self) -> ModelGroupSettings:
@@ -105,10 +106,10 @@ class RegistrySettings(StrictModel):
     """Let `pulumi destroy` delete repositories that still hold images. Only for throw-away dev stacks."""
     promote_from_accounts: list[AccountId] = []
     """Accounts whose approved model versions this environment serves (`mlops-platform promote`): its inference role
-    may read their `models/` artifacts, decrypt them through S3 and pull their images, and its model approver may
+    may read their `models/` artifacts, decrypt them through S3 and pull their images, and its administrators may
     promote from them (read a version and its baselines there, copy the baselines into this environment's artifacts
-    bucket, register the version here as Approved); they share with it in turn (`models[].share_with_accounts` in
-    their stack files)."""
+    bucket, register the version here as Approved; no persona may); they share with it in turn
+    (`models[].share_with_accounts` in their stack files)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> RegistrySettings:

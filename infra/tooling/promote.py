@@ -22,8 +22,14 @@ change of the target stack file.
 `--dry-run` does step 1 and the checks of step 2, and prints the diff without copying or registering anything or
 writing the file (the new version number is predicted from the target group's latest version).
 
-boto3 is imported only when the command runs, with the caller's credentials for the target account: its model
-approver role (registering a version as Approved is the approver's; `infra.model_sharing.promoter_statements`).
+boto3 is imported only when the command runs, with the caller's credentials for the target account: an
+administrator's (operator) role. Promotion registers an approved version and writes files the target's inference
+role reads; no persona holds both rights (the model approver approves, it does not author versions), so it is an
+administrative act, and the pull request it prepares is the review.
+
+The version must serve from the environment that trained it: its image in the source's account and its model
+artifact in the source's artifacts bucket, which the target's inference role may read (a version that was itself
+promoted still points at the environment before, which the next target does not trust: promote the original).
 """
 
 from __future__ import annotations
@@ -119,6 +125,7 @@ def promote(
     source_arn = f"arn:aws:sagemaker:{source_settings.region}:{source_settings.account}:model-package/{model}/{version}"
     client = (sagemaker or _boto3_client)(source_settings.region)
     package = _approved_package(client, source_arn, model, source_settings.account)
+    _check_served_from_source(package, source_arn, source, source_settings)
 
     same_region = target_settings.region == source_settings.region
     target_client = client if same_region else (sagemaker or _boto3_client)(target_settings.region)
@@ -135,7 +142,7 @@ def promote(
     except BaselineError as exc:
         raise PromotionError(str(exc)) from None
 
-    existing = _promoted_version(target_client, model, source_arn)
+    existing = _promoted_version(target_client, model, source_arn, _containers(package))
     copied: list[str] = []
     if dry_run:
         target_arn = existing or _predicted_arn(target_client, model, target_settings)
@@ -305,6 +312,33 @@ def _approved_package(client: Any, arn: str, model: str, account: str) -> dict[s
     return package
 
 
+def _check_served_from_source(package: dict[str, Any], arn: str, source: str, settings: PlatformSettings) -> None:
+    """Refuse a version whose image or artifact lives outside its source environment (the target's inference role
+    reads only its promotion sources' registries and `models/`)."""
+    bucket_prefix = f"s3://{settings.name_prefix}-artifacts-"
+    for container in package["InferenceSpecification"]["Containers"]:
+        image, url = str(container.get("Image", "")), container.get("ModelDataUrl")
+        if image.split(".", 1)[0] != settings.account:
+            raise PromotionError(
+                f"{arn} serves the image {image}, which is not in {source}'s account {settings.account}: the target "
+                f"reads images of its promotion sources only; promote the version from the environment that built it"
+            )
+        if url is not None and not str(url).startswith(bucket_prefix):
+            raise PromotionError(
+                f"{arn} serves the artifact {url}, outside {source}'s artifacts bucket ({bucket_prefix}*): the target "
+                "reads artifacts of its promotion sources only; promote the version from the environment that "
+                "trained it"
+            )
+
+
+def _containers(package: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a version serves: its containers' image, artifact, environment and framework."""
+    return [
+        {k: c[k] for k in ("Image", "ModelDataUrl", "Environment", "Framework", "FrameworkVersion") if k in c}
+        for c in package["InferenceSpecification"]["Containers"]
+    ]
+
+
 def _copies(s3: Any, copies: list[Copy], bucket: str, key_arn: str) -> list[str]:
     try:
         return copy_all(s3, copies, bucket, key_arn)
@@ -325,11 +359,7 @@ def _registration(
     model: str, package: dict[str, Any], source_arn: str, source: str, metrics: dict[str, Any]
 ) -> dict[str, Any]:
     spec = package["InferenceSpecification"]
-    containers = [
-        {k: c[k] for k in ("Image", "ModelDataUrl", "Environment", "Framework", "FrameworkVersion") if k in c}
-        for c in spec["Containers"]
-    ]
-    inference = {"Containers": containers}
+    inference: dict[str, Any] = {"Containers": _containers(package)}
     for key in (
         "SupportedContentTypes",
         "SupportedResponseMIMETypes",
@@ -354,9 +384,10 @@ def _description(source: str, source_arn: str) -> str:
     return f"Promoted from {source}: {source_arn}"
 
 
-def _promoted_version(client: Any, model: str, source_arn: str) -> str | None:
+def _promoted_version(client: Any, model: str, source_arn: str, containers: list[dict[str, Any]]) -> str | None:
     """The target group's approved version already promoted from `source_arn`, if any (the idempotency token of
-    CreateModelPackage lasts hours; this makes any later run of the same promotion reuse the version)."""
+    CreateModelPackage lasts hours; this makes any later run of the same promotion reuse the version). A version
+    that claims that source but serves other containers is refused, not reused."""
     query: dict[str, Any] = {
         "ModelPackageGroupName": model,
         "ModelApprovalStatus": "Approved",
@@ -371,6 +402,12 @@ def _promoted_version(client: Any, model: str, source_arn: str) -> str | None:
                 continue
             described = client.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
             if (described.get("CustomerMetadataProperties") or {}).get("promoted_from") == source_arn:
+                if _containers(described) != containers:
+                    raise PromotionError(
+                        f"{described['ModelPackageArn']} says it was promoted from {source_arn} but serves other "
+                        "containers (image, artifact or environment): refusing to reuse it; find out who registered "
+                        "it, and reject it"
+                    )
                 return str(described["ModelPackageArn"])
         if not page.get("NextToken"):
             return None

@@ -130,9 +130,10 @@ def check_sources(s3: Any, copies: list[Copy]) -> list[Copy]:
             problems.append(
                 f"{copy.source}: does not exist"
                 if code in ("404", "NoSuchKey", "NotFound")
-                else f"{copy.source}: cannot be read ({code}): the source's bucket policy lets the target accounts' "
-                "model approvers read baselines (registry.models[].share_with_accounts); it does not exist, or the "
-                "source stack is not deployed with it yet"
+                else f"{copy.source}: cannot be read ({code}): run promote as an administrator of the target "
+                "account (the source's bucket policy lets the target accounts read baselines: "
+                "registry.models[].share_with_accounts); it does not exist, or the source stack is not deployed "
+                "with it yet"
             )
             continue
         checked.append(replace(copy, etag=head["ETag"], content_type=head.get("ContentType", "application/json")))
@@ -171,8 +172,16 @@ def copy_all(s3: Any, copies: list[Copy], bucket: str, key_arn: str) -> list[str
 
     copied = []
     for copy in copies:
-        if _already_there(s3, copy, bucket, key_arn):
+        existing = _existing(s3, copy, bucket, key_arn)
+        if existing == _SAME:
             continue
+        if existing is not None:
+            raise BaselineError(
+                f"s3://{bucket}/{copy.target_key} exists but is not the copy of {copy.source} as it is now "
+                f"(its record: {existing or 'none'}): a promoted version's baselines are never rewritten; the source "
+                "changed since the version was promoted, or someone wrote there. Nothing was overwritten: find out "
+                "which, then delete the object if the source is right"
+            )
         source_bucket, source_key = _split(copy.source)
         try:
             _copy(s3, copy, bucket, key_arn, source_bucket, source_key)
@@ -209,20 +218,29 @@ def target_fields(baselines: BaselinePlan, bucket: str) -> dict[str, Any]:
     return _with_uris(baselines.fields, lambda _, uri: uri.replace("{target_bucket}", bucket, 1))
 
 
-def _already_there(s3: Any, copy: Copy, bucket: str, key_arn: str) -> bool:
+_SAME = "the same copy"
+
+
+def _existing(s3: Any, copy: Copy, bucket: str, key_arn: str) -> str | None:
+    """What is at the copy's target key: None when nothing, `_SAME` when this very copy (same source and ETag, the
+    target key), otherwise the object's promotion record (`<source> <etag>`, or '' without one)."""
     from botocore.exceptions import ClientError
 
     try:
         head = s3.head_object(Bucket=bucket, Key=copy.target_key)
-    except ClientError:
-        return False  # absent (or not listable: the copy then says what is wrong)
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
     metadata = head.get("Metadata", {})
-    return (
+    if (
         metadata.get(PROMOTED_FROM) == copy.source
         and metadata.get(SOURCE_ETAG) == copy.etag
         and head.get("ServerSideEncryption") == "aws:kms"
         and head.get("SSEKMSKeyId") == key_arn
-    )
+    ):
+        return _SAME
+    return " ".join(v for v in (metadata.get(PROMOTED_FROM), metadata.get(SOURCE_ETAG)) if v)
 
 
 def _references(package: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], str]]:
