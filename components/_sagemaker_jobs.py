@@ -81,6 +81,20 @@ def with_security_groups(conditions: dict, security_group_ids: pulumi.Input[Sequ
     return {**conditions, "Null": null, "ForAllValues:StringEquals": {JOB_SECURITY_GROUP_KEY: security_group_ids}}
 
 
+def model_network_denies(security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]) -> list[_iam.Statement]:
+    """Refuse CreateModel naming no security group (so no VPC) or any group but `security_group_ids`. The ML
+    engineer's CreateModel is otherwise unconditioned (the persona boundary admits the pipeline roles' checks
+    model through it), and the training role may serve any model from a `sm-clarify-*` endpoint: a model outside
+    the VPC or in an open group would run code as the training role with a way out. Denies, in the identity policy
+    only: an explicit deny refuses whatever the boundary allows, and the boundary has no room for them."""
+    return [
+        {"Sid": "DenyModelsInOtherSgs", "Effect": "Deny", "Action": "sagemaker:CreateModel",
+         "Resource": "*", "Condition": {"ForAnyValue:StringNotEquals": {JOB_SECURITY_GROUP_KEY: security_group_ids}}},
+        {"Sid": "DenyModelsWithoutSg", "Effect": "Deny", "Action": "sagemaker:CreateModel",
+         "Resource": "*", "Condition": {"Null": {JOB_SECURITY_GROUP_KEY: "true"}}},
+    ]  # fmt: skip
+
+
 def register_conditions() -> dict:
     """Model versions are registered pending review: only the model approver sets Approved or Rejected."""
     return {"StringEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
@@ -104,10 +118,10 @@ def pipeline_operator_statements(
     security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
 ) -> list[_iam.Statement]:
     """What operating the env's pipelines takes (the ML engineer persona: start executions, run jobs under the
-    same conditions as the pipelines and only in their security groups, `security_group_ids`, register model
-    versions pending approval, pass only the training role to SageMaker). Through the boundary (which leaves the
-    security-group condition out), also the most a pipeline role may do. Approving is not in here: that is the
-    model approver's (`components.access.approver_statements`)."""
+    same conditions as the pipelines and only in their security groups, `security_group_ids`, create models only
+    in those groups, register model versions pending approval, pass only the training role to SageMaker).
+    Through the boundary (which leaves the security-group conditions and denies out), also the most a pipeline
+    role may do. Approving is not in here: that is the model approver's (`components.access.approver_statements`)."""
     sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
     jobs = [f"{sagemaker}:processing-job/*", f"{sagemaker}:training-job/*"]
     creates = [a for a in PIPELINE_JOB_ACTIONS if a in JOB_CREATE_ACTIONS]
@@ -132,4 +146,5 @@ def pipeline_operator_statements(
         {"Sid": "PassTrainingRoleToSageMaker", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": execution_role_arn,
          "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}},
+        *model_network_denies(security_group_ids),
     ]  # fmt: skip

@@ -326,11 +326,14 @@ def test_ml_engineer_jobs_are_pinned_to_the_job_security_group_by_its_policy_not
     assert decision() is Decision.IMPLICIT_DENY  # ForAllValues over no groups would hold: the Null test refuses
 
 
-def test_boundary_keeps_identity_only_conditions_of_denies():
-    """Only an Allow's condition on the job security group is left out of the boundary: a Deny's condition
-    narrows what it refuses, so dropping it would refuse more, and it stays as written."""
-    deny = {"Sid": "NoOtherGroups", "Effect": "Deny", "Action": "sagemaker:CreateTrainingJob", "Resource": "*",
-            "Condition": {"ForAnyValue:StringNotEquals": {"sagemaker:VpcSecurityGroupIds": ["sg-jobs"]}}}  # fmt: skip
-    args = {**ARGS, "extra_statements": {Persona.ML_ENGINEER: [deny]}}
+def test_boundary_leaves_identity_only_denies_to_the_identity_policy():
+    """A Deny on the job security group refuses from the ML engineer's own policy (an explicit deny wins over any
+    allow); stripped of its condition in the boundary it would refuse every CreateModel of the pipeline roles."""
+    from mlops_platform.components._sagemaker_jobs import model_network_denies
+
+    denies = model_network_denies(["sg-jobs"])
+    args = {**ARGS, "extra_statements": {Persona.ML_ENGINEER: denies}}
     plan = record(lambda: PersonaRoles("personas", args) and None)
-    assert deny in statements(policy(plan.get("aws:iam/policy:Policy", "personas-boundary")))
+    assert all(d in role_policy(plan, Persona.ML_ENGINEER) for d in denies)
+    boundary = statements(policy(plan.get("aws:iam/policy:Policy", "personas-boundary")))
+    assert not [s for s in boundary if "sagemaker:CreateModel" in as_list(s["Action"])]
