@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from . import _iam
 from ._policy_compaction import compact, covers
+from ._sagemaker_jobs import JOB_SECURITY_GROUP_KEY
 from ._validation import check_args
 from .boundaries import IDENTITY_WRITE_ACTIONS, service_boundary_name
 from .deployer import DeployerScope, deployer_boundary_statements, deployer_statements
@@ -541,7 +542,9 @@ def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
     by_sid: dict[str, _iam.Statement] = {}
     for persona, extras in sorted(args.get("extra_statements", {}).items()):
         if persona not in OWN_BOUNDARY_PERSONAS:
-            by_sid.update({statement["Sid"]: statement for statement in extras})
+            by_sid.update(
+                {s["Sid"]: _without_identity_only_conditions(s) for s in extras if not _identity_only_deny(s)}
+            )
     # A managed policy holds 6,144 characters: statements equal but for their Sid appear once, unconditioned
     # allows of the same actions become one statement over all their resources (the same ceiling, exactly), and
     # read verbs of one service collapse to `Describe*`/`List*`/`Get*` on the same resources (reads only).
@@ -562,6 +565,37 @@ def _extra_boundary_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
             key = repr(sorted((k, v) for k, v in statement.items() if k != "Sid"))
         unique.setdefault(key, statement)
     return list(unique.values())
+
+
+IDENTITY_ONLY_CONDITION_KEYS = frozenset({JOB_SECURITY_GROUP_KEY})
+"""Condition keys the persona boundary leaves out of the personas' extra statements. They pin a request to one
+resource of the environment (the pipelines' job security group) in the identity policies, which decide together with
+the boundary; dropping a condition from an Allow only widens that boundary statement, to what it admitted before the
+identity policy was narrowed, and a Deny on such a key refuses from the identity policy alone. The managed policy
+stays under IAM's 6,144 characters."""
+
+
+def _identity_only_deny(statement: _iam.Statement) -> bool:
+    """A Deny conditioned on an identity-only key: it refuses from the identity policy whatever the boundary
+    allows, so the boundary need not repeat it (and without its condition it would refuse too much)."""
+    keys = {key for keys in (statement.get("Condition") or {}).values() for key in keys}
+    return statement["Effect"] == "Deny" and bool(keys & IDENTITY_ONLY_CONDITION_KEYS)
+
+
+def _without_identity_only_conditions(statement: _iam.Statement) -> _iam.Statement:
+    """`statement` without its conditions on `IDENTITY_ONLY_CONDITION_KEYS` (operators left empty dropped)."""
+    condition = statement.get("Condition")
+    if statement["Effect"] != "Allow" or not condition:
+        return statement
+    kept = {
+        operator: {key: value for key, value in keys.items() if key not in IDENTITY_ONLY_CONDITION_KEYS}
+        for operator, keys in condition.items()
+    }
+    kept = {operator: keys for operator, keys in kept.items() if keys}
+    if kept == condition:
+        return statement
+    narrowed = {k: v for k, v in statement.items() if k != "Condition"}
+    return {**narrowed, "Condition": kept} if kept else narrowed
 
 
 def _listed(value) -> list:

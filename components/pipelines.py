@@ -21,7 +21,7 @@ from mlops_platform.pipelines.template import PLACEHOLDERS, fill, placeholders_i
 
 from . import _iam
 from . import sagemaker_catalog as catalog
-from ._sagemaker_jobs import job_conditions, register_conditions
+from ._sagemaker_jobs import job_conditions, register_conditions, with_security_groups
 from ._validation import check_args
 
 JOB_ACTIONS = [
@@ -399,9 +399,11 @@ def _service_trust(service: str, account: str) -> list[_iam.Statement]:
 
 
 def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]:
-    """What the pipeline role may do: run its jobs only with the env key and in the VPC, register into its
-    model's group, pass only the execution role, read its evaluation reports, use only the env key."""
+    """What the pipeline role may do: run its jobs only with the env key, in the VPC and in its own security groups
+    (those its definition names), register into its model's group, pass only the execution role, read its
+    evaluation reports, use only the env key."""
     account, region, key = args["account_id"], args["region"], args["kms_key_arn"]
+    groups = args["security_group_ids"]
     sagemaker = f"arn:aws:sagemaker:{region}:{account}"
     group = args["model_package_group_name"]
     artifacts = pulumi.Output.concat("arn:aws:s3:::", args["artifacts_bucket"])
@@ -415,16 +417,19 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
                 "Effect": "Allow",
                 "Action": "sagemaker:CreateTrainingJob",
                 "Resource": f"{sagemaker}:training-job/*",
-                "Condition": {
-                    "StringEquals": {"sagemaker:OutputKmsKey": key},
-                    "Null": {
-                        "sagemaker:VpcSubnets": "false",
-                        "sagemaker:VolumeKmsKey": "true",
-                        "sagemaker:InstanceTypes": "false",
+                "Condition": with_security_groups(
+                    {
+                        "StringEquals": {"sagemaker:OutputKmsKey": key},
+                        "Null": {
+                            "sagemaker:VpcSubnets": "false",
+                            "sagemaker:VolumeKmsKey": "true",
+                            "sagemaker:InstanceTypes": "false",
+                        },
+                        "ForAllValues:StringLike": {"sagemaker:InstanceTypes": INSTANCE_STORE_TYPE_PATTERNS},
+                        "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
                     },
-                    "ForAllValues:StringLike": {"sagemaker:InstanceTypes": INSTANCE_STORE_TYPE_PATTERNS},
-                    "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
-                },
+                    groups,
+                ),
             }
         )
     else:
@@ -435,14 +440,14 @@ def pipeline_role_statements(args: TrainingPipelineArgs) -> list[_iam.Statement]
             "Effect": "Allow",
             "Action": [a for a in JOB_ACTIONS if a.startswith("sagemaker:Create")],
             "Resource": keyed_jobs,
-            "Condition": job_conditions(key),
+            "Condition": job_conditions(key, groups),
         },
         {
             "Sid": "CreateCheckModelInVpc",
             "Effect": "Allow",
             "Action": MODEL_ACTIONS,
             "Resource": f"{sagemaker}:model/*",
-            "Condition": {"Null": {"sagemaker:VpcSubnets": "false"}},
+            "Condition": with_security_groups({"Null": {"sagemaker:VpcSubnets": "false"}}, groups),
         },
         {
             "Sid": "ApprovedBaselines",

@@ -35,6 +35,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     storage.CAPABILITY,  # the env key (collecting every capability's key users) and the data lake
     service_roles.CAPABILITY,  # the boundary of service roles, which the network's flow-log role carries
     network.CAPABILITY,
+    training_pipelines.JOB_NETWORK,  # the pipelines' job security group, which the ML engineer's job rights name
     access.CAPABILITY,  # the persona roles (collecting every capability's persona and deployer statements)
     governance.CAPABILITY,  # the feature store's and MLflow's persona grants, the data-service boundary
     registry.CAPABILITY,

@@ -259,17 +259,21 @@ def job_security_group(
 
 
 def pipeline_persona_statements(
-    settings: PlatformSettings, vpc_id: pulumi.Input[str], kms_key_arn: pulumi.Input[str]
+    settings: PlatformSettings,
+    vpc_id: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
 ) -> dict[Persona, list[dict[str, Any]]]:
     """Persona extras when pipelines are configured: the training role runs their jobs in the VPC, the ML
-    engineer operates them (and the persona boundary thereby admits the pipeline roles' rights)."""
+    engineer operates them, starting jobs only in the jobs' security groups `security_group_ids` (and the
+    persona boundary thereby admits the pipeline roles' rights)."""
     if not settings.pipelines:
         return {}
     account, region, prefix = settings.account, settings.region, settings.name_prefix
     return {
         Persona.TRAINING: training_job_statements(account, region, vpc_id),
         Persona.ML_ENGINEER: pipeline_operator_statements(
-            account, region, prefix, role_arn(account, prefix, Persona.TRAINING), kms_key_arn
+            account, region, prefix, role_arn(account, prefix, Persona.TRAINING), kms_key_arn, security_group_ids
         ),
     }
 
@@ -279,9 +283,44 @@ def pipeline_outputs(built: Pipelines) -> dict[str, Any]:
     return {"pipelines": {name: p.arn for name, p in built.pipelines.items()}}
 
 
+@dataclass
+class JobNetwork:
+    """What `JobNetworkCapability` built: the pipelines' job security group (None without pipelines)."""
+
+    security_group: JobSecurityGroup | None = None
+
+
+class JobNetworkCapability(Capability):
+    """The security group of the pipelines' jobs, built before the access capability: the ML engineer's job
+    statements name it (`sagemaker:VpcSecurityGroupIds`), so a person starts jobs only where the pipelines do."""
+
+    name = "pipeline_jobs_network"
+
+    def build(self, platform: Platform) -> JobNetwork:
+        if not platform.settings.pipelines:
+            return JobNetwork()
+        network = platform.result("network", Network)
+        return JobNetwork(
+            job_security_group(
+                vpc_id=network.vpc_id,
+                vpc_cidr=network.vpc_cidr,
+                s3_prefix_list_id=network.s3_prefix_list_id,
+                base=platform.base,
+            )
+        )
+
+
+def job_security_group_ids(platform: Platform) -> list[pulumi.Output[str]]:
+    """The IDs of the pipelines' job security group (built by `JOB_NETWORK`); a programming error without one."""
+    group = platform.result(JOB_NETWORK.name, JobNetwork).security_group
+    if group is None:
+        raise RuntimeError("the pipelines' job security group is built only when pipelines are configured")
+    return [group.id]
+
+
 class PipelinesCapability(Capability):
-    """The configured SageMaker pipelines (opt-in: nothing without a `pipelines` entry), their jobs' security
-    group and the approval notifications."""
+    """The configured SageMaker pipelines (opt-in: nothing without a `pipelines` entry) and the approval
+    notifications; their jobs' security group is `JOB_NETWORK`'s."""
 
     name = "pipelines"
 
@@ -292,8 +331,13 @@ class PipelinesCapability(Capability):
         return pipeline_deployer_statements(settings)
 
     def persona_statements(self, platform: Platform) -> dict:
+        if not platform.settings.pipelines:
+            return {}
         return pipeline_persona_statements(
-            platform.settings, platform.result("network", Network).vpc_id, platform.result("storage", Storage).key.arn
+            platform.settings,
+            platform.result("network", Network).vpc_id,
+            platform.result("storage", Storage).key.arn,
+            job_security_group_ids(platform),
         )
 
     def build(self, platform: Platform) -> Pipelines:
@@ -304,19 +348,13 @@ class PipelinesCapability(Capability):
         network = platform.result("network", Network)
         personas = platform.result("access", PersonaRoles)
         registry = platform.result("registry", Registry)
-        jobs_sg = job_security_group(
-            vpc_id=network.vpc_id,
-            vpc_cidr=network.vpc_cidr,
-            s3_prefix_list_id=network.s3_prefix_list_id,
-            base=platform.base,
-        )
         return build_pipelines(
             settings,
             kms_key_arn=built.key.arn,
             buckets={zone: bucket.name for zone, bucket in built.lake.buckets.items()},
             execution_role_arn=personas.roles[Persona.TRAINING].arn,
             subnet_ids=network.private_subnet_ids,
-            security_group_ids=[jobs_sg.id],
+            security_group_ids=job_security_group_ids(platform),
             model_package_group_names={name: group.group_name for name, group in registry.model_groups.items()},
             topic_arn=platform.result("monitoring", Alerting).topic.topic_arn,
             permissions_boundary_arn=personas.boundary.arn,
@@ -329,4 +367,6 @@ class PipelinesCapability(Capability):
         return pipeline_outputs(platform.result(self.name, Pipelines))
 
 
+JOB_NETWORK = JobNetworkCapability()
+"""The pipelines' job security group; in `CAPABILITIES` before the access capability."""
 CAPABILITY = PipelinesCapability()

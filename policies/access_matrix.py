@@ -34,6 +34,7 @@ INLINE = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 KEY = "aws:kms/key:Key"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 
 MATRIX_ORG_ID = "o-a1b2c3d4e5"
 """The organisation the matrix attaches the data perimeter (`policies/organization`) for: the environments'
@@ -68,6 +69,8 @@ class World:
     """Bucket policy by bucket name."""
     repositories: tuple[str, ...] = ()
     """GitHub repositories (owner/name) the stack's roles trust through OIDC."""
+    job_security_group: str = ""
+    """The security group the stack's pipeline definitions run their jobs in (empty without pipelines)."""
     rcps: tuple[dict, ...] = ()
     """The organisation's resource control policies, as its administrator attaches them to the account (rendered by
     `policies.organization.perimeter` for `MATRIX_ORG_ID` and `repositories`)."""
@@ -82,8 +85,8 @@ class World:
 
     def fill(self, text: str) -> str:
         """Substitute {account}, {region}, {prefix}, {env}, {otherenv} (an environment that is not this one), {key},
-        {audit}, {state}, {connection}, {repository} (the first GitHub repository its roles trust), {bucket:<zone>}
-        and {role:<short>}."""
+        {audit}, {state}, {connection}, {repository} (the first GitHub repository its roles trust), {jobsg} (the
+        pipelines' job security group), {bucket:<zone>} and {role:<short>}."""
         lookup = _Lookup(self)
         return re.sub(r"\{([a-z]+(?::[a-z0-9-]+)?)\}", lambda m: lookup[m.group(1)], text)
 
@@ -93,7 +96,8 @@ class _Lookup(dict):
         other = "dev" if w.env != "dev" else "prod"
         super().__init__(account=w.account, region=w.region, prefix=w.prefix, env=w.env, key=w.key_arn,
                          otherenv=other, audit=w.audit_bucket, state=w.state_bucket,
-                         connection=w.connection_arn, repository=(w.repositories or ("",))[0])  # fmt: skip
+                         connection=w.connection_arn, repository=(w.repositories or ("",))[0],
+                         jobsg=w.job_security_group)  # fmt: skip
         self.world = w
 
     def __missing__(self, key: str) -> str:
@@ -164,6 +168,7 @@ def world(plan: Mapping[str, Any]) -> World:
         connection_arn=_connection(policies.get(f"{prefix}-ci-runner", [])),
         bucket_policies=bucket_policies,
         repositories=repositories,
+        job_security_group=_job_security_group(of(PIPELINE)),
         rcps=(resource_control_policy(Perimeter(org_id=MATRIX_ORG_ID, github_repositories=repositories)),),
     )
 
@@ -178,6 +183,26 @@ def _github_repositories(trust: Mapping[str, dict]) -> tuple[str, ...]:
                     if subject.startswith("repo:"):
                         found.add(subject.removeprefix("repo:").split(":")[0])
     return tuple(sorted(found))
+
+
+def _job_security_group(pipelines: list[Mapping[str, Any]]) -> str:
+    """The one security group every step of the stack's pipeline definitions names (what their jobs run in)."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            found.update(node.get("SecurityGroupIds", ()))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for pipeline in pipelines:
+        walk(_doc(pipeline["inputs"]["pipelineDefinition"]))
+    if len(found) > 1:
+        raise ValueError(f"the pipelines' jobs run in several security groups: {sorted(found)}")
+    return next(iter(found), "")
 
 
 def _connection(documents: list[dict]) -> str:
@@ -243,9 +268,9 @@ class Row:
 
 ALLOW, DENY = Decision.ALLOW, Decision.EXPLICIT_DENY
 IMPLICIT = Decision.IMPLICIT_DENY
-D, P, A, DS, ML, T, INF, TEAM, R = (
+D, P, A, DS, ML, T, INF, TEAM, R, PL = (
     "ci-deployer", "ci-previewer", "model-approver", "data-scientist", "ml-engineer", "training", "inference",
-    "team-vision", "ci-runner",
+    "team-vision", "ci-runner", "pipeline-churn",
 )  # fmt: skip
 CONNECTION = "{connection}"
 """The GitHub connection the CI runner's role names."""
@@ -257,6 +282,12 @@ POD_IDENTITY = {
     "aws:RequestTag/kubernetes-namespace": "vision", "aws:RequestTag/kubernetes-service-account": "training",
 }  # fmt: skip
 """The session tags and source of a Pod Identity request from team vision's `training` service account."""
+JOB = {"sagemaker:VolumeKmsKey": "{key}", "sagemaker:OutputKmsKey": "{key}", "sagemaker:VpcSubnets": ["subnet-1"],
+       "sagemaker:InterContainerTrafficEncryption": True}  # fmt: skip
+"""A SageMaker job request encrypted with the env key, inside the VPC, without security groups yet."""
+JOB_SG, OTHER_SG = {"sagemaker:VpcSecurityGroupIds": ["{jobsg}"]}, {"sagemaker:VpcSecurityGroupIds": ["sg-0default"]}
+"""The pipelines' job security group; another group of the env's VPC (its default group, open egress)."""
+BOTH_SG = {"sagemaker:VpcSecurityGroupIds": ["{jobsg}", "sg-0default"]}
 EVERYTHING = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 OUTSIDER = "foreign:exfiltration"
 """A role of the attacker's account, outside the organisation."""
@@ -432,12 +463,52 @@ ROWS: tuple[Row, ...] = (
     Row("engineer-job-unencrypted", ML, "sagemaker:CreateProcessingJob",
         "arn:aws:sagemaker:{region}:{account}:processing-job/x", IMPLICIT,
         "start a processing job without the env key", {"sagemaker:VpcSubnets": ["subnet-1"],
-                                                       "sagemaker:InterContainerTrafficEncryption": True}),
+                                                       "sagemaker:InterContainerTrafficEncryption": True, **JOB_SG}),
     Row("engineer-job-in-vpc-with-key", ML, "sagemaker:CreateTrainingJob",
         "arn:aws:sagemaker:{region}:{account}:training-job/x", ALLOW,
-        "start an encrypted training job in the VPC",
-        {"sagemaker:VolumeKmsKey": "{key}", "sagemaker:OutputKmsKey": "{key}", "sagemaker:VpcSubnets": ["subnet-1"],
-         "sagemaker:InterContainerTrafficEncryption": True}),
+        "start an encrypted training job in the VPC, in the pipelines' job security group", {**JOB, **JOB_SG}),
+    Row("engineer-processing-job-in-job-sg", ML, "sagemaker:CreateProcessingJob",
+        "arn:aws:sagemaker:{region}:{account}:processing-job/x", ALLOW,
+        "start an encrypted processing job in the job security group", {**JOB, **JOB_SG}),
+    Row("engineer-job-other-sg", ML, "sagemaker:CreateTrainingJob",
+        "arn:aws:sagemaker:{region}:{account}:training-job/x", IMPLICIT,
+        "start a job in the VPC with another security group (the VPC's default: open egress)", {**JOB, **OTHER_SG}),
+    Row("engineer-job-extra-sg", ML, "sagemaker:CreateTrainingJob",
+        "arn:aws:sagemaker:{region}:{account}:training-job/x", IMPLICIT,
+        "start a job with the job security group plus another", {**JOB, **BOTH_SG}),
+    Row("engineer-job-without-sg", ML, "sagemaker:CreateTrainingJob",
+        "arn:aws:sagemaker:{region}:{account}:training-job/x", IMPLICIT,
+        "start a job naming no security group", JOB),
+    Row("engineer-processing-job-other-sg", ML, "sagemaker:CreateProcessingJob",
+        "arn:aws:sagemaker:{region}:{account}:processing-job/x", IMPLICIT,
+        "start a processing job with another security group", {**JOB, **OTHER_SG}),
+    Row("engineer-model-in-job-sg", ML, "sagemaker:CreateModel", "arn:aws:sagemaker:{region}:{account}:model/x", ALLOW,
+        "create a model in the job security group", {"sagemaker:VpcSubnets": ["subnet-1"], **JOB_SG}),
+    Row("engineer-model-other-sg", ML, "sagemaker:CreateModel", "arn:aws:sagemaker:{region}:{account}:model/x", DENY,
+        "create a model in another security group (the training role serves any model on sm-clarify-* endpoints)",
+        {"sagemaker:VpcSubnets": ["subnet-1"], **BOTH_SG}),
+    Row("engineer-model-outside-vpc", ML, "sagemaker:CreateModel", "arn:aws:sagemaker:{region}:{account}:model/x", DENY,
+        "create a model outside the VPC"),
+    Row("pipeline-job-in-job-sg", PL, "sagemaker:CreateProcessingJob",
+        "arn:aws:sagemaker:{region}:{account}:processing-job/x", ALLOW,
+        "run its steps' jobs encrypted in the VPC, in the job security group", {**JOB, **JOB_SG}),
+    Row("pipeline-trains-in-job-sg", PL, "sagemaker:CreateTrainingJob",
+        "arn:aws:sagemaker:{region}:{account}:training-job/x", ALLOW,
+        "train in the job security group", {**JOB, **JOB_SG}),
+    Row("pipeline-job-other-sg", PL, "sagemaker:CreateTrainingJob",
+        "arn:aws:sagemaker:{region}:{account}:training-job/x", IMPLICIT,
+        "start a job with another security group", {**JOB, **OTHER_SG}),
+    Row("pipeline-job-extra-sg", PL, "sagemaker:CreateProcessingJob",
+        "arn:aws:sagemaker:{region}:{account}:processing-job/x", IMPLICIT,
+        "start a job with the job security group plus another", {**JOB, **BOTH_SG}),
+    Row("pipeline-job-without-sg", PL, "sagemaker:CreateProcessingJob",
+        "arn:aws:sagemaker:{region}:{account}:processing-job/x", IMPLICIT,
+        "start a job naming no security group", JOB),
+    Row("pipeline-check-model-in-job-sg", PL, "sagemaker:CreateModel", "arn:aws:sagemaker:{region}:{account}:model/x",
+        ALLOW, "create the checks' model in the job security group",
+        {"sagemaker:VpcSubnets": ["subnet-1"], **JOB_SG}),
+    Row("pipeline-check-model-other-sg", PL, "sagemaker:CreateModel", "arn:aws:sagemaker:{region}:{account}:model/x",
+        IMPLICIT, "create a model with another security group", {"sagemaker:VpcSubnets": ["subnet-1"], **OTHER_SG}),
     Row("approver-approves-model", A, "sagemaker:UpdateModelPackage",
         "arn:aws:sagemaker:{region}:{account}:model-package/churn-model/3", ALLOW, "approve a model version",
         {"sagemaker:ModelApprovalStatus": "Approved"}),
@@ -829,6 +900,7 @@ SUBJECTS = {
     "data-scientist": "data scientist",
     "ml-engineer": "ML engineer",
     "model-approver": "model approver",
+    "pipeline-churn": "a pipeline's role (SageMaker Pipelines, pipeline churn)",
     "training": "training (SageMaker jobs)",
     "inference": "inference (endpoints)",
     "team-vision": "a team's pods (team vision)",

@@ -281,3 +281,57 @@ def test_ci_previewer_reads_configuration_and_the_uploaded_code_but_no_data(plan
         "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
         "ArnEquals": {"kms:EncryptionContext:aws:s3:arn": BUCKETS["artifacts"]},
     }
+
+
+def test_ml_engineer_jobs_are_pinned_to_the_job_security_group_by_its_policy_not_the_boundary():
+    """The pipelines' job security group narrows the ML engineer's own policy; the shared boundary, near IAM's
+    6,144 characters, keeps the job statement without it (a ceiling may be wider than the identity policy)."""
+    from mlops_platform.components._sagemaker_jobs import job_conditions, pipeline_operator_statements
+    from mlops_platform.policies.iam_eval import Decision, Principal, Request, evaluate
+
+    operator = pipeline_operator_statements(
+        "123456789012", "us-east-1", "p-dev", "arn:aws:iam::123456789012:role/p-dev-training", KEY, ["sg-jobs"]
+    )
+    widened = record(
+        lambda: PersonaRoles("personas", {**ARGS, "extra_statements": {Persona.ML_ENGINEER: operator}}) and None
+    )
+    # The same statements as before the pin: the job statement with the key, VPC and encryption conditions only.
+    before = [{**s, "Condition": job_conditions(KEY)} if s["Sid"] == "RunJobsEncryptedInVpc" else s for s in operator]
+    unpinned = record(
+        lambda: PersonaRoles("personas", {**ARGS, "extra_statements": {Persona.ML_ENGINEER: before}}) and None
+    )
+    boundary = widened.get("aws:iam/policy:Policy", "personas-boundary").inputs["policy"]
+    assert boundary == unpinned.get("aws:iam/policy:Policy", "personas-boundary").inputs["policy"]
+    assert "VpcSecurityGroupIds" not in boundary
+
+    engineer = Principal(
+        "arn:aws:iam::123456789012:role/p-dev-ml-engineer",
+        [policy(widened.get("aws:iam/rolePolicy:RolePolicy", "personas-ml-engineer-policy"))],
+        policy(widened.get("aws:iam/policy:Policy", "personas-boundary")),
+    )
+    job = {"sagemaker:VolumeKmsKey": KEY, "sagemaker:OutputKmsKey": KEY, "sagemaker:VpcSubnets": ["subnet-a"],
+           "sagemaker:InterContainerTrafficEncryption": True}  # fmt: skip
+
+    def decision(**groups):
+        request = Request(engineer.arn, "sagemaker:CreateTrainingJob",
+                          "arn:aws:sagemaker:us-east-1:123456789012:training-job/x", {**job, **groups})  # fmt: skip
+        return evaluate(engineer, request).decision
+
+    key = "sagemaker:VpcSecurityGroupIds"
+    assert decision(**{key: ["sg-jobs"]}) is Decision.ALLOW
+    assert decision(**{key: ["sg-default"]}) is Decision.IMPLICIT_DENY
+    assert decision(**{key: ["sg-jobs", "sg-default"]}) is Decision.IMPLICIT_DENY
+    assert decision() is Decision.IMPLICIT_DENY  # ForAllValues over no groups would hold: the Null test refuses
+
+
+def test_boundary_leaves_identity_only_denies_to_the_identity_policy():
+    """A Deny on the job security group refuses from the ML engineer's own policy (an explicit deny wins over any
+    allow); stripped of its condition in the boundary it would refuse every CreateModel of the pipeline roles."""
+    from mlops_platform.components._sagemaker_jobs import model_network_denies
+
+    denies = model_network_denies(["sg-jobs"])
+    args = {**ARGS, "extra_statements": {Persona.ML_ENGINEER: denies}}
+    plan = record(lambda: PersonaRoles("personas", args) and None)
+    assert all(d in role_policy(plan, Persona.ML_ENGINEER) for d in denies)
+    boundary = statements(policy(plan.get("aws:iam/policy:Policy", "personas-boundary")))
+    assert not [s for s in boundary if "sagemaker:CreateModel" in as_list(s["Action"])]

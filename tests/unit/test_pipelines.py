@@ -45,6 +45,7 @@ ASSETS = KIND.assets()
 SCRIPTS = KIND.scripts()
 KEY = "arn:aws:kms:eu-west-1:012345678901:key/1111"
 TRAINING_ROLE = "arn:aws:iam::012345678901:role/mlops-platform-dev-training"
+JOBS = "arn:aws:sagemaker:eu-west-1:012345678901:"
 VALUES = {
     "pipeline_name": "mlops-platform-dev-churn",
     "role_arn": TRAINING_ROLE,
@@ -483,7 +484,12 @@ def test_pipeline_role_passes_only_the_training_role_and_reads_only_its_prefix(p
         "arn:aws:sagemaker:eu-west-1:012345678901:training-job/*",
     ]
     assert "TrainOnInstanceStoreEncryptedInVpc" not in by_sid  # the EBS variant always sets the volume key
-    assert by_sid["CreateCheckModelInVpc"]["Condition"] == {"Null": {"sagemaker:VpcSubnets": "false"}}
+    # Jobs and the checks' model only in the VPC and only in the pipeline's own security groups (none: refused).
+    only_job_groups = {"sagemaker:VpcSecurityGroupIds": ["sg-jobs"]}
+    for sid in ("RunJobsEncryptedInVpc", "CreateCheckModelInVpc"):
+        condition = by_sid[sid]["Condition"]
+        assert condition["ForAllValues:StringEquals"] == only_job_groups, sid
+        assert condition["Null"] == {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"}, sid
     assert by_sid["RegisterIntoModelGroup"]["Resource"] == [
         "arn:aws:sagemaker:eu-west-1:012345678901:model-package/churn-model/*",
         "arn:aws:sagemaker:eu-west-1:012345678901:model-package-group/churn-model",
@@ -499,6 +505,27 @@ def test_nvme_variant_lets_the_pipeline_train_without_volume_key_only_on_local_s
     assert nvme["Condition"]["StringEquals"] == {"sagemaker:OutputKmsKey": KEY}
     assert nvme["Condition"]["Null"]["sagemaker:VolumeKmsKey"] == "true"
     assert by_sid["RunJobsEncryptedInVpc"]["Resource"] == ["arn:aws:sagemaker:eu-west-1:012345678901:processing-job/*"]
+
+    # Local-storage training, too, only in the pipeline's own security group.
+    from mlops_platform.policies.iam_eval import Decision, Principal, Request, decide
+
+    document = {"Version": "2012-10-17", "Statement": list(by_sid.values())}
+    role = Principal("arn:aws:iam::012345678901:role/p", [document])
+    nvme_job = {
+        "sagemaker:OutputKmsKey": KEY,
+        "sagemaker:VpcSubnets": ["subnet-a"],
+        "sagemaker:InstanceTypes": ["ml.g5.xlarge"],
+        "sagemaker:InterContainerTrafficEncryption": True,
+    }
+
+    def trains(groups: list[str] | None) -> Decision:
+        context = nvme_job if groups is None else {**nvme_job, "sagemaker:VpcSecurityGroupIds": groups}
+        return decide(role, Request(role.arn, "sagemaker:CreateTrainingJob", f"{JOBS}training-job/x", context))
+
+    assert trains(["sg-jobs"]) is Decision.ALLOW
+    assert trains(["sg-default"]) is Decision.IMPLICIT_DENY
+    assert trains(["sg-jobs", "sg-default"]) is Decision.IMPLICIT_DENY
+    assert trains(None) is Decision.IMPLICIT_DENY
 
 
 def test_instance_store_patterns_match_exactly_the_local_nvme_training_types():
