@@ -134,4 +134,5 @@ class AccessSettings(StrictModel):
     roles may use it through S3 only."""
     secrets_key_arn: KmsKeyArn | None = None
     """KMS key ARN (`key/...`, not an alias) of this environment's Pulumi secrets provider (bootstrap output
-    `secrets_key_arns.<environment>`); the CI deployer encrypts and decrypts with it, the previewer and drift reader decrypt."""
+    `secrets_key_arns.<environment>`); the CI deployer encrypts and decrypts with it, the previewer and drift
+    reader decrypt."""
