@@ -35,7 +35,11 @@ class Persona(StrEnum):
     INFERENCE = "inference"
     CI_DEPLOYER = "ci-deployer"
     CI_PREVIEWER = "ci-previewer"
-    """Read-only: `pulumi preview` on pull requests and nightly drift detection."""
+    """Read-only: `pulumi preview` on pull requests. No access to the training cluster: a pull request chooses the
+    workflow code that runs with it."""
+    CI_DRIFT = "ci-drift"
+    """Read-only: the default branch's nightly drift check (`pulumi preview --refresh`); the only CI reader with
+    Kubernetes access (the objects the stack manages and Helm's release records, see `infra.ci_runner`)."""
     MODEL_APPROVER = "model-approver"
     """Approves or rejects registered model versions; trusted by other people than those who train them."""
 
@@ -101,6 +105,7 @@ BUCKET_GRANTS: Mapping[Persona, tuple[Grant, ...]] = {
     Persona.INFERENCE: (Grant("artifacts", "models/", _r), Grant("artifacts", "data-capture/", _w)),
     Persona.CI_DEPLOYER: (Grant("artifacts", "code/", _w),),
     Persona.CI_PREVIEWER: (),
+    Persona.CI_DRIFT: (),
     Persona.MODEL_APPROVER: (Grant("artifacts", "pipelines/", _r), Grant("artifacts", "models/", _r)),
 }
 """Who may read or write which prefix of which zone."""
@@ -148,8 +153,11 @@ class GitHubTrust:
     """The account's GitHub OIDC provider; None creates it (one per account)."""
     preview_subjects: Sequence[str] = ()
     """`sub` claims of the runs that may assume the read-only CI previewer: pull requests
-    (`repo:org/repo:pull_request`) and the default branch's scheduled drift checks; `*` matches any characters
-    (StringLike), e.g. the pull request number in a pinned `job_workflow_ref`. Empty: nobody."""
+    (`repo:org/repo:pull_request`); `*` matches any characters (StringLike), e.g. the pull request number in a
+    pinned `job_workflow_ref`. Empty: nobody."""
+    drift_subjects: Sequence[str] = ()
+    """`sub` claims of the runs that may assume the CI drift reader: the default branch's drift workflow only (never
+    a pull request: that role reads Helm's release records on the cluster). Empty: nobody."""
 
 
 class PersonaRolesArgs(TypedDict):
@@ -175,7 +183,7 @@ class PersonaRolesArgs(TypedDict):
     max_session_hours: NotRequired[int]
     """Session limit of the human roles, 1-12 hours (default 4)."""
     state_bucket: NotRequired[str | None]
-    """Pulumi state bucket; the CI deployer reads and writes, the CI previewer reads, only the environment's
+    """Pulumi state bucket; the CI deployer reads and writes, the CI readers read, only the environment's
     prefix `<environment>/` of it (see `components.pulumi_backend`)."""
     state_key_arn: NotRequired[str | None]
     """KMS key the state bucket encrypts with; the CI roles use it through S3 only."""
@@ -206,9 +214,11 @@ class PersonaRolesArgs(TypedDict):
     """Regions besides the environment's (and us-east-1) the CI deployer may work in, e.g. the replica region."""
 
 
-CI_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER)
+CI_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER, Persona.CI_DRIFT)
 """Personas trusted by GitHub Actions."""
-OWN_BOUNDARY_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER, Persona.MODEL_APPROVER)
+CI_READERS = (Persona.CI_PREVIEWER, Persona.CI_DRIFT)
+"""The read-only CI personas: the same AWS read rights (what `pulumi preview --refresh` reads), different trusts."""
+OWN_BOUNDARY_PERSONAS = (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER, Persona.CI_DRIFT, Persona.MODEL_APPROVER)
 """Personas capped by a boundary of their own instead of the persona boundary. The deployer may attach neither
 those boundaries nor change these roles: an administrator's `pulumi up` does."""
 
@@ -254,6 +264,8 @@ class PersonaRoles(pulumi.ComponentResource):
     """The CI deployer's permission boundary (see `components.deployer`)."""
     previewer_boundary: aws.iam.Policy
     """The CI previewer's boundary: exactly its read-only statements."""
+    drift_boundary: aws.iam.Policy
+    """The CI drift reader's boundary: exactly its read-only statements."""
     approver_boundary: aws.iam.Policy
     """The model approver's boundary: exactly its review and approval statements."""
     deployer_policies: dict[str, aws.iam.Policy]
@@ -299,6 +311,13 @@ class PersonaRoles(pulumi.ComponentResource):
             policy=_iam.render(own_boundary_statements(Persona.CI_PREVIEWER, policies[Persona.CI_PREVIEWER])),
             opts=child,
         )
+        self.drift_boundary = aws.iam.Policy(
+            f"{name}-drift-boundary",
+            name=own_boundary_name(prefix, Persona.CI_DRIFT),
+            description=f"Permission boundary of the {prefix} CI drift reader: read only",
+            policy=_iam.render(own_boundary_statements(Persona.CI_DRIFT, policies[Persona.CI_DRIFT])),
+            opts=child,
+        )
         self.approver_boundary = aws.iam.Policy(
             f"{name}-approver-boundary",
             name=own_boundary_name(prefix, Persona.MODEL_APPROVER),
@@ -309,6 +328,7 @@ class PersonaRoles(pulumi.ComponentResource):
         boundaries = {
             Persona.CI_DEPLOYER: self.deployer_boundary,
             Persona.CI_PREVIEWER: self.previewer_boundary,
+            Persona.CI_DRIFT: self.drift_boundary,
             Persona.MODEL_APPROVER: self.approver_boundary,
         }
         self.roles = {}
@@ -384,7 +404,7 @@ def deployer_scope(args: PersonaRolesArgs) -> DeployerScope:
 
 def own_boundary_name(name_prefix: str, persona: Persona) -> str:
     """Physical name of the boundary of a persona in `OWN_BOUNDARY_PERSONAS` (but the deployer)."""
-    short = {Persona.CI_PREVIEWER: "previewer", Persona.MODEL_APPROVER: "approver"}[persona]
+    short = {Persona.CI_PREVIEWER: "previewer", Persona.CI_DRIFT: "drift", Persona.MODEL_APPROVER: "approver"}[persona]
     return f"{name_prefix}-{short}-boundary"
 
 
@@ -444,7 +464,10 @@ def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.
     # Pods on the training cluster get per-team roles (components.tenancy), not this one: SageMaker only.
     if persona in EXECUTION_PERSONAS:
         return [_iam.service_trust("AssumeBySageMaker", "sagemaker.amazonaws.com", account)]
-    subjects = args["github"].preview_subjects if persona is Persona.CI_PREVIEWER else [args["github"].subject]
+    github = args["github"]
+    subjects = {Persona.CI_PREVIEWER: github.preview_subjects, Persona.CI_DRIFT: github.drift_subjects}.get(
+        persona, [github.subject]
+    )
     exact = sorted(s for s in subjects if "*" not in s)
     # A `*` (a pull request's number in a pinned workflow ref) needs StringLike, in a statement of its own so the
     # exact subjects stay StringEquals.
@@ -453,8 +476,8 @@ def trust_statements(persona: Persona, args: PersonaRolesArgs, oidc_arn: pulumi.
     trusts = []
     for sid, test, values in (("AssumeByGitHubActions", "StringEquals", exact),
                               ("AssumeByGitHubPullRequests", "StringLike", patterns)):  # fmt: skip
-        if not values and test == "StringLike":
-            continue
+        if not values and (test == "StringLike" or patterns):  # no statement without subjects (but one: a role
+            continue  # needs a trust statement; with no subjects at all it names none and matches no token)
         sub = {f"{GITHUB_OIDC_HOST}:sub": values if len(values) != 1 else values[0]}
         condition = {"StringEquals": {**aud, **sub}} if test == "StringEquals" else {"StringEquals": aud, test: sub}
         trusts.append(
@@ -481,7 +504,7 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
         "Resource": args["kms_key_arn"],
         "Condition": {"StringEquals": {"kms:ViaService": via_services(services, args["region"])}},
     }
-    if persona is not Persona.CI_PREVIEWER:  # it reads no data
+    if persona not in CI_READERS:  # they read no data
         statements.append(key_use)
     if persona in EXECUTION_PERSONAS:
         statements.append(
@@ -497,7 +520,7 @@ def persona_statements(persona: Persona, args: PersonaRolesArgs) -> list[_iam.St
         statements += approver_statements(args)
     if persona is Persona.CI_DEPLOYER:
         statements += _pulumi_backend_statements(args)
-    if persona is Persona.CI_PREVIEWER:
+    if persona in CI_READERS:
         statements += preview_statements(args)
     if (repositories := sorted(args.get("ecr_repository_arns", []))) and persona in IMAGE_GRANTS:
         push = IMAGE_GRANTS[persona] is Access.WRITE
@@ -659,8 +682,8 @@ def grant_statements(grants: Sequence[Grant], bucket_arns: Mapping[str, pulumi.I
 
 
 def preview_statements(args: PersonaRolesArgs) -> list[_iam.Statement]:
-    """The CI previewer: read the infrastructure's configuration and the code the stack uploads, read its environment's
-    Pulumi state and take its lock, decrypt its stack secrets."""
+    """The CI previewer and drift reader: read the infrastructure's configuration and the code the stack uploads,
+    read its environment's Pulumi state and take its lock, decrypt its stack secrets."""
     statements: list[_iam.Statement] = [
         {"Sid": "ReadInfrastructureConfiguration", "Effect": "Allow", "Action": PREVIEW_READ_ACTIONS, "Resource": "*"}
     ]

@@ -27,6 +27,8 @@ KUEUE_CHART = "oci://registry.k8s.io/kueue/charts/kueue"
 KUEUE_VERSION = "0.14.2"
 """Kueue chart version (serves kueue.x-k8s.io/v1beta1)."""
 KUEUE_API = "kueue.x-k8s.io/v1beta1"
+KUEUE_NAMESPACE = "kueue-system"
+"""Namespace of the Kueue release (and of its Helm release records)."""
 COHORT = "gpu-training"
 """Cohort of every team ClusterQueue: unused nominal quota of one team can be borrowed by another."""
 LOCAL_QUEUE = "training"
@@ -203,7 +205,7 @@ class Tenancy(pulumi.ComponentResource):
             name="kueue",
             chart=KUEUE_CHART,
             version=args.get("kueue_version", KUEUE_VERSION),
-            namespace="kueue-system",
+            namespace=KUEUE_NAMESPACE,
             create_namespace=True,
             values=kueue_values([team.name for team in args["teams"]]),
             opts=pulumi.ResourceOptions.merge(

@@ -15,7 +15,7 @@ from mlops_platform.infra.storage import Storage
 
 
 class AccessCapability(Capability):
-    """The persona roles (data scientist, ML engineer, training, inference, CI deployer and previewer)."""
+    """The persona roles (data scientist, ML engineer, training, inference, CI deployer, previewer and drift reader)."""
 
     name = "access"
 
@@ -41,6 +41,7 @@ class AccessCapability(Capability):
                     subject=access.github.subject,
                     oidc_provider_arn=access.github.oidc_provider_arn,
                     preview_subjects=access.github.preview_subjects,
+                    drift_subjects=access.github.drift_subjects,
                 ),
                 "max_session_hours": access.max_session_hours,
                 "state_bucket": access.state_bucket,

@@ -1,5 +1,5 @@
 """CI inside the VPC: the CodeBuild-hosted GitHub Actions runner of the environment, the deployer's permissions
-for it, and the CI roles' access entries on the private training cluster."""
+for it, and the CI roles' access to the private training cluster (access entries, the drift role's RBAC)."""
 
 from __future__ import annotations
 
@@ -32,16 +32,99 @@ def runner_key_users(settings: PlatformSettings) -> list[str]:
     return [f"arn:aws:iam::{settings.account}:role/{runner_project_name(settings)}"]
 
 
+DRIFT_GROUP = "mlops-drift-readers"
+"""Kubernetes group of the CI drift role's access entry; bound by `drift_reader_rbac` only."""
+
+DRIFT_READ_RULES: tuple[dict[str, Any], ...] = (
+    {"apiGroups": [""], "resources": ["namespaces", "resourcequotas", "limitranges", "serviceaccounts"]},
+    {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"]},
+    {"apiGroups": ["rbac.authorization.k8s.io"],
+     "resources": ["roles", "rolebindings", "clusterroles", "clusterrolebindings"]},
+    {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"]},
+    {"apiGroups": ["karpenter.sh"], "resources": ["nodepools"]},
+    {"apiGroups": ["karpenter.k8s.aws"], "resources": ["ec2nodeclasses"]},
+    {"apiGroups": ["kueue.x-k8s.io"], "resources": ["resourceflavors", "clusterqueues", "localqueues"]},
+)  # fmt: skip
+"""The kinds of Kubernetes objects the stack manages (besides Helm releases), which `pulumi preview --refresh`
+reads back one by one (pulumi-kubernetes `Read` is a GET of the object); a test keeps it in step with the plans.
+No Secrets, no Pods, no ConfigMaps: nothing the platform does not itself declare."""
+
+READ_VERBS = ["get", "list", "watch"]
+RELEASE_RECORD_VERBS = ["get", "list"]
+"""Helm's `get` (what pulumi-kubernetes `helm.v3.Release` runs on refresh) LISTs the release namespace's Secrets by
+label (`owner=helm,name=<release>`); RBAC cannot narrow a label-selected list by name (`resourceNames` limit a list
+only when it selects `metadata.name`), so the narrowest grant is both verbs on Secrets of those namespaces."""
+
+
 def ci_cluster_access(role_arns: Mapping[Persona, pulumi.Input[str]]) -> list[ClusterAccess]:
     """Access entries of the CI roles, whatever identity created the cluster: the deployer administers it (Helm
-    releases, CRDs, namespaces), the previewer reads every object so `pulumi preview --refresh` works, Helm's
-    release records (Secrets) included, and changes nothing."""
+    releases, CRDs, namespaces); the drift role is mapped to `DRIFT_GROUP` only, whose RBAC (`drift_reader_rbac`)
+    reads the objects the stack manages and Helm's release records in the releases' namespaces, and changes nothing.
+    The previewer gets no entry: pull requests choose the code that runs with it, and their previews run on GitHub's
+    runners, which cannot reach the private endpoint anyway (pulumi-kubernetes previews an unreachable cluster
+    client-side)."""
     from mlops_platform.components.training.cluster import AccessPolicy, ClusterAccess, PolicyGrant
 
     return [
         ClusterAccess("ci-deployer", role_arns[Persona.CI_DEPLOYER], (PolicyGrant(AccessPolicy.CLUSTER_ADMIN),)),
-        ClusterAccess("ci-previewer", role_arns[Persona.CI_PREVIEWER], (PolicyGrant(AccessPolicy.ADMIN_VIEW),)),
+        ClusterAccess("ci-drift", role_arns[Persona.CI_DRIFT], kubernetes_groups=(DRIFT_GROUP,)),
     ]
+
+
+def drift_reader_rbac(
+    name: str,
+    *,
+    release_namespaces: Sequence[str],
+    provider: pulumi.ProviderResource,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> list[pulumi.Resource]:
+    """Bind `DRIFT_GROUP`: read (`READ_VERBS`) the kinds in `DRIFT_READ_RULES` cluster-wide, and Secrets
+    (`RELEASE_RECORD_VERBS`) in `release_namespaces` only, where Helm keeps the release records. `depends_on`: what
+    creates those namespaces (a Helm release's `create_namespace`)."""
+    import pulumi_kubernetes as k8s
+
+    opts = pulumi.ResourceOptions(parent=parent, provider=provider)
+    after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(depends_on)))
+    group = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": DRIFT_GROUP}]
+    reader = k8s.rbac.v1.ClusterRole(
+        f"{name}-drift-reader",
+        metadata={"name": "mlops:drift-reader"},
+        rules=[{**rule, "verbs": READ_VERBS} for rule in DRIFT_READ_RULES],
+        opts=opts,
+    )
+    records = k8s.rbac.v1.ClusterRole(
+        f"{name}-drift-release-records",
+        metadata={"name": "mlops:drift-release-records"},
+        rules=[{"apiGroups": [""], "resources": ["secrets"], "verbs": RELEASE_RECORD_VERBS}],
+        opts=opts,
+    )
+    created: list[pulumi.Resource] = [reader, records]
+    created.append(
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-drift-reader-binding",
+            metadata={"name": "mlops:drift-reader"},
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "mlops:drift-reader"},
+            subjects=group,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[reader])),
+        )
+    )
+    for namespace in sorted(set(release_namespaces)):
+        # A RoleBinding to a ClusterRole grants its rules in the binding's namespace only.
+        created.append(
+            k8s.rbac.v1.RoleBinding(
+                f"{name}-drift-release-records-{namespace}",
+                metadata={"name": "mlops:drift-release-records", "namespace": namespace},
+                role_ref={
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": "mlops:drift-release-records",
+                },
+                subjects=group,
+                opts=pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=[records])),
+            )
+        )
+    return created
 
 
 def runner_deployer_statements(settings: PlatformSettings) -> list[_iam.Statement]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_platform.components.access import Persona, role_arn
+from mlops_platform.components.access import CI_READERS, Persona, role_arn
 from mlops_platform.components.encryption import EncryptionKey
 from mlops_platform.components.monitoring import PUBLISHER_SERVICES
 from mlops_platform.components.storage import DataLake, ObjectLock, ObjectLockMode
@@ -48,9 +48,9 @@ class StorageCapability(Capability):
                 "description": f"{prefix} data, artifacts and logs",
                 "alias": f"{prefix}-data",
                 "administrator_role_arns": key_administrators(settings),
-                "metadata_reader_role_arns": [role_arn(settings.account, prefix, Persona.CI_PREVIEWER)],
+                "metadata_reader_role_arns": [role_arn(settings.account, prefix, p) for p in CI_READERS],
                 "region": settings.region,
-                # Every persona, the CI previewer too: refresh reads the uploaded pipeline scripts (its IAM policy
+                # Every persona, the CI readers too: refresh reads the uploaded pipeline scripts (its IAM policy
                 # limits it to decrypting the artifacts bucket's objects through S3).
                 "user_role_arns": [role_arn(settings.account, prefix, persona) for persona in Persona]
                 + platform.key_users(),

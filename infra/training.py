@@ -11,7 +11,7 @@ from mlops_platform.components.boundaries import ServiceRoleBoundary
 from mlops_platform.components.deployer_capabilities import training_statements
 from mlops_platform.components.network import Network
 from mlops_platform.infra.capability import Capability, Platform, deployer_environment
-from mlops_platform.infra.ci_runner import ci_cluster_access
+from mlops_platform.infra.ci_runner import ci_cluster_access, drift_reader_rbac
 from mlops_platform.infra.config import PlatformSettings
 from mlops_platform.infra.config.training import TrainingSettings
 from mlops_platform.infra.network import discovery_tag
@@ -193,6 +193,16 @@ def build_training(
             "depends_on": cluster.ready,
         },
         opts,
+    )
+    from mlops_platform.components.tenancy import KUEUE_NAMESPACE
+    from mlops_platform.components.training.capacity import DEVICE_PLUGIN_NAMESPACE, KARPENTER_NAMESPACE
+
+    drift_reader_rbac(
+        "training",
+        release_namespaces=[KARPENTER_NAMESPACE, DEVICE_PLUGIN_NAMESPACE, KUEUE_NAMESPACE],
+        provider=cluster.provider,
+        parent=cluster,
+        depends_on=[tenancy.kueue],  # it creates its namespace
     )
     return {
         "cluster_name": cluster.name,

@@ -26,6 +26,7 @@ from mlops_platform.policies.iam_eval import (
     evaluate_resource_policy,
     rcp_denies,
 )
+from mlops_platform.policies.k8s_access import Ask, ClusterAccess, cluster_access
 from mlops_platform.policies.organization.perimeter import GITHUB_OIDC, Perimeter, resource_control_policy
 
 ROLE = "aws:iam/role:Role"
@@ -74,6 +75,8 @@ class World:
     rcps: tuple[dict, ...] = ()
     """The organisation's resource control policies, as its administrator attaches them to the account (rendered by
     `policies.organization.perimeter` for `MATRIX_ORG_ID` and `repositories`)."""
+    kubernetes: ClusterAccess | None = None
+    """The training cluster's access entries, access policies and RBAC (`policies.k8s_access`)."""
 
     def role(self, short: str) -> Principal:
         """A role by its name without the env prefix (e.g. `ci-deployer`)."""
@@ -170,6 +173,7 @@ def world(plan: Mapping[str, Any]) -> World:
         repositories=repositories,
         job_security_group=_job_security_group(of(PIPELINE)),
         rcps=(resource_control_policy(Perimeter(org_id=MATRIX_ORG_ID, github_repositories=repositories)),),
+        kubernetes=cluster_access(plan),
     )
 
 
@@ -235,8 +239,11 @@ class Row:
     (that account's own rows prove its side); `github:<subject>` a GitHub Actions job whose OIDC token carries that
     subject (template), through the account's GitHub OIDC provider."""
     action: str
+    """An IAM action, or `k8s:<verb>` for a request to the training cluster's Kubernetes API (decided by
+    `policies.k8s_access`: access entries, access policies, RBAC)."""
     resource: str
-    """Template (see `World.fill`)."""
+    """Template (see `World.fill`); for a `k8s:` action `<plural>[.<api group>][@<namespace>]`, without a namespace
+    a cluster-scoped or all-namespaces request."""
     expected: Decision
     says: str
     """The row in words, for the table."""
@@ -268,10 +275,22 @@ class Row:
 
 ALLOW, DENY = Decision.ALLOW, Decision.EXPLICIT_DENY
 IMPLICIT = Decision.IMPLICIT_DENY
-D, P, A, DS, ML, T, INF, TEAM, R, PL = (
+D, P, A, DS, ML, T, INF, TEAM, R, PL, DR = (
     "ci-deployer", "ci-previewer", "model-approver", "data-scientist", "ml-engineer", "training", "inference",
-    "team-vision", "ci-runner", "pipeline-churn",
+    "team-vision", "ci-runner", "pipeline-churn", "ci-drift",
 )  # fmt: skip
+PR_PREVIEW_JOB = ("github:repo:{repository}:pull_request:job_workflow_ref:{repository}/.github/workflows/pr-preview.yml"
+                  "@refs/pull/42/merge")  # fmt: skip
+"""The OIDC subject of a pull request's job running pr-preview.yml as the pull request edited it."""
+PR_DRIFT_JOB = ("github:repo:{repository}:pull_request:job_workflow_ref:{repository}/.github/workflows/drift.yml"
+                "@refs/pull/42/merge")  # fmt: skip
+"""... of a pull request that edits drift.yml to run on pull requests (a pull request's token says `pull_request`)."""
+DRIFT_JOB = ("github:repo:{repository}:ref:refs/heads/main:job_workflow_ref:{repository}/.github/workflows/drift.yml"
+             "@refs/heads/main")  # fmt: skip
+"""... of the nightly drift job: drift.yml on the default branch."""
+BRANCH_DRIFT_JOB = ("github:repo:{repository}:ref:refs/heads/feature:job_workflow_ref:"
+                    "{repository}/.github/workflows/drift.yml@refs/heads/feature")  # fmt: skip
+"""... of drift.yml run on another branch (a push of a branch that edits it, or a manual run there)."""
 CONNECTION = "{connection}"
 """The GitHub connection the CI runner's role names."""
 ROLE_ARN = "arn:aws:iam::{account}:role/{prefix}-"
@@ -344,6 +363,10 @@ ROWS: tuple[Row, ...] = (
         {"iam:PolicyARN": "{policy:deploy-network}", "iam:PermissionsBoundary": PERSONA_B}),
     Row("deployer-retrusts-previewer", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + P, DENY,
         "re-trust the previewer", {"iam:PermissionsBoundary": "{policy:previewer-boundary}"}),
+    Row("deployer-retrusts-drift-reader", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + DR, DENY,
+        "re-trust the drift reader (which reads the cluster)", {"iam:PermissionsBoundary": "{policy:drift-boundary}"}),
+    Row("deployer-widens-drift-reader", D, "iam:PutRolePolicy", ROLE_ARN + DR, DENY,
+        "put an inline policy on the drift reader", {"iam:PermissionsBoundary": "{policy:drift-boundary}"}),
     Row("deployer-retrusts-data-scientist", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + DS, DENY,
         "re-trust a person's role (data scientist)", {"iam:PermissionsBoundary": PERSONA_B}),
     Row("deployer-retrusts-approver", D, "iam:UpdateAssumeRolePolicy", ROLE_ARN + A, DENY,
@@ -428,6 +451,49 @@ ROWS: tuple[Row, ...] = (
         IMPLICIT, "delete the cluster"),
     Row("previewer-reads-roles", P, "iam:GetRole", ROLE_ARN + DS, ALLOW, "read role configuration"),
     Row("previewer-reads-key-policy", P, "kms:GetKeyPolicy", "{key}", ALLOW, "read the key policy", kms=True),
+    # --- Kubernetes (the training cluster's API) and who reaches it from CI ---------------------------------------
+    # Pull requests choose the code their preview job runs (on the VPC runner too): the previewer has no access entry.
+    Row("previewer-reads-secrets-cluster-wide", P, "k8s:list", "secrets", IMPLICIT,
+        "list Kubernetes Secrets in every namespace"),
+    Row("previewer-reads-release-records", P, "k8s:list", "secrets@kube-system", IMPLICIT,
+        "list Secrets (Helm release records) in kube-system"),
+    Row("previewer-reads-cluster-objects", P, "k8s:get", "nodepools.karpenter.sh", IMPLICIT,
+        "read any Kubernetes object (it has no access entry)"),
+    Row("pull-request-job-assumes-drift-reader", PR_PREVIEW_JOB, "sts:AssumeRoleWithWebIdentity", DR, IMPLICIT,
+        "a pull request's preview job assumes the drift reader", assume=True),
+    Row("pull-request-drift-job-assumes-drift-reader", PR_DRIFT_JOB, "sts:AssumeRoleWithWebIdentity", DR, IMPLICIT,
+        "a pull request's own drift.yml assumes the drift reader", assume=True),
+    Row("branch-drift-job-assumes-drift-reader", BRANCH_DRIFT_JOB, "sts:AssumeRoleWithWebIdentity", DR, IMPLICIT,
+        "drift.yml on another branch assumes the drift reader", assume=True),
+    Row("drift-job-assumes-drift-reader", DRIFT_JOB, "sts:AssumeRoleWithWebIdentity", DR, ALLOW,
+        "the default branch's drift job assumes the drift reader", assume=True),
+    Row("drift-job-assumes-previewer", DRIFT_JOB, "sts:AssumeRoleWithWebIdentity", P, IMPLICIT,
+        "the drift job assumes the pull-request previewer", assume=True),
+    Row("drift-reads-release-records", DR, "k8s:list", "secrets@kube-system", ALLOW,
+        "list Secrets where Helm keeps release records (kube-system: Karpenter, device plugins)"),
+    Row("drift-reads-kueue-release-records", DR, "k8s:list", "secrets@kueue-system", ALLOW,
+        "list Secrets where Helm keeps release records (kueue-system)"),
+    Row("drift-reads-managed-objects", DR, "k8s:get", "nodepools.karpenter.sh", ALLOW,
+        "read the objects the stack manages (e.g. a Karpenter NodePool)"),
+    Row("drift-reads-team-rbac", DR, "k8s:get", "rolebindings.rbac.authorization.k8s.io@vision", ALLOW,
+        "read a team namespace's RBAC"),
+    Row("drift-reads-secrets-cluster-wide", DR, "k8s:list", "secrets", IMPLICIT,
+        "list Kubernetes Secrets in every namespace"),
+    Row("drift-reads-team-secrets", DR, "k8s:get", "secrets@vision", IMPLICIT, "read a team namespace's Secrets"),
+    Row("drift-reads-pods", DR, "k8s:list", "pods@vision", IMPLICIT, "list pods (their specs and environment)"),
+    Row("drift-reads-configmaps", DR, "k8s:get", "configmaps@kube-system", IMPLICIT, "read ConfigMaps"),
+    Row("drift-changes-objects", DR, "k8s:patch", "nodepools.karpenter.sh", IMPLICIT, "change any Kubernetes object"),
+    Row("drift-execs-into-pods", DR, "k8s:create", "pods/exec@kube-system", IMPLICIT, "exec into a pod"),
+    Row("drift-deletes-namespace", DR, "k8s:delete", "namespaces", IMPLICIT, "delete a namespace"),
+    Row("drift-writes-data", DR, "s3:PutObject", "arn:aws:s3:::{bucket:raw}/x", IMPLICIT, "write to the data lake"),
+    Row("drift-reads-own-state", DR, "s3:GetObject", "arn:aws:s3:::{state}/{env}/.pulumi/stacks/x.json", ALLOW,
+        "read its environment's Pulumi state"),
+    Row("drift-reads-other-env-state", DR, "s3:GetObject",
+        "arn:aws:s3:::{state}/{otherenv}/.pulumi/stacks/x.json", IMPLICIT, "read another environment's Pulumi state"),
+    Row("deployer-reads-secrets", D, "k8s:list", "secrets", ALLOW, "administer the cluster (Secrets included)"),
+    Row("engineer-views-team-pods", ML, "k8s:list", "pods@vision", ALLOW, "view a team namespace's pods"),
+    Row("engineer-reads-secrets", ML, "k8s:list", "secrets@kube-system", IMPLICIT, "read Kubernetes Secrets"),
+    Row("scientist-reads-secrets", DS, "k8s:get", "secrets@vision", IMPLICIT, "read a team namespace's Secrets"),
     # --- people and personas ----------------------------------------------------------------------------------
     Row("scientist-reads-raw", DS, "s3:GetObject", "arn:aws:s3:::{bucket:raw}/customers/2026.parquet", ALLOW,
         "read raw data"),
@@ -740,10 +806,10 @@ ROWS: tuple[Row, ...] = (
         "@refs/heads/main", "sts:AssumeRoleWithWebIdentity", D, ALLOW,
         "with the data perimeter: the deploy job of its repository (OIDC web identity) assumes the deployer",
         assume=True, rcp=True),
-    Row("pull-request-job-assumes-previewer-in-perimeter",
-        "github:repo:{repository}:pull_request:job_workflow_ref:{repository}/.github/workflows/pr-preview.yml"
-        "@refs/pull/42/merge", "sts:AssumeRoleWithWebIdentity", P, ALLOW,
+    Row("pull-request-job-assumes-previewer-in-perimeter", PR_PREVIEW_JOB, "sts:AssumeRoleWithWebIdentity", P, ALLOW,
         "with the data perimeter: a pull request's preview job assumes the previewer", assume=True, rcp=True),
+    Row("drift-job-assumes-drift-reader-in-perimeter", DRIFT_JOB, "sts:AssumeRoleWithWebIdentity", DR, ALLOW,
+        "with the data perimeter: the default branch's drift job assumes the drift reader", assume=True, rcp=True),
     Row("cloudtrail-delivers-in-perimeter", "service:cloudtrail.amazonaws.com", "s3:PutObject",
         "arn:aws:s3:::{audit}/AWSLogs/{account}/CloudTrail/{region}/2026/12/01/x.json.gz", ALLOW,
         "with the data perimeter: the account's trail delivers to the audit bucket",
@@ -788,6 +854,8 @@ def _fill_context(w: World, context: Mapping[str, Any]) -> dict[str, Any]:
 def decide_row(w: World, row: Row, *, perimeter: bool | None = None) -> Decision:
     """The evaluator's answer to `row` in world `w`; `perimeter` overrides `row.rcp` (with or without the
     organisation's RCP attached)."""
+    if row.action.startswith("k8s:"):
+        return _kubernetes(w, row)
     rcps = w.rcps if (row.rcp if perimeter is None else perimeter) else ()
     kind, _, name = row.principal.partition(":")
     context = {**_caller_context(w, kind, name), **_fill_context(w, row.context)}
@@ -805,6 +873,15 @@ def decide_row(w: World, row: Row, *, perimeter: bool | None = None) -> Decision
             principal = Principal(principal.arn, [*principal.policies, row.extra_policy], principal.boundary)
     request = Request(principal.arn, row.action, w.fill(row.resource), context)
     return evaluate(principal, request, key_policy=w.key_policy if row.kms else None, rcps=rcps).decision
+
+
+def _kubernetes(w: World, row: Row) -> Decision:
+    """A Kubernetes API request of a role to the training cluster: allowed or (nothing denies in Kubernetes) not."""
+    target, _, namespace = w.fill(row.resource).partition("@")
+    resource, _, group = target.partition(".")
+    ask = Ask(row.action.removeprefix("k8s:"), resource, group, namespace or None)
+    allowed = w.kubernetes is not None and w.kubernetes.allows(w.role_arn(row.principal), ask)
+    return Decision.ALLOW if allowed else Decision.IMPLICIT_DENY
 
 
 def _listed(value: Any) -> list:
@@ -896,7 +973,8 @@ def _assume(w: World, row: Row, context: dict[str, Any], rcps: tuple[dict, ...])
 
 SUBJECTS = {
     "ci-deployer": "CI deployer (`pulumi up` from the protected branch/environment)",
-    "ci-previewer": "CI previewer (pull requests, drift checks)",
+    "ci-previewer": "CI previewer (pull-request previews)",
+    "ci-drift": "CI drift reader (the default branch's nightly drift check)",
     "data-scientist": "data scientist",
     "ml-engineer": "ML engineer",
     "model-approver": "model approver",

@@ -308,7 +308,7 @@ def test_drift_runs_nightly_per_stack_and_files_an_issue_naming_the_drifted_reso
     assert "schedule" in drift["on"]
     job = drift["jobs"]["drift"]
     assert matrix_stacks(job) == STACKS and job["strategy"]["fail-fast"] is False
-    assert_preview_role_per_stack(job)
+    assert_role_per_stack(job, "drift-role", "AWS_DRIFT_ROLE_ARN")  # the drift role, never the PR previewer
     assert job["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"  # never alongside a deploy
     assert job["env"]["BACKEND"] == "${{ vars.PULUMI_BACKEND_URL }}/${{ matrix.stack }}" + BACKEND_QUERY
     preview = next(s["run"] for s in job["steps"] if "pulumi preview" in s.get("run", ""))
@@ -342,8 +342,11 @@ def test_every_stack_trusts_only_the_deploy_workflow_at_main_in_its_environment(
         assert github.subject == (
             f"repo:{repo}:environment:{stack}:job_workflow_ref:{workflows}/pulumi-up.yml@refs/heads/main"
         )
+        # Pull requests may assume the previewer only; the drift role (cluster reads) trusts drift.yml at main only.
         assert github.preview_subjects == (
             f"repo:{repo}:pull_request:job_workflow_ref:{workflows}/pr-preview.yml@refs/pull/*/merge",
+        )
+        assert github.drift_subjects == (
             f"repo:{repo}:ref:refs/heads/main:job_workflow_ref:{workflows}/drift.yml@refs/heads/main",
         )
 
@@ -356,10 +359,16 @@ def matrix_stacks(job: dict) -> list[str]:
 
 def assert_preview_role_per_stack(job: dict) -> None:
     """Each stack lives in its own account: it previews with that account's ci-previewer role."""
-    roles = {entry["stack"]: entry["preview-role"] for entry in job["strategy"]["matrix"]["include"]}
-    assert roles == {stack: f"${{{{ vars.AWS_PREVIEW_ROLE_ARN_{stack.upper()} }}}}" for stack in STACKS}
+    assert_role_per_stack(job, "preview-role", "AWS_PREVIEW_ROLE_ARN")
+
+
+def assert_role_per_stack(job: dict, key: str, variable: str) -> None:
+    """Each stack lives in its own account: the job assumes that account's role (matrix `key`, repository variable
+    `<variable>_<STACK>`)."""
+    roles = {entry["stack"]: entry[key] for entry in job["strategy"]["matrix"]["include"]}
+    assert roles == {stack: f"${{{{ vars.{variable}_{stack.upper()} }}}}" for stack in STACKS}
     steps = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
-    assert [s["with"]["role-to-assume"] for s in steps] == ["${{ matrix.preview-role }}"]
+    assert [s["with"]["role-to-assume"] for s in steps] == [f"${{{{ matrix.{key} }}}}"]
 
 
 @pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)

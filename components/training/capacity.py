@@ -25,8 +25,11 @@ KARPENTER_CHART = "oci://public.ecr.aws/karpenter/karpenter"
 KARPENTER_VERSION = "1.14.1"
 """Karpenter chart version; 1.14 serves karpenter.sh/v1 and karpenter.k8s.aws/v1 (with placementGroupSelector)."""
 KARPENTER_NAMESPACE = "kube-system"
+"""Namespace of the Karpenter releases (and of their Helm release records)."""
 KARPENTER_SERVICE_ACCOUNT = "karpenter"
 DEVICE_PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin"
+DEVICE_PLUGIN_NAMESPACE = "kube-system"
+"""Namespace of the NVIDIA and EFA device-plugin releases (and of their Helm release records)."""
 DEVICE_PLUGIN_VERSION = "0.18.0"
 """NVIDIA k8s-device-plugin chart version."""
 EFA_PLUGIN_REPO = "https://aws.github.io/eks-charts"
@@ -311,7 +314,7 @@ class GpuCapacity(pulumi.ComponentResource):
             chart="nvidia-device-plugin",
             repository_opts={"repo": DEVICE_PLUGIN_REPO},
             version=args.get("device_plugin_version", DEVICE_PLUGIN_VERSION),
-            namespace="kube-system",
+            namespace=DEVICE_PLUGIN_NAMESPACE,
             values=device_plugin_values(),
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))
@@ -325,7 +328,7 @@ class GpuCapacity(pulumi.ComponentResource):
                 chart="aws-efa-k8s-device-plugin",
                 repository_opts={"repo": EFA_PLUGIN_REPO},
                 version=EFA_PLUGIN_VERSION,
-                namespace="kube-system",
+                namespace=DEVICE_PLUGIN_NAMESPACE,
                 values={"tolerations": [GPU_TOLERATION]},
                 opts=pulumi.ResourceOptions.merge(
                     k8s_opts, pulumi.ResourceOptions(depends_on=list(args.get("depends_on", [])))

@@ -2,7 +2,7 @@
 and the GitHub OIDC provider in each environment's account. Everything else is the platform stacks' job.
 
 Who may touch what is written in resource policies here, because the CI roles live in the environments'
-accounts and the bucket and keys in the bootstrap's: each environment's `ci-deployer`, `ci-previewer` and
+accounts and the bucket and keys in the bootstrap's: each environment's `ci-deployer`, `ci-previewer`, `ci-drift` and
 operator roles reach only `<env>/` of the bucket and only their own secrets key. The roles don't exist yet
 when this runs, so policies name their account root with an `aws:PrincipalArn` condition (S3 and KMS reject
 a policy whose principal is a role that does not exist).
@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 from mlops_platform.components import _iam
-from mlops_platform.components.access import GITHUB_OIDC_HOST, Persona, role_arn
+from mlops_platform.components.access import CI_READERS, GITHUB_OIDC_HOST, Persona, role_arn
 from mlops_platform.components.encryption import EncryptionKey
 from mlops_platform.components.pulumi_backend import STATE_LAYOUT_ROOT
 from mlops_platform.components.storage import BucketEncryption, ObjectLock, ObjectLockMode, SecureBucket
@@ -38,7 +38,13 @@ def main() -> dict[str, Any]:
 def ci_roles(env: EnvironmentSettings) -> dict[Persona, str]:
     """ARNs of the environment's CI roles, as the platform stack will name them."""
     prefix = f"{PLATFORM_PROJECT}-{env.name}"
-    return {p: role_arn(env.account, prefix, p) for p in (Persona.CI_DEPLOYER, Persona.CI_PREVIEWER)}
+    return {p: role_arn(env.account, prefix, p) for p in (Persona.CI_DEPLOYER, *CI_READERS)}
+
+
+def readers(env: EnvironmentSettings) -> list[str]:
+    """Roles that read the environment's state and decrypt its secrets, taking no lock (previews take none): the CI
+    previewer (pull requests) and the CI drift reader (the default branch's drift checks)."""
+    return sorted(ci_roles(env)[p] for p in CI_READERS)
 
 
 def writers(env: EnvironmentSettings) -> list[str]:
@@ -58,15 +64,14 @@ def state_bucket_statements(settings: BootstrapSettings) -> list[_iam.Statement]
     statements: list[_iam.Statement] = []
     for env in settings.environments:
         sid = env.name.title().replace("-", "")
-        previewer = ci_roles(env)[Persona.CI_PREVIEWER]
         state = f"{{bucket_arn}}/{env.name}/{STATE_LAYOUT_ROOT}/*"
         statements += [
             {"Sid": f"{sid}StateWrite", "Effect": "Allow", **_principal(env, writers(env)),
              "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], "Resource": state},
-            {"Sid": f"{sid}StateRead", "Effect": "Allow", **_principal(env, [previewer]),
+            {"Sid": f"{sid}StateRead", "Effect": "Allow", **_principal(env, readers(env)),
              "Action": "s3:GetObject", "Resource": state},
         ]  # fmt: skip
-        listing = _principal(env, sorted([*writers(env), previewer]))
+        listing = _principal(env, sorted([*writers(env), *readers(env)]))
         listing["Condition"]["StringLike"] = {"s3:prefix": [env.name, f"{env.name}/*"]}
         statements.append(
             {
@@ -95,7 +100,7 @@ def state_key_statements(settings: BootstrapSettings) -> list[_iam.Statement]:
             "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
             "Resource": "*",
             "Condition": {
-                "ArnEquals": {"aws:PrincipalArn": sorted([*writers(env), ci_roles(env)[Persona.CI_PREVIEWER]])},
+                "ArnEquals": {"aws:PrincipalArn": sorted([*writers(env), *readers(env)])},
                 "StringEquals": {"kms:ViaService": f"s3.{settings.region}.amazonaws.com"},
             },
         }
@@ -105,11 +110,11 @@ def state_key_statements(settings: BootstrapSettings) -> list[_iam.Statement]:
 
 def secrets_key_statements(env: EnvironmentSettings) -> list[_iam.Statement]:
     """Key-policy statements of one environment's secrets key: its deployer and operators encrypt and decrypt,
-    its previewer only decrypts; no other environment's role appears."""
+    its previewer and drift reader only decrypt; no other environment's role appears."""
     return [
         {"Sid": "EncryptStackSecrets", "Effect": "Allow", **_principal(env, writers(env)),
          "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*"},
-        {"Sid": "DecryptStackSecrets", "Effect": "Allow", **_principal(env, [ci_roles(env)[Persona.CI_PREVIEWER]]),
+        {"Sid": "DecryptStackSecrets", "Effect": "Allow", **_principal(env, readers(env)),
          "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": "*"},
     ]  # fmt: skip
 

@@ -43,8 +43,8 @@ class GitHubDeploySettings(StrictModel):
     oidc_provider_arn: Arn | None = None
     """ARN of the account's existing token.actions.githubusercontent.com provider; unset creates one."""
     default_branch: GitRef = "main"
-    """The repository's default branch: its scheduled drift checks, like pull requests, may assume the read-only
-    CI previewer role."""
+    """The repository's default branch: its scheduled drift checks (and only they) may assume the read-only CI
+    drift role."""
     pin_workflows: bool = True
     """Pin each role to the workflow file that may assume it, through `job_workflow_ref` in the OIDC subject. Needs
     the repository's subject template customised to `repo`, `context`, `job_workflow_ref` (docs/operations.md);
@@ -54,7 +54,8 @@ class GitHubDeploySettings(StrictModel):
     preview_workflow: WorkflowFile = "pr-preview.yml"
     """Workflow file whose pull-request jobs may assume the CI previewer."""
     drift_workflow: WorkflowFile = "drift.yml"
-    """Workflow file whose default-branch jobs may assume the CI previewer (nightly drift)."""
+    """Workflow file whose default-branch jobs may assume the CI drift role (nightly drift; it reads the training
+    cluster, Helm's release records included)."""
 
     @model_validator(mode="after")
     def _exactly_one_ref(self) -> GitHubDeploySettings:
@@ -67,13 +68,15 @@ class GitHubDeploySettings(StrictModel):
 
     @property
     def preview_subjects(self) -> tuple[str, ...]:
-        """The `sub` claims of pull-request runs and of the default branch's runs (drift detection); `*` stands for
-        the pull request's number."""
+        """The `sub` claims of pull-request runs (the CI previewer); `*` stands for the pull request's number."""
+        return (f"repo:{self.repository}:pull_request{self._workflow_ref(self.preview_workflow, 'refs/pull/*/merge')}",)
+
+    @property
+    def drift_subjects(self) -> tuple[str, ...]:
+        """The `sub` claim of the default branch's drift runs (the CI drift role). A pull request's token says
+        `pull_request`, never `ref:refs/heads/<default branch>`, whatever workflow file it edits."""
         main = f"refs/heads/{self.default_branch}"
-        return (
-            f"repo:{self.repository}:pull_request{self._workflow_ref(self.preview_workflow, 'refs/pull/*/merge')}",
-            f"repo:{self.repository}:ref:{main}{self._workflow_ref(self.drift_workflow, main)}",
-        )
+        return (f"repo:{self.repository}:ref:{main}{self._workflow_ref(self.drift_workflow, main)}",)
 
     @property
     def subject(self) -> str:
@@ -125,10 +128,11 @@ class AccessSettings(StrictModel):
     state_bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
     """Name of the S3 bucket holding Pulumi state (the bootstrap program's `state_bucket` output). The stack logs
     in to its own prefix, `pulumi login s3://<state_bucket>/<environment>`; the CI deployer reads and writes, the CI
-    previewer reads, only that prefix."""
+    previewer and drift reader read, only that prefix."""
     state_key_arn: KmsKeyArn | None = None
     """KMS key ARN (`key/...`) the state bucket encrypts objects with (bootstrap output `state_key_arn`); the CI
     roles may use it through S3 only."""
     secrets_key_arn: KmsKeyArn | None = None
     """KMS key ARN (`key/...`, not an alias) of this environment's Pulumi secrets provider (bootstrap output
-    `secrets_key_arns.<environment>`); the CI deployer encrypts and decrypts with it, the previewer decrypts."""
+    `secrets_key_arns.<environment>`); the CI deployer encrypts and decrypts with it, the previewer and drift
+    reader decrypt."""

@@ -33,7 +33,8 @@ ARGS = {
     },
     "github": GitHubTrust(
         subject="repo:org/repo:environment:prod",
-        preview_subjects=("repo:org/repo:pull_request", "repo:org/repo:ref:refs/heads/main"),
+        preview_subjects=("repo:org/repo:pull_request",),
+        drift_subjects=("repo:org/repo:ref:refs/heads/main",),
     ),
     "state_bucket": "state",
 }
@@ -61,8 +62,10 @@ def test_every_role_has_a_boundary_and_the_ci_and_approver_roles_their_own(plan)
     roles = {r.inputs["name"]: r.inputs["permissionsBoundary"] for r in plan.of_type("aws:iam/role:Role")}
     assert set(roles) == {f"p-dev-{p.value}" for p in Persona}
     assert roles.pop("p-dev-ci-deployer").endswith(":policy/p-dev-deployer-boundary")
-    # The previewer is assumable by every same-repository pull request: never under the deployer's ceiling.
+    # The previewer is assumable by every same-repository pull request: never under the deployer's ceiling; nor is
+    # the drift reader, which holds the cluster's read access.
     assert roles.pop("p-dev-ci-previewer").endswith(":policy/p-dev-previewer-boundary")
+    assert roles.pop("p-dev-ci-drift").endswith(":policy/p-dev-drift-boundary")
     assert roles.pop("p-dev-model-approver").endswith(":policy/p-dev-approver-boundary")
     assert set(roles.values()) == {"arn:aws:iam::123456789012:policy/p-dev-persona-boundary"}
 
@@ -113,9 +116,25 @@ def test_trust_is_pinned_per_persona(plan):
         assert human["Principal"] == {"AWS": ARGS["principal_arns"][persona]}
 
 
+def test_pull_requests_assume_the_previewer_and_only_the_default_branch_the_drift_reader(plan):
+    # The drift reader holds the cluster's read access (Helm's release records): a pull request's token, whatever
+    # workflow file it edits, says `pull_request` and must not reach it.
+    def subjects(persona: Persona) -> set[str]:
+        return {
+            subject
+            for statement in trust(plan, persona)
+            for test in statement["Condition"].values()
+            for subject in as_list(test.get("token.actions.githubusercontent.com:sub", []))
+        }
+
+    assert subjects(Persona.CI_PREVIEWER) == {"repo:org/repo:pull_request"}
+    assert subjects(Persona.CI_DRIFT) == {"repo:org/repo:ref:refs/heads/main"}
+
+
 @pytest.mark.parametrize("persona", list(Persona))
 def test_boundary_contains_every_allow_of_the_role(plan, persona):
-    own = {Persona.CI_DEPLOYER: "deployer", Persona.CI_PREVIEWER: "previewer", Persona.MODEL_APPROVER: "approver"}
+    own = {Persona.CI_DEPLOYER: "deployer", Persona.CI_PREVIEWER: "previewer", Persona.CI_DRIFT: "drift",
+           Persona.MODEL_APPROVER: "approver"}  # fmt: skip
     name = f"personas-{own[persona]}-boundary" if persona in own else "personas-boundary"
     allows = [s for s in statements(policy(plan.get("aws:iam/policy:Policy", name))) if s["Effect"] == "Allow"]
 
@@ -182,10 +201,12 @@ def test_deployer_cannot_widen_itself_or_the_boundaries(plan):
     assert set(deny["Resource"]) == {
         "arn:aws:iam::123456789012:role/p-dev-ci-deployer",
         "arn:aws:iam::123456789012:role/p-dev-ci-previewer",
+        "arn:aws:iam::123456789012:role/p-dev-ci-drift",
         "arn:aws:iam::123456789012:role/p-dev-model-approver",
         "arn:aws:iam::123456789012:policy/p-dev-persona-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-service-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-previewer-boundary",
+        "arn:aws:iam::123456789012:policy/p-dev-drift-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-approver-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-deployer-boundary",
         "arn:aws:iam::123456789012:policy/p-dev-deploy-*",
@@ -258,16 +279,9 @@ def test_deployer_capability_policies_are_attached_managed_policies():
     assert attachment.inputs["policyArn"].endswith(":policy/p-dev-deploy-network")
 
 
-def test_ci_previewer_is_trusted_by_pull_requests_and_the_default_branch_only(plan):
-    [statement] = trust(plan, Persona.CI_PREVIEWER)
-    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == [
-        "repo:org/repo:pull_request",
-        "repo:org/repo:ref:refs/heads/main",
-    ]
-
-
-def test_ci_previewer_reads_configuration_and_the_uploaded_code_but_no_data(plan):
-    statements_ = role_policy(plan, Persona.CI_PREVIEWER)
+@pytest.mark.parametrize("persona", [Persona.CI_PREVIEWER, Persona.CI_DRIFT])
+def test_ci_readers_read_configuration_and_the_uploaded_code_but_no_data(plan, persona):
+    statements_ = role_policy(plan, persona)
     actions = {a for s in statements_ for a in as_list(s["Action"])}
     assert set(PREVIEW_READ_ACTIONS) <= actions
     assert not {"s3:GetObject*", "logs:GetLogEvents", "ecr:BatchGetImage", "kms:Decrypt"} & set(PREVIEW_READ_ACTIONS)

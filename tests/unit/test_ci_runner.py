@@ -87,9 +87,17 @@ def test_ci_roles_have_their_own_access_entries_and_the_runner_reaches_the_api(s
         for r in plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
         if "-ci-" in r.inputs["principalArn"]
     }
-    assert policies == {
-        f"mlops-platform-{stack}-ci-deployer": "AmazonEKSClusterAdminPolicy",
-        f"mlops-platform-{stack}-ci-previewer": "AmazonEKSAdminViewPolicy",  # read-only, Helm release records too
+    # The deployer administers; the drift reader has no access policy (RBAC of its group, tests/access/
+    # test_eks_access.py); the pull-request previewer has no entry at all.
+    assert policies == {f"mlops-platform-{stack}-ci-deployer": "AmazonEKSClusterAdminPolicy"}
+    entries = {
+        r.inputs["principalArn"].rsplit("/", 1)[-1]: r.inputs.get("kubernetesGroups")
+        for r in plan.of_type("aws:eks/accessEntry:AccessEntry")
+        if "-ci-" in r.inputs["principalArn"]
+    }
+    assert entries == {
+        f"mlops-platform-{stack}-ci-deployer": None,
+        f"mlops-platform-{stack}-ci-drift": ["mlops-drift-readers"],
     }
     rule = plan.get("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "ci-runner-to-cluster-api").inputs
     assert (rule["fromPort"], rule["toPort"], rule["ipProtocol"]) == (443, 443, "tcp")
