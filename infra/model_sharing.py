@@ -119,6 +119,24 @@ def promoted_model_read_statements(settings: PlatformSettings) -> list[_iam.Stat
     ]  # fmt: skip
 
 
+def promoter_key_statements(settings: PlatformSettings) -> list[_iam.Statement]:
+    """Target side, env key policy: the roles that run `mlops-platform promote` (`registry.promoter_role_arns`) may
+    encrypt and decrypt through S3 in this environment's artifacts bucket only (S3's encryption context names the
+    bucket, or the object with bucket keys off), to write the baseline copies. The key's administrators cannot use
+    it otherwise (`components.encryption`)."""
+    if not (promoters := sorted(settings.registry.promoter_role_arns)):
+        return []
+    region, prefix = settings.region, settings.name_prefix
+    return [
+        {"Sid": "KeyUseByPromotersInArtifactsBucket", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{settings.account}:root"},
+         "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+         "Condition": {"ArnEquals": {"aws:PrincipalArn": _one_or_list(promoters)},
+                       "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                       "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{prefix}-artifacts-*"}}},
+    ]  # fmt: skip
+
+
 def _one_or_list(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
 
@@ -131,7 +149,7 @@ class ModelSharingCapability(Capability):
     name = "model-sharing"
 
     def key_policy_statements(self, settings: PlatformSettings) -> list[_iam.Statement]:
-        return data_key_statements(settings)
+        return data_key_statements(settings) + promoter_key_statements(settings)
 
     def persona_statements(self, platform: Platform) -> dict[Persona, list[_iam.Statement]]:
         statements: dict[Persona, list[_iam.Statement]] = {}

@@ -13,6 +13,7 @@ import pytest
 from mlops_platform.infra.model_sharing import BASELINE_SOURCE_KEYS, PROMOTED_BASELINE_KEYS
 
 from tests.conftest import REPO, as_list, plan_for, policy, statements
+from tests.stacks.test_registry_monitoring import settings_for
 
 DEV, STAGING, PROD = "111111111111", "222222222222", "333333333333"
 TARGETS = {"dev": [STAGING, PROD], "staging": [PROD], "prod": []}
@@ -109,3 +110,35 @@ def test_the_promotion_doc_lists_exactly_the_keys_the_policies_grant():
     assert [cell.strip("` ") for cell in source_row.split("|")[3].split(",")] == list(BASELINE_SOURCE_KEYS)
     [write_row] = [line for line in table.splitlines() if "`s3:PutObject`" in line]
     assert all(f"`{key}`" in write_row for key in PROMOTED_BASELINE_KEYS)
+
+
+@pytest.mark.parametrize("stack", list(SOURCES))
+def test_the_promoting_administrator_may_use_the_env_key_through_s3_in_the_artifacts_bucket_only(stack):
+    """The key's administrators never use it; `registry.promoter_role_arns` (who runs promote) may encrypt and
+    decrypt through S3, with S3's encryption context naming the artifacts bucket, to write the baseline copies.
+    Evaluated on the planned key policy, the promoter holding `*:*` in IAM (an administrator)."""
+    from mlops_platform.policies.iam_eval import Decision, Principal, Request, evaluate
+
+    plan, settings = plan_for(stack), settings_for(stack)
+    key_policy = json.loads(plan.get("aws:kms/key:Key", "data-key-key").inputs["policy"])
+    key = plan.outputs["data_key_arn"]
+    admin_policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    artifacts = plan.outputs["buckets"]["artifacts"]
+
+    def decide(principal_arn: str, action: str, bucket: str, service: str = "s3") -> Decision:
+        context = {"kms:ViaService": f"{service}.us-east-1.amazonaws.com",
+                   "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}"}  # fmt: skip
+        request = Request(principal_arn, action, key, context)
+        return evaluate(Principal(principal_arn, [admin_policy]), request, key_policy=key_policy).decision
+
+    promoters = settings.registry.promoter_role_arns
+    if not SOURCES[stack]:
+        assert promoters == []  # nothing is promoted into dev
+        return
+    [promoter] = promoters
+    assert decide(promoter, "kms:GenerateDataKey", artifacts) is Decision.ALLOW
+    assert decide(promoter, "kms:Decrypt", artifacts) is Decision.ALLOW
+    assert decide(promoter, "kms:GenerateDataKey", plan.outputs["buckets"]["raw"]) is not Decision.ALLOW
+    assert decide(promoter, "kms:Decrypt", artifacts, service="sqs") is not Decision.ALLOW
+    other_admin = f"arn:aws:iam::{settings.account}:role/some-other-admin"
+    assert decide(other_admin, "kms:GenerateDataKey", artifacts) is not Decision.ALLOW

@@ -9,7 +9,7 @@ from mlops_platform.components.registry_names import MODEL_PACKAGE_GROUP_NAME, R
 from mlops_platform.components.types import TagPattern
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from .base import AccountId, StrictModel
+from .base import AccountId, RoleArn, StrictModel
 
 
 def _check_repository_name(value: str) -> str:
@@ -110,6 +110,19 @@ class RegistrySettings(StrictModel):
     promote from them (read a version and its baselines there, copy the baselines into this environment's artifacts
     bucket, register the version here as Approved; no persona may); they share with it in turn
     (`models[].share_with_accounts` in their stack files)."""
+    promoter_role_arns: list[RoleArn] = []
+    """Roles of this account that run `mlops-platform promote` (administrators, e.g. an SSO administrator permission
+    set's role): the env key lets them encrypt and decrypt through S3 in this environment's artifacts bucket only, to
+    write a promoted version's baseline copies. Needs `promote_from_accounts`."""
+
+    @model_validator(mode="after")
+    def _promoters_need_sources(self) -> RegistrySettings:
+        if self.promoter_role_arns and not self.promote_from_accounts:
+            raise ValueError(
+                "registry.promoter_role_arns is set but registry.promote_from_accounts is empty: nothing is promoted "
+                "into this environment; remove promoter_role_arns or list the source accounts"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> RegistrySettings:

@@ -111,3 +111,10 @@ def test_bad_dev_config_names_the_key(section, change, expected):
 def test_prod_may_not_force_delete_repositories_without_a_reason():
     raw = with_change("prod", "registry", lambda r: r.update(force_delete=True))
     assert "prod turns off registry.force_delete" in error_for(raw, "prod")
+
+
+def test_promoters_are_only_accepted_where_versions_are_promoted_to():
+    """dev promotes from nowhere: a promoter role there would be a key grant for nothing."""
+    admin = "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0"
+    raw = with_change("dev", "registry", lambda r: r.update(promoter_role_arns=[admin]))
+    assert "registry.promoter_role_arns is set but registry.promote_from_accounts is empty" in error_for(raw, "dev")
