@@ -295,7 +295,7 @@ def test_a_version_serving_an_earlier_environments_image_is_refused_before_anyth
     inference role may not read (prod promotes from staging only). Refused, naming the image."""
     chained = described(STAGING_VERSION, STAGING_BUCKET, InferenceSpecification={"Containers": [served_by(SOURCE_ARN)]})
     sagemaker.stub.add_response("describe_model_package", chained, {"ModelPackageName": STAGING_VERSION})
-    with pytest.raises(PromotionError, match=r"serves the image 111111111111\.dkr\.ecr.*not in staging's account"):
+    with pytest.raises(PromotionError, match=r"serves the image 111111111111\.dkr\.ecr.*not in staging's ECR registry"):
         promote("churn-model", 20, to="prod", variant="champion", stacks_dir=stacks, sagemaker=sagemaker.factory,
                 s3=s3.factory)  # fmt: skip
     assert not s3.requests  # nothing read, checked or copied
@@ -338,3 +338,35 @@ def test_a_baseline_copy_that_differs_from_the_source_is_never_overwritten(stack
     with pytest.raises(PromotionError, match=r"exists but is not the copy of .* never rewritten"):
         promote("churn-model", 15, to="staging", stacks_dir=stacks, sagemaker=sagemaker.factory, s3=s3.factory)
     assert "CopyObject" not in s3.requests and "CreateModelPackage" not in sagemaker.requests
+
+
+@pytest.mark.parametrize(
+    ("container", "says"),
+    [
+        ({"Image": "docker.io/library/python:3.12"}, r"serves the image docker\.io/library/python:3\.12"),
+        (
+            {
+                "ModelDataUrl": None,
+                "ModelDataSource": {
+                    "S3DataSource": {
+                        "S3Uri": "s3://another-teams-bucket/x/",
+                        "S3DataType": "S3Prefix",
+                        "CompressionType": "None",
+                    }
+                },
+            },
+            "serves the artifact s3://another-teams-bucket/x/",
+        ),
+    ],
+)
+def test_images_outside_ecr_and_uncompressed_model_data_are_checked_like_the_artifact(
+    stacks, sagemaker, s3, container, says
+):
+    """The image must be in the source's ECR registry (parsed, not a prefix), and an uncompressed `ModelDataSource`
+    is checked (then carried over and compared) like a `ModelDataUrl`."""
+    served = {k: v for k, v in {**served_by(SOURCE_ARN), **container}.items() if v is not None}
+    package = described(InferenceSpecification={"Containers": [served]})
+    sagemaker.stub.add_response("describe_model_package", package, {"ModelPackageName": SOURCE_ARN})
+    with pytest.raises(PromotionError, match=says):
+        promote("churn-model", 15, to="staging", stacks_dir=stacks, sagemaker=sagemaker.factory, s3=s3.factory)
+    assert not s3.requests

@@ -312,31 +312,42 @@ def _approved_package(client: Any, arn: str, model: str, account: str) -> dict[s
     return package
 
 
+_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/")
+_CONTAINER_FIELDS = ("Image", "ModelDataUrl", "ModelDataSource", "Environment", "Framework", "FrameworkVersion")
+"""What a container serves; `promote` registers and compares exactly these."""
+
+
 def _check_served_from_source(package: dict[str, Any], arn: str, source: str, settings: PlatformSettings) -> None:
     """Refuse a version whose image or artifact lives outside its source environment (the target's inference role
-    reads only its promotion sources' registries and `models/`)."""
+    reads only its promotion sources' registries and `models/`), or that serves what `promote` does not carry."""
+    if package.get("AdditionalInferenceSpecifications"):
+        raise PromotionError(
+            f"{arn} has additional inference specifications, which promote does not carry over: register a version "
+            "with one inference specification"
+        )
     bucket_prefix = f"s3://{settings.name_prefix}-artifacts-"
     for container in package["InferenceSpecification"]["Containers"]:
-        image, url = str(container.get("Image", "")), container.get("ModelDataUrl")
-        if image.split(".", 1)[0] != settings.account:
+        image = str(container.get("Image", ""))
+        registry = _ECR_IMAGE.match(image)
+        if registry is None or registry["account"] != settings.account or registry["region"] != settings.region:
             raise PromotionError(
-                f"{arn} serves the image {image}, which is not in {source}'s account {settings.account}: the target "
-                f"reads images of its promotion sources only; promote the version from the environment that built it"
+                f"{arn} serves the image {image}, which is not in {source}'s ECR registry ({settings.account}, "
+                f"{settings.region}): the target reads images of its promotion sources only; promote the version "
+                "from the environment that built it"
             )
-        if url is not None and not str(url).startswith(bucket_prefix):
-            raise PromotionError(
-                f"{arn} serves the artifact {url}, outside {source}'s artifacts bucket ({bucket_prefix}*): the target "
-                "reads artifacts of its promotion sources only; promote the version from the environment that "
-                "trained it"
-            )
+        source_data = (container.get("ModelDataSource") or {}).get("S3DataSource", {}).get("S3Uri")
+        for url in (container.get("ModelDataUrl"), source_data):
+            if url is not None and not str(url).startswith(bucket_prefix):
+                raise PromotionError(
+                    f"{arn} serves the artifact {url}, outside {source}'s artifacts bucket ({bucket_prefix}*): the "
+                    "target reads artifacts of its promotion sources only; promote the version from the environment "
+                    "that trained it"
+                )
 
 
 def _containers(package: dict[str, Any]) -> list[dict[str, Any]]:
     """What a version serves: its containers' image, artifact, environment and framework."""
-    return [
-        {k: c[k] for k in ("Image", "ModelDataUrl", "Environment", "Framework", "FrameworkVersion") if k in c}
-        for c in package["InferenceSpecification"]["Containers"]
-    ]
+    return [{k: c[k] for k in _CONTAINER_FIELDS if k in c} for c in package["InferenceSpecification"]["Containers"]]
 
 
 def _copies(s3: Any, copies: list[Copy], bucket: str, key_arn: str) -> list[str]:
