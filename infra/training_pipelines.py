@@ -309,6 +309,12 @@ class JobNetworkCapability(Capability):
             )
         )
 
+    def outputs(self, platform: Platform) -> Mapping[str, Any]:
+        """`job_security_group_id`: the group a person's SageMaker jobs must name (the ML engineer's policy admits
+        no other), known without EC2 describe rights."""
+        group = platform.result(self.name, JobNetwork).security_group
+        return {"job_security_group_id": group.id} if group is not None else {}
+
 
 def job_security_group_ids(platform: Platform) -> list[pulumi.Output[str]]:
     """The IDs of the pipelines' job security group (built by `JOB_NETWORK`); a programming error without one."""

@@ -370,3 +370,16 @@ def test_without_pipelines_nothing_pipeline_related_is_deployed_or_granted():
     sids = {s["Sid"] for s in engineer + deployer}
     assert not sids & {"PipelineJobsAndPackages", "RunEnvPipelines", "ManageEnvPipelines"}
     assert plan.outputs["pipelines"] == {}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_stack_outputs_the_security_group_a_persons_jobs_must_name(stack):
+    """ML engineers start jobs only in the job security group and cannot describe security groups: the stack output
+    `job_security_group_id` is the group their policy admits, and the one the pipelines use."""
+    plan = plan_for(stack)
+    group = plan.outputs["job_security_group_id"]
+    assert group == f"{plan.get('aws:ec2/securityGroup:SecurityGroup', 'pipeline-jobs-sg').name}-id"
+    engineer = statements(policy(plan.get("aws:iam/rolePolicy:RolePolicy", "personas-ml-engineer-policy")))
+    pinned = [s["Condition"]["ForAllValues:StringEquals"]["sagemaker:VpcSecurityGroupIds"] for s in engineer
+              if "ForAllValues:StringEquals" in s.get("Condition", {})]  # fmt: skip
+    assert pinned and all(as_list(values) == [group] for values in pinned)
