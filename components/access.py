@@ -304,27 +304,20 @@ class PersonaRoles(pulumi.ComponentResource):
             policy=_iam.render(deployer_boundary_statements(scope)),
             opts=child,
         )
-        self.previewer_boundary = aws.iam.Policy(
-            f"{name}-previewer-boundary",
-            name=own_boundary_name(prefix, Persona.CI_PREVIEWER),
-            description=f"Permission boundary of the {prefix} CI previewer: read only",
-            policy=_iam.render(own_boundary_statements(Persona.CI_PREVIEWER, policies[Persona.CI_PREVIEWER])),
-            opts=child,
-        )
-        self.drift_boundary = aws.iam.Policy(
-            f"{name}-drift-boundary",
-            name=own_boundary_name(prefix, Persona.CI_DRIFT),
-            description=f"Permission boundary of the {prefix} CI drift reader: read only",
-            policy=_iam.render(own_boundary_statements(Persona.CI_DRIFT, policies[Persona.CI_DRIFT])),
-            opts=child,
-        )
-        self.approver_boundary = aws.iam.Policy(
-            f"{name}-approver-boundary",
-            name=own_boundary_name(prefix, Persona.MODEL_APPROVER),
-            description=f"Permission boundary of the {prefix} model approver",
-            policy=_iam.render(own_boundary_statements(Persona.MODEL_APPROVER, policies[Persona.MODEL_APPROVER])),
-            opts=child,
-        )
+
+        def own_boundary(persona: Persona, short: str, role: str) -> aws.iam.Policy:
+            """A persona's own boundary: its policy's grants, nothing more (`own_boundary_statements`)."""
+            return aws.iam.Policy(
+                f"{name}-{short}-boundary",
+                name=own_boundary_name(prefix, persona),
+                description=f"Permission boundary of the {prefix} {role}",
+                policy=_iam.render(own_boundary_statements(persona, policies[persona])),
+                opts=child,
+            )
+
+        self.previewer_boundary = own_boundary(Persona.CI_PREVIEWER, "previewer", "CI previewer: read only")
+        self.drift_boundary = own_boundary(Persona.CI_DRIFT, "drift", "CI drift reader: read only")
+        self.approver_boundary = own_boundary(Persona.MODEL_APPROVER, "approver", "model approver")
         boundaries = {
             Persona.CI_DEPLOYER: self.deployer_boundary,
             Persona.CI_PREVIEWER: self.previewer_boundary,
